@@ -1,0 +1,60 @@
+"""scaleway-volumes: a fast, safe asyncio client for the Scaleway Volumes API.
+
+```python
+import anyio
+from scaleway_volumes import AsyncVolumeAPI
+
+async def main() -> None:
+    async with AsyncVolumeAPI() as api:  # token from SCW_SECRET_KEY
+        for volume in await api.list_volumes():
+            print(volume.id, volume.name, volume.size)
+
+anyio.run(main)
+```
+"""
+
+from ._bulk import BulkResult
+from ._client import AsyncVolumeAPI
+from ._convert import converter
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    AuthenticationError,
+    BulkOperationError,
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ResponseDecodeError,
+    ScalewayError,
+    ServerError,
+)
+from ._models import Volume, VolumeServer, VolumeSpec
+from ._retry import RetryPolicy
+from ._version import __version__
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "AsyncVolumeAPI",
+    "AuthenticationError",
+    "BulkOperationError",
+    "BulkResult",
+    "ConflictError",
+    "InvalidRequestError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResponseDecodeError",
+    "RetryPolicy",
+    "ScalewayError",
+    "ServerError",
+    "Volume",
+    "VolumeServer",
+    "VolumeSpec",
+    "__version__",
+    "converter",
+]

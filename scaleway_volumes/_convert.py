@@ -1,0 +1,183 @@
+"""JSON <-> models: the one cattrs converter, and envelope decoding.
+
+The converter is strict about types (``"10"`` is not a size, ``"abc"`` is not a
+list of tags) and lenient about shape (unknown keys are ignored, missing
+optional keys default), so a field the API adds tomorrow never breaks a client
+that is already deployed. All hooks are built once, at import.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+import attrs
+import cattrs
+
+from ._errors import ResponseDecodeError
+from ._models import Volume, VolumeServer
+
+__all__ = ["converter", "decode_volume", "decode_volumes", "make_converter"]
+
+T = TypeVar("T")
+
+
+@attrs.frozen
+class _VolumeEnvelope:
+    volume: Volume
+
+
+@attrs.frozen
+class _VolumeList:
+    volumes: list[Volume]
+
+
+def _structure_int(value: Any, _: Any) -> int:
+    # bool is an int subclass, and cattrs' default int(value) would accept "10" or 10.7.
+    if type(value) is not int:
+        raise TypeError(f"expected an integer, got {type(value).__name__}")
+    return value
+
+
+def _structure_str(value: Any, _: Any) -> str:
+    # cattrs' default str(value) would turn 123 or None into a string.
+    if type(value) is not str:
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _structure_tags(value: Any, _: Any) -> tuple[str, ...]:
+    # A bare string would otherwise become a tuple of its characters.
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"expected a list of strings, got {type(value).__name__}")
+    for item in value:
+        if type(item) is not str:
+            raise TypeError(f"expected a list of strings, got an item of {type(item).__name__}")
+    return tuple(value)
+
+
+_FRACTION = re.compile(r"(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$")
+
+
+def parse_datetime(value: str) -> datetime:
+    """Parse the API's ISO 8601 timestamps on every supported Python.
+
+    The API sends ``2026-11-27T10:38:35.123456+00:00`` and sometimes ``...Z``;
+    ``datetime.fromisoformat`` accepts ``Z`` and any number of fraction digits
+    only from Python 3.11 on, so 3.10 gets them normalised first. Naive values
+    are taken as UTC, which is what the API means.
+    """
+    if sys.version_info < (3, 11):  # pragma: no cover - exercised on 3.10 only
+        match = _FRACTION.search(value)
+        if match is not None:
+            fraction, offset = match.group(1) or "", match.group(2) or ""
+            if fraction:
+                fraction = "." + fraction[1:7].ljust(6, "0")
+            if offset == "Z":
+                offset = "+00:00"
+            value = value[: match.start()] + fraction + offset
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed
+
+
+def _structure_datetime(value: Any, _: Any) -> datetime:
+    if type(value) is not str:
+        raise TypeError(f"expected an ISO 8601 string, got {type(value).__name__}")
+    return parse_datetime(value)
+
+
+def _is_tags(type_: Any) -> bool:
+    return bool(type_ == tuple[str, ...])
+
+
+def make_converter(*, forbid_extra_keys: bool = False) -> cattrs.Converter:
+    """Build a converter with this library's hooks.
+
+    The public ``scaleway_volumes.converter`` is ``make_converter()``; tests use
+    ``make_converter(forbid_extra_keys=True)`` to catch fields a model forgot.
+
+    ```python
+    from scaleway_volumes import Volume, converter
+
+    volume = converter.structure(payload["volume"], Volume)
+    payload = converter.unstructure(volume)
+    ```
+    """
+    conv = cattrs.Converter(forbid_extra_keys=forbid_extra_keys)
+    conv.register_structure_hook(int, _structure_int)
+    conv.register_structure_hook(str, _structure_str)
+    conv.register_structure_hook_func(_is_tags, _structure_tags)
+    conv.register_structure_hook(datetime, _structure_datetime)
+    conv.register_unstructure_hook(datetime, datetime.isoformat)
+    conv.register_unstructure_hook_func(_is_tags, list)
+    # Prime the generated functions now so the first request pays nothing.
+    for cls in (VolumeServer, Volume, _VolumeEnvelope, _VolumeList):
+        conv.get_structure_hook(cls)
+        conv.get_unstructure_hook(cls)
+    return conv
+
+
+converter = make_converter()
+
+_structure_envelope = converter.get_structure_hook(_VolumeEnvelope)
+_structure_list = converter.get_structure_hook(_VolumeList)
+
+
+def _first_error(exc: Exception, root: str) -> tuple[str, str]:
+    """(message, path) of the first problem cattrs found, e.g. ``$.volume.size``."""
+    if isinstance(exc, (cattrs.BaseValidationError, TypeError, ValueError, KeyError)):
+        for line in cattrs.transform_error(exc, path=root):
+            message, sep, path = line.rpartition(" @ ")
+            if sep:
+                return message, path
+            return line, root
+    return str(exc), root
+
+
+def _load(content: bytes, status_code: int | None) -> dict[str, Any]:
+    try:
+        data = json.loads(content)
+    except ValueError as err:
+        raise ResponseDecodeError(
+            f"response body is not valid JSON ({err})", path="$", status_code=status_code
+        ) from err
+    if not isinstance(data, dict):
+        raise ResponseDecodeError(
+            f"expected a JSON object, got {type(data).__name__}", path="$", status_code=status_code
+        )
+    return data
+
+
+def _structure(data: dict[str, Any], hook: Any, key: str, status_code: int | None) -> Any:
+    if key not in data:
+        raise ResponseDecodeError(
+            f"expected the {key!r} envelope, got keys {sorted(data)[:5]}",
+            path=f"$.{key}",
+            status_code=status_code,
+        )
+    try:
+        return hook(data, None)
+    except Exception as err:
+        message, path = _first_error(err, "$")
+        raise ResponseDecodeError(message, path=path, status_code=status_code) from err
+
+
+def decode_volume(content: bytes, status_code: int | None = None) -> Volume:
+    """Decode a ``{"volume": {...}}`` body, or raise ``ResponseDecodeError``."""
+    envelope: _VolumeEnvelope = _structure(
+        _load(content, status_code), _structure_envelope, "volume", status_code
+    )
+    return envelope.volume
+
+
+def decode_volumes(content: bytes, status_code: int | None = None) -> list[Volume]:
+    """Decode a ``{"volumes": [...]}`` body, or raise ``ResponseDecodeError``."""
+    page: _VolumeList = _structure(
+        _load(content, status_code), _structure_list, "volumes", status_code
+    )
+    return page.volumes

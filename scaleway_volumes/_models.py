@@ -1,0 +1,79 @@
+"""The data the API speaks about. Plain frozen attrs classes: no JSON code here.
+
+JSON mapping lives in ``_convert.py`` (the public ``scaleway_volumes.converter``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import attrs
+
+__all__ = ["Volume", "VolumeServer", "VolumeSpec"]
+
+
+def _to_tags(value: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(value, (str, bytes)):
+        raise TypeError("tags must be an iterable of strings, not a single string")
+    tags = tuple(value)
+    for tag in tags:
+        if not isinstance(tag, str):
+            raise TypeError(f"every tag must be a string, got {type(tag).__name__}")
+    return tags
+
+
+@attrs.frozen
+class VolumeServer:
+    """The server a volume is attached to."""
+
+    id: str
+    name: str | None = None
+
+
+@attrs.frozen
+class Volume:
+    """A volume as the API describes it.
+
+    Equality is by value; instances are immutable and hashable. Fields the API
+    did not send (the seed API sends seven) are ``None`` or empty.
+
+    ```python
+    volume = await api.get_volume("f929fe39-63f8-4be8-a80e-1e9c8ae22a76")
+    print(volume.name, volume.size, volume.server)
+    ```
+    """
+
+    id: str
+    name: str
+    size: int
+    volume_type: str
+    organization: str | None = None
+    export_uri: str | None = None
+    server: VolumeServer | None = None
+    project: str | None = None
+    state: str | None = None
+    tags: tuple[str, ...] = ()
+    zone: str | None = None
+    creation_date: datetime | None = None
+    modification_date: datetime | None = None
+
+
+@attrs.frozen
+class VolumeSpec:
+    """What to create: the input of ``AsyncVolumeAPI.create_volumes``.
+
+    ``size`` is in bytes. ``organization`` and ``project`` default to the API's.
+
+    ```python
+    specs = (VolumeSpec(name=f"data-{i}", size=20 * 10**9) for i in range(300))
+    result = await api.create_volumes(specs, concurrency=32)
+    ```
+    """
+
+    name: str
+    size: int
+    volume_type: str = "l_ssd"
+    organization: str | None = None
+    project: str | None = None
+    tags: tuple[str, ...] = attrs.field(default=(), converter=_to_tags)
