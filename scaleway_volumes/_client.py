@@ -120,7 +120,11 @@ class _Attempts:
             self.count + 1,
             self.policy.max_retries + 1,
         )
-        await anyio.sleep(delay)
+        await _sleep(delay)
+
+
+# Module-level so tests can skip the waits while checking how long they would be.
+_sleep = anyio.sleep
 
 
 def _check_volume_id(volume_id: str | Volume) -> str:

@@ -177,9 +177,19 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         if connector is not None:
             for protocols in list(connector._conns.values()):
                 for proto, _ in protocols:
-                    transport = proto.transport
-                    sock = transport.get_extra_info("socket") if transport else None
-                    if sock is not None:
-                        sock.close()
+                    _close_dead_transport(proto.transport)
             connector._conns.clear()
             connector._closed = True
+
+
+def _close_dead_transport(transport: Any) -> None:
+    """Close a transport's socket when its loop is closed and cannot do it.
+
+    ``transport.close()`` would schedule work on the dead loop and fail; closing
+    the socket itself and dropping it is what the transport's own ``__del__``
+    would do, minus the ResourceWarning.
+    """
+    sock = getattr(transport, "_sock", None)
+    if sock is not None:
+        sock.close()
+        transport._sock = None

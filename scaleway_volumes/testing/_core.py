@@ -1,0 +1,196 @@
+"""Value types shared by the fake's state machine and its two transports."""
+
+from __future__ import annotations
+
+import collections
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from typing import Any
+
+__all__ = ["ACTIONS", "Fault", "RecordedRequest", "Stats"]
+
+#: Every action a :class:`Fault` can take.
+ACTIONS = frozenset(
+    {
+        "respond",
+        "drop",
+        "act_then_drop",
+        "act_then_error",
+        "delay",
+        "act_then_delay",
+        "malformed",
+        "truncate",
+        "slow_drip",
+    }
+)
+
+DEFAULT_ERROR_PAGE = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+DEFAULT_MALFORMED = b'{"volume": {"id": '
+
+JSON = "application/json"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedRequest:
+    """One HTTP request as the fake received it.
+
+    ``path`` is the raw (still percent-encoded) path without the query string, ``query``
+    the raw query string (no leading ``?``), ``headers`` maps lower-case names to values
+    (repeated headers joined with ``", "``), ``transport`` is ``"tcp"`` or ``"inprocess"``.
+    """
+
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: bytes
+    transport: str
+
+    def json(self) -> Any:
+        """Return the request body parsed as JSON (raises ``ValueError`` if it is not JSON)."""
+        return json.loads(self.body)
+
+
+@dataclass(eq=False)
+class Fault:
+    """A scripted misbehaviour for requests that match ``method``, ``path`` and ``body_contains``.
+
+    ``path`` is a regular expression searched (``re.search``) in the request path without
+    its query string; ``method`` is compared case-insensitively; ``body_contains`` must be a
+    substring of the raw request body. A fault fires at most ``times`` times (``None`` means
+    forever); ``remaining`` counts down and ``hits`` counts up as it fires. Faults are
+    checked in insertion order before authentication and rate limiting, so a matching fault
+    always gets its scripted behaviour (and is never throttled).
+
+    ``delay`` is slept before acting for every action except ``"act_then_delay"``, where it
+    is slept after acting, before the response is sent. ``status``/``body``/``headers``
+    shape the answer of ``"respond"`` and ``"act_then_error"`` (a ``dict`` body is sent as
+    JSON); ``body`` is the raw payload of ``"malformed"``; ``chunk``/``interval`` pace
+    ``"slow_drip"``.
+    """
+
+    action: str
+    method: str | None = None
+    path: str | None = None
+    body_contains: str | bytes | None = None
+    times: int | None = 1
+    status: int = 502
+    body: bytes | str | dict[str, Any] | None = None
+    headers: dict[str, str] | None = None
+    delay: float = 0.0
+    chunk: int = 1
+    interval: float = 0.05
+    remaining: int | None = field(init=False, default=None)
+    hits: int = field(init=False, default=0)
+    _path_re: re.Pattern[str] | None = field(init=False, default=None, repr=False)
+    _needle: bytes | None = field(init=False, default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.action not in ACTIONS:
+            raise ValueError(f"unknown fault action {self.action!r}; expected one of {ACTIONS}")
+        if self.chunk < 1:
+            raise ValueError("chunk must be >= 1")
+        self.remaining = self.times
+        self._path_re = re.compile(self.path) if self.path is not None else None
+        if isinstance(self.body_contains, str):
+            self._needle = self.body_contains.encode()
+        else:
+            self._needle = self.body_contains
+        if self.method is not None:
+            self.method = self.method.upper()
+
+    def matches(self, request: RecordedRequest) -> bool:
+        """Tell whether this fault would fire for ``request`` (ignores ``remaining``)."""
+        if self.method is not None and request.method.upper() != self.method:
+            return False
+        if self._path_re is not None and self._path_re.search(request.path) is None:
+            return False
+        return self._needle is None or self._needle in request.body
+
+
+class Stats:
+    """Counters of what the fake saw and sent, shared by both transports.
+
+    ``open_connections`` and ``in_flight`` are gauges of the present and survive
+    :meth:`reset`; everything else starts again from zero.
+    """
+
+    def __init__(self, lock: threading.Lock) -> None:
+        self._lock = lock
+        self.connections_opened = 0
+        self.open_connections = 0
+        self.requests: list[RecordedRequest] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.statuses: collections.Counter[int] = collections.Counter()
+        self.throttled = 0
+
+    def reset(self) -> None:
+        """Forget recorded requests and zero the counters (the gauges keep their values)."""
+        with self._lock:
+            self.connections_opened = 0
+            self.requests = []
+            self.max_in_flight = self.in_flight
+            self.statuses = collections.Counter()
+            self.throttled = 0
+
+    def __repr__(self) -> str:
+        return (
+            f"Stats(connections_opened={self.connections_opened}, "
+            f"open_connections={self.open_connections}, requests={len(self.requests)}, "
+            f"in_flight={self.in_flight}, max_in_flight={self.max_in_flight}, "
+            f"statuses={dict(self.statuses)}, throttled={self.throttled})"
+        )
+
+
+@dataclass(slots=True)
+class Response:
+    status: int
+    body: bytes = b""
+    content_type: str | None = JSON
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+NORMAL, TRUNCATE, DRIP = 0, 1, 2
+
+
+@dataclass(slots=True)
+class Outcome:
+    # response None means: close the connection without answering.
+    response: Response | None
+    post_delay: float = 0.0
+    mode: int = NORMAL
+    chunk: int = 1
+    interval: float = 0.0
+
+
+@dataclass(slots=True)
+class Pending:
+    request: RecordedRequest
+    fault: Fault | None
+    early: Response | None
+    pre_delay: float
+
+
+def dumps(obj: Any) -> bytes:
+    return json.dumps(obj, separators=(",", ":")).encode()
+
+
+def json_response(status: int, obj: Any, headers: tuple[tuple[str, str], ...] = ()) -> Response:
+    return Response(status, dumps(obj), JSON, headers)
+
+
+_date_cache: tuple[int, str] = (0, "")
+
+
+def http_date() -> str:
+    """Current time as an RFC 7231 ``Date`` value, formatted at most once a second."""
+    global _date_cache
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache = (now, formatdate(now, usegmt=True))
+    return _date_cache[1]

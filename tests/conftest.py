@@ -1,0 +1,44 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+TOKEN = "11111111-2222-3333-4444-555555555555"
+ORG = "000a115d-2852-4b0a-9ce8-47f1134ba95a"
+BASE = "https://api.scaleway.com/instance/v1/zones/fr-par-1"
+
+
+@pytest.fixture(autouse=True)
+def clean_environ() -> Iterator[None]:
+    """No SCW_* variable from the developer's shell leaks into a test."""
+    saved = {k: v for k, v in os.environ.items() if k.startswith("SCW_")}
+    for key in saved:
+        del os.environ[key]
+    yield
+    for key in [k for k in os.environ if k.startswith("SCW_")]:
+        del os.environ[key]
+    os.environ.update(saved)
+
+
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    """Run every `@pytest.mark.anyio` test on asyncio and on trio."""
+    return str(request.param)
+
+
+@pytest.fixture
+def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Skip retry waits; the list collects how long each would have been."""
+    import scaleway_volumes._client as client_module
+
+    delays: list[float] = []
+
+    async def fake_sleep(delay: float) -> None:
+        delays.append(delay)
+
+    monkeypatch.setattr(client_module, "_sleep", fake_sleep)
+    return delays

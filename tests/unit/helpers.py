@@ -1,0 +1,41 @@
+"""Builders for respx-based unit tests."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+
+from scaleway_volumes import AsyncVolumeAPI, RetryPolicy
+
+from ..conftest import BASE, ORG, TOKEN
+
+
+def volume_json(**overrides: Any) -> dict[str, Any]:
+    """A volume as the current API sends it."""
+    data: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "name": "volume-0-1",
+        "size": 10_000_000_000,
+        "volume_type": "l_ssd",
+        "organization": ORG,
+        "project": ORG,
+        "export_uri": None,
+        "server": None,
+        "state": "available",
+        "tags": [],
+        "zone": "fr-par-1",
+        "creation_date": "2026-11-27T10:38:35.123456+00:00",
+        "modification_date": "2026-11-27T10:38:35.123456+00:00",
+    }
+    data.update(overrides)
+    return data
+
+
+def make_api(**kwargs: Any) -> AsyncVolumeAPI:
+    """An API on a shared stock httpx client (the transport respx patches)."""
+    kwargs.setdefault("organization", ORG)
+    kwargs.setdefault("client", httpx.AsyncClient())
+    kwargs.setdefault("retry", RetryPolicy(max_retries=3))
+    return AsyncVolumeAPI(TOKEN, base_url=kwargs.pop("base_url", BASE), **kwargs)

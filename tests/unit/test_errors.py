@@ -1,0 +1,142 @@
+"""Every non-2xx answer becomes the typed error CONTRACT.md names."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+import respx
+
+from scaleway_volumes import (
+    APIError,
+    AuthenticationError,
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ResponseDecodeError,
+    RetryPolicy,
+    ServerError,
+)
+
+from ..conftest import BASE, TOKEN
+from .helpers import make_api, volume_json
+
+pytestmark = pytest.mark.anyio
+
+VID = str(uuid.uuid4())
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [
+        (400, InvalidRequestError),
+        (401, AuthenticationError),
+        (403, PermissionDeniedError),
+        (404, NotFoundError),
+        (409, ConflictError),
+        (412, ConflictError),
+        (429, RateLimitError),
+        (500, ServerError),
+        (502, ServerError),
+        (503, ServerError),
+        (504, ServerError),
+        (418, APIError),
+    ],
+)
+async def test_status_maps_to_class(status: int, cls: type[APIError]) -> None:
+    """Each status raises its class, carrying status, type and message."""
+    with respx.mock(base_url=BASE) as mock:
+        mock.get(f"/volumes/{VID}").respond(
+            status, json={"type": "some_type", "message": "some message"}
+        )
+        with pytest.raises(cls) as info:
+            await make_api(retry=RetryPolicy(max_retries=0)).get_volume(VID)
+    err = info.value
+    assert type(err) is cls
+    assert err.status_code == status
+    assert err.type == "some_type" and err.message == "some message"
+    assert str(status) in str(err) and "some_type" in str(err)
+    assert TOKEN not in str(err) and TOKEN not in repr(err)
+
+
+async def test_field_errors_are_kept_and_shown() -> None:
+    """A 400 with fields keeps them and shows them in the message."""
+    with respx.mock(base_url=BASE) as mock:
+        mock.post("/volumes").respond(
+            400,
+            json={
+                "type": "invalid_request_error",
+                "message": "Validation Error",
+                "fields": {"size": ["size must be at least 1 GB"], "name": "required"},
+            },
+        )
+        with pytest.raises(InvalidRequestError) as info:
+            await make_api().create_volume(name="v", size=10)
+    err = info.value
+    assert err.fields == {"size": ["size must be at least 1 GB"], "name": ["required"]}
+    assert "size must be at least 1 GB" in str(err)
+    assert "POST /volumes" in str(err)
+
+
+@pytest.mark.parametrize(
+    ("content", "headers", "expect"),
+    [
+        (b"", {}, "Not Found"),
+        (b"<html><body><h1>404 Not Found</h1></body></html>", {"Content-Type": "text/html"}, "404"),
+        (b"[1, 2, 3]", {"Content-Type": "application/json"}, "Not Found"),
+        (b"\xff\xfe garbage", {}, "garbage"),
+    ],
+)
+async def test_error_bodies_that_are_not_api_json(
+    content: bytes, headers: dict[str, str], expect: str
+) -> None:
+    """Empty, HTML and odd bodies still give a typed error with a useful message."""
+    with respx.mock(base_url=BASE) as mock:
+        mock.get(f"/volumes/{VID}").respond(404, content=content, headers=headers)
+        with pytest.raises(NotFoundError) as info:
+            await make_api().get_volume(VID)
+    assert info.value.type == "unknown"
+    assert expect in info.value.message
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+async def test_redirects_are_never_followed(status: int) -> None:
+    """A 3xx is an APIError, even on a shared client set to follow redirects."""
+    shared = httpx.AsyncClient(follow_redirects=True)
+    with respx.mock(assert_all_called=False) as mock:
+        mock.get(f"{BASE}/volumes/{VID}").respond(
+            status, headers={"Location": f"https://evil.example/volumes/{VID}"}
+        )
+        evil = mock.get(f"https://evil.example/volumes/{VID}").respond(
+            200, json={"volume": volume_json()}
+        )
+        with pytest.raises(APIError) as info:
+            await make_api(client=shared).get_volume(VID)
+    assert info.value.status_code == status
+    assert not evil.called
+    await shared.aclose()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"{not json", b'{"volumes": []}', b'{"volume": {"id": 1}}', b"", b"null"],
+)
+async def test_bad_success_bodies_raise_decode_error(content: bytes) -> None:
+    """A 2xx that is not the volume envelope raises ResponseDecodeError."""
+    with respx.mock(base_url=BASE) as mock:
+        mock.get(f"/volumes/{VID}").respond(200, content=content)
+        with pytest.raises(ResponseDecodeError) as info:
+            await make_api().get_volume(VID)
+    assert info.value.status_code == 200
+
+
+async def test_list_decode_error() -> None:
+    """A list page that is not a volumes envelope raises ResponseDecodeError."""
+    with respx.mock(base_url=BASE) as mock:
+        mock.get("/volumes").respond(200, json={"volume": {}})
+        with pytest.raises(ResponseDecodeError) as info:
+            await make_api().list_volumes()
+    assert info.value.path == "$.volumes"

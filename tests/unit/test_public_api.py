@@ -1,0 +1,69 @@
+"""The names CONTRACT.md fixes are importable from the package root."""
+
+from __future__ import annotations
+
+import scaleway_volumes
+
+CONTRACT_NAMES = [
+    "AsyncVolumeAPI",
+    "Volume",
+    "VolumeServer",
+    "VolumeSpec",
+    "BulkResult",
+    "RetryPolicy",
+    "converter",
+    "ScalewayError",
+    "APIError",
+    "InvalidRequestError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "ConflictError",
+    "RateLimitError",
+    "ServerError",
+    "APIConnectionError",
+    "APITimeoutError",
+    "ResponseDecodeError",
+    "BulkOperationError",
+    "__version__",
+]
+
+
+def test_contract_names_exported() -> None:
+    """Every contract name is in __all__ and importable."""
+    for name in CONTRACT_NAMES:
+        assert name in scaleway_volumes.__all__, name
+        assert hasattr(scaleway_volumes, name), name
+
+
+def test_all_is_exactly_what_is_public() -> None:
+    """__all__ names only real attributes, each once, sorted."""
+    names = scaleway_volumes.__all__
+    assert len(names) == len(set(names))
+    assert all(hasattr(scaleway_volumes, n) for n in names)
+
+
+def test_error_tree() -> None:
+    """The exception hierarchy is the one CONTRACT.md draws."""
+    sv = scaleway_volumes
+    for cls in (
+        sv.InvalidRequestError,
+        sv.AuthenticationError,
+        sv.PermissionDeniedError,
+        sv.NotFoundError,
+        sv.ConflictError,
+        sv.RateLimitError,
+        sv.ServerError,
+    ):
+        assert issubclass(cls, sv.APIError)
+    for cls in (sv.APIError, sv.APIConnectionError, sv.ResponseDecodeError, sv.BulkOperationError):
+        assert issubclass(cls, sv.ScalewayError)
+    assert issubclass(sv.APITimeoutError, sv.APIConnectionError)
+
+
+def test_version_and_typed_marker() -> None:
+    """The package has a version and ships py.typed."""
+    from importlib.resources import files
+
+    assert scaleway_volumes.__version__.count(".") == 2
+    assert files("scaleway_volumes").joinpath("py.typed").is_file()

@@ -1,0 +1,275 @@
+"""What each method sends and how it reads the answer (respx)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import httpx
+import pytest
+import respx
+
+from scaleway_volumes import Volume
+
+from ..conftest import BASE, ORG
+from .helpers import make_api, volume_json
+
+pytestmark = pytest.mark.anyio
+
+PROJECT = "6170692e-7363-616c-6577-61792e636f6d"
+
+
+@pytest.fixture
+def mock() -> respx.MockRouter:
+    with respx.mock(base_url=BASE, assert_all_called=False) as router:
+        yield router
+
+
+def sent_json(mock: respx.MockRouter) -> dict[str, object]:
+    return json.loads(mock.calls.last.request.content)  # type: ignore[no-any-return]
+
+
+async def test_create_sends_only_set_fields(mock: respx.MockRouter) -> None:
+    """The create body is the seed's four fields plus the marker tag: no nulls."""
+    vol = volume_json()
+    mock.post("/volumes").respond(201, json={"volume": vol})
+    created = await make_api().create_volume(name="volume-0-3", size=10_000_000_000)
+    body = sent_json(mock)
+    assert set(body) == {"name", "organization", "size", "volume_type", "tags"}
+    assert body["organization"] == ORG
+    assert body["volume_type"] == "l_ssd"
+    (marker,) = body["tags"]  # type: ignore[misc]
+    assert marker.startswith("scaleway-volumes:create=")
+    assert isinstance(created, Volume) and created.id == vol["id"]
+
+
+async def test_create_with_tags_project_and_type(mock: respx.MockRouter) -> None:
+    """Caller tags come first; an explicit project replaces the default organization."""
+    mock.post("/volumes").respond(201, json={"volume": volume_json()})
+    await make_api().create_volume(
+        name="v", size=20 * 10**9, volume_type="b_ssd", project=PROJECT, tags=("db", "prod")
+    )
+    body = sent_json(mock)
+    assert body["project"] == PROJECT and "organization" not in body
+    assert body["volume_type"] == "b_ssd"
+    assert body["tags"][:2] == ["db", "prod"]  # type: ignore[index]
+
+
+async def test_create_uses_default_project_over_default_organization(
+    mock: respx.MockRouter,
+) -> None:
+    """With both defaults set, the project is sent (as the official SDK does)."""
+    mock.post("/volumes").respond(201, json={"volume": volume_json()})
+    await make_api(project=PROJECT).create_volume(name="v", size=10**10)
+    body = sent_json(mock)
+    assert body["project"] == PROJECT and "organization" not in body
+
+
+async def test_create_each_call_gets_a_new_marker(mock: respx.MockRouter) -> None:
+    """Two creates with the same name carry different markers."""
+    mock.post("/volumes").respond(201, json={"volume": volume_json()})
+    api = make_api()
+    await api.create_volume(name="same", size=10**10)
+    await api.create_volume(name="same", size=10**10)
+    first, second = (json.loads(c.request.content)["tags"][0] for c in mock.calls)
+    assert first != second
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "exc"),
+    [
+        ({"name": "", "size": 10}, ValueError),
+        ({"name": 5, "size": 10}, ValueError),
+        ({"name": "v", "size": "10GB"}, TypeError),
+        ({"name": "v", "size": 10.0}, TypeError),
+        ({"name": "v", "size": True}, TypeError),
+        ({"name": "v", "size": -1}, ValueError),
+        ({"name": "v", "size": 10, "tags": "prod"}, TypeError),
+        ({"name": "v", "size": 10, "tags": [1]}, ValueError),
+        ({"name": "v", "size": 10, "volume_type": ""}, ValueError),
+        ({"name": "v", "size": 10, "project": 7}, ValueError),
+    ],
+)
+async def test_create_rejects_bad_input_before_any_request(
+    mock: respx.MockRouter, kwargs: dict[str, object], exc: type[Exception]
+) -> None:
+    """Types and shapes are checked locally: nothing is sent."""
+    with pytest.raises(exc):
+        await make_api().create_volume(**kwargs)  # type: ignore[arg-type]
+    assert not mock.calls
+
+
+async def test_unknown_volume_type_is_the_servers_call(mock: respx.MockRouter) -> None:
+    """A volume type we have never heard of is sent as is."""
+    mock.post("/volumes").respond(201, json={"volume": volume_json(volume_type="future_ssd")})
+    volume = await make_api().create_volume(name="v", size=10**10, volume_type="future_ssd")
+    assert volume.volume_type == "future_ssd"
+
+
+async def test_get_accepts_id_or_volume(mock: respx.MockRouter) -> None:
+    """get_volume takes an id string or a Volume."""
+    vol = volume_json()
+    route = mock.get(f"/volumes/{vol['id']}").respond(200, json={"volume": vol})
+    api = make_api()
+    volume = await api.get_volume(vol["id"])
+    again = await api.get_volume(volume)
+    assert volume == again and route.call_count == 2
+
+
+@pytest.mark.parametrize(
+    "bad", ["../servers", "a/b", "x?y", "", "f929fe39-63f8-4be8-a80e-1e9c8ae22a7", None, 5]
+)
+async def test_bad_ids_rejected_before_any_request(mock: respx.MockRouter, bad: object) -> None:
+    """Ids that are not UUIDs never reach the network, for any method."""
+    api = make_api()
+    for call in (
+        lambda: api.get_volume(bad),  # type: ignore[arg-type]
+        lambda: api.delete_volume(bad),  # type: ignore[arg-type]
+        lambda: api.update_volume(bad, name="x"),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(ValueError, match="UUID"):
+            await call()
+    assert not mock.calls
+
+
+async def test_update_patches_only_given_fields(mock: respx.MockRouter) -> None:
+    """update_volume PATCHes exactly the fields given."""
+    vol = volume_json()
+    mock.patch(f"/volumes/{vol['id']}").respond(200, json={"volume": {**vol, "size": 2 * 10**10}})
+    updated = await make_api().update_volume(vol["id"], size=2 * 10**10)
+    assert sent_json(mock) == {"size": 2 * 10**10}
+    assert updated.size == 2 * 10**10
+    await make_api().update_volume(vol["id"], name="renamed", tags=[])
+    assert sent_json(mock) == {"name": "renamed", "tags": []}
+
+
+async def test_update_with_nothing_is_an_error(mock: respx.MockRouter) -> None:
+    """An update with no field is a ValueError, not an empty PATCH."""
+    with pytest.raises(ValueError, match="at least one"):
+        await make_api().update_volume(str(uuid.uuid4()))
+    assert not mock.calls
+
+
+async def test_delete_and_missing_ok(mock: respx.MockRouter) -> None:
+    """delete returns None on 204; a 404 raises unless missing_ok."""
+    from scaleway_volumes import NotFoundError
+
+    gone = str(uuid.uuid4())
+    present = str(uuid.uuid4())
+    mock.delete(f"/volumes/{present}").respond(204)
+    mock.delete(f"/volumes/{gone}").respond(
+        404, json={"type": "unknown_resource", "message": "not found"}
+    )
+    api = make_api()
+    assert await api.delete_volume(present) is None
+    with pytest.raises(NotFoundError):
+        await api.delete_volume(gone)
+    await api.delete_volume(gone, missing_ok=True)
+
+
+def page_response(
+    vols: list[dict[str, object]], headers: dict[str, str] | None = None
+) -> httpx.Response:
+    return httpx.Response(200, json={"volumes": vols}, headers=headers or {})
+
+
+async def test_list_follows_total_count_without_an_empty_page(mock: respx.MockRouter) -> None:
+    """With X-Total-Count, listing stops at the total: no extra empty-page request."""
+    vols = [volume_json(name=f"v{i}") for i in range(250)]
+    total = {"X-Total-Count": "250"}
+    route = mock.get("/volumes").mock(
+        side_effect=[
+            page_response(vols[:100], total),
+            page_response(vols[100:200], total),
+            page_response(vols[200:], total),
+        ]
+    )
+    result = await make_api().list_volumes()
+    assert [v.name for v in result] == [v["name"] for v in vols]
+    assert route.call_count == 3
+    pages = [dict(c.request.url.params) for c in route.calls]
+    assert [p["page"] for p in pages] == ["1", "2", "3"]
+    assert all(p["per_page"] == "100" for p in pages)
+
+
+async def test_list_exact_multiple_of_page_size(mock: respx.MockRouter) -> None:
+    """200 volumes in pages of 100 take exactly two requests."""
+    vols = [volume_json() for _ in range(200)]
+    total = {"X-Total-Count": "200"}
+    route = mock.get("/volumes").mock(
+        side_effect=[page_response(vols[:100], total), page_response(vols[100:], total)]
+    )
+    assert len(await make_api().list_volumes()) == 200
+    assert route.call_count == 2
+
+
+async def test_list_follows_link_header(mock: respx.MockRouter) -> None:
+    """A Link header with rel=next means another page; without next, the end."""
+    path = "/instance/v1/zones/fr-par-1/volumes"
+    route = mock.get("/volumes").mock(
+        side_effect=[
+            page_response(
+                [volume_json()] * 2,
+                {"Link": f'<{path}?page=2&per_page=2>; rel="next", <{path}?page=2>; rel="last"'},
+            ),
+            page_response([volume_json()], {"Link": f'<{path}?page=1&per_page=2>; rel="first"'}),
+        ]
+    )
+    assert len(await make_api().list_volumes(per_page=2)) == 3
+    assert route.call_count == 2
+
+
+async def test_list_without_hints_stops_on_short_page(mock: respx.MockRouter) -> None:
+    """With no pagination headers (the seed API), a short page is the last."""
+    route = mock.get("/volumes").mock(side_effect=[page_response([volume_json()] * 3)])
+    assert len(await make_api().list_volumes()) == 3
+    assert route.call_count == 1
+
+
+async def test_list_filters_become_query_params(mock: respx.MockRouter) -> None:
+    """Filters go in the query; tags are comma-joined."""
+    route = mock.get("/volumes").mock(return_value=page_response([], {"X-Total-Count": "0"}))
+    await make_api().list_volumes(
+        name="db",
+        volume_type="b_ssd",
+        organization=ORG,
+        project=PROJECT,
+        tags=["a", "b"],
+        per_page=7,
+    )
+    params = dict(route.calls.last.request.url.params)
+    assert params == {
+        "name": "db",
+        "volume_type": "b_ssd",
+        "organization": ORG,
+        "project": PROJECT,
+        "tags": "a,b",
+        "page": "1",
+        "per_page": "7",
+    }
+
+
+@pytest.mark.parametrize("per_page", [0, 101, -5, "10"])
+async def test_per_page_bounds(mock: respx.MockRouter, per_page: object) -> None:
+    """per_page must be 1..100: the API's ceiling."""
+    with pytest.raises(ValueError, match="per_page"):
+        await make_api().list_volumes(per_page=per_page)  # type: ignore[arg-type]
+    assert not mock.calls
+
+
+async def test_iter_volumes_is_lazy(mock: respx.MockRouter) -> None:
+    """iter_volumes fetches the next page only when the caller gets there."""
+    total = {"X-Total-Count": "4"}
+    route = mock.get("/volumes").mock(
+        side_effect=[
+            page_response([volume_json(name="a"), volume_json(name="b")], total),
+            page_response([volume_json(name="c"), volume_json(name="d")], total),
+        ]
+    )
+    seen = []
+    async for volume in make_api().iter_volumes(per_page=2):
+        seen.append(volume.name)
+        if volume.name == "b":
+            assert route.call_count == 1
+    assert seen == ["a", "b", "c", "d"]
+    assert route.call_count == 2
