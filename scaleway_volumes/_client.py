@@ -44,11 +44,13 @@ from ._errors import (
     APIError,
     APITimeoutError,
     NotFoundError,
+    ResponseDecodeError,
     ScalewayError,
     make_status_error,
 )
 from ._models import Volume, VolumeSpec
 from ._retry import RetryPolicy, parse_retry_after
+from ._transport import AiohttpTransport, CancelSafeHTTPTransport
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -261,18 +263,14 @@ class _Pool:
         )
         transport: httpx.AsyncBaseTransport
         if sniffio.current_async_library() == "asyncio":
-            from ._transport import AiohttpTransport
-
             transport = AiohttpTransport(limits=limits)
         else:
             # aiohttp is asyncio-only; under trio httpx's own pool is what there is.
-            transport = httpx.AsyncHTTPTransport(limits=limits)
+            transport = CancelSafeHTTPTransport(limits=limits)
         return httpx.AsyncClient(transport=transport, follow_redirects=False, trust_env=False)
 
     @staticmethod
     def _abandon(client: httpx.AsyncClient) -> None:
-        from ._transport import AiohttpTransport
-
         transport = client._transport
         if isinstance(transport, AiohttpTransport):
             transport.abandon()
@@ -690,7 +688,6 @@ class AsyncVolumeAPI:
         while True:
             try:
                 response = await self._request("POST", path, attempts, body=body)
-                return decode_volume(response.content, response.status_code)
             except _Ambiguous as ambiguous:
                 error = ambiguous.error
                 try:
@@ -713,6 +710,17 @@ class AsyncVolumeAPI:
                 if not attempts.can_retry():
                     raise error from ambiguous.__cause__
                 await attempts.wait("POST", path, f"{error} (volume not created)", None)
+                continue
+            try:
+                return decode_volume(response.content, response.status_code)
+            except ResponseDecodeError:
+                # The API said it made the volume but the body is unreadable:
+                # the volume exists, so find it rather than report a failure
+                # that a caller would "fix" by creating it again.
+                found = await self._find_marked(name, marker)
+                if found is None:
+                    raise
+                return found
 
     async def _find_marked(self, name: str, marker: str) -> Volume | None:
         """The volume carrying ``marker``, if the create that set it landed."""

@@ -31,13 +31,15 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
+import anyio
 import httpx
 import yarl
 
-__all__ = ["AiohttpTransport"]
+__all__ = ["AiohttpTransport", "CancelSafeHTTPTransport"]
 
 
 def map_aiohttp_error(exc: BaseException) -> httpx.TransportError:
@@ -193,3 +195,74 @@ def _close_dead_transport(transport: Any) -> None:
     if sock is not None:
         sock.close()
         transport._sock = None
+
+
+class _SlotReleasingStream(httpx.AsyncByteStream):
+    """A response body that gives its pool slot back when it is closed."""
+
+    def __init__(self, stream: httpx.AsyncByteStream, release: Any) -> None:
+        self._stream = stream
+        self._release = release
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._stream:
+            yield chunk
+
+    async def aclose(self) -> None:
+        release, self._release = self._release, None
+        try:
+            await self._stream.aclose()
+        finally:
+            if release is not None:
+                release()
+
+
+class CancelSafeHTTPTransport(httpx.AsyncHTTPTransport):
+    """httpx's own transport (our choice under trio), made safe to cancel.
+
+    httpcore 1.0.9 leaks a pool slot for good when a request is cancelled after
+    the pool created a connection for it but before that connection was used
+    (encode/httpcore#1093): after enough timeouts every request fails with
+    ``PoolTimeout``. Two guards:
+
+    - requests queue on our own semaphore, which cancellation cannot corrupt,
+      so httpcore's pool is never contended and its queue never forms (this also
+      spares its per-queued-request rescans of every connection);
+    - after any failure, connections that no request owns and that never
+      connected are removed from the pool, as encode/httpcore#1094 proposes.
+    """
+
+    def __init__(self, *, limits: httpx.Limits) -> None:
+        super().__init__(limits=limits)
+        self._slots = anyio.Semaphore(limits.max_connections or 1_000_000)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Wait for a slot (bounded by the pool timeout), then send through httpcore."""
+        pool_timeout = (request.extensions.get("timeout") or {}).get("pool")
+        try:
+            with anyio.fail_after(pool_timeout):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise httpx.PoolTimeout("timed out waiting for a pooled connection") from None
+        try:
+            response = await super().handle_async_request(request)
+        except BaseException:
+            self._slots.release()
+            self._reap_orphans()
+            raise
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        response.stream = _SlotReleasingStream(response.stream, self._on_body_closed)
+        return response
+
+    def _on_body_closed(self) -> None:
+        self._slots.release()
+
+    def _reap_orphans(self) -> None:
+        pool = self._pool
+        owned = {id(status.connection) for status in pool._requests if status.connection}
+        for connection in list(pool._connections):
+            never_used = getattr(connection, "_connection", False) is None and not getattr(
+                connection, "_connect_failed", True
+            )
+            if never_used and id(connection) not in owned:
+                pool._connections.remove(connection)
