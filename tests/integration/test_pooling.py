@@ -1,0 +1,172 @@
+"""One pooled client: bounded connections, reuse, lifecycle across event loops."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import warnings
+from collections.abc import Iterator
+
+import anyio
+import httpx
+import pytest
+import trio
+
+from scaleway_volumes import AsyncVolumeAPI, Volume
+from scaleway_volumes.testing import FakeScaleway, FakeServer
+
+GB = 1_000_000_000
+
+
+@pytest.fixture
+def fake() -> FakeScaleway:
+    return FakeScaleway()
+
+
+@pytest.fixture
+def server(fake: FakeScaleway) -> Iterator[FakeServer]:
+    with fake.serve() as srv:
+        yield srv
+
+
+def make_api(fake: FakeScaleway, server: FakeServer, **kwargs: object) -> AsyncVolumeAPI:
+    return AsyncVolumeAPI(
+        fake.token,
+        base_url=server.base_url,
+        organization=fake.organization,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+async def gather(n: int, call: object) -> list[object]:
+    results: list[object] = []
+
+    async def one() -> None:
+        results.append(await call())  # type: ignore[operator]
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(n):
+            tg.start_soon(one)
+    return results
+
+
+@pytest.mark.anyio
+async def test_200_concurrent_calls_stay_within_max_connections(
+    fake: FakeScaleway, server: FakeServer
+) -> None:
+    """200 calls at once over a pool of 10: at most 10 connections, 10 in flight."""
+    volume = fake.add_volume(name="v")
+    fake.latency = 0.02
+    async with make_api(fake, server, max_connections=10) as api:
+        results = await gather(200, lambda: api.get_volume(volume["id"]))
+    assert len(results) == 200
+    assert fake.stats.connections_opened <= 10
+    assert fake.stats.max_in_flight <= 10
+
+
+@pytest.mark.anyio
+async def test_idle_connections_are_kept_for_reuse(fake: FakeScaleway, server: FakeServer) -> None:
+    """Keep-alive equals max_connections: waves of 50 creates reuse 50 connections."""
+    fake.latency = 0.01
+    async with make_api(fake, server, max_connections=50) as api:
+        for wave in range(3):
+            await gather(50, lambda w=wave: api.create_volume(name=f"w{w}", size=10 * GB))
+    assert len(fake.volumes) == 150
+    # httpx's default of 20 idle connections would reopen ~30 per wave.
+    assert fake.stats.connections_opened <= 50
+
+
+@pytest.mark.anyio
+async def test_aclose_closes_owned_connections(fake: FakeScaleway, server: FakeServer) -> None:
+    """aclose() closes the pool: the server sees its connections go."""
+    api = make_api(fake, server)
+    await gather(5, lambda: api.list_volumes())
+    assert fake.stats.open_connections >= 1
+    await api.aclose()
+    with anyio.fail_after(3):
+        while fake.stats.open_connections:  # noqa: ASYNC110 - server state, no event to wait on
+            await anyio.sleep(0.01)
+    # Still usable afterwards: a new pool is opened.
+    assert await api.list_volumes() == []
+    await api.aclose()
+
+
+@pytest.mark.anyio
+async def test_shared_client_bounds_every_api_on_it(fake: FakeScaleway, server: FakeServer) -> None:
+    """Two APIs (say two zones) on one shared client share its pool and its bound."""
+    volume = fake.add_volume(name="v")
+    fake.latency = 0.02
+    shared = httpx.AsyncClient(limits=httpx.Limits(max_connections=4))
+    first = make_api(fake, server, client=shared)
+    second = AsyncVolumeAPI(fake.token, base_url=server.base_url, client=shared)
+    await gather(20, lambda: first.get_volume(volume["id"]))
+    await gather(20, lambda: second.get_volume(volume["id"]))
+    await first.aclose()
+    await second.aclose()
+    assert not shared.is_closed
+    assert fake.stats.connections_opened <= 4
+    await shared.aclose()
+
+
+@pytest.mark.anyio
+async def test_in_process_fake_needs_no_socket(fake: FakeScaleway) -> None:
+    """The fake's in-process client serves the API with no TCP at all."""
+    async with fake.client() as http:
+        api = AsyncVolumeAPI(
+            fake.token, base_url=fake.base_url, organization=fake.organization, client=http
+        )
+        volume = await api.create_volume(name="mem", size=10 * GB)
+        assert await api.list_volumes() == [volume]
+        await api.delete_volume(volume)
+    assert fake.stats.connections_opened == 0
+    assert fake.volumes == []
+
+
+@pytest.mark.anyio
+async def test_legacy_seed_api(server: FakeServer) -> None:
+    """The seed's API shape (/volumes at the root, seven fields) works end to end."""
+    legacy = FakeScaleway(legacy=True)
+    with legacy.serve() as srv:
+        async with AsyncVolumeAPI(
+            legacy.token, base_url=srv.root_url, organization=legacy.organization
+        ) as api:
+            volume = await api.create_volume(name="volume-0-3", size=10 * GB)
+            assert volume.creation_date is None and volume.tags == ()
+            assert await api.get_volume(volume.id) == volume
+            assert [v.id for v in await api.list_volumes()] == [volume.id]
+            await api.delete_volume(volume.id)
+        assert legacy.volumes == []
+
+
+# -- one API, many event loops ---------------------------------------------------------------
+
+
+def test_module_level_api_across_asyncio_runs(fake: FakeScaleway, server: FakeServer) -> None:
+    """An API built with no loop serves successive asyncio.run() calls, warning-free."""
+    api = make_api(fake, server)
+
+    async def job(i: int) -> Volume:
+        return await api.create_volume(name=f"job-{i}", size=10 * GB)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        made = [asyncio.run(job(i)) for i in range(3)]
+        asyncio.run(api.aclose())
+        gc.collect()
+    assert [v.name for v in made] == ["job-0", "job-1", "job-2"]
+    assert len(fake.volumes) == 3
+    leaks = [w for w in caught if issubclass(w.category, ResourceWarning)]
+    assert leaks == []
+
+
+def test_same_api_under_trio_then_asyncio(fake: FakeScaleway, server: FakeServer) -> None:
+    """The same API object works under trio, then asyncio, then trio again."""
+    api = make_api(fake, server)
+
+    async def job() -> int:
+        return len(await api.list_volumes())
+
+    fake.add_volume(name="v")
+    assert trio.run(job) == 1
+    assert asyncio.run(job()) == 1
+    assert trio.run(job) == 1
