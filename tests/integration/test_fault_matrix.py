@@ -190,7 +190,7 @@ async def test_503_then_success(fake: FakeScaleway, server: FakeServer, method: 
     ("value", "low", "high"),
     [
         ("3", 3.0, 3.0),
-        (email.utils.formatdate(time.time() + 30, usegmt=True), 26.0, 31.0),
+        ("http-date:30", 26.0, 31.0),
         ("garbage", 0.0, 0.5),
     ],
     ids=["seconds", "http-date", "garbage"],
@@ -204,6 +204,8 @@ async def test_429_retry_after(
     high: float,
 ) -> None:
     """Retry-After in seconds or as a date is the wait; garbage falls back to backoff."""
+    if value.startswith("http-date:"):
+        value = email.utils.formatdate(time.time() + int(value.split(":")[1]), usegmt=True)
     fake.add_fault(Fault("respond", method="POST", status=429, headers={"Retry-After": value}))
     async with make_api(fake, server) as api:
         await api.create_volume(name="data", size=10 * GB)
