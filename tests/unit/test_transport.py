@@ -1,0 +1,44 @@
+"""The aiohttp transport says truthfully whether a failed request may have been sent."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+import httpx
+import pytest
+from aiohttp.client_reqrep import ConnectionKey
+
+from scaleway_volumes._transport import map_aiohttp_error
+
+KEY = ConnectionKey("h", 80, False, True, None, None, None)
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout)
+
+
+@pytest.mark.parametrize(
+    ("exc", "expected"),
+    [
+        (aiohttp.ClientConnectorError(KEY, OSError(111, "refused")), httpx.ConnectError),
+        (aiohttp.ConnectionTimeoutError("pool or connect"), httpx.ConnectTimeout),
+        (aiohttp.SocketTimeoutError("read"), httpx.ReadTimeout),
+        (aiohttp.ServerTimeoutError("read"), httpx.ReadTimeout),
+        (asyncio.TimeoutError(), httpx.ReadTimeout),
+        (aiohttp.ServerDisconnectedError(), httpx.RemoteProtocolError),
+        (aiohttp.ClientPayloadError("truncated"), httpx.RemoteProtocolError),
+        (aiohttp.ClientOSError(104, "reset"), httpx.ReadError),
+        (
+            aiohttp.ClientResponseError(None, (), message="bad status line"),
+            httpx.RemoteProtocolError,
+        ),  # type: ignore[arg-type]
+    ],
+)
+def test_mapping(exc: BaseException, expected: type[httpx.TransportError]) -> None:
+    """Each aiohttp failure maps to the httpx error with the same 'sent?' meaning."""
+    mapped = map_aiohttp_error(exc)
+    assert type(mapped) is expected
+
+
+def test_server_disconnect_is_never_reported_as_not_sent() -> None:
+    """Unlike httpx-aiohttp 0.2.0, a disconnect after sending is not a ConnectTimeout."""
+    assert not isinstance(map_aiohttp_error(aiohttp.ServerDisconnectedError()), NOT_SENT)
+    assert not isinstance(map_aiohttp_error(aiohttp.ClientOSError()), NOT_SENT)
