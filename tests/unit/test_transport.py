@@ -26,10 +26,7 @@ NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout)
         (aiohttp.ServerDisconnectedError(), httpx.RemoteProtocolError),
         (aiohttp.ClientPayloadError("truncated"), httpx.RemoteProtocolError),
         (aiohttp.ClientOSError(104, "reset"), httpx.ReadError),
-        (
-            aiohttp.ClientResponseError(None, (), message="bad status line"),
-            httpx.RemoteProtocolError,
-        ),  # type: ignore[arg-type]
+        (aiohttp.ClientError("anything else"), httpx.RemoteProtocolError),
     ],
 )
 def test_mapping(exc: BaseException, expected: type[httpx.TransportError]) -> None:
