@@ -120,6 +120,9 @@ class AIMDGate:
                     self.window = max(1.0, self.window / 2)
                 else:
                     self.interval = max(2 * self.interval, 2 * self._rtt, 0.001)
+                    # The next start was booked at the old pace: without this, it
+                    # goes out at once, meets another 429 and halves the rate again.
+                    self._next_start = now + self.interval
         elif status is not None and status < 500:
             duration = now - started
             self._rtt = duration if not self._rtt else 0.8 * self._rtt + 0.2 * duration
@@ -190,7 +193,12 @@ async def run_bulk(
                 with anyio.CancelScope(shield=True):
                     settled: Any = unknown_outcome("cancelled while in flight; outcome unknown")
                     with anyio.move_on_after(SETTLE_TIMEOUT):
-                        settled = await settle()
+                        try:
+                            settled = await settle()
+                        except _ITEM_ERRORS as exc:
+                            # A failed lookup must not replace the cancellation
+                            # (the task group would raise it as an ExceptionGroup).
+                            settled.__cause__ = exc
                 record(index, item, settled, not isinstance(settled, BaseException))
                 raise
             else:

@@ -134,8 +134,10 @@ class _Connection(asyncio.Protocol):
                 if response is not None and outcome.post_delay <= 0 and outcome.mode == 0:
                     assert self._transport is not None
                     body = response.body
-                    self._transport.write(_encode_head(response, len(body), keep_alive) + body)
+                    # Counted before the write: a client must never see an answer
+                    # that the stats do not show yet.
                     fake._done(response.status)
+                    self._transport.write(_encode_head(response, len(body), keep_alive) + body)
                     if not keep_alive:
                         self.close()
                     continue
@@ -151,6 +153,7 @@ class _Connection(asyncio.Protocol):
     ) -> None:
         fake = self._fake
         status: int | None = None
+        accounted = False
         try:
             if outcome is None:
                 assert pending is not None
@@ -181,12 +184,15 @@ class _Connection(asyncio.Protocol):
                         return
                     self._transport.write(body[offset : offset + step])
             else:
+                fake._done(response.status)
+                accounted = True
                 self._transport.write(body)
             status = response.status
             if not keep:
                 self.close()
         finally:
-            fake._done(status)
+            if not accounted:
+                fake._done(status)
             self.busy = False
         if not self.closed and self._buf:
             self._process()

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.anyio
 def test_token_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """SCW_SECRET_KEY supplies the token."""
     monkeypatch.setenv("SCW_SECRET_KEY", TOKEN)
-    assert AsyncVolumeAPI()._headers[0] == ("X-Auth-Token", TOKEN)
+    assert AsyncVolumeAPI()._headers["X-Auth-Token"] == TOKEN
 
 
 def test_missing_token_is_value_error() -> None:
