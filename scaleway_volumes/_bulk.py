@@ -166,7 +166,7 @@ async def run_bulk(
         raise TypeError("items must be an iterable of items, not a string")
     total = len(items) if isinstance(items, Sized) else None
     jobs = enumerate(items)
-    outcomes: list[tuple[In, Any, bool] | None] = []
+    outcomes: list[tuple[In | None, Any, bool] | None] = []
     done = 0
     gate = AIMDGate(concurrency)
 
@@ -174,7 +174,8 @@ async def run_bulk(
         nonlocal done
         while len(outcomes) <= index:
             outcomes.append(None)
-        outcomes[index] = (item, outcome, ok)
+        # A success keeps only its output: the input is needed only to report a failure.
+        outcomes[index] = (None if ok else item, outcome, ok)
         done += 1
         if on_item is not None:
             on_item(index, item, outcome)
@@ -217,7 +218,7 @@ async def run_bulk(
         if ok:
             result.succeeded.append(outcome)
         else:
-            result.failed.append((item, outcome))
+            result.failed.append((item, outcome))  # type: ignore[arg-type]
     return result
 
 

@@ -11,7 +11,7 @@ import platform
 import re
 import time
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Iterable, Mapping
 from contextvars import ContextVar
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
@@ -86,6 +86,22 @@ class RequestGate(Protocol):
 
 # Set by a bulk call for the requests its items make, retries and checks included.
 current_gate: ContextVar[RequestGate | None] = ContextVar("scaleway_volumes_gate", default=None)
+
+
+class _Response(Protocol):
+    """What the library reads of an answer: an ``httpx.Response`` or a transport ``Reply``."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+    @property
+    def content(self) -> bytes: ...
+
+    @property
+    def reason_phrase(self) -> str: ...
 
 
 class _Ambiguous(Exception):
@@ -370,7 +386,10 @@ class AsyncVolumeAPI:
         plain = [("X-Auth-Token", token), ("User-Agent", agent), ("Accept", "application/json")]
         self._headers = httpx.Headers(plain)
         self._json_headers = httpx.Headers([*plain, ("Content-Type", "application/json")])
+        self._header_items = tuple(plain)
+        self._json_header_items = (*plain, ("Content-Type", "application/json"))
         self._base_ref = getattr(httpx.URL(self._base_url), "_uri_reference", None)
+        self._base_path = httpx.URL(self._base_url).raw_path.decode("ascii")
 
     # -- configuration ---------------------------------------------------------
 
@@ -456,33 +475,42 @@ class AsyncVolumeAPI:
         params: list[tuple[str, str]] | None,
         body: bytes | None,
         attempt: int,
-    ) -> httpx.Response:
-        request = httpx.Request(
-            method,
-            self._url(path, params),
-            headers=self._json_headers if body is not None else self._headers,
-            content=body,
-            extensions={"timeout": self._timeout},
-        )
+    ) -> _Response:
         shared = self._shared
         transport = self._pool.transport() if shared is None else None
         gate = current_gate.get()
         started = await gate.acquire() if gate is not None else 0.0
         status: int | None = None
+        response: _Response
         try:
             begin = time.perf_counter()
-            if transport is not None:
-                # Our own client has no auth, hooks, cookies or redirects to
-                # apply: going straight to its pool skips that machinery.
-                response = await transport.handle_async_request(request)
-                response.request = request
-                try:
-                    await response.aread()
-                finally:
-                    await response.aclose()
+            if isinstance(transport, AiohttpTransport):
+                # Our own pool on asyncio: straight to aiohttp, no httpx objects.
+                query = urlencode(params, quote_via=quote) if params else None
+                url = self._base_url + path + (f"?{query}" if query else "")
+                headers = self._json_header_items if body is not None else self._header_items
+                response = await transport.fetch(
+                    method, url, headers, body, transport.client_timeout(self._timeout)
+                )
             else:
-                assert shared is not None
-                response = await shared.send(request, auth=None, follow_redirects=False)
+                request = httpx.Request(
+                    method,
+                    self._url(path, params),
+                    headers=self._json_headers if body is not None else self._headers,
+                    content=body,
+                    extensions={"timeout": self._timeout},
+                )
+                if transport is not None:
+                    # Our own client has no auth, hooks, cookies or redirects to
+                    # apply: going straight to its pool skips that machinery.
+                    response = await transport.handle_async_request(request)
+                    try:
+                        await response.aread()
+                    finally:
+                        await response.aclose()
+                else:
+                    assert shared is not None
+                    response = await shared.send(request, auth=None, follow_redirects=False)
             status = response.status_code
         finally:
             if gate is not None:
@@ -491,7 +519,7 @@ class AsyncVolumeAPI:
             log.debug(
                 "%s %s -> %d (attempt %d, %.1f ms)",
                 method,
-                request.url.raw_path.decode("ascii"),
+                self._base_path + path,
                 status,
                 attempt,
                 (time.perf_counter() - begin) * 1000,
@@ -506,7 +534,7 @@ class AsyncVolumeAPI:
         *,
         params: list[tuple[str, str]] | None = None,
         body: bytes | None = None,
-    ) -> httpx.Response:
+    ) -> _Response:
         """Send with retries as CONTRACT.md says; return a 2xx response or raise.
 
         A POST that fails in a way that may have acted raises ``_Ambiguous``
@@ -563,7 +591,7 @@ class AsyncVolumeAPI:
 
     @staticmethod
     def _status_error(
-        response: httpx.Response, method: str, path: str, retry_after: float | None
+        response: _Response, method: str, path: str, retry_after: float | None
     ) -> APIError:
         return make_status_error(
             response.status_code,
@@ -582,7 +610,7 @@ class AsyncVolumeAPI:
         params: list[tuple[str, str]] | None = None,
         body: bytes | None = None,
         attempts: _Attempts | None = None,
-    ) -> httpx.Response:
+    ) -> _Response:
         """``_request`` bounded by the call deadline."""
         attempts = attempts or _Attempts(self._retry)
         if self._deadline is None:
@@ -1004,14 +1032,25 @@ class AsyncVolumeAPI:
         )
 
 
+_LINK_TARGET = re.compile(r"<[^>]*>")
+_LINK_REL = re.compile(r'\brel\s*=\s*"?([^";,]*)"?', re.IGNORECASE)
+
+
+def _links_next(link: str) -> bool:
+    """Whether a ``Link`` header has a ``rel="next"`` entry (RFC 8288)."""
+    params = _LINK_TARGET.sub("", link)  # a URL may itself contain "rel=next"
+    return any("next" in match.group(1).lower().split() for match in _LINK_REL.finditer(params))
+
+
 def _new_marker() -> str:
     return MARKER_TAG_PREFIX + uuid.uuid4().hex
 
 
-def _has_next_page(response: httpx.Response, seen: int, count: int, per_page: int) -> bool:
+def _has_next_page(response: _Response, seen: int, count: int, per_page: int) -> bool:
     """Whether the API says another page follows, without asking for an empty one."""
-    if "link" in response.headers:
-        return "next" in response.links
+    link = response.headers.get("link")
+    if link is not None:
+        return _links_next(link)
     total = response.headers.get("x-total-count")
     if total is not None:
         try:

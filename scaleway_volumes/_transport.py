@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import aiohttp
@@ -39,7 +39,7 @@ import anyio
 import httpx
 import yarl
 
-__all__ = ["AiohttpTransport", "CancelSafeHTTPTransport"]
+__all__ = ["AiohttpTransport", "CancelSafeHTTPTransport", "Reply"]
 
 
 def map_aiohttp_error(exc: BaseException) -> httpx.TransportError:
@@ -58,6 +58,26 @@ def map_aiohttp_error(exc: BaseException) -> httpx.TransportError:
     if isinstance(exc, aiohttp.ClientOSError):
         return httpx.ReadError(message)
     return httpx.RemoteProtocolError(message)
+
+
+class Reply:
+    """A whole HTTP answer: the parts of ``httpx.Response`` the library reads."""
+
+    __slots__ = ("content", "headers", "raw_headers", "reason_phrase", "status_code")
+
+    def __init__(
+        self,
+        status_code: int,
+        headers: Mapping[str, str],
+        content: bytes,
+        reason_phrase: str,
+        raw_headers: tuple[tuple[bytes, bytes], ...] = (),
+    ) -> None:
+        self.status_code = status_code
+        self.headers = headers  # case-insensitive
+        self.content = content
+        self.reason_phrase = reason_phrase
+        self.raw_headers = raw_headers
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -125,38 +145,68 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send ``request`` over the pool and return the response with its body read."""
-        session = self._session
-        if session is None or session.closed:
-            session = self._session = self._make_session()
         try:
             data: bytes | None = request.content or None
         except httpx.RequestNotRead:
             data = (await request.aread()) or None
-        url = yarl.URL(str(request.url), encoded=True)
-        timeout = self._timeout(request.extensions.get("timeout") or {})
+        reply = await self.fetch(
+            request.method,
+            str(request.url),
+            request.headers.multi_items(),
+            data,
+            self._timeout(request.extensions.get("timeout") or {}),
+        )
+        extensions: dict[str, Any] = {"http_version": b"HTTP/1.1"}
+        if reply.reason_phrase:
+            extensions["reason_phrase"] = reply.reason_phrase.encode("ascii", "replace")
+        return httpx.Response(
+            reply.status_code,
+            headers=reply.raw_headers,
+            content=reply.content,
+            request=request,
+            extensions=extensions,
+        )
+
+    def client_timeout(self, timeout: dict[str, float | None]) -> aiohttp.ClientTimeout:
+        """aiohttp's form of an httpx timeout dict (cached: callers reuse a few)."""
+        return self._timeout(timeout)
+
+    async def fetch(
+        self,
+        method: str,
+        url: str,
+        headers: Any,
+        data: bytes | None,
+        limits: aiohttp.ClientTimeout,
+    ) -> Reply:
+        """Send one request and read the whole answer, with no httpx objects in between.
+
+        The library's own calls take this path: an API response is small JSON,
+        and building an ``httpx.Request`` and ``httpx.Response`` around it costs
+        more CPU than aiohttp spends on the exchange. ``url`` must already be
+        percent-encoded; ``limits`` are the timeouts. Failures are raised as
+        httpx errors (see the table).
+        """
+        session = self._session
+        if session is None or session.closed:
+            session = self._session = self._make_session()
         try:
             async with session.request(
-                request.method,
-                url,
-                headers=request.headers.multi_items(),
+                method,
+                yarl.URL(url, encoded=True),
+                headers=headers,
                 data=data,
                 allow_redirects=False,
-                timeout=timeout,
+                timeout=limits,
             ) as resp:
                 content = await resp.read()
-                status = resp.status
-                raw_headers = resp.raw_headers
-                reason = resp.reason
+                return Reply(
+                    resp.status, resp.headers, content, resp.reason or "", resp.raw_headers
+                )
         except aiohttp.ClientError as exc:
             raise map_aiohttp_error(exc) from exc
         except asyncio.TimeoutError as exc:
             raise map_aiohttp_error(exc) from exc
-        extensions: dict[str, Any] = {"http_version": b"HTTP/1.1"}
-        if reason:
-            extensions["reason_phrase"] = reason.encode("ascii", "replace")
-        return httpx.Response(
-            status, headers=raw_headers, content=content, request=request, extensions=extensions
-        )
 
     async def aclose(self) -> None:
         """Close every pooled connection."""

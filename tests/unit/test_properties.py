@@ -134,3 +134,19 @@ def test_ids_are_uuids_or_rejected_before_any_request(candidate: str) -> None:
             await client.aclose()
 
     anyio.run(attempt)
+
+
+@given(volume_dicts | json_values)
+def test_fast_decoder_agrees_with_the_converter(data: Any) -> None:
+    """The fast path returns exactly what the cattrs converter returns, or defers to it."""
+    from scaleway_volumes._convert import _fast_volume, _NotPlain
+
+    try:
+        expected: Any = converter.structure(data, Volume)
+    except Exception:
+        expected = None
+    try:
+        fast: Any = _fast_volume(data)
+    except _NotPlain:
+        return
+    assert fast == expected
