@@ -86,6 +86,7 @@ class AIMDGate:
         self._last_cut = -math.inf
         self._rtt = 0.0
         self._changed = anyio.Event()
+        self._waiting = 0  # tasks blocked in acquire(): only they need waking
 
     @property
     def limit(self) -> float:
@@ -106,7 +107,11 @@ class AIMDGate:
                     return now
                 await anyio.sleep(delay)
             else:
-                await self._changed.wait()
+                self._waiting += 1
+                try:
+                    await self._changed.wait()
+                finally:
+                    self._waiting -= 1
 
     def release(self, started: float, status: int | None) -> None:
         """Account for a finished request (``status`` None: it failed without a response)."""
@@ -132,8 +137,9 @@ class AIMDGate:
                     self.interval = 0.0
             elif self.window < self.ceiling:
                 self.window = min(float(self.ceiling), self.window + 1.0 / self.window)
-        changed, self._changed = self._changed, anyio.Event()
-        changed.set()
+        if self._waiting:
+            changed, self._changed = self._changed, anyio.Event()
+            changed.set()
 
 
 # How long a cancelled bulk call may spend finding out what its in-flight items did.
