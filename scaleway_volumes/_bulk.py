@@ -23,6 +23,9 @@ ProgressCallback = Callable[[int, "int | None"], object]
 ItemCallback = Callable[[int, Any, Any], object]
 """``on_item(index, input, outcome)``: the output, or the exception, of one item."""
 
+# Marks a slot whose item failed (its input and error are kept apart).
+_FAILED: Any = object()
+
 # Errors that belong to one item; anything else is a bug and propagates.
 _ITEM_ERRORS = (ScalewayError, ValueError, TypeError)
 
@@ -172,16 +175,22 @@ async def run_bulk(
         raise TypeError("items must be an iterable of items, not a string")
     total = len(items) if isinstance(items, Sized) else None
     jobs = enumerate(items)
-    outcomes: list[tuple[In | None, Any, bool] | None] = []
+    # One slot per item in input order; a success keeps only its output (the
+    # input is needed only to report a failure), so 100 000 items cost one
+    # pointer each beyond their results.
+    outputs: list[Any] = []
+    failures: dict[int, tuple[In, BaseException]] = {}
     done = 0
     gate = AIMDGate(concurrency)
 
     def record(index: int, item: In, outcome: Any, ok: bool) -> None:
         nonlocal done
-        while len(outcomes) <= index:
-            outcomes.append(None)
-        # A success keeps only its output: the input is needed only to report a failure.
-        outcomes[index] = (None if ok else item, outcome, ok)
+        if len(outputs) <= index:
+            outputs.extend([_FAILED] * (index + 1 - len(outputs)))
+        if ok:
+            outputs[index] = outcome
+        else:
+            failures[index] = (item, outcome)
         done += 1
         if on_item is not None:
             on_item(index, item, outcome)
@@ -216,16 +225,12 @@ async def run_bulk(
         for _ in range(workers):
             tg.start_soon(worker)
 
-    result: BulkResult[In, Out] = BulkResult(throttled=gate.throttled, final_limit=gate.limit)
-    for entry in outcomes:
-        if entry is None:  # pragma: no cover - every index is recorded before we get here
-            continue
-        item, outcome, ok = entry
-        if ok:
-            result.succeeded.append(outcome)
-        else:
-            result.failed.append((item, outcome))  # type: ignore[arg-type]
-    return result
+    return BulkResult(
+        succeeded=[output for output in outputs if output is not _FAILED],
+        failed=[failures[index] for index in sorted(failures)],
+        throttled=gate.throttled,
+        final_limit=gate.limit,
+    )
 
 
 def unknown_outcome(message: str, marker: str | None = None) -> APIConnectionError:
