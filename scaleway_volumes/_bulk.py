@@ -72,9 +72,10 @@ class AIMDGate:
 
     The Scaleway gateway answers a bare 429 with no hint of when to come back,
     so the call finds the allowed rate itself, as TCP finds a link's capacity:
-    each 429 halves the number of requests allowed in flight (once per round
+    each 429 halves the number of requests allowed in flight, or cuts it to the
+    number that succeeded since the last cut if that is lower (once per round
     trip: the requests already on their way when it was cut do not cut it
-    again), each success raises it by ``1/limit`` (one more per round trip). When
+    again); each success raises it by ``1/limit`` (one more per round trip). When
     even one request in flight is too many, it spaces requests out instead,
     halving the rate on a 429 and adding one request per second per success.
     """
@@ -87,6 +88,7 @@ class AIMDGate:
         self._in_flight = 0
         self._next_start = 0.0
         self._last_cut = -math.inf
+        self._round_ok = 0  # successes of requests started since the last cut
         self._rtt = 0.0
         self._changed = anyio.Event()
         self._waiting = 0  # tasks blocked in acquire(): only they need waking
@@ -125,13 +127,19 @@ class AIMDGate:
             if started >= self._last_cut:
                 self._last_cut = now
                 if self.window > 1.0:
-                    self.window = max(1.0, self.window / 2)
+                    # Halve, or cut to what got through since the last cut if
+                    # that is less: a burst of 429s at the start (a gateway
+                    # bucket smaller than the window) then takes one cut, not six.
+                    self.window = max(1.0, min(self.window / 2, float(self._round_ok)))
                 else:
                     self.interval = max(2 * self.interval, 2 * self._rtt, 0.001)
                     # The next start was booked at the old pace: without this, it
                     # goes out at once, meets another 429 and halves the rate again.
                     self._next_start = now + self.interval
+                self._round_ok = 0
         elif status is not None and status < 500:
+            if started >= self._last_cut:
+                self._round_ok += 1
             duration = now - started
             self._rtt = duration if not self._rtt else 0.8 * self._rtt + 0.2 * duration
             if self.interval:

@@ -252,9 +252,9 @@ async def test_aimd_finishes_near_the_allowed_rate(
     assert [v.name for v in result.succeeded] == [s.name for s in specs]
     assert_no_duplicates(fake, [s.name for s in specs])
     assert wall <= AIMD_WALL_BOUND[anyio_backend]
-    # Nearly all 429s come from the first round trips, as the in-flight limit halves
-    # from 50 down to 1 (~50+25+12+6+3+1); the paced phase meets only a handful.
-    assert result.throttled < 150
+    # Most 429s are the first wave (50 sent against a bucket of 10: 40 refused) and
+    # the next, cut to what got through; the paced phase meets only a handful.
+    assert result.throttled < 100
     assert result.throttled == fake.stats.throttled
     assert fake.stats.statuses[201] == 300
 
