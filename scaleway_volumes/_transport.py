@@ -115,10 +115,12 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         )
         session = aiohttp.ClientSession(
             connector=connector,
-            # httpx decodes Content-Encoding itself from the headers we pass on.
-            auto_decompress=False,
+            # We ask for no compression, but a proxy may compress anyway: bodies
+            # reach the library decoded either way.
+            auto_decompress=True,
             cookie_jar=aiohttp.DummyCookieJar(),
-            # httpx already set the headers it wants; aiohttp must not add its own.
+            # The caller sets the headers it wants; aiohttp must not add its own
+            # (no Accept-Encoding: API answers are small, compressing them costs CPU).
             skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
         )
         # aiohttp silently resends a GET or DELETE once when a kept-alive
@@ -159,9 +161,11 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         extensions: dict[str, Any] = {"http_version": b"HTTP/1.1"}
         if reply.reason_phrase:
             extensions["reason_phrase"] = reply.reason_phrase.encode("ascii", "replace")
+        # The body is already decoded: httpx must not decode it again.
+        headers = [(k, v) for k, v in reply.raw_headers if k.lower() != b"content-encoding"]
         return httpx.Response(
             reply.status_code,
-            headers=reply.raw_headers,
+            headers=headers,
             content=reply.content,
             request=request,
             extensions=extensions,

@@ -170,3 +170,20 @@ def test_same_api_under_trio_then_asyncio(fake: FakeScaleway, server: FakeServer
     assert trio.run(job) == 1
     assert asyncio.run(job()) == 1
     assert trio.run(job) == 1
+
+
+@pytest.mark.anyio
+async def test_compressed_answers_are_decoded(fake: FakeScaleway, server: FakeServer) -> None:
+    """A proxy that gzips answers anyway does not break decoding."""
+    import gzip
+    import json as jsonlib
+
+    from scaleway_volumes.testing import Fault
+
+    volume = fake.add_volume(name="zipped")
+    body = gzip.compress(jsonlib.dumps({"volume": volume}).encode())
+    fake.add_fault(
+        Fault("respond", method="GET", status=200, body=body, headers={"Content-Encoding": "gzip"})
+    )
+    async with make_api(fake, server) as api:
+        assert (await api.get_volume(volume["id"])).name == "zipped"
