@@ -7,6 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from scaleway_volumes.testing import FakeScaleway, FakeServer
+
 TOKEN = "11111111-2222-3333-4444-555555555555"
 ORG = "000a115d-2852-4b0a-9ce8-47f1134ba95a"
 BASE = "https://api.scaleway.com/instance/v1/zones/fr-par-1"
@@ -42,3 +44,16 @@ def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
     monkeypatch.setattr(client_module, "_sleep", fake_sleep)
     return delays
+
+
+@pytest.fixture
+def fake() -> FakeScaleway:
+    """A fresh in-memory fake of the Volumes API (no latency, no rate limit)."""
+    return FakeScaleway()
+
+
+@pytest.fixture
+def server(fake: FakeScaleway) -> Iterator[FakeServer]:
+    """The ``fake`` served over TCP on 127.0.0.1 (any free port)."""
+    with fake.serve() as srv:
+        yield srv

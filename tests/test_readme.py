@@ -15,11 +15,6 @@ BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), 
 
 
 @pytest.fixture
-def fake() -> FakeScaleway:
-    return FakeScaleway()
-
-
-@pytest.fixture
 def api_env(fake: FakeScaleway, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeServer]:
     """Point the SCW_* variables the examples rely on at a loopback fake."""
     with fake.serve() as server:

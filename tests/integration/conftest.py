@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -11,19 +11,6 @@ from scaleway_volumes import AsyncVolumeAPI
 from scaleway_volumes.testing import FakeScaleway, FakeServer
 
 ApiFactory = Callable[..., AsyncVolumeAPI]
-
-
-@pytest.fixture
-def fake() -> FakeScaleway:
-    """A fresh in-memory fake of the Volumes API (no latency, no rate limit)."""
-    return FakeScaleway()
-
-
-@pytest.fixture
-def server(fake: FakeScaleway) -> Iterator[FakeServer]:
-    """The ``fake`` served over TCP on 127.0.0.1 (any free port)."""
-    with fake.serve() as srv:
-        yield srv
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import email.utils
 import socket
 import time
 from collections import Counter
-from collections.abc import Iterator
 
 import anyio
 import httpx
@@ -38,17 +37,6 @@ pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("no_sleep")]
 
 GB = 1_000_000_000
 MARKER = "scaleway-volumes:create="
-
-
-@pytest.fixture
-def fake() -> FakeScaleway:
-    return FakeScaleway()
-
-
-@pytest.fixture
-def server(fake: FakeScaleway) -> Iterator[FakeServer]:
-    with fake.serve() as srv:
-        yield srv
 
 
 def make_api(fake: FakeScaleway, server: FakeServer, **kwargs: object) -> AsyncVolumeAPI:

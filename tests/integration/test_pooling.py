@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import warnings
-from collections.abc import Iterator
 
 import anyio
 import httpx
@@ -16,17 +15,6 @@ from scaleway_volumes import AsyncVolumeAPI, Volume
 from scaleway_volumes.testing import FakeScaleway, FakeServer
 
 GB = 1_000_000_000
-
-
-@pytest.fixture
-def fake() -> FakeScaleway:
-    return FakeScaleway()
-
-
-@pytest.fixture
-def server(fake: FakeScaleway) -> Iterator[FakeServer]:
-    with fake.serve() as srv:
-        yield srv
 
 
 def make_api(fake: FakeScaleway, server: FakeServer, **kwargs: object) -> AsyncVolumeAPI:

@@ -37,17 +37,6 @@ class Target:
         return httpx.AsyncClient(headers=headers, **kwargs)
 
 
-@pytest.fixture
-def fake() -> FakeScaleway:
-    return FakeScaleway()
-
-
-@pytest.fixture
-def server(fake: FakeScaleway) -> Iterator[FakeServer]:
-    with fake.serve() as srv:
-        yield srv
-
-
 @pytest.fixture(params=["inprocess", "tcp"])
 def target(request: pytest.FixtureRequest, fake: FakeScaleway) -> Iterator[Target]:
     if request.param == "inprocess":
