@@ -22,7 +22,7 @@ from collections.abc import (
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from contextvars import ContextVar
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 from urllib.parse import quote, urlencode
 
 import anyio
@@ -47,7 +47,7 @@ from ._constants import (
     MARKER_TAG_PREFIX,
     MAX_PER_PAGE,
 )
-from ._convert import decode_volume, decode_volumes
+from ._convert import decode_page, decode_volume, find_marked
 from ._errors import (
     APIConnectionError,
     APIError,
@@ -66,6 +66,8 @@ if TYPE_CHECKING:
     from ._bulk import BulkResult, ItemCallback, ProgressCallback, Settle
 
 __all__ = ["AsyncVolumeAPI"]
+
+_Page = TypeVar("_Page")
 
 log = logging.getLogger("scaleway_volumes")
 
@@ -336,6 +338,9 @@ class _Pool:
             # aiohttp is asyncio-only; under trio httpx's own pool is what there is.
             transport = CancelSafeHTTPTransport(limits=limits)
         client = httpx.AsyncClient(transport=transport, follow_redirects=False, trust_env=False)
+        # anyio loads its backend on first use (about 30 ms of imports): pay it
+        # with the pool, not inside the first bulk call or deadline.
+        anyio.Event()
         return client, transport
 
     @staticmethod
@@ -834,14 +839,19 @@ class AsyncVolumeAPI:
 
     async def _find_marked(self, name: str, marker: str) -> Volume | None:
         """The volume carrying ``marker``, if the create that set it landed."""
-        pages = self._pages(name, None, None, None, [marker], DEFAULT_PER_PAGE)
+        pages = self._pages(
+            name,
+            None,
+            None,
+            None,
+            [marker],
+            DEFAULT_PER_PAGE,
+            lambda content, status: find_marked(content, status, marker),
+        )
         async with contextlib.aclosing(pages):
-            async for page in pages:
-                for volume in page:
-                    # Never trust the filter alone: a server that ignores `tags`
-                    # must not make an older same-named volume look like ours.
-                    if marker in volume.tags:
-                        return volume
+            async for found in pages:
+                if found is not None:
+                    return found
         return None
 
     async def update_volume(
@@ -910,7 +920,9 @@ class AsyncVolumeAPI:
         extra request for an empty last page.
         """
         volumes: list[Volume] = []
-        async for page in self._pages(name, volume_type, organization, project, tags, per_page):
+        async for page in self._pages(
+            name, volume_type, organization, project, tags, per_page, decode_page
+        ):
             volumes.extend(page)
         return volumes
 
@@ -932,7 +944,9 @@ class AsyncVolumeAPI:
                 print("unattached:", volume.name)
         ```
         """
-        async for page in self._pages(name, volume_type, organization, project, tags, per_page):
+        async for page in self._pages(
+            name, volume_type, organization, project, tags, per_page, decode_page
+        ):
             for volume in page:
                 yield volume
 
@@ -944,7 +958,12 @@ class AsyncVolumeAPI:
         project: str | None,
         tags: Iterable[str] | None,
         per_page: int,
-    ) -> AsyncGenerator[list[Volume], None]:
+        decode: Callable[[bytes, int], tuple[int, _Page]],
+    ) -> AsyncGenerator[_Page, None]:
+        """Each page's decoded content, following pagination as the API says.
+
+        ``decode(content, status)`` returns (items on the page, what to yield).
+        """
         if type(per_page) is not int or not 1 <= per_page <= MAX_PER_PAGE:
             raise ValueError(f"per_page must be an int from 1 to {MAX_PER_PAGE}, got {per_page!r}")
         filters: list[tuple[str, str]] = []
@@ -965,10 +984,10 @@ class AsyncVolumeAPI:
         while True:
             params = [*filters, ("page", str(page)), ("per_page", str(per_page))]
             response = await self._call("GET", "/volumes", params=params)
-            volumes = decode_volumes(response.content, response.status_code)
-            seen += len(volumes)
-            yield volumes
-            if not volumes or not _has_next_page(response, seen, len(volumes), per_page):
+            count, found = decode(response.content, response.status_code)
+            seen += count
+            yield found
+            if not count or not _has_next_page(response, seen, count, per_page):
                 return
             page += 1
 

@@ -17,10 +17,19 @@ from typing import Any, TypeVar
 import attrs
 import cattrs
 
+from ._constants import MARKER_TAG_PREFIX
 from ._errors import ResponseDecodeError
 from ._models import Volume, VolumeServer
 
-__all__ = ["converter", "decode_volume", "decode_volumes", "make_converter"]
+__all__ = [
+    "converter",
+    "decode_page",
+    "decode_volume",
+    "decode_volumes",
+    "find_marked",
+    "make_converter",
+    "visible_tags",
+]
 
 T = TypeVar("T")
 
@@ -56,7 +65,30 @@ def _structure_tags(value: Any, _: Any) -> tuple[str, ...]:
     for item in value:
         if type(item) is not str:
             raise TypeError(f"expected a list of strings, got an item of {type(item).__name__}")
-    return tuple(value)
+    return visible_tags(value)
+
+
+def visible_tags(tags: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """The tags a user set: without the marker the library adds to every create.
+
+    The marker (``scaleway-volumes:create=<hex>``) is the library's bookkeeping
+    for duplicate-free retries; it stays on the volume, but ``Volume.tags``
+    shows what was asked for, so a created volume compares equal to its spec's
+    tags and ``update_volume(v, tags=[*v.tags, "x"])`` keeps meaning what it says.
+    """
+    visible = tuple(sys.intern(t) for t in tags if not t.startswith(MARKER_TAG_PREFIX))
+    # Volumes made together share their tags: one tuple for them all keeps a
+    # 100 000-volume result small. Bounded, so odd tag sets cannot grow it forever.
+    shared = _TAG_TUPLES.get(visible)
+    if shared is not None:
+        return shared
+    if len(_TAG_TUPLES) < _TAG_TUPLES_MAX:
+        _TAG_TUPLES[visible] = visible
+    return visible
+
+
+_TAG_TUPLES: dict[tuple[str, ...], tuple[str, ...]] = {}
+_TAG_TUPLES_MAX = 4096
 
 
 _FRACTION = re.compile(r"(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$")
@@ -210,7 +242,7 @@ def _fast_volume(data: Any) -> Volume:
     if tags:
         if type(tags) is not list or any(type(tag) is not str for tag in tags):
             raise _NotPlain
-        tags = tuple(tags)
+        tags = visible_tags(tags)
     elif tags != [] and tags != ():
         raise _NotPlain
     else:
@@ -258,6 +290,32 @@ def decode_volume(content: bytes, status_code: int | None = None) -> Volume:
         pass
     envelope: _VolumeEnvelope = _structure(data, _structure_envelope, "volume", status_code)
     return envelope.volume
+
+
+def decode_page(content: bytes, status_code: int | None = None) -> tuple[int, list[Volume]]:
+    """(items on the page, the volumes) of a ``{"volumes": [...]}`` body."""
+    volumes = decode_volumes(content, status_code)
+    return len(volumes), volumes
+
+
+def find_marked(content: bytes, status_code: int | None, marker: str) -> tuple[int, Volume | None]:
+    """(items on the page, the volume whose raw tags hold ``marker``, if any).
+
+    Reads the raw tags: ``Volume.tags`` hides markers, and the server's tag
+    filter is not trusted alone (a server that ignores it must not make an
+    older volume with the same name look like the one just created).
+    """
+    data = _load(content, status_code)
+    items = data.get("volumes")
+    if type(items) is list:
+        for item in items:
+            tags = item.get("tags") if type(item) is dict else None
+            if type(tags) is list and marker in tags:
+                return len(items), decode_volume(json.dumps({"volume": item}).encode(), status_code)
+        if all(type(item) is dict for item in items):
+            return len(items), None
+    # Not a well-formed page: let the full decoder say what is wrong.
+    return decode_page(content, status_code)[0], None
 
 
 def decode_volumes(content: bytes, status_code: int | None = None) -> list[Volume]:

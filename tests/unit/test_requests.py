@@ -273,3 +273,21 @@ async def test_iter_volumes_is_lazy(mock: respx.MockRouter) -> None:
             assert route.call_count == 1
     assert seen == ["a", "b", "c", "d"]
     assert route.call_count == 2
+
+
+async def test_marker_tag_is_sent_but_not_shown(mock: respx.MockRouter) -> None:
+    """The API stores the marker; Volume.tags shows only the caller's tags, everywhere."""
+
+    def echo(request: httpx.Request) -> httpx.Response:
+        sent = json.loads(request.content)
+        return httpx.Response(201, json={"volume": volume_json(tags=sent["tags"])})
+
+    mock.post("/volumes").mock(side_effect=echo)
+    volume = await make_api().create_volume(name="v", size=10**10, tags=["db", "prod"])
+    assert volume.tags == ("db", "prod")
+    stored = ["db", "scaleway-volumes:create=" + "0" * 32]
+    mock.get("/volumes").respond(
+        200, json={"volumes": [volume_json(tags=stored)]}, headers={"X-Total-Count": "1"}
+    )
+    (listed,) = await make_api().list_volumes()
+    assert listed.tags == ("db",)
