@@ -171,9 +171,13 @@ def _first_error(exc: Exception, root: str) -> tuple[str, str]:
     return str(exc), root
 
 
+# Bound once: json.loads re-checks its arguments and sniffs the encoding per call.
+_json_decode = json.JSONDecoder().decode
+
+
 def _load(content: bytes, status_code: int | None) -> dict[str, Any]:
     try:
-        data = json.loads(content)
+        data = _json_decode(content.decode("utf-8"))
     except ValueError as err:
         raise ResponseDecodeError(
             f"response body is not valid JSON ({err})", path="$", status_code=status_code
