@@ -6,6 +6,7 @@ Nothing in the library imports this module, so the library never needs them.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import math
@@ -194,7 +195,12 @@ def _run(api: AsyncVolumeAPI, work: Callable[[AsyncVolumeAPI], Awaitable[T]]) ->
         async with api:
             return await work(api)
 
-    return anyio.run(body, backend="asyncio")
+    try:
+        return anyio.run(body, backend="asyncio")
+    except asyncio.CancelledError:
+        # Python 3.10's loop lets Ctrl-C out as the main task's cancellation
+        # (3.11+ raises KeyboardInterrupt): nothing else cancels the root task.
+        raise KeyboardInterrupt from None
 
 
 def _stdin_is_interactive() -> bool:
