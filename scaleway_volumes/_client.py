@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 from urllib.parse import quote, urlencode
 
 import anyio
+import httpcore
 import httpx
 import sniffio
 
@@ -255,6 +256,38 @@ def _loop_token() -> object:
         return trio.lowlevel.current_trio_token()
 
 
+def _httpx_is_mocked() -> bool:
+    """Whether a test library has patched httpx or httpcore to answer for the network.
+
+    respx patches ``AsyncConnectionPool.handle_async_request`` (or, with
+    ``using="httpx"``, ``AsyncClient._transport_for_url``); pytest-httpx
+    patches ``AsyncHTTPTransport.handle_async_request``. A patched method comes
+    from another module.
+    """
+    return (
+        httpcore.AsyncConnectionPool.handle_async_request.__module__ != _HTTPCORE_POOL
+        or httpx.AsyncClient._transport_for_url.__module__ != _HTTPX_CLIENT
+        or httpx.AsyncHTTPTransport.handle_async_request.__module__ != _HTTPX_TRANSPORT
+    )
+
+
+def _home_module(method: Any, package: str, default: str) -> str:
+    # Where the real method lives; the default if a mock was already active on import.
+    module = str(getattr(method, "__module__", ""))
+    return module if module.startswith(package) else default
+
+
+_HTTPCORE_POOL = _home_module(
+    httpcore.AsyncConnectionPool.handle_async_request,
+    "httpcore",
+    "httpcore._async.connection_pool",
+)
+_HTTPX_CLIENT = _home_module(httpx.AsyncClient._transport_for_url, "httpx", "httpx._client")
+_HTTPX_TRANSPORT = _home_module(
+    httpx.AsyncHTTPTransport.handle_async_request, "httpx", "httpx._transports.default"
+)
+
+
 def _deadline(seconds: float) -> AbstractAsyncContextManager[object]:
     """A scope that raises ``TimeoutError`` after ``seconds``.
 
@@ -306,26 +339,35 @@ class _Pool:
     made in, so a new loop gets a new client and the old one is let go.
     """
 
-    __slots__ = ("_transport", "client", "loop", "max_connections")
+    __slots__ = ("_transport", "client", "loop", "max_connections", "mocked")
 
     def __init__(self, max_connections: int) -> None:
         self.max_connections = max_connections
         self.client: httpx.AsyncClient | None = None
         self._transport: httpx.AsyncBaseTransport | None = None
         self.loop: object | None = None
+        self.mocked = False
 
     def transport(self) -> httpx.AsyncBaseTransport:
-        """The owned client's transport, for the running loop."""
+        """The owned client's transport, for the running loop.
+
+        While a test mocks httpx (respx, pytest-httpx), the pool is httpx's own
+        and requests go through ``client.send`` (see ``mocked``), so the mock
+        sees them: the aiohttp pool would go around it to the real network.
+        """
         loop = _loop_token()
-        if self.client is None or self.loop is not loop:
+        mocked = _httpx_is_mocked()
+        if self.client is None or self.loop is not loop or self.mocked is not mocked:
             if self.client is not None:
                 self._abandon(self.client)
-            self.client, self._transport = self._make_client()
-            self.loop = loop
+            self.client, self._transport = self._make_client(stock=mocked)
+            self.loop, self.mocked = loop, mocked
         assert self._transport is not None
         return self._transport
 
-    def _make_client(self) -> tuple[httpx.AsyncClient, httpx.AsyncBaseTransport]:
+    def _make_client(
+        self, *, stock: bool = False
+    ) -> tuple[httpx.AsyncClient, httpx.AsyncBaseTransport]:
         # Keep as many idle connections as may be busy: with httpx's default of
         # 20, 50 requests in flight open a new connection for almost every
         # request (988 connections for 1000 creates, PERF-NOTES.md).
@@ -335,7 +377,7 @@ class _Pool:
             keepalive_expiry=DEFAULT_KEEPALIVE_EXPIRY,
         )
         transport: httpx.AsyncBaseTransport
-        if sniffio.current_async_library() == "asyncio":
+        if sniffio.current_async_library() == "asyncio" and not stock:
             transport = AiohttpTransport(limits=limits)
         else:
             # aiohttp is asyncio-only; under trio httpx's own pool is what there is.
@@ -537,6 +579,8 @@ class AsyncVolumeAPI:
     ) -> _Response:
         shared = self._shared
         transport = self._pool.transport() if shared is None else None
+        if transport is not None and self._pool.mocked:
+            shared, transport = self._pool.client, None  # through httpx's front door
         gate = current_gate.get()
         started = await gate.acquire() if gate is not None else 0.0
         status: int | None = None
