@@ -410,7 +410,8 @@ class AsyncVolumeAPI:
 
     Every method is a coroutine that never blocks the event loop; all share one
     connection pool, so hundreds of concurrent calls reuse a bounded set of
-    connections. Works under asyncio and trio.
+    connections. Works under asyncio and trio, from one event loop at a time
+    (successive loops are fine: each gets its own pool).
 
     ```python
     async with AsyncVolumeAPI() as api:          # token from SCW_SECRET_KEY
