@@ -880,7 +880,10 @@ class AsyncVolumeAPI:
                 # The API said it made the volume but the body is unreadable:
                 # the volume exists, so find it rather than report a failure
                 # that a caller would "fix" by creating it again.
-                found = await self._find_marked(name, marker)
+                try:
+                    found = await self._find_marked(name, marker)
+                except ScalewayError:
+                    found = None
                 if found is None:
                     raise
                 return found
@@ -894,7 +897,7 @@ class AsyncVolumeAPI:
             None,
             [marker],
             DEFAULT_PER_PAGE,
-            lambda content, status: find_marked(content, status, marker),
+            lambda content, status: find_marked(content, status, marker, name),
         )
         async with contextlib.aclosing(pages):
             async for found in pages:

@@ -18,7 +18,7 @@ import attrs
 import cattrs
 
 from ._constants import MARKER_TAG_PREFIX
-from ._errors import ResponseDecodeError
+from ._errors import ResponseDecodeError, ScalewayError
 from ._models import Volume, VolumeServer
 
 __all__ = [
@@ -302,12 +302,20 @@ def decode_page(content: bytes, status_code: int | None = None) -> tuple[int, li
     return len(volumes), volumes
 
 
-def find_marked(content: bytes, status_code: int | None, marker: str) -> tuple[int, Volume | None]:
+class TagsNotShown(ScalewayError):
+    """The API lists volumes without their tags: a create's marker cannot be checked."""
+
+
+def find_marked(
+    content: bytes, status_code: int | None, marker: str, name: str
+) -> tuple[int, Volume | None]:
     """(items on the page, the volume whose raw tags hold ``marker``, if any).
 
     Reads the raw tags: ``Volume.tags`` hides markers, and the server's tag
     filter is not trusted alone (a server that ignores it must not make an
-    older volume with the same name look like the one just created).
+    older volume with the same name look like the one just created). Raises
+    ``TagsNotShown`` when a volume of that name is listed without tags (the
+    seed API): whether it is the new one cannot be known.
     """
     data = _load(content, status_code)
     items = data.get("volumes")
@@ -316,6 +324,11 @@ def find_marked(content: bytes, status_code: int | None, marker: str) -> tuple[i
             tags = item.get("tags") if type(item) is dict else None
             if type(tags) is list and marker in tags:
                 return len(items), decode_volume(json.dumps({"volume": item}).encode(), status_code)
+            if tags is None and type(item) is dict and item.get("name") == name:
+                raise TagsNotShown(
+                    f"the API lists {name!r} without tags, so whether the create landed "
+                    "cannot be checked"
+                )
         if all(type(item) is dict for item in items):
             return len(items), None
     # Not a well-formed page: let the full decoder say what is wrong.

@@ -471,3 +471,25 @@ async def test_not_found_conflict_and_validation(fake: FakeScaleway, server: Fak
         with pytest.raises(InvalidRequestError):
             await api.update_volume(attached["id"], size=1 * GB)
     assert len(fake.volumes) == 1
+
+
+@pytest.mark.parametrize(
+    ("action", "volumes", "posts_sent"), [("act_then_drop", 1, 1), ("drop", 1, 2)]
+)
+async def test_seed_api_without_tags(action: str, volumes: int, posts_sent: int) -> None:
+    """The seed API lists no tags: a landed create is 'outcome unknown', never resent."""
+    legacy = FakeScaleway(legacy=True)
+    legacy.add_fault(Fault(action, method="POST"))
+    with legacy.serve() as srv:
+        async with AsyncVolumeAPI(
+            legacy.token, base_url=srv.root_url, organization=legacy.organization
+        ) as api:
+            if action == "act_then_drop":
+                with pytest.raises(APIConnectionError) as info:
+                    await api.create_volume(name="data", size=10 * GB)
+                assert info.value.outcome_unknown and info.value.marker_tag
+                assert "without tags" in str(info.value)
+            else:
+                await api.create_volume(name="data", size=10 * GB)
+    assert len(legacy.volumes) == volumes
+    assert posts(legacy) == posts_sent
