@@ -554,7 +554,7 @@ class AsyncVolumeAPI:
 
     # -- the HTTP layer --------------------------------------------------------
 
-    def _url(self, path: str, params: list[tuple[str, str]] | None) -> httpx.URL:
+    def _url(self, path: str, query: str | None) -> httpx.URL:
         """The request URL, built without re-parsing the validated base URL.
 
         httpx checks a URL string character by character (about a third of the
@@ -562,7 +562,6 @@ class AsyncVolumeAPI:
         ids and our query is percent-encoded here, so the base URL's parsed
         form is reused with a new path and query.
         """
-        query = urlencode(params, quote_via=quote) if params else None
         base = self._base_ref
         if base is None:  # pragma: no cover - only with an httpx whose internals differ
             return httpx.URL(self._base_url + path + (f"?{query}" if query else ""))
@@ -582,6 +581,7 @@ class AsyncVolumeAPI:
         transport = self._pool.transport() if shared is None else None
         if transport is not None and self._pool.mocked:
             shared, transport = self._pool.client, None  # through httpx's front door
+        query = urlencode(params, quote_via=quote) if params else None
         gate = current_gate.get()
         started = await gate.acquire() if gate is not None else 0.0
         status: int | None = None
@@ -590,7 +590,6 @@ class AsyncVolumeAPI:
             begin = time.perf_counter()
             if isinstance(transport, AiohttpTransport):
                 # Our own pool on asyncio: straight to aiohttp, no httpx objects.
-                query = urlencode(params, quote_via=quote) if params else None
                 url = self._base_url + path + (f"?{query}" if query else "")
                 headers = self._json_header_items if body is not None else self._header_items
                 response = await transport.fetch(
@@ -599,7 +598,7 @@ class AsyncVolumeAPI:
             else:
                 request = httpx.Request(
                     method,
-                    self._url(path, params),
+                    self._url(path, query),
                     headers=self._json_headers if body is not None else self._headers,
                     content=body,
                     extensions={"timeout": self._timeout},

@@ -287,7 +287,10 @@ def _fast_date(value: Any) -> datetime:
 
 def decode_volume(content: bytes, status_code: int | None = None) -> Volume:
     """Decode a ``{"volume": {...}}`` body, or raise ``ResponseDecodeError``."""
-    data = _load(content, status_code)
+    return _volume_envelope(_load(content, status_code), status_code)
+
+
+def _volume_envelope(data: dict[str, Any], status_code: int | None) -> Volume:
     try:
         return _fast_volume(data["volume"])
     except (_NotPlain, KeyError):
@@ -323,7 +326,7 @@ def find_marked(
         for item in items:
             tags = item.get("tags") if type(item) is dict else None
             if type(tags) is list and marker in tags:
-                return len(items), decode_volume(json.dumps({"volume": item}).encode(), status_code)
+                return len(items), _volume_envelope({"volume": item}, status_code)
             if tags is None and type(item) is dict and item.get("name") == name:
                 raise TagsNotShown(
                     f"the API lists {name!r} without tags, so whether the create landed "

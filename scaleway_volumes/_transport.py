@@ -130,7 +130,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         session._retry_connection = False
         return session
 
-    def _timeout(self, spec: dict[str, float | None]) -> aiohttp.ClientTimeout:
+    def client_timeout(self, spec: dict[str, float | None]) -> aiohttp.ClientTimeout:
+        """aiohttp's form of an httpx timeout dict (cached: callers reuse a few)."""
         key = (spec.get("pool"), spec.get("connect"), spec.get("read"))
         timeout = self._timeouts.get(key)
         if timeout is None:
@@ -156,7 +157,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             str(request.url),
             request.headers.multi_items(),
             data,
-            self._timeout(request.extensions.get("timeout") or {}),
+            self.client_timeout(request.extensions.get("timeout") or {}),
         )
         extensions: dict[str, Any] = {"http_version": b"HTTP/1.1"}
         if reply.reason_phrase:
@@ -170,10 +171,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             request=request,
             extensions=extensions,
         )
-
-    def client_timeout(self, timeout: dict[str, float | None]) -> aiohttp.ClientTimeout:
-        """aiohttp's form of an httpx timeout dict (cached: callers reuse a few)."""
-        return self._timeout(timeout)
 
     async def fetch(
         self,
