@@ -215,7 +215,9 @@ async def run_bulk(
                 record(index, item, exc, False)
             except anyio.get_cancelled_exc_class():
                 with anyio.CancelScope(shield=True):
-                    settled: Any = unknown_outcome("cancelled while in flight; outcome unknown")
+                    settled: Any = APIConnectionError(
+                        "cancelled while in flight; outcome unknown", outcome_unknown=True
+                    )
                     with anyio.move_on_after(SETTLE_TIMEOUT):
                         try:
                             settled = await settle()
@@ -239,8 +241,3 @@ async def run_bulk(
         throttled=gate.throttled,
         final_limit=gate.limit,
     )
-
-
-def unknown_outcome(message: str, marker: str | None = None) -> APIConnectionError:
-    """The outcome recorded for an item cancelled in flight whose effect is unknown."""
-    return APIConnectionError(message, outcome_unknown=True, marker_tag=marker)
