@@ -14,7 +14,6 @@ anyio.run(main)
 """
 
 from ._bulk import BulkResult
-from ._client import AsyncVolumeAPI
 from ._convert import converter
 from ._errors import (
     APIConnectionError,
@@ -31,8 +30,9 @@ from ._errors import (
     ScalewayError,
     ServerError,
 )
+from ._instance import AsyncVolumeAPI
 from ._models import Volume, VolumeServer, VolumeSpec
-from ._retry import RetryPolicy
+from ._retry import RetryPolicy, set_testing
 from ._version import __version__
 
 __all__ = [
@@ -57,4 +57,5 @@ __all__ = [
     "VolumeSpec",
     "__version__",
     "converter",
+    "set_testing",
 ]

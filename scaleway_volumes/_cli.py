@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import anyio
 
-from ._client import AsyncVolumeAPI
 from ._convert import converter
 from ._errors import ScalewayError
+from ._instance import AsyncVolumeAPI
 from ._models import Volume, VolumeSpec
 from ._version import __version__
 
@@ -659,7 +659,7 @@ async def _demo_phases(
     report.failed += len(created.failed)
     report.operations += count
     report.throttled_met += created.throttled
-    report.final_limit = created.final_limit
+    report.final_limit = 0.0
     for spec, error in created.failed:
         click.echo(f"failed to create {spec.name}: {_one_line(error)}", err=True)
 

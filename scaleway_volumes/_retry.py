@@ -1,15 +1,31 @@
-"""Retry policy and the arithmetic of waiting."""
+"""Retry policy, the arithmetic of waiting, and the pure decision after each attempt.
+
+The decisions take no I/O: ``decide_answer`` and ``decide_failure`` say what
+the pipeline does next, and are tested exhaustively without HTTP.
+"""
 
 from __future__ import annotations
 
 import email.utils
+import enum
 import random
 import time
 from datetime import timezone
 
+import anyio
+import anyio.lowlevel
 import attrs
 
-__all__ = ["RetryPolicy", "parse_retry_after"]
+__all__ = [
+    "Action",
+    "Decision",
+    "RetryPolicy",
+    "decide_answer",
+    "decide_failure",
+    "parse_retry_after",
+    "set_testing",
+    "wait",
+]
 
 
 def _non_negative(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
@@ -68,3 +84,141 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN or infinite
         return None
     return max(0.0, seconds)
+
+
+class Action(enum.Enum):
+    """What to do after one attempt of a request."""
+
+    RETURN = "return"  # a 2xx: hand the answer back
+    RETRY = "retry"  # wait (Retry-After, else backoff), resend; counts against max_retries
+    SETTLE = "settle"  # 409 transient_state: wait for the resource to settle, resend
+    RESEND = "resend"  # a bare 429 under a rate limiter: resend at the limiter's pace
+    CHECK = "check"  # a create may have acted: find out before anything else
+    RAISE = "raise"  # give up: the answer (or failure) is the caller's error
+
+
+@attrs.frozen
+class Decision:
+    """The verdict on one attempt; ``delay`` None means "use the backoff"."""
+
+    action: Action
+    delay: float | None = None
+    # The failed attempt may have been acted on: a DELETE retried into a 404 succeeded.
+    acted: bool = False
+    # With CHECK: a timeout, so the create may still land after we look.
+    may_land_later: bool = False
+
+
+# Statuses retried for every method: the API did not act.
+RETRY_ANY = frozenset({429, 503})
+# Statuses retried only where resending cannot duplicate anything.
+RETRY_IDEMPOTENT = frozenset({500, 502, 504})
+# How many 409 transient_state answers one PATCH or DELETE waits through; the
+# call's deadline is the real bound.
+MAX_SETTLE_WAITS = 30
+
+_RAISE = Decision(Action.RAISE)
+_RETURN = Decision(Action.RETURN)
+_RETRY_ACTED = Decision(Action.RETRY, acted=True)
+_RAISE_ACTED = Decision(Action.RAISE, acted=True)
+
+
+def decide_answer(
+    method: str,
+    status: int,
+    *,
+    policy: RetryPolicy,
+    attempt: int,
+    retry_after: float | None = None,
+    transient_state: bool = False,
+    throttled: int = 0,
+    throttle_budget: int = 0,
+    settled: int = 0,
+) -> Decision:
+    """What to do after an answer with ``status`` to attempt number ``attempt`` (1-based).
+
+    ``retry_after`` is the parsed ``Retry-After``; ``transient_state`` whether a
+    409 said the resource is in a transient state; ``throttled`` and
+    ``settled`` count the bare-429 resends and settle waits already made, and
+    ``throttle_budget`` is how many bare 429s may be resent at the limiter's
+    pace without counting as retries (bulk items pass one).
+    """
+    if 200 <= status < 300:
+        return _RETURN
+    can_retry = attempt <= policy.max_retries
+    if status in RETRY_ANY:
+        if retry_after is not None and retry_after > policy.max_retry_after:
+            return _RAISE
+        if status == 429 and retry_after is None and throttled < throttle_budget:
+            return Decision(Action.RESEND, 0.0)
+        return Decision(Action.RETRY, retry_after) if can_retry else _RAISE
+    if status == 409 and transient_state and method in ("PATCH", "DELETE"):
+        if policy.max_retries and settled < MAX_SETTLE_WAITS:
+            return Decision(Action.SETTLE)
+        return _RAISE
+    if status in RETRY_IDEMPOTENT:
+        if method == "POST":
+            return Decision(Action.CHECK, may_land_later=status == 504)
+        return (
+            Decision(Action.RETRY, acted=True) if can_retry else Decision(Action.RAISE, acted=True)
+        )
+    return _RAISE
+
+
+def decide_failure(
+    method: str, *, sent: bool, timed_out: bool, policy: RetryPolicy, attempt: int
+) -> Decision:
+    """What to do when attempt ``attempt`` got no answer.
+
+    ``sent`` is False only when the request provably never left (then any
+    method is resent); a create that may have been sent is checked, never
+    resent blindly; other methods are resent and marked as possibly acted on.
+    """
+    can_retry = attempt <= policy.max_retries
+    if not sent:
+        return Decision(Action.RETRY) if can_retry else _RAISE
+    if method == "POST":
+        return Decision(Action.CHECK, may_land_later=timed_out)
+    return _RETRY_ACTED if can_retry else _RAISE_ACTED
+
+
+class _Testing:
+    """State of ``set_testing``: whether waits are skipped, and where their lengths go."""
+
+    __slots__ = ("enabled", "record")
+
+    def __init__(self) -> None:
+        self.enabled = False
+        self.record: list[float] | None = None
+
+
+_testing = _Testing()
+
+
+def set_testing(testing: bool, *, record: list[float] | None = None) -> None:
+    """Make every retry, settle and poll wait of the library take no time (for tests).
+
+    The waits are still computed and, with ``record``, appended to that list, so
+    a test can check how long the library would have waited. Turn it off again
+    with ``set_testing(False)``.
+
+    ```python
+    @pytest.fixture(autouse=True)
+    def no_waits():
+        scaleway_volumes.set_testing(True)
+        yield
+        scaleway_volumes.set_testing(False)
+    ```
+    """
+    _testing.enabled = bool(testing)
+    _testing.record = record if testing else None
+
+
+async def wait(seconds: float) -> None:
+    """Sleep ``seconds`` (no time at all under ``set_testing(True)``)."""
+    if _testing.enabled:
+        if _testing.record is not None:
+            _testing.record.append(seconds)
+        await anyio.lowlevel.checkpoint()
+        return
+    await anyio.sleep(seconds)

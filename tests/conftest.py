@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+import scaleway_volumes
 from scaleway_volumes.testing import FakeScaleway, FakeServer
 
 TOKEN = "11111111-2222-3333-4444-555555555555"
@@ -33,17 +34,12 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+def no_sleep() -> Iterator[list[float]]:
     """Skip retry waits; the list collects how long each would have been."""
-    import scaleway_volumes._client as client_module
-
     delays: list[float] = []
-
-    async def fake_sleep(delay: float) -> None:
-        delays.append(delay)
-
-    monkeypatch.setattr(client_module, "_sleep", fake_sleep)
-    return delays
+    scaleway_volumes.set_testing(True, record=delays)
+    yield delays
+    scaleway_volumes.set_testing(False)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.anyio
 def test_token_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """SCW_SECRET_KEY supplies the token."""
     monkeypatch.setenv("SCW_SECRET_KEY", TOKEN)
-    assert AsyncVolumeAPI()._headers["X-Auth-Token"] == TOKEN
+    assert AsyncVolumeAPI()._token == TOKEN
 
 
 def test_missing_token_is_value_error() -> None:
@@ -108,7 +108,7 @@ def test_retry_policy_validates() -> None:
 def test_token_never_in_repr_or_str() -> None:
     """The secret appears in no repr of the API or its pieces."""
     api = make_api()
-    for text in (repr(api), str(api), repr(api.__dict__.get("_pool"))):
+    for text in (repr(api), str(api), repr(api._owned), repr(api._pipeline)):
         assert TOKEN not in text
 
 
@@ -161,10 +161,11 @@ async def test_with_options_copies_settings_and_shares_pool() -> None:
     """with_options changes only what it is given."""
     api = make_api()
     other = api.with_options(deadline=5.0, retry=RetryPolicy(max_retries=0))
-    assert other._deadline == 5.0
+    assert other.deadline == 5.0
     assert other.retry.max_retries == 0
     assert api.retry.max_retries == 3
-    assert other._pool is api._pool
-    assert other.with_options(deadline=None)._deadline is None
+    assert other._owned is api._owned
+    assert other.rate_limiter is api.rate_limiter
+    assert other.with_options(deadline=None).deadline is None
     with pytest.raises(ValueError):
         api.with_options(deadline=-1)

@@ -41,21 +41,6 @@ def test_server_disconnect_is_never_reported_as_not_sent() -> None:
     assert not isinstance(map_aiohttp_error(aiohttp.ClientOSError()), NOT_SENT)
 
 
-def test_orphaned_connections_are_reaped() -> None:
-    """A connection the pool made but no request used (httpcore#1093) is dropped."""
-    import httpcore
-
-    from scaleway_volumes._transport import _reap_orphans
-
-    transport = httpx.AsyncHTTPTransport()
-    pool = transport._pool
-    origin = httpcore.URL("http://127.0.0.1:9/").origin
-    orphan = pool.create_connection(origin)
-    pool._connections.append(orphan)
-    _reap_orphans(transport)
-    assert pool._connections == []
-
-
 def test_trio_pool_bounds_and_shards() -> None:
     """The cancel-safe pool splits max_connections into shards of 8."""
     from scaleway_volumes._transport import CancelSafeHTTPTransport

@@ -1,0 +1,152 @@
+"""Creates that never duplicate: the marker tag, and what to do after an ambiguous failure.
+
+The Scaleway APIs have no idempotency key, so every create carries one extra
+tag, ``scaleway-volumes:create=<32 hex digits>``. When an attempt fails in a
+way that may have created the resource (a dropped connection, a 500/502/504, a
+read timeout), the resource is looked up by that tag before anything else: it
+is returned if it exists, and the create is resent only if it does not. A
+resource that merely shares the name is never taken for ours. When the outcome
+cannot be known (a timeout: the create may still land later), the error says so
+(``outcome_unknown``, ``marker_tag``) instead of resending.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from ._constants import MARKER_TAG_PREFIX
+from ._deadline import run_within
+from ._errors import APIConnectionError, APITimeoutError, ResponseDecodeError, ScalewayError
+from ._pipeline import Attempts, MaybeActed, Pipeline
+from ._transport import Reply
+
+__all__ = ["create_once", "new_marker"]
+
+log = logging.getLogger("scaleway_volumes")
+
+T = TypeVar("T")
+
+
+def new_marker() -> str:
+    """A fresh marker tag (what uuid4 draws, without its object)."""
+    return MARKER_TAG_PREFIX + os.urandom(16).hex()
+
+
+async def create_once(
+    pipeline: Pipeline,
+    path: str,
+    body: bytes,
+    *,
+    what: str,
+    marker: str | None,
+    lookup: Callable[[], Awaitable[T | None]] | None,
+    decode: Callable[[Reply], T],
+    attempts: Attempts | None = None,
+    throttle_budget: int = 0,
+) -> T:
+    """POST ``body`` to ``path`` once in effect, and return the decoded resource.
+
+    ``what`` names the resource in messages (``"volume 'data'"``); ``lookup``
+    finds the resource carrying ``marker`` (None: no marker, so an ambiguous
+    failure ends as ``outcome_unknown``).
+    """
+    attempts = attempts if attempts is not None else Attempts()
+
+    def expired() -> APITimeoutError:
+        return APITimeoutError(
+            f"create of {what} did not finish within the {pipeline.deadline:g} s deadline; "
+            + _may_exist(marker),
+            outcome_unknown=True,
+            marker_tag=marker,
+            method="POST",
+            path=path,
+        )
+
+    async def create() -> T:
+        while True:
+            try:
+                reply = await pipeline.request(
+                    "POST", path, None, body, attempts, throttle_budget=throttle_budget
+                )
+            except MaybeActed as ambiguous:
+                found = await _check(ambiguous, what, marker, lookup, path)
+                if found is not None:
+                    return found
+                if attempts.count > pipeline.retry.max_retries:
+                    raise ambiguous.error from ambiguous.__cause__
+                why = f"{ambiguous.error} (not created)"
+                await pipeline.backoff("POST", path, why, attempts.count)
+                continue
+            try:
+                return decode(reply)
+            except ResponseDecodeError:
+                # The API said it made the resource but the body is unreadable:
+                # it exists, so find it rather than report a failure that a
+                # caller would "fix" by creating it again.
+                found = None
+                if lookup is not None:
+                    try:
+                        found = await lookup()
+                    except ScalewayError:
+                        found = None
+                if found is None:
+                    raise
+                return found
+
+    return await run_within(pipeline.deadline, create, expired)
+
+
+async def _check(
+    ambiguous: MaybeActed,
+    what: str,
+    marker: str | None,
+    lookup: Callable[[], Awaitable[T | None]] | None,
+    path: str,
+) -> T | None:
+    """The resource if the ambiguous attempt made it; None if it surely did not; else raise."""
+    error = ambiguous.error
+    if lookup is None:
+        raise _unknown(ambiguous, f"create of {what} failed ambiguously ({error})", None, path)
+    try:
+        found = await lookup()
+    except ScalewayError as lookup_error:
+        raise APIConnectionError(
+            f"create of {what} failed ambiguously ({error}) and checking whether it exists "
+            f"failed too ({lookup_error}); " + _may_exist(marker),
+            outcome_unknown=True,
+            marker_tag=marker,
+            method="POST",
+            path=path,
+        ) from lookup_error
+    if found is not None:
+        log.info("create of %s had succeeded despite %s", what, error)
+        return found
+    if ambiguous.may_land_later:
+        raise _unknown(
+            ambiguous, f"create of {what} timed out and is not visible yet", marker, path
+        )
+    return None
+
+
+def _may_exist(marker: str | None) -> str:
+    if marker is None:
+        return "it may exist (created without a marker tag, so it cannot be looked up)"
+    return f"it may exist: it carries the tag {marker!r}; look for it before creating it again"
+
+
+def _unknown(ambiguous: MaybeActed, text: str, marker: str | None, path: str) -> ScalewayError:
+    """The error for a create whose outcome cannot be known: never resent."""
+    message = f"{text}; {_may_exist(marker)} ({ambiguous.error})"
+    if ambiguous.reply is not None:
+        error: ScalewayError = Pipeline.status_error(
+            ambiguous.reply, "POST", path, note=message, marker_tag=marker
+        )
+    else:
+        error = APITimeoutError(
+            message, outcome_unknown=True, marker_tag=marker, method="POST", path=path
+        )
+    error.__cause__ = ambiguous.error
+    return error

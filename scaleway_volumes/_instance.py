@@ -1,0 +1,410 @@
+"""``AsyncVolumeAPI``: Instance API volumes (local ``l_ssd``/``scratch``, and the seed API)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterable
+from typing import Any, ClassVar
+
+from ._api import BaseAPI
+from ._bulk import THROTTLE_BUDGET, BulkResult, ItemCallback, Prepared, ProgressCallback, run_bulk
+from ._constants import DEFAULT_CONCURRENCY, DEFAULT_PER_PAGE, MAX_PER_PAGE
+from ._convert import decode_page, decode_volume, find_marked
+from ._create import create_once, new_marker
+from ._errors import APIConnectionError, NotFoundError, ScalewayError
+from ._listing import pages
+from ._models import Volume, VolumeSpec
+from ._pipeline import Attempts
+from ._transport import Reply
+from ._validate import (
+    check_id,
+    check_name,
+    check_optional_str,
+    check_per_page,
+    check_size,
+    check_tags,
+)
+
+__all__ = ["AsyncVolumeAPI"]
+
+# Compact JSON bodies; bound once rather than set up by json.dumps per call.
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+
+_COLLECTION = "/volumes"
+
+
+def _volume_path(volume_id: str | Volume) -> str:
+    return f"/volumes/{check_id(volume_id, 'volume_id', (Volume,))}"
+
+
+def _decode(reply: Reply) -> Volume:
+    return decode_volume(reply.content, reply.status_code)
+
+
+class AsyncVolumeAPI(BaseAPI):
+    """Async client for Instance API volumes over one pooled ``httpx.AsyncClient``.
+
+    Every method is a coroutine that never blocks the event loop; all share one
+    connection pool, so hundreds of concurrent calls reuse a bounded set of
+    connections. Works under asyncio and trio, from one event loop at a time
+    (successive loops are fine: each gets its own pool).
+
+    ```python
+    async with AsyncVolumeAPI() as api:          # token from SCW_SECRET_KEY
+        volume = await api.create_volume(name="scratch", size=20 * 10**9)
+        async for v in api.iter_volumes(name="scratch"):
+            print(v.id, v.size)
+        await api.delete_volume(volume)
+    ```
+
+    Args:
+        token: the secret key; default ``$SCW_SECRET_KEY``. ``ValueError`` if neither.
+        zone: default ``$SCW_DEFAULT_ZONE``, else ``fr-par-1``. The legacy zones
+            ``par1``/``ams1`` talk to the seed API at ``cp-<zone>.scaleway.com``.
+        base_url: overrides ``zone``; paths are appended to it, prefix kept.
+        organization, project: defaults for create (``$SCW_DEFAULT_ORGANIZATION_ID``,
+            ``$SCW_DEFAULT_PROJECT_ID``).
+        client: an ``httpx.AsyncClient`` (or ``httpx2.AsyncClient``) to share; it
+            is used, never closed, and its redirect, auth and default-header
+            settings are not applied to our requests (the token must not follow
+            a redirect elsewhere). Every request goes through its ``send()``.
+        max_connections: bound of the owned pool (ignored with ``client``).
+        timeout: seconds, or an ``httpx.Timeout`` (default connect 5 s, read 30 s).
+        retry: a ``RetryPolicy`` (default: 3 retries).
+        user_agent: appended to ``scaleway-volumes/<version>`` in ``User-Agent``.
+        deadline: seconds one whole call may take, retries included (default
+            120; ``None`` for no limit). Expiry raises ``APITimeoutError``.
+        rate_limiter: paces every request of this API and its copies.
+    """
+
+    _API: ClassVar[str] = "instance"
+
+    # -- single-volume operations ----------------------------------------------
+
+    async def get_volume(self, volume_id: str | Volume) -> Volume:
+        """Fetch one volume by id (or refresh a ``Volume``).
+
+        Raises ``NotFoundError`` if it does not exist.
+        """
+        return _decode(await self._pipeline.call("GET", _volume_path(volume_id)))
+
+    async def create_volume(
+        self,
+        *,
+        name: str,
+        size: int,
+        volume_type: str = "l_ssd",
+        organization: str | None = None,
+        project: str | None = None,
+        tags: Iterable[str] | None = None,
+    ) -> Volume:
+        """Create a volume of ``size`` bytes and return it as the API made it.
+
+        Never creates two volumes for one call: every create carries one extra
+        tag, ``scaleway-volumes:create=<random>``, and after a failure that may
+        have created the volume (a dropped connection, a 500/502, a read
+        timeout) the library looks that tag up before anything else. It
+        returns the volume if it exists and resends only if it does not; a
+        volume that merely shares the name is never taken for ours. When the
+        outcome cannot be known (a timeout: the create may still land later),
+        it raises ``APITimeoutError`` with ``outcome_unknown=True`` and
+        ``marker_tag`` instead of resending.
+
+        ```python
+        volume = await api.create_volume(name="scratch", size=50 * 10**9, tags=["ci"])
+        ```
+        """
+        marker = new_marker()
+        body = self._create_body(name, size, volume_type, organization, project, tags, marker)
+        return await self._post_create(body, name, marker, Attempts(), 0)
+
+    def _create_body(
+        self,
+        name: str,
+        size: int,
+        volume_type: str,
+        organization: str | None,
+        project: str | None,
+        tags: Iterable[str] | None,
+        marker: str,
+    ) -> bytes:
+        payload: dict[str, Any] = {"name": check_name(name)}
+        organization = check_optional_str("organization", organization)
+        project = check_optional_str("project", project)
+        # The API takes one of project or organization: an explicit one wins,
+        # then the default project, then the default organization (as the
+        # official SDK resolves it).
+        if project is not None or organization is not None:
+            if organization is not None:
+                payload["organization"] = organization
+            if project is not None:
+                payload["project"] = project
+        elif self.project is not None:
+            payload["project"] = self.project
+        elif self.organization is not None:
+            payload["organization"] = self.organization
+        payload["size"] = check_size(size)
+        payload["volume_type"] = check_optional_str("volume_type", volume_type)
+        payload["tags"] = [*(check_tags(tags) or ()), marker]
+        return _encode(payload).encode()
+
+    async def _post_create(
+        self, body: bytes, name: str, marker: str, attempts: Attempts, throttle_budget: int
+    ) -> Volume:
+        async def lookup() -> Volume | None:
+            return await self._find_marked(name, marker)
+
+        return await create_once(
+            self._pipeline,
+            _COLLECTION,
+            body,
+            what=f"volume {name!r}",
+            marker=marker,
+            lookup=lookup,
+            decode=_decode,
+            attempts=attempts,
+            throttle_budget=throttle_budget,
+        )
+
+    async def _find_marked(self, name: str, marker: str) -> Volume | None:
+        """The volume carrying ``marker``, if the create that set it landed."""
+        filters = [("name", name), ("tags", marker)]
+        async for found in pages(
+            self._pipeline,
+            _COLLECTION,
+            filters,
+            DEFAULT_PER_PAGE,
+            lambda content, status: find_marked(content, status, marker, name),
+        ):
+            if found is not None:
+                return found
+        return None
+
+    async def update_volume(
+        self,
+        volume_id: str | Volume,
+        *,
+        name: str | None = None,
+        size: int | None = None,
+        tags: Iterable[str] | None = None,
+    ) -> Volume:
+        """Rename, grow or retag a volume (``PATCH``); only the given fields change.
+
+        ``tags`` replaces the whole list. Whether a size is allowed (volumes only
+        grow) is the API's to judge: a refusal is an ``InvalidRequestError``.
+
+        ```python
+        volume = await api.update_volume(volume, size=volume.size * 2)
+        ```
+        """
+        path = _volume_path(volume_id)
+        payload: dict[str, Any] = {}
+        if name is not None:
+            payload["name"] = check_name(name)
+        if size is not None:
+            payload["size"] = check_size(size)
+        if tags is not None:
+            payload["tags"] = check_tags(tags)
+        if not payload:
+            raise ValueError("update_volume needs at least one of name, size or tags")
+        return _decode(await self._pipeline.call("PATCH", path, body=_encode(payload).encode()))
+
+    async def delete_volume(self, volume_id: str | Volume, *, missing_ok: bool = False) -> None:
+        """Delete a volume.
+
+        ``NotFoundError`` if it does not exist, unless ``missing_ok``. A retry
+        that meets 404 after an attempt that may have gone through counts as
+        success: that attempt deleted it.
+        """
+        await self._delete(_volume_path(volume_id), missing_ok, Attempts(), 0)
+
+    async def _delete(
+        self, path: str, missing_ok: bool, attempts: Attempts, throttle_budget: int
+    ) -> None:
+        try:
+            await self._pipeline.call(
+                "DELETE", path, attempts=attempts, throttle_budget=throttle_budget
+            )
+        except NotFoundError:
+            if not (missing_ok or attempts.acted):
+                raise
+
+    # -- listing ---------------------------------------------------------------
+
+    async def list_volumes(
+        self,
+        *,
+        name: str | None = None,
+        volume_type: str | None = None,
+        organization: str | None = None,
+        project: str | None = None,
+        tags: Iterable[str] | None = None,
+        per_page: int = DEFAULT_PER_PAGE,
+    ) -> list[Volume]:
+        """Every volume matching the filters, all pages fetched.
+
+        ``name`` matches as a substring; ``tags`` requires every tag given.
+        Pages are followed as the API says (``Link``/``X-Total-Count``), with no
+        extra request for an empty last page.
+        """
+        return [
+            volume
+            async for volume in self.iter_volumes(
+                name=name,
+                volume_type=volume_type,
+                organization=organization,
+                project=project,
+                tags=tags,
+                per_page=per_page,
+            )
+        ]
+
+    async def iter_volumes(
+        self,
+        *,
+        name: str | None = None,
+        volume_type: str | None = None,
+        organization: str | None = None,
+        project: str | None = None,
+        tags: Iterable[str] | None = None,
+        per_page: int = DEFAULT_PER_PAGE,
+    ) -> AsyncIterator[Volume]:
+        """Like ``list_volumes``, but yields volumes as pages arrive, one page in memory.
+
+        ```python
+        async for volume in api.iter_volumes(volume_type="l_ssd"):
+            if volume.server is None:
+                print("unattached:", volume.name)
+        ```
+        """
+        check_per_page(per_page, MAX_PER_PAGE)
+        filters: list[tuple[str, str]] = []
+        for key, value in (
+            ("name", name),
+            ("volume_type", volume_type),
+            ("organization", organization),
+            ("project", project),
+        ):
+            if check_optional_str(key, value) is not None:
+                filters.append((key, value))  # type: ignore[arg-type]
+        tag_list = check_tags(tags)
+        if tag_list:
+            if any("," in tag for tag in tag_list):
+                raise ValueError("a tag filter cannot contain ',' (the API's separator)")
+            filters.append(("tags", ",".join(tag_list)))
+        async for page in pages(self._pipeline, _COLLECTION, filters, per_page, decode_page):
+            for volume in page:
+                yield volume
+
+    # -- bulk ------------------------------------------------------------------
+
+    async def create_volumes(
+        self,
+        specs: Iterable[VolumeSpec],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        on_progress: ProgressCallback | None = None,
+        on_item: ItemCallback | None = None,
+    ) -> BulkResult[VolumeSpec, Volume]:
+        """Create many volumes, ``concurrency`` requests at a time at most.
+
+        ``specs`` may be a lazy iterable; memory stays proportional to
+        ``concurrency`` plus the results. Every spec runs even when others fail;
+        the ``BulkResult`` keeps input order. A bare 429 is flow control here:
+        the item is resent at the rate limiter's pace instead of burning its
+        retries. ``on_progress(done, total)`` follows each item (``total`` is
+        ``None`` for inputs without a length).
+
+        ```python
+        specs = [VolumeSpec(name=f"scratch-{i}", size=10**10) for i in range(200)]
+        result = await api.create_volumes(specs, concurrency=32)
+        result.raise_for_errors()
+        ```
+        """
+
+        def prepare(spec: VolumeSpec) -> Prepared:
+            if not isinstance(spec, VolumeSpec):
+                raise TypeError(f"create_volumes takes VolumeSpec items, got {type(spec).__name__}")
+            marker = new_marker()
+            body = self._create_body(
+                spec.name,
+                spec.size,
+                spec.volume_type,
+                spec.organization,
+                spec.project,
+                spec.tags,
+                marker,
+            )
+            attempts = Attempts()
+
+            async def settle() -> Volume | ScalewayError:
+                # Cancelled in flight: the create may have landed. Say so, and
+                # return the volume if it is already visible.
+                error = APIConnectionError(
+                    f"cancelled while creating {spec.name!r}; the volume may exist: "
+                    f"it carries the tag {marker!r}",
+                    outcome_unknown=True,
+                    marker_tag=marker,
+                )
+                try:
+                    found = await self._find_marked(spec.name, marker)
+                except ScalewayError:
+                    return error
+                return found if found is not None else error
+
+            job = self._post_create(body, spec.name, marker, attempts, THROTTLE_BUDGET)
+            return job, settle, attempts
+
+        return await run_bulk(
+            prepare, specs, concurrency=concurrency, on_progress=on_progress, on_item=on_item
+        )
+
+    async def delete_volumes(
+        self,
+        volumes: Iterable[str | Volume],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        missing_ok: bool = True,
+        on_progress: ProgressCallback | None = None,
+        on_item: ItemCallback | None = None,
+    ) -> BulkResult[str | Volume, str]:
+        """Delete many volumes (ids or ``Volume``s), ``concurrency`` at a time at most.
+
+        ``.succeeded`` lists the deleted ids in input order; a volume already
+        gone counts as deleted unless ``missing_ok=False``.
+
+        ```python
+        doomed = await api.list_volumes(name="scratch-")
+        result = await api.delete_volumes(doomed, concurrency=32)
+        ```
+        """
+
+        def prepare(volume: str | Volume) -> Prepared:
+            path = _volume_path(volume)
+            volume_id = path.rpartition("/")[2]
+            attempts = Attempts()
+
+            async def delete() -> str:
+                await self._delete(path, missing_ok, attempts, THROTTLE_BUDGET)
+                return volume_id
+
+            async def settle() -> str | ScalewayError:
+                # Cancelled in flight: gone if the API no longer has it; if it still
+                # has it, the DELETE may yet land, so say neither "kept" nor "gone".
+                try:
+                    await self.get_volume(volume_id)
+                except NotFoundError:
+                    return volume_id
+                except ScalewayError:
+                    pass
+                return APIConnectionError(
+                    f"cancelled while deleting {volume_id}; it still existed when checked, "
+                    "but the DELETE may still take effect",
+                    outcome_unknown=True,
+                )
+
+            return delete(), settle, attempts
+
+        return await run_bulk(
+            prepare, volumes, concurrency=concurrency, on_progress=on_progress, on_item=on_item
+        )

@@ -1,0 +1,288 @@
+"""The request pipeline: pacing, one attempt through the seam, the retry loop, errors.
+
+Every request of every API goes through ``Pipeline.request``: it waits for the
+rate limiter, sends through the ``Sender`` seam, and applies the pure retry
+decisions of ``_retry``. A create that may have acted is never resent here:
+``MaybeActed`` hands it back to ``_create``, which finds out first.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import attrs
+
+from ._deadline import run_within
+from ._errors import APIConnectionError, APIError, APITimeoutError, ScalewayError, make_status_error
+from ._retry import Action, RetryPolicy, decide_answer, decide_failure, parse_retry_after, wait
+from ._transport import Reply, Sender, TransportFailure
+
+__all__ = ["Attempts", "MaybeActed", "Pipeline"]
+
+log = logging.getLogger("scaleway_volumes")
+
+
+class _Limiter(Protocol):
+    async def acquire(self) -> object: ...
+
+    def release(self, permit: object, status: int | None) -> None: ...
+
+
+class MaybeActed(Exception):
+    """A create failed in a way that may have created the resource anyway."""
+
+    def __init__(
+        self, error: ScalewayError, *, may_land_later: bool, reply: Reply | None = None
+    ) -> None:
+        super().__init__(str(error))
+        self.error = error
+        # A timeout (read timeout, 504): the API may still be working on it.
+        self.may_land_later = may_land_later
+        # The answer, when the ambiguity is a status (500, 502, 504).
+        self.reply = reply
+
+
+class Attempts:
+    """Bookkeeping of one call's attempts (a create's resends after checks included)."""
+
+    __slots__ = ("acted", "count", "settled", "throttled")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.throttled = 0  # bare 429s resent at the limiter's pace
+        self.settled = 0  # waits for a resource in a transient state
+        self.acted = False  # an earlier attempt may have been acted on
+
+
+@attrs.frozen
+class Pipeline:
+    """Sends requests for one API configuration; ``with_options`` copies differ here only.
+
+    ``timeout`` is httpx's timeout dict for each attempt, ``deadline`` bounds a
+    whole call (``None``: unbounded), ``limiter`` paces every attempt.
+    """
+
+    sender: Sender
+    retry: RetryPolicy
+    timeout: Mapping[str, float | None]
+    deadline: float | None
+    limiter: _Limiter | None
+    base_path: str = ""
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: str | None = None,
+        body: bytes | None = None,
+        attempts: Attempts | None = None,
+        throttle_budget: int = 0,
+    ) -> Reply:
+        """``request`` bounded by the deadline (``APITimeoutError`` when it expires)."""
+        attempts = attempts if attempts is not None else Attempts()
+
+        def expired() -> APITimeoutError:
+            return APITimeoutError(
+                f"no answer within the {self.deadline:g} s deadline ({attempts.count} attempt(s))",
+                outcome_unknown=method != "GET",
+                method=method,
+                path=path,
+            )
+
+        return await run_within(
+            self.deadline,
+            lambda: self.request(
+                method, path, query, body, attempts, throttle_budget=throttle_budget
+            ),
+            expired,
+        )
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        query: str | None,
+        body: bytes | None,
+        attempts: Attempts,
+        *,
+        throttle_budget: int = 0,
+    ) -> Reply:
+        """Send with retries until a 2xx answer, which is returned; raise otherwise.
+
+        A POST that fails in a way that may have acted raises ``MaybeActed``.
+        """
+        policy = self.retry
+        while True:
+            attempts.count += 1
+            try:
+                reply = await self._attempt(method, path, query, body, attempts.count)
+            except TransportFailure as failure:
+                decision = decide_failure(
+                    method,
+                    sent=failure.sent,
+                    timed_out=failure.timed_out,
+                    policy=policy,
+                    attempt=attempts.count,
+                )
+                attempts.acted = attempts.acted or decision.acted
+                if decision.action is Action.CHECK:
+                    raise MaybeActed(
+                        self._connection_error(failure, method, path),
+                        may_land_later=decision.may_land_later,
+                    ) from failure
+                if decision.action is Action.RAISE:
+                    raise self._connection_error(failure, method, path) from failure
+                await self.backoff(method, path, str(failure), attempts.count)
+                continue
+            status = reply.status_code
+            if 200 <= status < 300:
+                return reply
+            retry_after = None
+            if status == 429 or status == 503:
+                retry_after = parse_retry_after(reply.headers.get("retry-after"))
+            decision = decide_answer(
+                method,
+                status,
+                policy=policy,
+                attempt=attempts.count,
+                retry_after=retry_after,
+                transient_state=status == 409 and _error_type(reply) == "transient_state",
+                throttled=attempts.throttled,
+                throttle_budget=throttle_budget,
+                settled=attempts.settled,
+            )
+            attempts.acted = attempts.acted or decision.acted
+            action = decision.action
+            if action is Action.RESEND:
+                # The limiter has just slowed down and paces the resend: a bare
+                # 429 here is flow control, not a failure.
+                attempts.count -= 1
+                attempts.throttled += 1
+            elif action is Action.RETRY:
+                await self.backoff(method, path, str(status), attempts.count, decision.delay)
+            elif action is Action.SETTLE:
+                attempts.count -= 1
+                attempts.settled += 1
+                await self.backoff(method, path, "transient state", attempts.settled)
+            elif action is Action.CHECK:
+                raise MaybeActed(
+                    self.status_error(reply, method, path),
+                    may_land_later=decision.may_land_later,
+                    reply=reply,
+                )
+            else:
+                raise self.status_error(reply, method, path, retry_after)
+
+    async def _attempt(
+        self, method: str, path: str, query: str | None, body: bytes | None, attempt: int
+    ) -> Reply:
+        limiter = self.limiter
+        permit = await limiter.acquire() if limiter is not None else None
+        status: int | None = None
+        begin = time.perf_counter()
+        try:
+            reply = await self.sender.send(method, path, query, body, self.timeout)
+            status = reply.status_code
+        finally:
+            if limiter is not None:
+                limiter.release(permit, status)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "%s %s -> %d (attempt %d, %.1f ms)",
+                method,
+                self.base_path + path,
+                status,
+                attempt,
+                (time.perf_counter() - begin) * 1000,
+            )
+        return reply
+
+    async def backoff(
+        self, method: str, path: str, why: str, attempt: int, delay: float | None = None
+    ) -> None:
+        """Wait before resending after attempt ``attempt``: ``delay``, else the policy's backoff."""
+        if delay is None:
+            delay = self.retry.backoff(attempt)
+        log.info(
+            "retrying %s %s in %.2f s after %s (attempt %d of %d)",
+            method,
+            path,
+            delay,
+            why,
+            attempt + 1,
+            self.retry.max_retries + 1,
+        )
+        await wait(delay)
+
+    @staticmethod
+    def status_error(
+        reply: Reply,
+        method: str,
+        path: str,
+        retry_after: float | None = None,
+        *,
+        note: str | None = None,
+        marker_tag: str | None = None,
+    ) -> APIError:
+        """The typed error for a non-2xx answer; ``note`` says the outcome is unknown."""
+        return error_from_response(
+            reply.status_code,
+            reply.content,
+            headers=reply.headers,
+            reason=reply.reason_phrase,
+            method=method,
+            path=path,
+            retry_after=retry_after,
+            outcome_unknown=note is not None,
+            marker_tag=marker_tag,
+            note=note,
+        )
+
+    @staticmethod
+    def _connection_error(failure: TransportFailure, method: str, path: str) -> APIConnectionError:
+        cls = APITimeoutError if failure.timed_out else APIConnectionError
+        what = "timed out" if failure.timed_out else "failed"
+        return cls(
+            f"request {what}: {failure}",
+            outcome_unknown=failure.sent and method != "GET",
+            method=method,
+            path=path,
+        )
+
+
+def _error_type(reply: Reply) -> Any:
+    """The ``type`` of a JSON error body, or None."""
+    try:
+        body = json.loads(reply.content)
+    except ValueError:
+        return None
+    return body.get("type") if isinstance(body, dict) else None
+
+
+def error_from_response(  # TEMPORARY until the richer error module lands
+    status_code: int,
+    content: bytes,
+    *,
+    headers: Mapping[str, str],
+    reason: str,
+    method: str,
+    path: str,
+    retry_after: float | None,
+    outcome_unknown: bool,
+    marker_tag: str | None,
+    note: str | None,
+) -> APIError:
+    error = make_status_error(
+        status_code, content, reason=reason, method=method, path=path, retry_after=retry_after
+    )
+    if note is not None:
+        error.message = note
+        error.args = (error._render(),)
+        error.outcome_unknown = outcome_unknown
+        error.marker_tag = marker_tag
+    return error

@@ -1,0 +1,171 @@
+"""An httpx transport over aiohttp's connection pool, for asyncio.
+
+Why: with 64 requests in flight, httpx's own pool spends about four times the
+CPU of aiohttp's per request (docs/performance.md), and with keep-alive raised to the
+pool size it rescans every connection for every queued request. Users keep
+``httpx.AsyncClient`` as the interface; only the pool underneath changes.
+
+Why not the ``httpx-aiohttp`` package: it maps every
+``aiohttp.ClientConnectionError`` (a server that disconnects *after* reading the
+request included) to ``httpx.ConnectTimeout``, which would tell our retry logic
+that a create never reached the server. Here every aiohttp error maps to the
+httpx error that says truthfully whether the request may have been sent:
+
+====================================  ===========================  ==========
+aiohttp                               httpx                        sent?
+====================================  ===========================  ==========
+ClientConnectorError (DNS, refused)   ConnectError                 no
+ConnectionTimeoutError (pool/connect) ConnectTimeout               no
+SocketTimeoutError, ServerTimeout     ReadTimeout                  maybe
+ServerDisconnectedError               RemoteProtocolError          maybe
+ClientPayloadError (truncated body)   RemoteProtocolError          yes
+ClientOSError (reset mid-exchange)    ReadError                    maybe
+other ClientError                     RemoteProtocolError          maybe
+====================================  ===========================  ==========
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from typing import Any
+
+import aiohttp
+import httpx
+import yarl
+
+from .._compat import abandon_session, disable_hidden_resend
+
+__all__ = ["AiohttpTransport", "map_aiohttp_error"]
+
+
+def map_aiohttp_error(exc: BaseException) -> httpx.TransportError:
+    """The httpx error that says the same thing as an aiohttp failure (see the module table)."""
+    message = str(exc) or type(exc).__name__
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return httpx.ConnectError(message)
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return httpx.ConnectTimeout(message)
+    if isinstance(exc, (aiohttp.ServerTimeoutError, asyncio.TimeoutError)):
+        return httpx.ReadTimeout(message)
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return httpx.RemoteProtocolError(message or "Server disconnected")
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return httpx.RemoteProtocolError(message)
+    if isinstance(exc, aiohttp.ClientOSError):
+        return httpx.ReadError(message)
+    return httpx.RemoteProtocolError(message)
+
+
+_HTTP_11 = {"http_version": b"HTTP/1.1"}
+
+
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    """``httpx.AsyncBaseTransport`` backed by one ``aiohttp.ClientSession`` (asyncio only).
+
+    ``limits.max_connections`` bounds the pool; idle connections are kept for
+    ``limits.keepalive_expiry`` seconds. The session is created on first use,
+    inside the running event loop, and belongs to that loop.
+
+    ```python
+    limits = httpx.Limits(max_connections=50)
+    client = httpx.AsyncClient(transport=AiohttpTransport(limits=limits))
+    api = AsyncVolumeAPI(client=client)
+    ```
+    """
+
+    def __init__(
+        self,
+        *,
+        limits: httpx.Limits | None = None,
+        verify: ssl.SSLContext | bool = True,
+    ) -> None:
+        self._limits = limits or httpx.Limits()
+        self._verify = verify
+        self._session: aiohttp.ClientSession | None = None
+        self._timeouts: dict[tuple[Any, ...], aiohttp.ClientTimeout] = {}
+
+    def _make_session(self) -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(
+            limit=self._limits.max_connections or 0,
+            limit_per_host=0,
+            keepalive_timeout=self._limits.keepalive_expiry or 0.0,
+            ssl=self._verify,
+            ttl_dns_cache=300,
+        )
+        session = aiohttp.ClientSession(
+            connector=connector,
+            # We ask for no compression, but a proxy may compress anyway: bodies
+            # reach the library decoded either way.
+            auto_decompress=True,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            # The caller sets the headers it wants; aiohttp must not add its own
+            # (no Accept-Encoding: API answers are small, compressing them costs CPU).
+            skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
+        )
+        disable_hidden_resend(session)
+        return session
+
+    def _client_timeout(self, spec: dict[str, float | None]) -> aiohttp.ClientTimeout:
+        """aiohttp's form of an httpx timeout dict (cached: callers reuse a few)."""
+        key = (spec.get("pool"), spec.get("connect"), spec.get("read"))
+        timeout = self._timeouts.get(key)
+        if timeout is None:
+            # aiohttp's `connect` covers the wait for a pool slot plus connecting.
+            pool, connect, read = key
+            timeout = aiohttp.ClientTimeout(
+                total=None,
+                connect=None if pool is None or connect is None else pool + connect,
+                sock_connect=connect,
+                sock_read=read,
+            )
+            self._timeouts[key] = timeout
+        return timeout
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` over the pool and return the response with its body read.
+
+        Bodies are read whole here (API answers are small JSON), which spares
+        httpx's chunk-by-chunk stream machinery. Failures are raised as the
+        httpx errors of the module table.
+        """
+        try:
+            data: bytes | None = request.content or None
+        except httpx.RequestNotRead:
+            data = (await request.aread()) or None
+        session = self._session
+        if session is None or session.closed:
+            session = self._session = self._make_session()
+        try:
+            async with session.request(
+                request.method,
+                yarl.URL(str(request.url), encoded=True),
+                headers=request.headers.multi_items(),
+                data=data,
+                allow_redirects=False,
+                timeout=self._client_timeout(request.extensions.get("timeout") or {}),
+            ) as resp:
+                content = await resp.read()
+                status, reason, raw_headers = resp.status, resp.reason, resp.raw_headers
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise map_aiohttp_error(exc) from exc
+        extensions: dict[str, Any] = _HTTP_11
+        if reason:
+            extensions = {**_HTTP_11, "reason_phrase": reason.encode("ascii", "replace")}
+        # The body is already decoded: httpx must not decode it again.
+        headers = [(k, v) for k, v in raw_headers if k.lower() != b"content-encoding"]
+        return httpx.Response(
+            status, headers=headers, content=content, request=request, extensions=extensions
+        )
+
+    async def aclose(self) -> None:
+        """Close every pooled connection."""
+        session, self._session = self._session, None
+        if session is not None and not session.closed:
+            await session.close()
+
+    def abandon(self) -> None:
+        """Forget the pool without awaiting (its event loop is gone)."""
+        session, self._session = self._session, None
+        if session is not None:
+            abandon_session(session)

@@ -1,0 +1,111 @@
+"""httpx's own pool made safe to cancel and fast when busy: our transport under trio.
+
+aiohttp is asyncio-only, so under trio the owned client runs on httpx's pool,
+behind the fixes described in ``CancelSafeHTTPTransport``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+import anyio
+import httpx
+
+from .._compat import reap_orphans
+
+__all__ = ["CancelSafeHTTPTransport"]
+
+
+class _SlotReleasingStream(httpx.AsyncByteStream):
+    """A response body that gives its pool slot back when it is closed."""
+
+    def __init__(self, stream: httpx.AsyncByteStream, release: Callable[[], None]) -> None:
+        self._stream = stream
+        self._release: Callable[[], None] | None = release
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._stream:
+            yield chunk
+
+    async def aclose(self) -> None:
+        release, self._release = self._release, None
+        try:
+            await self._stream.aclose()
+        finally:
+            if release is not None:
+                release()
+
+
+class CancelSafeHTTPTransport(httpx.AsyncBaseTransport):
+    """httpx's own pool (our choice under trio), made safe to cancel and fast when busy.
+
+    Three problems of httpcore 1.0.9's pool, and what is done about them:
+
+    - It leaks a slot for good when a request is cancelled after the pool made
+      a connection for it but before that connection was used
+      (encode/httpcore#1093): after enough timeouts every request fails with
+      ``PoolTimeout``. Requests here queue on our own semaphore, which
+      cancellation cannot corrupt, so httpcore's queue never forms; and after
+      any failure, connections that no request owns and that never connected
+      are removed, as encode/httpcore#1094 proposes.
+    - It rescans every connection once per connection whenever it assigns a
+      request (measured: 3.4 ms of CPU per request with 50 connections busy).
+      The connections are split into pools of ``SHARD`` each, so a scan is
+      short; a request goes to the first pool with a free slot, which keeps
+      the same warm connections in use.
+    - The slot is held until the response body is closed, as httpcore does.
+    """
+
+    SHARD = 8
+
+    def __init__(self, *, limits: httpx.Limits) -> None:
+        total = limits.max_connections or 100
+        sizes = [self.SHARD] * (total // self.SHARD)
+        if total % self.SHARD:
+            sizes.append(total % self.SHARD)
+        tls = httpx.create_ssl_context()  # one context for all: each costs milliseconds
+        self._shards = [
+            httpx.AsyncHTTPTransport(
+                verify=tls,
+                limits=httpx.Limits(
+                    max_connections=size,
+                    max_keepalive_connections=size,
+                    keepalive_expiry=limits.keepalive_expiry,
+                ),
+            )
+            for size in sizes
+        ]
+        self._sizes = sizes
+        self._busy = [0] * len(sizes)
+        self._slots = anyio.Semaphore(total)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Wait for a slot (bounded by the pool timeout), then send through httpcore."""
+        pool_timeout = (request.extensions.get("timeout") or {}).get("pool")
+        try:
+            with anyio.fail_after(pool_timeout):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise httpx.PoolTimeout("timed out waiting for a pooled connection") from None
+        # A global slot is held, so some shard has room.
+        index = next(i for i, busy in enumerate(self._busy) if busy < self._sizes[i])
+        self._busy[index] += 1
+        shard = self._shards[index]
+        try:
+            response = await shard.handle_async_request(request)
+        except BaseException:
+            self._release(index)
+            reap_orphans(shard)
+            raise
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        response.stream = _SlotReleasingStream(response.stream, lambda: self._release(index))
+        return response
+
+    def _release(self, index: int) -> None:
+        self._busy[index] -= 1
+        self._slots.release()
+
+    async def aclose(self) -> None:
+        """Close every pooled connection."""
+        for shard in self._shards:
+            await shard.aclose()

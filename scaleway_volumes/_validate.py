@@ -1,0 +1,101 @@
+"""Checks of the caller's arguments: types and shapes only, before any request.
+
+Business rules (minimum sizes, known volume types, growing only) are the API's
+to judge, so a volume type the API adds tomorrow works today.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import httpx
+
+__all__ = [
+    "check_deadline",
+    "check_id",
+    "check_name",
+    "check_optional_str",
+    "check_per_page",
+    "check_size",
+    "check_tags",
+    "timeout_dict",
+]
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def check_id(value: Any, label: str, models: tuple[type, ...]) -> str:
+    """The UUID of ``value``: a UUID string, or one of ``models`` (its ``.id``).
+
+    Anything else (``"../servers"``, ``"a/b"``, ``""``) is a ``ValueError``: an id
+    becomes part of a URL path.
+    """
+    if isinstance(value, models):
+        value = getattr(value, "id", None)
+    if not isinstance(value, str) or not _UUID.fullmatch(value):
+        kinds = " or a ".join(model.__name__ for model in models)
+        raise ValueError(f"{label} must be a UUID string or a {kinds}, got {value!r}")
+    return value
+
+
+def check_name(name: object) -> str:
+    """A non-empty name."""
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"name must be a non-empty string, got {name!r}")
+    return name
+
+
+def check_size(size: object, label: str = "size") -> int:
+    """A positive int number of bytes (not a float, bool or string)."""
+    if type(size) is not int:
+        raise TypeError(f"{label} must be an int number of bytes, got {type(size).__name__}")
+    if size <= 0:
+        raise ValueError(f"{label} must be a positive number of bytes, got {size}")
+    return size
+
+
+def check_tags(tags: Iterable[str] | None) -> list[str] | None:
+    """A list of non-empty tag strings (None stays None)."""
+    if tags is None:
+        return None
+    if isinstance(tags, (str, bytes)):
+        raise TypeError("tags must be an iterable of strings, not a single string")
+    checked = list(tags)
+    for tag in checked:
+        if not isinstance(tag, str) or not tag:
+            raise ValueError(f"every tag must be a non-empty string, got {tag!r}")
+    return checked
+
+
+def check_optional_str(label: str, value: object) -> str | None:
+    """None, or a non-empty string."""
+    if value is not None and (not isinstance(value, str) or not value):
+        raise ValueError(f"{label} must be a non-empty string, got {value!r}")
+    return value
+
+
+def check_per_page(per_page: object, maximum: int) -> int:
+    """A page size from 1 to the API's ``maximum``."""
+    if type(per_page) is not int or not 1 <= per_page <= maximum:
+        raise ValueError(f"per_page must be an int from 1 to {maximum}, got {per_page!r}")
+    return per_page
+
+
+def check_deadline(deadline: object) -> float | None:
+    """None, or a positive number of seconds."""
+    if deadline is None:
+        return None
+    if isinstance(deadline, bool) or not isinstance(deadline, (int, float)) or not deadline > 0:
+        raise ValueError(f"deadline must be > 0 seconds or None, got {deadline!r}")
+    return float(deadline)
+
+
+def timeout_dict(timeout: object) -> dict[str, float | None]:
+    """httpx's per-request timeout extension from seconds or an ``httpx.Timeout``."""
+    if isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
+        timeout = httpx.Timeout(float(timeout))
+    if not isinstance(timeout, httpx.Timeout):
+        raise TypeError(f"timeout must be seconds or an httpx.Timeout, got {timeout!r}")
+    return timeout.as_dict()
