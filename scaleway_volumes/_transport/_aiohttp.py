@@ -152,8 +152,13 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         extensions: dict[str, Any] = _HTTP_11
         if reason:
             extensions = {**_HTTP_11, "reason_phrase": reason.encode("ascii", "replace")}
-        # The body is already decoded: httpx must not decode it again.
-        headers = [(k, v) for k, v in raw_headers if k.lower() != b"content-encoding"]
+        # The body is already decoded: httpx must not decode it again. Header
+        # bytes are ASCII (aiohttp parsed them as such): saying so spares httpx
+        # a scan of every header on first access.
+        headers = httpx.Headers(
+            [(k, v) for k, v in raw_headers if k.lower() != b"content-encoding"],
+            encoding="ascii",
+        )
         return httpx.Response(
             status, headers=headers, content=content, request=request, extensions=extensions
         )

@@ -95,5 +95,5 @@ async def test_transport_errors_of_either_module_are_mapped(module: object) -> N
 
 def test_a_client_of_another_kind_is_refused() -> None:
     """client= takes an httpx or httpx2 AsyncClient, nothing else."""
-    with pytest.raises(TypeError, match="httpx.AsyncClient or an httpx2.AsyncClient"):
+    with pytest.raises(TypeError, match=r"httpx\.AsyncClient or an httpx2\.AsyncClient"):
         AsyncVolumeAPI(TOKEN, client=httpx.Client())
