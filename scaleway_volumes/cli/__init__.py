@@ -33,9 +33,9 @@ try:
     from ._app import build_cli, run_cli
 except ImportError as exc:
     # Only a missing extra is for main() to explain; a broken import is a bug.
-    if (exc.name or "").partition(".")[0] not in EXTRA_MODULES:
+    _MISSING_EXTRA: str | None = (exc.name or "").partition(".")[0]
+    if _MISSING_EXTRA not in EXTRA_MODULES:
         raise
-    _MISSING_EXTRA: str | None = exc.name
 else:
     _MISSING_EXTRA = None
 

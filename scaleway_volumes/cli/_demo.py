@@ -36,7 +36,7 @@ from ._output import dump_json
 from ._progress import Tracker
 from ._runners import echo_failures
 from ._sizes import human_size
-from ._volumes import describe
+from ._volume_output import describe
 
 __all__ = ["DemoReport", "demo"]
 
@@ -198,6 +198,34 @@ def _intro(count: int, latency: float, rate_limit: float, concurrency: int) -> s
     )
 
 
+def _run_on(fake: FakeScaleway, report: DemoReport, concurrency: int) -> None:
+    """Serve ``fake`` on loopback, take the tour, fill ``report``; Ctrl-C exits 130."""
+    started = time.perf_counter()
+    with fake.serve() as server:
+        api = make_api(
+            AsyncVolumeAPI,
+            FAKE_TOKEN,
+            zone=fake.zone,
+            base_url=server.base_url,
+            organization=fake.organization,
+            project=None,
+        )
+        try:
+            run(api, lambda a: _tour(a, report, concurrency))
+        except KeyboardInterrupt:
+            click.echo(
+                f"interrupted during {report.stage}: created {report.created or 'some'}, "
+                f"deleted {report.deleted}; the fake and its volumes go with this process",
+                err=True,
+            )
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+        finally:
+            report.total = time.perf_counter() - started
+            report.requests = len(fake.stats.requests)
+            report.connections = fake.stats.connections_opened
+            report.throttled_server = fake.stats.throttled
+
+
 @click.command("demo")
 @click.option("--count", type=click.IntRange(min=1), default=DEMO_COUNT, show_default=True)
 @click.option(
@@ -227,30 +255,7 @@ def demo(
     fake = FakeScaleway(token=FAKE_TOKEN, latency=latency, rate_limit=rate_limit or None)
     report = DemoReport(count=count)
     click.echo(_intro(count, latency, rate_limit, concurrency), err=True)
-    started = time.perf_counter()
-    with fake.serve() as server:
-        api = make_api(
-            AsyncVolumeAPI,
-            FAKE_TOKEN,
-            zone=fake.zone,
-            base_url=server.base_url,
-            organization=fake.organization,
-            project=None,
-        )
-        try:
-            run(api, lambda a: _tour(a, report, concurrency))
-        except KeyboardInterrupt:
-            click.echo(
-                f"interrupted during {report.stage}: created {report.created or 'some'}, "
-                f"deleted {report.deleted}; the fake and its volumes go with this process",
-                err=True,
-            )
-            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
-        finally:
-            report.total = time.perf_counter() - started
-            report.requests = len(fake.stats.requests)
-            report.connections = fake.stats.connections_opened
-            report.throttled_server = fake.stats.throttled
+    _run_on(fake, report, concurrency)
     if opts.json:
         dump_json(report.as_dict())
     else:

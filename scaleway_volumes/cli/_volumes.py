@@ -8,7 +8,6 @@ registers.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Sequence
-from typing import Any
 
 import click
 
@@ -17,57 +16,12 @@ from scaleway_volumes import AsyncVolumeAPI, BulkResult, Volume, VolumeSpec, con
 from ._connect import connect, run
 from ._constants import DEFAULT_VOLUME_TYPE
 from ._options import GlobalOptions, concurrency_option, pass_options, size_option, yes_option
-from ._output import Column, dump_json, failure_json, print_record, print_table
+from ._output import dump_json, print_record
 from ._progress import Tracker
 from ._runners import confirm_then_delete, echo_failures, fail_if_any, run_bulk
-from ._sizes import human_size
+from ._volume_output import describe, dump_created, print_volumes
 
-__all__ = ["COMMANDS", "describe"]
-
-_COLUMNS = (
-    Column("id", no_wrap=True),
-    Column("name"),
-    Column("size", justify="right"),
-    *(Column(header) for header in ("type", "state", "server", "zone")),
-)
-
-
-def describe(item: Any) -> str:
-    """A volume (``id name``), a spec (its name) or an id, as stderr lines name them."""
-    if isinstance(item, Volume):
-        return f"{item.id} {item.name}"
-    if isinstance(item, VolumeSpec):
-        return item.name
-    return str(item)
-
-
-def _row(volume: Volume) -> list[str]:
-    server = "-"
-    if volume.server is not None:
-        server = volume.server.name or volume.server.id
-    return [
-        volume.id,
-        volume.name,
-        human_size(volume.size),
-        volume.volume_type,
-        volume.state or "-",
-        server,
-        volume.zone or "-",
-    ]
-
-
-def _print_volumes(volumes: Sequence[Volume], title: str | None = None) -> None:
-    print_table(_COLUMNS, (_row(v) for v in volumes), title=title)
-
-
-def _dump_created(created: Sequence[Volume], failed: Sequence[tuple[Any, BaseException]]) -> None:
-    dump_json(
-        {
-            "created": [converter.unstructure(v) for v in created],
-            "failed": [failure_json(converter.unstructure(spec), err) for spec, err in failed],
-        }
-    )
-
+__all__ = ["COMMANDS"]
 
 # -- list and get ------------------------------------------------------------------------
 
@@ -94,7 +48,7 @@ def list_volumes(
     if opts.json:
         dump_json([converter.unstructure(v) for v in volumes])
     else:
-        _print_volumes(volumes)
+        print_volumes(volumes)
 
 
 @click.command("get")
@@ -163,7 +117,7 @@ def _create_many(
             total=count,
             verb="created",
             describe=describe,
-            dump=_dump_created if opts.json else None,
+            dump=dump_created if opts.json else None,
         )
 
 
@@ -213,9 +167,9 @@ def create_volumes(
     else:
         raise click.UsageError("pass --name, or --name-prefix with --count")
     if opts.json:
-        _dump_created(created, failed)
+        dump_created(created, failed)
     elif created:
-        _print_volumes(created, title=f"created {len(created)} volume(s)")
+        print_volumes(created, title=f"created {len(created)} volume(s)")
     echo_failures("create", failed, describe)
     fail_if_any("create", failed, len(created) + len(failed))
 
