@@ -6,7 +6,8 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
-from scaleway_volumes._cli import FAKE_TOKEN, build_cli
+from scaleway_volumes.cli import build_cli
+from scaleway_volumes.cli._constants import FAKE_TOKEN
 from scaleway_volumes.testing import FAKE_ORGANIZATION, FakeScaleway, FakeServer
 
 ENV = (

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from scaleway_volumes import AsyncVolumeAPI, __version__
-from scaleway_volumes._cli import _Tracker
+from scaleway_volumes.cli._progress import Tracker
 from scaleway_volumes.testing import FakeScaleway
 
 from .conftest import Invoker
@@ -309,7 +309,7 @@ def test_delete_refuses_without_terminal(invoke: Invoker, fake: FakeScaleway) ->
 
 @pytest.fixture
 def terminal_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("scaleway_volumes._cli._stdin_is_interactive", lambda: True)
+    monkeypatch.setattr("scaleway_volumes.cli._runners.stdin_is_interactive", lambda: True)
 
 
 @pytest.mark.usefixtures("terminal_stdin")
@@ -377,7 +377,7 @@ def test_attached_volume_cannot_be_deleted(invoke: Invoker, fake: FakeScaleway) 
 
 
 def test_live_progress_bar_on_a_terminal(invoke: Invoker, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("scaleway_volumes._cli._stderr_is_terminal", lambda: True)
+    monkeypatch.setattr("scaleway_volumes.cli._progress.stderr_is_terminal", lambda: True)
     result = invoke("--fake", "create", "--name-prefix", "p", "--count", "5", "--size", "1GB")
     assert result.exit_code == 0, result.stderr
     assert "5/5" in result.stderr
@@ -386,7 +386,7 @@ def test_live_progress_bar_on_a_terminal(invoke: Invoker, monkeypatch: pytest.Mo
 
 def test_plain_progress_every_tenth() -> None:
     lines: list[str] = []
-    tracker = _Tracker("create", 100, live=False)
+    tracker = Tracker("create", 100, live=False)
     monkey = pytest.MonkeyPatch()
     monkey.setattr("click.echo", lambda text, err=False: lines.append(text))
     try:

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from scaleway_volumes._cli import FAKE_TOKEN
+from scaleway_volumes.cli._constants import FAKE_TOKEN
 from scaleway_volumes.testing import FAKE_ORGANIZATION, FakeScaleway
 
 from .conftest import Invoker
@@ -95,7 +95,7 @@ def test_demo_subprocess() -> None:
 def test_missing_extra_gives_a_hint() -> None:
     code = (
         "import sys; sys.modules['click'] = None\n"
-        "from scaleway_volumes._cli import main\n"
+        "from scaleway_volumes.cli import main\n"
         "main(['list'])\n"
     )
     process = subprocess.run(
@@ -107,7 +107,7 @@ def test_missing_extra_gives_a_hint() -> None:
 
 
 def test_library_does_not_import_the_cli() -> None:
-    code = "import sys, scaleway_volumes\nassert 'scaleway_volumes._cli' not in sys.modules\n"
+    code = "import sys, scaleway_volumes\nassert 'scaleway_volumes.cli' not in sys.modules\n"
     # (click and rich may still show up: httpx imports them for its own CLI when present.)
     subprocess.run([sys.executable, "-c", code], check=True, timeout=30, env=_env())
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from scaleway_volumes._cli import human_size, parse_size
+from scaleway_volumes.cli import human_size, parse_size
 
 
 @pytest.mark.parametrize(

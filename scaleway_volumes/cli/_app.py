@@ -1,0 +1,79 @@
+"""The ``scaleway-volumes`` click group: global options, registered commands, failures.
+
+``build_cli()`` assembles the group from ``COMMANDS``, the registry: each entry
+comes from a module of one concern (``_volumes``, ``_demo``). A new API or a
+``config`` command is one module exporting its commands (a ``click.Group`` such
+as ``block`` with its own subcommands is a command too) and one entry here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from scaleway_volumes import __version__
+
+from . import _demo, _volumes
+from ._constants import PROG
+from ._errors import EXIT_INTERRUPTED, EXIT_USAGE, failure_of
+from ._options import GlobalOptions, global_options
+
+__all__ = ["COMMANDS", "build_cli", "run_cli"]
+
+COMMANDS: tuple[click.Command, ...] = (*_volumes.COMMANDS, _demo.demo)
+"""Every command of the group; ``--help`` lists them alphabetically."""
+
+
+class _UsageFailure(click.ClickException):
+    """One ``Error:`` line like any ClickException, with the status of a usage error."""
+
+    exit_code = EXIT_USAGE
+
+
+class _Group(click.Group):
+    """A group whose commands fail with one line on stderr and a status, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+        except Exception as exc:
+            failure = failure_of(exc)
+            if failure is None:
+                raise
+            message, exit_code = failure
+            if exit_code == EXIT_USAGE:
+                raise _UsageFailure(message) from None
+            raise click.ClickException(message) from None
+
+
+def build_cli() -> click.Group:
+    """Return the ``scaleway-volumes`` click group (for ``CliRunner`` or embedding).
+
+    ```python
+    from click.testing import CliRunner
+    result = CliRunner().invoke(build_cli(), ["--fake", "--json", "list"])
+    assert result.output == "[]\\n"
+    ```
+    """
+
+    @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+    @global_options
+    @click.version_option(__version__, prog_name=PROG)
+    @click.pass_context
+    def cli(ctx: click.Context, /, **params: Any) -> None:
+        """Manage Scaleway volumes (Instance API) from the command line."""
+        ctx.obj = GlobalOptions.from_params(params)
+
+    for command in COMMANDS:
+        cli.add_command(command)
+    return cli
+
+
+def run_cli(argv: Sequence[str] | None) -> None:
+    """Run the command line with ``argv`` (``None``: ``sys.argv[1:]``) and exit with its status."""
+    build_cli().main(args=list(argv) if argv is not None else None, prog_name=PROG)

@@ -1,0 +1,144 @@
+"""The options commands share, declared once.
+
+``global_options`` are the group's (``scaleway-volumes --fake --json list``) and
+end up in a ``GlobalOptions`` every command receives with ``@pass_options``.
+The per-command ones (``--concurrency``, ``--yes``, ``--size``) are decorators a
+command stacks, so that every command spells them, defaults them and documents
+them the same way. A new global option (such as ``--profile``) is one more
+decorator in ``_GLOBAL_OPTIONS`` and one more field of ``GlobalOptions``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import click
+
+from scaleway_volumes._constants import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_ZONE,
+    ENV_ORGANIZATION,
+    ENV_PROJECT,
+    ENV_SECRET_KEY,
+    ENV_ZONE,
+)
+
+from ._sizes import parse_size
+
+__all__ = [
+    "GlobalOptions",
+    "concurrency_option",
+    "global_options",
+    "pass_options",
+    "size_option",
+    "yes_option",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class GlobalOptions:
+    """The group's options, handed to every command (``None`` when not given)."""
+
+    token: str | None
+    zone: str | None
+    organization: str | None
+    project: str | None
+    base_url: str | None
+    fake: bool
+    json: bool
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> GlobalOptions:
+        """The options from click's parsed values; an empty value counts as not given."""
+        if params["fake"] and params["base_url"]:
+            raise click.UsageError("--fake and --base-url cannot be used together")
+        return cls(
+            token=params["token"] or None,
+            zone=params["zone"] or None,
+            organization=params["organization"] or None,
+            project=params["project"] or None,
+            base_url=params["base_url"] or None,
+            fake=params["fake"],
+            json=params["as_json"],
+        )
+
+
+pass_options = click.make_pass_decorator(GlobalOptions)
+"""Hands the command its ``GlobalOptions`` as first argument."""
+
+fake_option = click.option(
+    "--fake",
+    is_flag=True,
+    help="Run against an in-memory fake API served on 127.0.0.1 for this command.",
+)
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout."
+)
+
+# In the order --help lists them.
+_GLOBAL_OPTIONS = (
+    click.option("--token", envvar=ENV_SECRET_KEY, show_envvar=True, help="Secret key."),
+    click.option(
+        "--zone", envvar=ENV_ZONE, show_envvar=True, help=f"Zone (default {DEFAULT_ZONE})."
+    ),
+    click.option(
+        "--organization",
+        envvar=ENV_ORGANIZATION,
+        show_envvar=True,
+        help="Organization id for new volumes.",
+    ),
+    click.option(
+        "--project", envvar=ENV_PROJECT, show_envvar=True, help="Project id for new volumes."
+    ),
+    click.option("--base-url", help="API base URL (overrides --zone)."),
+    fake_option,
+    json_option,
+)
+
+
+def global_options(function: F) -> F:
+    """Add the connection and output options every command shares to the group ``function``."""
+    for option in reversed(_GLOBAL_OPTIONS):
+        function = option(function)
+    return function
+
+
+def concurrency_option(default: int = DEFAULT_CONCURRENCY) -> Callable[[F], F]:
+    """``--concurrency``: how many requests a bulk command keeps in flight at most."""
+    return click.option(
+        "--concurrency",
+        type=click.IntRange(min=1),
+        default=default,
+        show_default=True,
+        help="Requests in flight at most.",
+    )
+
+
+def yes_option(what: str) -> Callable[[F], F]:
+    """``--yes``/``-y``: skip the confirmation before deleting several ``what``."""
+    return click.option(
+        "--yes", "-y", is_flag=True, help=f"Do not ask before deleting several {what}."
+    )
+
+
+def _to_bytes(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return parse_size(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
+def size_option(*, required: bool) -> Callable[[F], F]:
+    """``--size``: bytes, or ``10GB`` / ``10GiB``; the command receives an int of bytes."""
+    return click.option(
+        "--size",
+        required=required,
+        callback=_to_bytes,
+        help="Size: bytes, or 10GB (10^9) / 10GiB (2^30) style units.",
+    )

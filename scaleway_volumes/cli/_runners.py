@@ -1,0 +1,165 @@
+"""The shapes bulk commands share: a bulk call with progress, confirm then delete.
+
+``run_bulk`` runs one bulk call of the library with a ``Tracker`` on stderr and,
+on Ctrl-C, tells what was done before exiting 130. ``confirm_then_delete`` asks
+before deleting several resources, deletes them in bulk and reports each
+outcome. They know nothing of volumes: a command passes how to describe its
+items, so a new resource (Block volumes, snapshots) reuses them as they are.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from scaleway_volumes import BulkResult
+
+from ._connect import run
+from ._errors import EXIT_INTERRUPTED, EXIT_USAGE, CLIError, one_line
+from ._output import dump_json, failure_json
+from ._progress import Tracker
+
+__all__ = [
+    "Describe",
+    "confirm_then_delete",
+    "echo_failures",
+    "fail_if_any",
+    "run_bulk",
+    "stdin_is_interactive",
+]
+
+ApiT = TypeVar("ApiT", bound=AbstractAsyncContextManager[Any])
+In = TypeVar("In")
+Out = TypeVar("Out")
+
+Describe = Callable[[Any], str]
+"""Names an item (an input or an output of a bulk call) for a person: ``id name``."""
+
+Failures = Sequence[tuple[Any, BaseException]]
+
+
+def stdin_is_interactive() -> bool:
+    """True when stdin is a terminal, where a confirmation can be asked."""
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+def echo_failures(action: str, failed: Failures, describe: Describe) -> None:
+    """One stderr line per failed item: ``failed to <action> <item>: <error>``."""
+    for item, error in failed:
+        click.echo(f"failed to {action} {describe(item)}: {one_line(error)}", err=True)
+
+
+def fail_if_any(action: str, failed: Failures, total: int) -> None:
+    """Fail the command (exit 1) with ``N of M <action>s failed`` when an item failed."""
+    if failed:
+        raise CLIError(f"{len(failed)} of {total} {action}s failed")
+
+
+def _report_interrupted(tracker: Tracker, verb: str, describe: Describe) -> NoReturn:
+    """Tell on stderr what a bulk call did before Ctrl-C stopped it, then exit 130."""
+    done = tracker.succeeded()
+    click.echo(f"interrupted: {verb} {len(done)} of {tracker.total} before stopping", err=True)
+    for output in done:
+        click.echo(f"  {verb} {describe(output)}", err=True)
+    for item, error in tracker.failed():
+        what = "outcome unknown" if getattr(error, "outcome_unknown", False) else "failed"
+        click.echo(f"  {what}: {describe(item)}: {one_line(error)}", err=True)
+    raise click.exceptions.Exit(EXIT_INTERRUPTED)
+
+
+def run_bulk(
+    api: ApiT,
+    call: Callable[[ApiT, Tracker], Awaitable[BulkResult[In, Out]]],
+    *,
+    label: str,
+    total: int,
+    verb: str,
+    describe: Describe,
+    dump: Callable[[list[Any], list[tuple[Any, BaseException]]], None] | None = None,
+) -> BulkResult[In, Out]:
+    """Run ``call(api, tracker)``, one bulk call reporting to ``tracker``, and return its result.
+
+    Progress shows on stderr under ``label``. On Ctrl-C: ``dump`` (given with
+    ``--json``) prints what was done so far as the command's JSON document,
+    then stderr lists each item ``verb`` (``created``) or failed, and the
+    command exits 130.
+    """
+    with Tracker(label, total) as tracker:
+        try:
+            return run(api, lambda a: call(a, tracker))
+        except KeyboardInterrupt:
+            tracker.close()
+            if dump is not None:
+                dump(tracker.succeeded(), tracker.failed())
+            _report_interrupted(tracker, verb, describe)
+
+
+def _confirm(targets: Sequence[Any], noun: str, describe: Describe) -> None:
+    count = len(targets)
+    if not stdin_is_interactive():
+        raise CLIError(
+            f"refusing to delete {count} {noun} without confirmation: "
+            "stdin is not a terminal; pass --yes",
+            exit_code=EXIT_USAGE,
+        )
+    shown = [describe(t) for t in targets[:10]]
+    if count > len(shown):
+        shown.append(f"... and {count - len(shown)} more")
+    click.echo("\n".join(f"  {line}" for line in shown), err=True)
+    if not click.confirm(f"Delete these {count} {noun}?", default=False, err=True):
+        raise CLIError("nothing deleted")
+
+
+def _dump_deleted(deleted: Sequence[str], failed: Failures, ident: Callable[[Any], str]) -> None:
+    dump_json(
+        {
+            "deleted": list(deleted),
+            "failed": [failure_json(ident(item), error) for item, error in failed],
+        }
+    )
+
+
+def confirm_then_delete(
+    api: ApiT,
+    targets: Sequence[In],
+    delete: Callable[[ApiT, Sequence[In], Tracker], Awaitable[BulkResult[In, str]]],
+    *,
+    noun: str,
+    yes: bool,
+    as_json: bool,
+    describe: Describe,
+    ident: Callable[[Any], str],
+) -> None:
+    """Delete ``targets`` with ``delete(api, targets, tracker)``, asking first when several.
+
+    Without ``yes``, more than one target needs a ``y`` on a terminal (off a
+    terminal the command refuses, exit 2). Prints the deleted ids (or with
+    ``as_json`` a ``{"deleted", "failed"}`` document, failures keyed by
+    ``ident(item)``), one stderr line per failure, and fails (exit 1) if any did.
+    """
+    if len(targets) > 1 and not yes:
+        _confirm(targets, noun, describe)
+
+    def dump(deleted: list[Any], failed: list[tuple[Any, BaseException]]) -> None:
+        _dump_deleted(deleted, failed, ident)
+
+    result = run_bulk(
+        api,
+        lambda a, tracker: delete(a, targets, tracker),
+        label="delete",
+        total=len(targets),
+        verb="deleted",
+        describe=describe,
+        dump=dump if as_json else None,
+    )
+    if as_json:
+        dump(result.succeeded, result.failed)
+    else:
+        for deleted_id in result.succeeded:
+            click.echo(f"deleted {deleted_id}")
+    echo_failures("delete", result.failed, describe)
+    fail_if_any("delete", result.failed, len(targets))

@@ -1,0 +1,249 @@
+"""The Instance API volume commands: ``list``, ``get``, ``create``, ``delete``.
+
+Each command checks its arguments, makes its calls through ``AsyncVolumeAPI``
+and prints a table, or JSON with ``--json``. ``COMMANDS`` is what ``_app``
+registers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Sequence
+
+import click
+
+from scaleway_volumes import AsyncVolumeAPI, BulkResult, Volume, VolumeSpec, converter
+
+from ._connect import connect, run
+from ._constants import DEFAULT_VOLUME_TYPE
+from ._options import GlobalOptions, concurrency_option, pass_options, size_option, yes_option
+from ._output import dump_json, print_record
+from ._progress import Tracker
+from ._runners import confirm_then_delete, echo_failures, fail_if_any, run_bulk
+from ._volume_output import describe, dump_created, print_volumes
+
+__all__ = ["COMMANDS"]
+
+# -- list and get ------------------------------------------------------------------------
+
+
+@click.command("list")
+@click.option("--name", help="Only volumes whose name contains this.")
+@click.option("--type", "volume_type", help="Only volumes of this type (l_ssd, b_ssd...).")
+@click.option("--tag", "tags", multiple=True, help="Only volumes with this tag (repeatable).")
+@pass_options
+def list_volumes(
+    opts: GlobalOptions, name: str | None, volume_type: str | None, tags: tuple[str, ...]
+) -> None:
+    """List volumes (every page).
+
+    \f
+    Follows every page, so the table (or JSON list) holds every match; filters
+    combine, and several ``--tag`` must all be present.
+    """
+    with connect(opts, AsyncVolumeAPI) as api:
+        volumes = run(
+            api,
+            lambda a: a.list_volumes(name=name, volume_type=volume_type, tags=list(tags) or None),
+        )
+    if opts.json:
+        dump_json([converter.unstructure(v) for v in volumes])
+    else:
+        print_volumes(volumes)
+
+
+@click.command("get")
+@click.argument("volume_id", metavar="ID")
+@pass_options
+def get_volume(opts: GlobalOptions, volume_id: str) -> None:
+    """Show one volume.
+
+    \f
+    Every field, one per row (or the JSON object); an unknown id fails with the
+    API's 404 on one line.
+    """
+    with connect(opts, AsyncVolumeAPI) as api:
+        volume = run(api, lambda a: a.get_volume(volume_id))
+    if opts.json:
+        dump_json(converter.unstructure(volume))
+    else:
+        print_record(converter.unstructure(volume))
+
+
+# -- create ------------------------------------------------------------------------------
+
+
+def _create_one(
+    opts: GlobalOptions, name: str, size: int, volume_type: str, tags: tuple[str, ...]
+) -> Volume:
+    with connect(opts, AsyncVolumeAPI) as api:
+        return run(
+            api,
+            lambda a: a.create_volume(
+                name=name, size=size, volume_type=volume_type, tags=list(tags) or None
+            ),
+        )
+
+
+def _create_many(
+    opts: GlobalOptions,
+    prefix: str,
+    count: int,
+    *,
+    size: int,
+    volume_type: str,
+    tags: tuple[str, ...],
+    concurrency: int,
+) -> BulkResult[VolumeSpec, Volume]:
+    # A generator: the library pulls specs as workers free up, so memory does
+    # not grow with --count.
+    specs = (
+        VolumeSpec(name=f"{prefix}{i}", size=size, volume_type=volume_type, tags=tags)
+        for i in range(count)
+    )
+
+    def call(api: AsyncVolumeAPI, tracker: Tracker) -> Awaitable[BulkResult[VolumeSpec, Volume]]:
+        return api.create_volumes(
+            specs,
+            concurrency=concurrency,
+            on_progress=tracker.on_progress,
+            on_item=tracker.on_item,
+        )
+
+    with connect(opts, AsyncVolumeAPI) as api:
+        return run_bulk(
+            api,
+            call,
+            label="create",
+            total=count,
+            verb="created",
+            describe=describe,
+            dump=dump_created if opts.json else None,
+        )
+
+
+@click.command("create")
+@click.option("--name", help="Name of the one volume to create.")
+@click.option("--name-prefix", "prefix", help="Create --count volumes named PREFIX0, PREFIX1...")
+@click.option("--count", type=click.IntRange(min=1), help="How many volumes (with --name-prefix).")
+@size_option(required=True)
+@click.option(
+    "--type", "volume_type", default=DEFAULT_VOLUME_TYPE, show_default=True, help="Volume type."
+)
+@click.option("--tag", "tags", multiple=True, help="Tag to set (repeatable).")
+@concurrency_option()
+@pass_options
+def create_volumes(
+    opts: GlobalOptions,
+    name: str | None,
+    prefix: str | None,
+    count: int | None,
+    size: int,
+    volume_type: str,
+    tags: tuple[str, ...],
+    concurrency: int,
+) -> None:
+    """Create one volume (--name) or many (--name-prefix with --count).
+
+    \f
+    Many volumes are created ``--concurrency`` at a time with a progress bar;
+    each failure gets a stderr line and the command exits 1 if any failed.
+    """
+    failed: list[tuple[VolumeSpec, BaseException]] = []
+    if name is not None and (prefix is not None or count is not None):
+        raise click.UsageError("use either --name, or --name-prefix with --count")
+    if name is not None:
+        created = [_create_one(opts, name, size, volume_type, tags)]
+    elif prefix is not None and count is not None:
+        result = _create_many(
+            opts,
+            prefix,
+            count,
+            size=size,
+            volume_type=volume_type,
+            tags=tags,
+            concurrency=concurrency,
+        )
+        created, failed = result.succeeded, result.failed
+    else:
+        raise click.UsageError("pass --name, or --name-prefix with --count")
+    if opts.json:
+        dump_created(created, failed)
+    elif created:
+        print_volumes(created, title=f"created {len(created)} volume(s)")
+    echo_failures("create", failed, describe)
+    fail_if_any("create", failed, len(created) + len(failed))
+
+
+# -- delete ------------------------------------------------------------------------------
+
+
+def _delete(
+    api: AsyncVolumeAPI,
+    targets: Sequence[str | Volume],
+    tracker: Tracker,
+    *,
+    concurrency: int,
+    missing_ok: bool,
+) -> Awaitable[BulkResult[str | Volume, str]]:
+    return api.delete_volumes(
+        targets,
+        concurrency=concurrency,
+        missing_ok=missing_ok,
+        on_progress=tracker.on_progress,
+        on_item=tracker.on_item,
+    )
+
+
+@click.command("delete")
+@click.argument("ids", nargs=-1, metavar="[ID]...")
+@click.option("--name-prefix", "prefix", help="Delete every volume whose name starts with this.")
+@yes_option("volumes")
+@concurrency_option()
+@pass_options
+def delete_volumes(
+    opts: GlobalOptions, ids: tuple[str, ...], prefix: str | None, yes: bool, concurrency: int
+) -> None:
+    """Delete volumes by id, or by name prefix; asks first when more than one.
+
+    \f
+    An id that does not exist is a failure (as ``rm`` wants its files); volumes
+    matched by prefix that vanish meanwhile count as deleted.
+    """
+    if ids and prefix is not None:
+        raise click.UsageError("pass volume ids or --name-prefix, not both")
+    if not ids and prefix is None:
+        raise click.UsageError("pass volume ids or --name-prefix")
+    if prefix == "":
+        raise click.UsageError("--name-prefix must not be empty (it would match everything)")
+    with connect(opts, AsyncVolumeAPI) as api:
+        targets: list[str | Volume]
+        if prefix is not None:
+            matching = run(api, lambda a: a.list_volumes(name=prefix))
+            # The API's name filter matches anywhere in the name.
+            targets = [v for v in matching if v.name.startswith(prefix)]
+        else:
+            targets = list(dict.fromkeys(ids))
+        if not targets:
+            if opts.json:
+                dump_json({"deleted": [], "failed": []})
+            else:
+                click.echo(f"no volume name starts with {prefix!r}: nothing to delete", err=True)
+            return
+        confirm_then_delete(
+            api,
+            targets,
+            # Ids typed by hand should exist (as `rm` wants its files); prefix
+            # matches may race with another deleter.
+            lambda a, items, tracker: _delete(
+                a, items, tracker, concurrency=concurrency, missing_ok=prefix is not None
+            ),
+            noun="volumes",
+            yes=yes,
+            as_json=opts.json,
+            describe=describe,
+            ident=lambda item: item.id if isinstance(item, Volume) else item,
+        )
+
+
+COMMANDS: tuple[click.Command, ...] = (list_volumes, get_volume, create_volumes, delete_volumes)
+"""The commands this module adds to the group."""
