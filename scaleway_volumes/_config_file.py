@@ -194,8 +194,9 @@ def _read_mapping(path: str) -> dict[Any, Any] | None:
 def _parse_yaml(raw: bytes) -> tuple[Any, str | None]:
     """(document, None), or (None, what is wrong and where) without the file's text."""
     # Imported here, not at the top: most deployments configure through the
-    # environment and have no file, and importing PyYAML costs more than parsing
-    # a small file does.
+    # environment and have no file, and importing PyYAML takes tens of times longer
+    # than parsing a small file. The ignore is for environments without the
+    # types-PyYAML stubs; with them it is unused, hence `unused-ignore`.
     import yaml  # type: ignore[import-untyped,unused-ignore]
 
     try:
