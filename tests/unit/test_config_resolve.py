@@ -188,7 +188,8 @@ def test_highest_set_layer_wins(
     path = tmp_path_factory.getbasetemp() / "precedence.yaml"
     arguments: dict[str, str] = {}
     environ = {"SCW_CONFIG_PATH": str(path)}
-    top, profile = [], []
+    top: list[str] = []
+    profile: list[str] = []
     for field, layers in chosen.items():
         for layer in layers:
             value = _value(field, layer)

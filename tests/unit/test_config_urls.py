@@ -50,7 +50,7 @@ def test_base_url_wins_and_keeps_prefix(base_url: str, expected: str | None) -> 
     """base_url overrides the zone; a trailing slash goes, a path prefix stays."""
     config = resolve_config(zone="par1", environ={})
     for api in ("instance", "block"):
-        assert api_base_url(config, api, base_url) == (expected or base_url)  # type: ignore[arg-type]
+        assert api_base_url(config, api, base_url) == (expected or base_url)
 
 
 @pytest.mark.parametrize(
