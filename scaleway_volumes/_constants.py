@@ -38,3 +38,17 @@ DEFAULT_CONCURRENCY = 16
 # The tag that makes a create findable after an ambiguous failure; see
 # AsyncVolumeAPI.create_volume.
 MARKER_TAG_PREFIX = "scaleway-volumes:create="
+
+# Configuration like the Scaleway tools (scw CLI, Go and Python SDKs); the rules are
+# in docs/configuration.md.
+ENV_ACCESS_KEY = "SCW_ACCESS_KEY"
+ENV_REGION = "SCW_DEFAULT_REGION"
+ENV_PROFILE = "SCW_PROFILE"
+ENV_CONFIG_PATH = "SCW_CONFIG_PATH"
+# The reserved profile name that means the config file's top-level keys.
+DEFAULT_PROFILE = "default"
+# Under $XDG_CONFIG_HOME, else under ~/.config: where `scw init` writes.
+CONFIG_FILE_SUBPATH = ("scw", "config.yaml")
+# Old region names the Scaleway tools still accept and translate.
+LEGACY_REGIONS = {"par1": "fr-par", "ams1": "nl-ams"}
+DEFAULT_REGION = "fr-par"

@@ -1,0 +1,223 @@
+"""The Scaleway tools' config file: where it is, which profile applies, what it says.
+
+Everything but the file itself comes from the ``environ`` mapping the caller passes,
+so the CLI and the tests control it fully. The rules are those of ``scw``, the Go
+SDK and the Python SDK; ``docs/configuration.md`` states them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from ._constants import CONFIG_FILE_SUBPATH, DEFAULT_PROFILE, ENV_CONFIG_PATH, ENV_PROFILE
+
+__all__ = ["FILE_KEYS", "FileLayer", "load_config_file", "locate_config_file"]
+
+# The settings a profile (or the top level) may hold. Other keys (``insecure``,
+# ``send_telemetry``, ... written by ``scw``) are left alone.
+FILE_KEYS = (
+    "access_key",
+    "secret_key",
+    "api_url",
+    "default_zone",
+    "default_region",
+    "default_project_id",
+    "default_organization_id",
+)
+
+# What YAML turns unquoted text into when it looks like something else.
+_UNQUOTED_SCALARS = (bool, int, float, datetime.date)
+
+
+@attrs.frozen(kw_only=True)
+class FileLayer:
+    """What the config file contributes to the configuration.
+
+    ``values`` maps a key of ``FILE_KEYS`` to ``(value, where it was read)``; keys
+    absent (or null, or empty) in both the profile and the top level are missing.
+    """
+
+    searched_path: str | None
+    path_source: str
+    path: str | None = None
+    profile: str | None = None
+    profile_source: str | None = None
+    values: Mapping[str, tuple[str, str]] = attrs.field(factory=dict)
+
+
+def locate_config_file(environ: Mapping[str, str]) -> tuple[str | None, str]:
+    """(The config file's path, how it was chosen); the path is None without a home.
+
+    ``$SCW_CONFIG_PATH``, else ``$XDG_CONFIG_HOME/scw/config.yaml``, else
+    ``$HOME/.config/scw/config.yaml`` (``$USERPROFILE`` when there is no ``$HOME``,
+    as the Go SDK does). Empty variables count as unset. The file may not exist.
+    """
+    explicit = environ.get(ENV_CONFIG_PATH)
+    if explicit:
+        return explicit, f"environment {ENV_CONFIG_PATH}"
+    xdg = environ.get("XDG_CONFIG_HOME")
+    if xdg:
+        return os.path.join(xdg, *CONFIG_FILE_SUBPATH), "environment XDG_CONFIG_HOME"
+    home = environ.get("HOME") or environ.get("USERPROFILE")
+    if home:
+        return os.path.join(home, ".config", *CONFIG_FILE_SUBPATH), "default location"
+    return None, "no home directory"
+
+
+def load_config_file(environ: Mapping[str, str], profile: str | None = None) -> FileLayer:
+    """Read the config file and pick the profile: ``profile``, ``$SCW_PROFILE``,
+    the file's ``active_profile``, else the top-level keys (the ``default`` profile).
+
+    A named profile's missing keys fall back to the top-level ones. A missing file is
+    an empty layer, unless a profile other than ``default`` was asked for. Raises
+    ``ValueError`` naming the file (and the profile) for an unreadable or malformed
+    file or an unknown profile; no message ever quotes a value from the file.
+    """
+    path, path_source = locate_config_file(environ)
+    chosen, how = _choose_profile(profile, environ)
+    data = None if path is None else _read_mapping(path)
+    if path is None or data is None:
+        if chosen is not None and chosen != DEFAULT_PROFILE:
+            where = f"no config file at {path}" if path else "no config file (no home directory)"
+            raise ValueError(f"unknown profile {chosen!r} (from {how}): {where}")
+        return FileLayer(searched_path=path, path_source=path_source)
+
+    active = data.get("active_profile")
+    if active is not None and not isinstance(active, str):
+        raise ValueError(
+            f"config file {path}: active_profile must be a profile name (a string), "
+            f"got {type(active).__name__}"
+        )
+    if chosen is None and active:
+        chosen, how = active, f"active_profile in {path}"
+    profiles = data.get("profiles")
+    if profiles is not None and not isinstance(profiles, dict):
+        raise ValueError(
+            f"config file {path}: profiles must be a mapping of profile names to settings, "
+            f"got {type(profiles).__name__}"
+        )
+    name = chosen or DEFAULT_PROFILE
+    values = _profile_values(data, path, DEFAULT_PROFILE)
+    # `default` always means the top level, even if `profiles` has an entry of that
+    # name: the Go SDK reserves it.
+    if name != DEFAULT_PROFILE:
+        values.update(_profile_values(_named_profile(profiles or {}, path, name, how), path, name))
+    return FileLayer(
+        searched_path=path,
+        path_source=path_source,
+        path=path,
+        profile=name,
+        profile_source=how if chosen else "default",
+        values=values,
+    )
+
+
+def _choose_profile(profile: str | None, environ: Mapping[str, str]) -> tuple[str | None, str]:
+    if profile:
+        return profile, "argument"
+    from_env = environ.get(ENV_PROFILE)
+    if from_env:
+        return from_env, f"environment {ENV_PROFILE}"
+    return None, "default"
+
+
+def _named_profile(
+    profiles: Mapping[Any, Any], path: str, name: str, how: str
+) -> Mapping[Any, Any]:
+    if name not in profiles:
+        known = ", ".join(
+            repr(p)
+            for p in [DEFAULT_PROFILE, *sorted({str(p) for p in profiles} - {DEFAULT_PROFILE})]
+        )
+        raise ValueError(
+            f"unknown profile {name!r} (from {how}) in config file {path}; known profiles: {known}"
+        )
+    body = profiles[name]
+    # `scw` writes a profile whose keys are all commented out: YAML reads it as null.
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise ValueError(
+            f"config file {path}: profile {name!r} must be a mapping of settings, "
+            f"got {type(body).__name__}"
+        )
+    return body
+
+
+def _profile_values(
+    mapping: Mapping[Any, Any], path: str, profile: str
+) -> dict[str, tuple[str, str]]:
+    values: dict[str, tuple[str, str]] = {}
+    for key in FILE_KEYS:
+        value = mapping.get(key)
+        if value is None or value == "":
+            continue
+        if not isinstance(value, str):
+            # The value is not quoted: it may be the secret key.
+            hint = " (put it in quotes)" if isinstance(value, _UNQUOTED_SCALARS) else ""
+            raise ValueError(
+                f"config file {path}: {key} of profile {profile!r} must be a string, "
+                f"got {type(value).__name__}{hint}"
+            )
+        values[key] = (value, f"profile {profile!r} in {path}")
+    return values
+
+
+def _read_mapping(path: str) -> dict[Any, Any] | None:
+    """The file's top-level mapping ({} for an empty file), or None if it does not exist."""
+    try:
+        with open(path, "rb") as file:
+            raw = file.read()
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise ValueError(f"cannot read config file {path}: {err.strerror or err}") from err
+    data, problem = _parse_yaml(raw)
+    # Raised here, outside any `except`: the YAML error, whose text quotes the file
+    # (secret key included), must not ride along as __context__.
+    if problem is not None:
+        raise ValueError(f"config file {path} is not valid YAML: {problem}")
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ValueError(
+            f"config file {path} must be a YAML mapping of settings, got {type(data).__name__}"
+        )
+    return data
+
+
+def _parse_yaml(raw: bytes) -> tuple[Any, str | None]:
+    """(document, None), or (None, what is wrong and where) without the file's text."""
+    # Imported here, not at the top: most deployments configure through the
+    # environment and have no file, and importing PyYAML takes tens of times longer
+    # than parsing a small file. The ignore is for environments without the
+    # types-PyYAML stubs; with them it is unused, hence `unused-ignore`.
+    import yaml  # type: ignore[import-untyped,unused-ignore]
+
+    try:
+        return yaml.safe_load(raw), None
+    except yaml.MarkedYAMLError as err:
+        if err.problem_mark is None:
+            return None, type(err).__name__
+        mark = err.problem_mark
+        what = ", ".join(_unquoted(text) for text in (err.context, err.problem) if text)
+        return None, f"{what or 'syntax error'} (line {mark.line + 1}, column {mark.column + 1})"
+    except yaml.reader.ReaderError as err:
+        return None, f"not UTF-8 or UTF-16 text (byte {err.position})"
+    except yaml.YAMLError as err:
+        return None, type(err).__name__
+
+
+def _unquoted(problem: str) -> str:
+    """``problem`` with what PyYAML quoted from the file (an alias, a tag: it could be
+    the secret key) cut out; a quoted character or two (a tab, a colon) is kept."""
+    quotes = [i for i, char in enumerate(problem) if char in "'\""]
+    # From the first quote to the last: a repr may hold escaped quotes of both kinds.
+    if quotes and quotes[-1] - quotes[0] >= 6:
+        return problem[: quotes[0]] + "'...'" + problem[quotes[-1] + 1 :]
+    return problem
