@@ -7,42 +7,24 @@ this base; they differ only in their base URL and their resources.
 from __future__ import annotations
 
 import copy
-import os
 import platform
-import re
 from types import TracebackType
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 import attrs
 import httpx
 
-from ._constants import (
-    DEFAULT_API_URL,
-    DEFAULT_DEADLINE,
-    DEFAULT_MAX_CONNECTIONS,
-    DEFAULT_TIMEOUT,
-    DEFAULT_ZONE,
-    ENV_API_URL,
-    ENV_ORGANIZATION,
-    ENV_PROJECT,
-    ENV_SECRET_KEY,
-    ENV_ZONE,
-    LEGACY_ZONE_URLS,
-)
+from ._config import Config, api_base_url, resolve_config
+from ._constants import DEFAULT_DEADLINE, DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT
 from ._pipeline import Pipeline
 from ._retry import RetryPolicy
 from ._transport import ClientSender, OwnedClient, http_module_of
-from ._validate import check_deadline, check_optional_str, timeout_dict
+from ._validate import check_deadline, timeout_dict
 from ._version import __version__
 
 __all__ = ["BaseAPI"]
 
 Self = TypeVar("Self", bound="BaseAPI")
-
-_ZONE = re.compile(r"[a-z]{2}-[a-z]{3}-[0-9]{1,2}")
-# Printable ASCII without spaces: anything else in a header is a mistake or an injection.
-_TOKEN = re.compile(r"[\x21-\x7e]+")
-
 
 class _Unset:
     """The type of ``_UNSET``: an argument not given (``None`` means something)."""
@@ -51,36 +33,11 @@ class _Unset:
 _UNSET = _Unset()
 
 
-def _resolve_base_url(zone: str | None, base_url: str | None, api: str) -> tuple[str, str]:
-    """(base URL without trailing slash, zone) from the arguments and the environment."""
-    zone = zone or os.environ.get(ENV_ZONE) or DEFAULT_ZONE
-    if zone not in LEGACY_ZONE_URLS and not _ZONE.fullmatch(zone):
-        raise ValueError(
-            f"unknown zone {zone!r}: expected a zone such as 'fr-par-1', 'nl-ams-1', "
-            f"'pl-waw-1', or a legacy zone {sorted(LEGACY_ZONE_URLS)}"
-        )
-    if base_url is None:
-        if zone in LEGACY_ZONE_URLS:
-            base_url = LEGACY_ZONE_URLS[zone]
-        else:
-            root = os.environ.get(ENV_API_URL) or DEFAULT_API_URL
-            base_url = f"{root.rstrip('/')}/{api}/v1/zones/{zone}"
-    try:
-        url = httpx.URL(base_url)
-    except (httpx.InvalidURL, TypeError) as err:
-        raise ValueError(f"invalid base_url {base_url!r}: {err}") from err
-    if url.scheme not in ("http", "https") or not url.host:
-        raise ValueError(f"base_url must be an http(s) URL with a host, got {base_url!r}")
-    if url.query or url.fragment:
-        raise ValueError(f"base_url must not have a query or fragment, got {base_url!r}")
-    return str(url).rstrip("/"), zone
-
-
 class BaseAPI:
     """Configuration, one pooled client and the request pipeline of an API object."""
 
     #: The API's path segment: ``instance`` or ``block``.
-    _API: ClassVar[str]
+    _API: ClassVar[Literal["instance", "block"]]
 
     def __init__(
         self,
@@ -97,20 +54,17 @@ class BaseAPI:
         user_agent: str | None = None,
         deadline: float | None = DEFAULT_DEADLINE,
         rate_limiter: Any = None,
+        profile: str | None = None,
     ) -> None:
-        token = token if token is not None else os.environ.get(ENV_SECRET_KEY)
-        if not token:
-            raise ValueError(
-                f"no secret key: pass token=... or set the {ENV_SECRET_KEY} environment variable"
-            )
-        if not isinstance(token, str) or not _TOKEN.fullmatch(token):
-            raise ValueError("token must be printable ASCII without spaces")
-        self._token = token
-        self._base_url, self.zone = _resolve_base_url(zone, base_url, self._API)
-        self.organization = check_optional_str(
-            "organization", organization or os.environ.get(ENV_ORGANIZATION) or None
+        config = resolve_config(
+            token=token, zone=zone, organization=organization, project=project, profile=profile
         )
-        self.project = check_optional_str("project", project or os.environ.get(ENV_PROJECT) or None)
+        self._token = config.require_secret_key()
+        self._base_url = api_base_url(config, self._API, base_url)
+        self._config = config
+        self.zone = config.zone
+        self.organization = config.organization
+        self.project = config.project
         if type(max_connections) is not int or max_connections < 1:
             raise ValueError(f"max_connections must be an int >= 1, got {max_connections!r}")
         if retry is not None and not isinstance(retry, RetryPolicy):
@@ -143,6 +97,11 @@ class BaseAPI:
         return ClientSender(lambda: client, http_module_of(client), base_url, headers)
 
     # -- configuration ---------------------------------------------------------
+
+    @property
+    def config(self) -> Config:
+        """The resolved configuration, with where each value came from (secret masked)."""
+        return self._config
 
     @property
     def base_url(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from ._api import BaseAPI
 from ._bulk import THROTTLE_BUDGET, BulkResult, ItemCallback, Prepared, ProgressCallback, run_bulk
@@ -75,9 +75,12 @@ class AsyncVolumeAPI(BaseAPI):
         deadline: seconds one whole call may take, retries included (default
             120; ``None`` for no limit). Expiry raises ``APITimeoutError``.
         rate_limiter: paces every request of this API and its copies.
+        profile: the profile of the ``scw`` config file to read (default
+            ``$SCW_PROFILE``, else the file's ``active_profile``); see
+            ``docs/configuration.md`` for where every value comes from.
     """
 
-    _API: ClassVar[str] = "instance"
+    _API: ClassVar[Literal["instance", "block"]] = "instance"
 
     # -- single-volume operations ----------------------------------------------
 
