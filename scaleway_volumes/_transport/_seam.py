@@ -61,7 +61,7 @@ class Sender(Protocol):
         path: str,
         query: str | None,
         body: bytes | None,
-        timeout: Mapping[str, float | None],
+        timeouts: Mapping[str, float | None],
     ) -> Reply:
         """``path`` is appended to the API's base URL; ``query`` is already encoded."""
         ...
@@ -122,7 +122,7 @@ class ClientSender:
         path: str,
         query: str | None,
         body: bytes | None,
-        timeout: Mapping[str, float | None],
+        timeouts: Mapping[str, float | None],
     ) -> Reply:
         """Send one request through the client; raise ``TransportFailure`` if no answer came."""
         request = self._request(
@@ -130,7 +130,7 @@ class ClientSender:
             fast_join(self._base, path, query),
             headers=self._json_headers if body is not None else self._headers,
             content=body,
-            extensions={"timeout": timeout},
+            extensions={"timeout": timeouts},
         )
         try:
             response: Reply = await self._get_client().send(
