@@ -184,7 +184,9 @@ class QuotaExceededError(PermissionDeniedError):
     given). A quota can be raised in the Scaleway console.
     """
 
-    def __init__(self, message: str, *, quotas: Iterable[Quota] | None = None, **kwargs: Any):
+    def __init__(
+        self, message: str, *, quotas: Iterable[Quota] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(message, **kwargs)
         if quotas is None:
             quotas = (Quota.from_detail(d) for d in self.details if "resource" in d)
@@ -218,7 +220,7 @@ class GoneError(NotFoundError):
 
 
 class ConflictError(APIError):
-    """409 or 412: the resource's state forbids this (for example, it is attached)."""
+    """409 (and 412, as ``PreconditionFailedError``): the resource's state forbids this."""
 
 
 class TransientStateError(ConflictError):
@@ -230,7 +232,7 @@ class TransientStateError(ConflictError):
 
     _body_keys = ("current_state",)
 
-    def __init__(self, message: str, *, current_state: str | None = None, **kwargs: Any):
+    def __init__(self, message: str, *, current_state: str | None = None, **kwargs: Any) -> None:
         self.current_state = current_state
         super().__init__(message, **kwargs)
 
@@ -248,7 +250,7 @@ class PreconditionFailedError(ConflictError):
 
     _body_keys = ("precondition",)
 
-    def __init__(self, message: str, *, precondition: str | None = None, **kwargs: Any):
+    def __init__(self, message: str, *, precondition: str | None = None, **kwargs: Any) -> None:
         self.precondition = precondition
         super().__init__(message, **kwargs)
 
