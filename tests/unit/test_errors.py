@@ -1,4 +1,4 @@
-"""Every non-2xx answer becomes the typed error CONTRACT.md names."""
+"""Every non-2xx answer through the client becomes its typed error; the class tree."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import httpx
 import pytest
 import respx
 
+import scaleway_volumes._errors as errors_module
 from scaleway_volumes import (
     APIError,
     AuthenticationError,
@@ -20,15 +21,30 @@ from scaleway_volumes import (
     RetryPolicy,
     ServerError,
 )
+from scaleway_volumes._errors import (
+    APIConnectionError,
+    APITimeoutError,
+    BulkOperationError,
+    GoneError,
+    PreconditionFailedError,
+    QuotaExceededError,
+    ResourceStateError,
+    ScalewayError,
+    TransientStateError,
+    WaitTimeoutError,
+    error_class_for,
+)
 
 from ..conftest import BASE, TOKEN
 from .helpers import make_api, volume_json
 
-pytestmark = pytest.mark.anyio
-
 VID = str(uuid.uuid4())
 
 
+# -- through the client ------------------------------------------------------------------
+
+
+@pytest.mark.anyio
 @pytest.mark.parametrize(
     ("status", "cls"),
     [
@@ -37,7 +53,8 @@ VID = str(uuid.uuid4())
         (403, PermissionDeniedError),
         (404, NotFoundError),
         (409, ConflictError),
-        (412, ConflictError),
+        (410, GoneError),
+        (412, PreconditionFailedError),
         (429, RateLimitError),
         (500, ServerError),
         (502, ServerError),
@@ -62,6 +79,7 @@ async def test_status_maps_to_class(status: int, cls: type[APIError]) -> None:
     assert TOKEN not in str(err) and TOKEN not in repr(err)
 
 
+@pytest.mark.anyio
 async def test_field_errors_are_kept_and_shown() -> None:
     """A 400 with fields keeps them and shows them in the message."""
     with respx.mock(base_url=BASE) as mock:
@@ -81,6 +99,7 @@ async def test_field_errors_are_kept_and_shown() -> None:
     assert "POST /volumes" in str(err)
 
 
+@pytest.mark.anyio
 @pytest.mark.parametrize(
     ("content", "headers", "expect"),
     [
@@ -102,6 +121,7 @@ async def test_error_bodies_that_are_not_api_json(
     assert expect in info.value.message
 
 
+@pytest.mark.anyio
 @pytest.mark.parametrize("status", [301, 302, 307, 308])
 async def test_redirects_are_never_followed(status: int) -> None:
     """A 3xx is an APIError, even on a shared client set to follow redirects."""
@@ -120,6 +140,7 @@ async def test_redirects_are_never_followed(status: int) -> None:
     await shared.aclose()
 
 
+@pytest.mark.anyio
 @pytest.mark.parametrize(
     "content",
     [b"{not json", b'{"volumes": []}', b'{"volume": {"id": 1}}', b"", b"null"],
@@ -133,6 +154,7 @@ async def test_bad_success_bodies_raise_decode_error(content: bytes) -> None:
     assert info.value.status_code == 200
 
 
+@pytest.mark.anyio
 async def test_list_decode_error() -> None:
     """A list page that is not a volumes envelope raises ResponseDecodeError."""
     with respx.mock(base_url=BASE) as mock:
@@ -140,3 +162,73 @@ async def test_list_decode_error() -> None:
         with pytest.raises(ResponseDecodeError) as info:
             await make_api().list_volumes()
     assert info.value.path == "$.volumes"
+
+
+# -- the tree ----------------------------------------------------------------------------
+
+TREE: list[tuple[type[BaseException], type[BaseException]]] = [
+    (APIError, ScalewayError),
+    (InvalidRequestError, APIError),
+    (AuthenticationError, APIError),
+    (PermissionDeniedError, APIError),
+    (QuotaExceededError, PermissionDeniedError),
+    (NotFoundError, APIError),
+    (GoneError, NotFoundError),
+    (ConflictError, APIError),
+    (TransientStateError, ConflictError),
+    (PreconditionFailedError, ConflictError),
+    (RateLimitError, APIError),
+    (ServerError, APIError),
+    (APIConnectionError, ScalewayError),
+    (APITimeoutError, APIConnectionError),
+    (ResponseDecodeError, ScalewayError),
+    (BulkOperationError, ScalewayError),
+    (ResourceStateError, ScalewayError),
+    (WaitTimeoutError, ScalewayError),
+    (WaitTimeoutError, TimeoutError),
+    (ScalewayError, Exception),
+]
+
+
+@pytest.mark.parametrize(("child", "parent"), TREE)
+def test_class_tree(child: type[BaseException], parent: type[BaseException]) -> None:
+    """Each error class sits where the tree drawn in the docs puts it."""
+    assert issubclass(child, parent)
+
+
+def test_tree_has_no_other_branches() -> None:
+    """No error is both an APIError and a connection or waiter error."""
+    assert not issubclass(WaitTimeoutError, APIConnectionError)
+    assert not issubclass(ResourceStateError, APIError)
+    assert not issubclass(PreconditionFailedError, TransientStateError)
+
+
+def test_docstring_draws_every_class() -> None:
+    """The module docstring's drawing names every error class of the module."""
+    drawing = errors_module.__doc__ or ""
+    for name in errors_module.__all__:
+        obj = getattr(errors_module, name)
+        if isinstance(obj, type) and issubclass(obj, BaseException):
+            assert name in drawing, name
+
+
+@pytest.mark.parametrize(
+    ("status", "type_", "cls"),
+    [
+        (403, "quotas_exceeded", QuotaExceededError),
+        (403, "permissions_denied", PermissionDeniedError),
+        (409, "transient_state", TransientStateError),
+        (409, "conflict", ConflictError),
+        (412, "precondition_failed", PreconditionFailedError),
+        (410, "expired", GoneError),
+        (400, "quotas_exceeded", InvalidRequestError),
+        (400, "transient_state", InvalidRequestError),
+        (402, None, APIError),
+        (599, "transient_state", ServerError),
+    ],
+)
+def test_type_refines_never_leaves_the_status_class(
+    status: int, type_: str | None, cls: type[APIError]
+) -> None:
+    """The body's type picks a subclass of the status's class, never another branch."""
+    assert error_class_for(status, type_) is cls
