@@ -22,13 +22,20 @@ from ._errors import (
     AuthenticationError,
     BulkOperationError,
     ConflictError,
+    GoneError,
     InvalidRequestError,
     NotFoundError,
     PermissionDeniedError,
+    PreconditionFailedError,
+    Quota,
+    QuotaExceededError,
     RateLimitError,
+    ResourceStateError,
     ResponseDecodeError,
     ScalewayError,
     ServerError,
+    TransientStateError,
+    WaitTimeoutError,
 )
 from ._instance import AsyncVolumeAPI
 from ._models import Volume, VolumeServer, VolumeSpec
@@ -36,6 +43,13 @@ from ._retry import RetryPolicy, set_testing
 from ._version import __version__
 
 __all__ = [
+    "WaitTimeoutError",
+    "TransientStateError",
+    "ResourceStateError",
+    "QuotaExceededError",
+    "Quota",
+    "PreconditionFailedError",
+    "GoneError",
     "APIConnectionError",
     "APIError",
     "APITimeoutError",

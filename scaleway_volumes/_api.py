@@ -26,6 +26,7 @@ __all__ = ["BaseAPI"]
 
 Self = TypeVar("Self", bound="BaseAPI")
 
+
 class _Unset:
     """The type of ``_UNSET``: an argument not given (``None`` means something)."""
 

@@ -42,7 +42,6 @@ __all__ = [
     "TransientStateError",
     "error_class_for",
     "error_from_response",
-    "make_status_error",
 ]
 
 
@@ -382,18 +381,3 @@ def error_from_response(
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
-
-
-def make_status_error(
-    status_code: int,
-    content: bytes,
-    *,
-    reason: str = "",
-    method: str | None = None,
-    path: str | None = None,
-    retry_after: float | None = None,
-) -> APIError:
-    """Older name of ``error_from_response`` (without headers); kept for callers."""
-    return error_from_response(
-        status_code, content, reason=reason, method=method, path=path, retry_after=retry_after
-    )

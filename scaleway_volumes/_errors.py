@@ -51,7 +51,6 @@ from ._api_errors import (
     TransientStateError,
     error_class_for,
     error_from_response,
-    make_status_error,
 )
 from ._error_base import (
     APIConnectionError,
@@ -88,5 +87,4 @@ __all__ = [
     "WaitTimeoutError",
     "error_class_for",
     "error_from_response",
-    "make_status_error",
 ]

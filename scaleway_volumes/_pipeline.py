@@ -17,7 +17,13 @@ from typing import Any, Protocol
 import attrs
 
 from ._deadline import run_within
-from ._errors import APIConnectionError, APIError, APITimeoutError, ScalewayError, make_status_error
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    ScalewayError,
+    error_from_response,
+)
 from ._retry import Action, RetryPolicy, decide_answer, decide_failure, parse_retry_after, wait
 from ._transport import Reply, Sender, TransportFailure
 
@@ -262,27 +268,3 @@ def _error_type(reply: Reply) -> Any:
     except ValueError:
         return None
     return body.get("type") if isinstance(body, dict) else None
-
-
-def error_from_response(  # TEMPORARY until the richer error module lands
-    status_code: int,
-    content: bytes,
-    *,
-    headers: Mapping[str, str],
-    reason: str,
-    method: str,
-    path: str,
-    retry_after: float | None,
-    outcome_unknown: bool,
-    marker_tag: str | None,
-    note: str | None,
-) -> APIError:
-    error = make_status_error(
-        status_code, content, reason=reason, method=method, path=path, retry_after=retry_after
-    )
-    if note is not None:
-        error.message = note
-        error.args = (error._render(),)
-        error.outcome_unknown = outcome_unknown
-        error.marker_tag = marker_tag
-    return error

@@ -28,7 +28,6 @@ from scaleway_volumes._errors import (
     TransientStateError,
     WaitTimeoutError,
     error_from_response,
-    make_status_error,
 )
 
 VID = "49aba4c8-5344-4a1a-845c-fb63c7cc91d4"
@@ -227,12 +226,3 @@ def test_error_modules_import_no_client_or_bulk_code(module: str) -> None:
     """The error modules depend on nothing of the client, bulk or waiter code."""
     local = {name for name in _imports(module) if name.startswith(".")}
     assert local <= {"._errors", "._error_base", "._api_errors", "._error_body"}, local
-
-
-def test_make_status_error_is_error_from_response() -> None:
-    """The older builder gives the same error as the new one (without headers)."""
-    content = b'{"type": "transient_state", "message": "busy", "current_state": "resizing"}'
-    old = make_status_error(409, content, reason="Conflict", method="DELETE", path="/v")
-    new = error_from_response(409, content, reason="Conflict", method="DELETE", path="/v")
-    assert type(old) is type(new) is TransientStateError
-    assert str(old) == str(new) and vars(old).keys() == vars(new).keys()

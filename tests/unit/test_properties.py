@@ -22,7 +22,7 @@ from scaleway_volumes import (
     converter,
 )
 from scaleway_volumes._convert import decode_volume, decode_volumes
-from scaleway_volumes._errors import error_class_for, make_status_error
+from scaleway_volumes._errors import error_class_for, error_from_response
 
 CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 
@@ -99,7 +99,7 @@ error_bodies = st.one_of(
 @given(st.integers(min_value=300, max_value=599), error_bodies)
 def test_error_bodies_map_to_the_status_class(status: int, content: bytes) -> None:
     """Any status/body pair gives the status's class, with string type and message."""
-    err = make_status_error(status, content, reason="Reason")
+    err = error_from_response(status, content, reason="Reason")
     assert type(err) is error_class_for(status)
     assert isinstance(err, APIError)
     assert err.status_code == status
