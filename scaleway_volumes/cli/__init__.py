@@ -1,4 +1,4 @@
-"""The ``scaleway-volumes`` command line: ``list``, ``get``, ``create``, ``delete``, ``demo``.
+"""The ``scaleway-volumes`` command line: the volume commands, ``demo`` and ``config``.
 
 Needs the ``cli`` extra (click and rich): ``pip install 'scaleway-volumes[cli]'``.
 Nothing in the library imports this package, so the library never needs them.
@@ -8,12 +8,13 @@ Where things are:
 - ``_app``: the click group, its global options and the registry of commands;
 - ``_volumes``: the Instance volume commands (``list``, ``get``, ``create``, ``delete``);
 - ``_demo``: the offline tour on the fake;
+- ``_config``: ``config``, the settings in effect and where each came from;
 - ``_options``: the options commands share (``--concurrency``, ``--yes``, ``--size``...);
 - ``_connect``: how a command reaches the API (or ``--fake``) and runs its calls;
 - ``_runners``: bulk call with progress and Ctrl-C report; confirm then delete;
 - ``_progress``: the progress bar on a terminal, plain lines otherwise;
 - ``_output``: tables and ``--json`` on stdout;
-- ``_errors``: exit statuses (1, 2, 130) and the one ``Error:`` line;
+- ``_errors``: exit statuses (1, 2, 130), the ``Error:`` line and the ``hint:`` line;
 - ``_sizes``: ``10GB``/``10GiB`` parsing and display;
 - ``_constants``: the command line's own names and defaults.
 """

@@ -1,13 +1,14 @@
 """The ``scaleway-volumes`` click group: global options, registered commands, failures.
 
 ``build_cli()`` assembles the group from ``COMMANDS``, the registry: each entry
-comes from a module of one concern (``_volumes``, ``_demo``). A new API or a
-``config`` command is one module exporting its commands (a ``click.Group`` such
-as ``block`` with its own subcommands is a command too) and one entry here.
+comes from a module of one concern (``_volumes``, ``_demo``, ``_config``). A new
+API is one module exporting its commands (a ``click.Group`` such as ``block``
+with its own subcommands is a command too) and one entry here.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,25 +16,26 @@ import click
 
 from scaleway_volumes import __version__
 
-from . import _demo, _volumes
+from . import _config, _demo, _volumes
 from ._constants import PROG
-from ._errors import EXIT_INTERRUPTED, EXIT_USAGE, failure_of
+from ._errors import EXIT_INTERRUPTED, Failure, failure_of
 from ._options import GlobalOptions, global_options
 
 __all__ = ["COMMANDS", "build_cli", "run_cli"]
 
-COMMANDS: tuple[click.Command, ...] = (*_volumes.COMMANDS, _demo.demo)
+COMMANDS: tuple[click.Command, ...] = (*_volumes.COMMANDS, _demo.demo, _config.show_config)
 """Every command of the group; ``--help`` lists them alphabetically."""
 
 
-class _UsageFailure(click.ClickException):
-    """One ``Error:`` line like any ClickException, with the status of a usage error."""
-
-    exit_code = EXIT_USAGE
+def _show(failure: Failure, *, as_json: bool) -> None:
+    """The failure on stderr: ``Error:`` and ``hint:`` lines, or one JSON object."""
+    lines = [json.dumps(failure.as_json())] if as_json else failure.lines()
+    for line in lines:
+        click.echo(line, err=True)
 
 
 class _Group(click.Group):
-    """A group whose commands fail with one line on stderr and a status, never a traceback."""
+    """A group whose commands fail with a line or two on stderr and a status, no traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -45,10 +47,9 @@ class _Group(click.Group):
             failure = failure_of(exc)
             if failure is None:
                 raise
-            message, exit_code = failure
-            if exit_code == EXIT_USAGE:
-                raise _UsageFailure(message) from None
-            raise click.ClickException(message) from None
+            as_json = isinstance(ctx.obj, GlobalOptions) and ctx.obj.json
+            _show(failure, as_json=as_json)
+            raise click.exceptions.Exit(failure.exit_code) from None
 
 
 def build_cli() -> click.Group:
@@ -66,7 +67,11 @@ def build_cli() -> click.Group:
     @click.version_option(__version__, prog_name=PROG)
     @click.pass_context
     def cli(ctx: click.Context, /, **params: Any) -> None:
-        """Manage Scaleway volumes (Instance API) from the command line."""
+        """Manage Scaleway volumes (Instance API) from the command line.
+
+        Settings come from the options, then the SCW_* environment variables,
+        then the profile of the scw config file; `config` shows what is in effect.
+        """
         ctx.obj = GlobalOptions.from_params(params)
 
     for command in COMMANDS:

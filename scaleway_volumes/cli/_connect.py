@@ -1,10 +1,12 @@
 """How a command reaches the API its options point at, and runs its calls.
 
-``connect(opts, AsyncVolumeAPI)`` gives the API built from the global options,
-or with ``--fake``, one talking to a fake served on loopback for the command's
-duration. ``run(api, work)`` runs ``work(api)`` in a fresh event loop. Another
-API with the same constructor (such as a Block Storage one) connects the same
-way: ``connect(opts, ThatAPI)``.
+``settings(opts)`` resolves the configuration as the library will (options,
+then ``SCW_*`` variables, then the config file's profile); a configuration the
+library refuses is a usage error (exit 2). ``connect(opts, AsyncVolumeAPI)``
+gives the API built from the global options, or with ``--fake``, one talking to
+a fake served on loopback for the command's duration. ``run(api, work)`` runs
+``work(api)`` in a fresh event loop. Another API with the same constructor
+(such as a Block Storage one) connects the same way: ``connect(opts, ThatAPI)``.
 """
 
 from __future__ import annotations
@@ -17,32 +19,66 @@ from typing import Any, TypeVar
 
 import anyio
 
-from scaleway_volumes._constants import DEFAULT_ZONE, ENV_SECRET_KEY
+from scaleway_volumes._config import Config, resolve_config
+from scaleway_volumes._constants import ENV_SECRET_KEY
 from scaleway_volumes.testing import FakeScaleway
 
-from ._constants import FAKE_TOKEN, USER_AGENT
-from ._errors import EXIT_USAGE, CLIError
+from ._constants import FAKE_TOKEN, PROG, USER_AGENT
+from ._errors import EXIT_USAGE, CLIError, one_line
 from ._options import GlobalOptions
 
-__all__ = ["connect", "make_api", "run"]
+__all__ = ["connect", "make_api", "run", "settings"]
 
 T = TypeVar("T")
 ApiT = TypeVar("ApiT", bound=AbstractAsyncContextManager[Any])
 
 
+def settings(opts: GlobalOptions) -> Config:
+    """The configuration ``opts`` lead to, with where each value came from.
+
+    A malformed config file, an unknown profile or a bad value is a usage error
+    (exit 2) whose one line names the file or the variable, never the secret.
+    """
+    try:
+        return resolve_config(
+            token=opts.token,
+            zone=opts.zone,
+            organization=opts.organization,
+            project=opts.project,
+            profile=opts.profile,
+        )
+    except (ValueError, TypeError) as exc:
+        raise CLIError(one_line(exc), exit_code=EXIT_USAGE) from None
+
+
+def _no_secret_key(config: Config) -> CLIError:
+    message = f"no secret key: pass --token or set {ENV_SECRET_KEY}"
+    if config.config_path is not None:
+        message += f", or add secret_key to profile {config.profile!r} in {config.config_path}"
+    elif config.searched_path is not None:
+        message += f", or write one to {config.searched_path} (`scw init` does)"
+    return CLIError(
+        message,
+        exit_code=EXIT_USAGE,
+        hint=f"`{PROG} config` shows every setting in effect and where it comes from.",
+    )
+
+
 def make_api(
     api_class: Callable[..., ApiT],
-    token: str,
+    token: str | None,
     *,
     zone: str | None,
     base_url: str | None,
     organization: str | None,
     project: str | None,
+    profile: str | None = None,
 ) -> ApiT:
     """An ``api_class`` with these settings; a value it refuses is a usage error (exit 2).
 
-    Every argument here comes from an option or the environment, so a bad one
-    is for the user to change.
+    Every argument here comes from an option, the environment or the config
+    file, so a bad one is for the user to change. ``None`` leaves a setting to
+    the environment and the ``profile`` of the config file.
     """
     try:
         return api_class(
@@ -51,24 +87,26 @@ def make_api(
             base_url=base_url,
             organization=organization,
             project=project,
+            profile=profile,
             user_agent=USER_AGENT,
         )
     except (ValueError, TypeError) as exc:
-        raise CLIError(str(exc), exit_code=EXIT_USAGE) from None
+        raise CLIError(one_line(exc), exit_code=EXIT_USAGE) from None
 
 
 @contextlib.contextmanager
 def connect(opts: GlobalOptions, api_class: Callable[..., ApiT]) -> Iterator[ApiT]:
     """The ``api_class`` the options point at.
 
-    With ``--fake``, it talks to a fake served on loopback until the block ends.
-    Without a token (option or environment) it is a usage error (exit 2).
+    With ``--fake``, it talks to a fake served on loopback until the block ends
+    (zone and organization still come from the configuration when set there).
+    Without a secret key anywhere it is a usage error (exit 2) that says where
+    one can go.
     """
+    config = settings(opts)
     if not opts.fake:
-        if not opts.token:
-            raise CLIError(
-                f"no secret key: pass --token or set {ENV_SECRET_KEY}", exit_code=EXIT_USAGE
-            )
+        if config.secret_key is None:
+            raise _no_secret_key(config)
         yield make_api(
             api_class,
             opts.token,
@@ -76,18 +114,20 @@ def connect(opts: GlobalOptions, api_class: Callable[..., ApiT]) -> Iterator[Api
             base_url=opts.base_url,
             organization=opts.organization,
             project=opts.project,
+            profile=opts.profile,
         )
         return
-    fake = FakeScaleway(token=FAKE_TOKEN, zone=opts.zone or DEFAULT_ZONE)
+    fake = FakeScaleway(token=FAKE_TOKEN, zone=config.zone)
     with fake.serve() as server:
-        # The fake knows one token: whatever the environment holds is not for it.
+        # The fake knows one token: whatever the configuration holds is not for it.
         yield make_api(
             api_class,
             FAKE_TOKEN,
             zone=opts.zone,
             base_url=server.base_url,
-            organization=opts.organization or fake.organization,
+            organization=config.organization or fake.organization,
             project=opts.project,
+            profile=opts.profile,
         )
 
 

@@ -30,7 +30,7 @@ from ._constants import (
     DEMO_SIZE,
     FAKE_TOKEN,
 )
-from ._errors import EXIT_INTERRUPTED, CLIError, one_line
+from ._errors import EXIT_INTERRUPTED, CLIError, one_line, summary_hint
 from ._options import GlobalOptions, concurrency_option, pass_options
 from ._output import dump_json
 from ._progress import Tracker
@@ -60,6 +60,7 @@ class DemoReport:
     connections: int = 0
     throttled_met: int = 0
     throttled_server: int = 0
+    failures: list[tuple[Any, BaseException]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -132,6 +133,7 @@ async def _create(api: AsyncVolumeAPI, report: DemoReport, concurrency: int) -> 
         )
     report.created = len(created.succeeded)
     report.failed += len(created.failed)
+    report.failures += created.failed
     report.operations += count
     report.throttled_met += created.throttled
     echo_failures("create", created.failed, describe)
@@ -152,6 +154,7 @@ async def _resize(api: AsyncVolumeAPI, report: DemoReport, volume: Volume) -> No
             grown = await api.update_volume(volume, size=volume.size * 2)
         except ScalewayError as exc:
             report.failed += 1
+            report.failures.append((volume, exc))
             click.echo(f"failed to resize {volume.id}: {one_line(exc)}", err=True)
         else:
             report.resized = 1
@@ -170,6 +173,7 @@ async def _delete(
         )
     report.deleted = len(deleted.succeeded)
     report.failed += len(deleted.failed)
+    report.failures += deleted.failed
     report.operations += len(volumes)
     report.throttled_met += deleted.throttled
     echo_failures("delete", deleted.failed, describe)
@@ -258,4 +262,7 @@ def demo(
         for line in report.lines():
             click.echo(line)
     if not report.ok:
-        raise CLIError("the demo did not go through cleanly (see above)")
+        raise CLIError(
+            "the demo did not go through cleanly (see above)",
+            hint=summary_hint(report.failures, describe),
+        )

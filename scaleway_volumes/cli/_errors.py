@@ -1,4 +1,4 @@
-"""How the command line fails: exit statuses and the one ``Error: ...`` line.
+"""How the command line fails: exit statuses, the ``Error:`` line and the ``hint:`` line.
 
 Every failure ends as one line on stderr, never a traceback, and a status:
 
@@ -9,14 +9,24 @@ Every failure ends as one line on stderr, never a traceback, and a status:
 130    interrupted by Ctrl-C
 =====  =====================================================================
 
-This module decides the line and the status; ``_app`` turns the decision into
+When there is something to do about it, a second line says what
+(``scaleway_volumes._hints.hint``); a bulk call prints that advice once, for
+its most common kind of failure, however many items failed. With ``--json``
+the same failure is one JSON object on stderr: ``{"error", "hint", "exit_code"}``.
+
+This module decides the lines and the status; ``_app`` turns the decision into
 click's exceptions. It needs neither click nor rich, so ``main()`` can still
 say what is missing when the ``cli`` extra is not installed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
 from scaleway_volumes import ScalewayError
+from scaleway_volumes._hints import hint
 
 from ._constants import PROG
 
@@ -25,9 +35,12 @@ __all__ = [
     "EXIT_INTERRUPTED",
     "EXIT_USAGE",
     "CLIError",
+    "Failure",
     "failure_of",
+    "hint",
     "missing_extra_line",
     "one_line",
+    "summary_hint",
 ]
 
 EXIT_FAILED = 1
@@ -36,19 +49,43 @@ EXIT_INTERRUPTED = 130
 
 
 class CLIError(Exception):
-    """A failure to report as one ``Error: ...`` line on stderr, exiting with ``exit_code``.
+    """A failure to report as an ``Error: ...`` line on stderr, exiting with ``exit_code``.
 
     ``exit_code`` is 1 when an operation failed, 2 when the command line or the
-    configuration must change (click's convention for usage errors).
+    configuration must change (click's convention for usage errors). ``hint``,
+    when given, is printed on the next line: what to do about it.
 
     ```python
     raise CLIError("no secret key: pass --token or set SCW_SECRET_KEY", exit_code=EXIT_USAGE)
     ```
     """
 
-    def __init__(self, message: str, exit_code: int = EXIT_FAILED) -> None:
+    def __init__(
+        self, message: str, exit_code: int = EXIT_FAILED, *, hint: str | None = None
+    ) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class Failure:
+    """How a command ends: its one-line message, its exit status, what to do next."""
+
+    message: str
+    exit_code: int
+    hint: str | None = None
+
+    def lines(self) -> list[str]:
+        """``Error: <message>``, then ``hint: <advice>`` when there is advice."""
+        lines = [f"Error: {self.message}"]
+        if self.hint:
+            lines.append(f"hint: {self.hint}")
+        return lines
+
+    def as_json(self) -> dict[str, Any]:
+        """The failure as ``--json`` prints it on stderr."""
+        return {"error": self.message, "hint": self.hint, "exit_code": self.exit_code}
 
 
 def one_line(exc: BaseException) -> str:
@@ -56,18 +93,57 @@ def one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-def failure_of(exc: BaseException) -> tuple[str, int] | None:
-    """The message and exit status ``exc`` ends a command with, or None if it is a bug.
+def failure_of(exc: BaseException) -> Failure | None:
+    """How ``exc`` ends a command, or None if it is a bug.
 
-    A ``CLIError`` says both itself; an API error or a bad value the library
-    refused (``ValueError``) is an operation that failed (1). Anything else is
-    not for this table: it propagates with its traceback.
+    A ``CLIError`` says it all itself; an API error or a bad value the library
+    refused (``ValueError``) is an operation that failed (1), with the library's
+    hint. Anything else is not for this table: it propagates with its traceback.
     """
     if isinstance(exc, CLIError):
-        return str(exc), exc.exit_code
+        return Failure(str(exc), exc.exit_code, exc.hint)
     if isinstance(exc, (ScalewayError, ValueError)):
-        return one_line(exc), EXIT_FAILED
+        return Failure(one_line(exc), EXIT_FAILED, hint(exc))
     return None
+
+
+def _kind(error: BaseException) -> tuple[str, bool]:
+    # Whether the outcome is known matters more than the class: "it may exist" is
+    # advice of its own, whatever failed.
+    unknown = isinstance(error, ScalewayError) and error.outcome_unknown
+    return type(error).__name__, unknown
+
+
+def summary_hint(
+    failed: Sequence[tuple[Any, BaseException]], describe: Callable[[Any], str]
+) -> str | None:
+    """The one piece of advice for the failed items of a bulk call, or None.
+
+    It is the hint of the most common kind of failure (the first seen on a tie)
+    among those that have one. It says how many failures it is about when it is
+    not all of them, and names the item it was written for when the others'
+    advice differs in its details (each outcome-unknown create has its own tag).
+
+    ```python
+    summary_hint([(spec, quota_error)] * 300, describe)
+    # 'The quota volumes_l_ssd_total_size (100 of 100 used) is full: ...'
+    ```
+    """
+    groups: dict[tuple[str, bool], list[tuple[Any, str]]] = {}
+    for item, error in failed:
+        advice = hint(error)
+        if advice is not None:
+            groups.setdefault(_kind(error), []).append((item, advice))
+    if not groups:
+        return None
+    members = max(groups.values(), key=len)
+    first_item, advice = members[0]
+    scope = []
+    if len(members) < len(failed):
+        scope.append(f"{len(members)} of the {len(failed)} failures")
+    if any(other != advice for _, other in members[1:]):
+        scope.append(f"e.g. {describe(first_item)}")
+    return f"({'; '.join(scope)}) {advice}" if scope else advice
 
 
 def missing_extra_line(module: str) -> str:

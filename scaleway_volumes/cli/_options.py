@@ -4,8 +4,12 @@
 end up in a ``GlobalOptions`` every command receives with ``@pass_options``.
 The per-command ones (``--concurrency``, ``--yes``, ``--size``) are decorators a
 command stacks, so that every command spells them, defaults them and documents
-them the same way. A new global option (such as ``--profile``) is one more
-decorator in ``_GLOBAL_OPTIONS`` and one more field of ``GlobalOptions``.
+them the same way. A new global option is one more decorator in
+``_GLOBAL_OPTIONS`` and one more field of ``GlobalOptions``.
+
+The connection options read no environment variable themselves: the library
+resolves ``SCW_*`` variables and the config file below what the command line
+says, so ``config`` can tell where each value came from.
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ import click
 from scaleway_volumes._constants import (
     DEFAULT_CONCURRENCY,
     DEFAULT_ZONE,
+    ENV_API_URL,
     ENV_ORGANIZATION,
+    ENV_PROFILE,
     ENV_PROJECT,
     ENV_SECRET_KEY,
     ENV_ZONE,
@@ -41,9 +47,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 @dataclass(frozen=True)
 class GlobalOptions:
-    """The group's options, handed to every command (``None`` when not given)."""
+    """The group's options, handed to every command (``None`` when not given).
+
+    ``None`` leaves the value to the environment, then the config file's profile,
+    then the library's default.
+    """
 
     token: str | None
+    profile: str | None
     zone: str | None
     organization: str | None
     project: str | None
@@ -58,6 +69,7 @@ class GlobalOptions:
             raise click.UsageError("--fake and --base-url cannot be used together")
         return cls(
             token=params["token"] or None,
+            profile=params["profile"] or None,
             zone=params["zone"] or None,
             organization=params["organization"] or None,
             project=params["project"] or None,
@@ -76,25 +88,33 @@ fake_option = click.option(
     help="Run against an in-memory fake API served on 127.0.0.1 for this command.",
 )
 json_option = click.option(
-    "--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout."
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Machine-readable JSON on stdout (and a failure as JSON on stderr).",
 )
+
+
+def _env(variable: str, default: str | None = None) -> str:
+    # What click's show_envvar would say, for a variable the library reads itself.
+    fallback = f", else {default}" if default else ""
+    return f"[env var: {variable}, then the config file{fallback}]"
+
 
 # In the order --help lists them.
 _GLOBAL_OPTIONS = (
-    click.option("--token", envvar=ENV_SECRET_KEY, show_envvar=True, help="Secret key."),
     click.option(
-        "--zone", envvar=ENV_ZONE, show_envvar=True, help=f"Zone (default {DEFAULT_ZONE})."
+        "--profile",
+        metavar="NAME",
+        help=f"Profile of the scw config file [env var: {ENV_PROFILE}].",
     ),
+    click.option("--token", help=f"Secret key. {_env(ENV_SECRET_KEY)}"),
+    click.option("--zone", help=f"Zone. {_env(ENV_ZONE, DEFAULT_ZONE)}"),
     click.option(
-        "--organization",
-        envvar=ENV_ORGANIZATION,
-        show_envvar=True,
-        help="Organization id for new volumes.",
+        "--organization", help=f"Organization id for new volumes. {_env(ENV_ORGANIZATION)}"
     ),
-    click.option(
-        "--project", envvar=ENV_PROJECT, show_envvar=True, help="Project id for new volumes."
-    ),
-    click.option("--base-url", help="API base URL (overrides --zone)."),
+    click.option("--project", help=f"Project id for new volumes. {_env(ENV_PROJECT)}"),
+    click.option("--base-url", help=f"API base URL (overrides --zone and {ENV_API_URL})."),
     fake_option,
     json_option,
 )

@@ -16,7 +16,7 @@ import click
 from rich.console import Console, JustifyMethod
 from rich.table import Table
 
-from ._errors import one_line
+from ._errors import hint, one_line
 from ._sizes import human_size
 
 __all__ = ["Column", "dump_json", "failure_json", "print_record", "print_table"]
@@ -34,8 +34,11 @@ def dump_json(obj: Any) -> None:
 
 
 def failure_json(item: Any, error: BaseException) -> dict[str, Any]:
-    """One failed item of a bulk call, as ``--json`` shows it: its input and a one-line error."""
-    return {"input": item, "error": one_line(error)}
+    """One failed item of a bulk call, as ``--json`` shows it.
+
+    ``{"input": item, "error": <one line>, "hint": <what to do next, or null>}``.
+    """
+    return {"input": item, "error": one_line(error), "hint": hint(error)}
 
 
 @dataclass(frozen=True)

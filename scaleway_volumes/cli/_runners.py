@@ -19,7 +19,7 @@ import click
 from scaleway_volumes import BulkResult
 
 from ._connect import run
-from ._errors import EXIT_INTERRUPTED, EXIT_USAGE, CLIError, one_line
+from ._errors import EXIT_INTERRUPTED, EXIT_USAGE, CLIError, hint, one_line, summary_hint
 from ._output import dump_json, failure_json
 from ._progress import Tracker
 
@@ -48,15 +48,30 @@ def stdin_is_interactive() -> bool:
 
 
 def echo_failures(action: str, failed: Failures, describe: Describe) -> None:
-    """One stderr line per failed item: ``failed to <action> <item>: <error>``."""
+    """One stderr line per failed item: ``failed to <action> <item>: <error>``.
+
+    No hint here: ``fail_if_any`` gives one for them all.
+    """
     for item, error in failed:
         click.echo(f"failed to {action} {describe(item)}: {one_line(error)}", err=True)
 
 
-def fail_if_any(action: str, failed: Failures, total: int) -> None:
-    """Fail the command (exit 1) with ``N of M <action>s failed`` when an item failed."""
-    if failed:
-        raise CLIError(f"{len(failed)} of {total} {action}s failed")
+def fail_if_any(action: str, failed: Failures, total: int, describe: Describe) -> None:
+    """Fail the command (exit 1) when an item failed, with one hint for all of them.
+
+    The only item of one: its own error and hint, as a single call fails.
+    Otherwise a line per failed item (``echo_failures``), then ``N of M
+    <action>s failed`` with the advice for the most common kind of failure.
+    """
+    if not failed:
+        return
+    if total == 1:
+        [(_, error)] = failed
+        raise CLIError(one_line(error), hint=hint(error))
+    echo_failures(action, failed, describe)
+    raise CLIError(
+        f"{len(failed)} of {total} {action}s failed", hint=summary_hint(failed, describe)
+    )
 
 
 def _report_interrupted(tracker: Tracker, verb: str, describe: Describe) -> NoReturn:
@@ -65,9 +80,13 @@ def _report_interrupted(tracker: Tracker, verb: str, describe: Describe) -> NoRe
     click.echo(f"interrupted: {verb} {len(done)} of {tracker.total} before stopping", err=True)
     for output in done:
         click.echo(f"  {verb} {describe(output)}", err=True)
-    for item, error in tracker.failed():
+    failed = tracker.failed()
+    for item, error in failed:
         what = "outcome unknown" if getattr(error, "outcome_unknown", False) else "failed"
         click.echo(f"  {what}: {describe(item)}: {one_line(error)}", err=True)
+    advice = summary_hint(failed, describe)
+    if advice is not None:
+        click.echo(f"hint: {advice}", err=True)
     raise click.exceptions.Exit(EXIT_INTERRUPTED)
 
 
@@ -139,7 +158,7 @@ def confirm_then_delete(
     Without ``yes``, more than one target needs a ``y`` on a terminal (off a
     terminal the command refuses, exit 2). Prints the deleted ids (or with
     ``as_json`` a ``{"deleted", "failed"}`` document, failures keyed by
-    ``ident(item)``), one stderr line per failure, and fails (exit 1) if any did.
+    ``ident(item)``), and fails (exit 1) if any failed, as ``fail_if_any`` says.
     """
     if len(targets) > 1 and not yes:
         _confirm(targets, noun, describe)
@@ -161,5 +180,4 @@ def confirm_then_delete(
     else:
         for deleted_id in result.succeeded:
             click.echo(f"deleted {deleted_id}")
-    echo_failures("delete", result.failed, describe)
-    fail_if_any("delete", result.failed, len(targets))
+    fail_if_any("delete", result.failed, len(targets), describe)

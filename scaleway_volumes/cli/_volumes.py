@@ -18,7 +18,7 @@ from ._constants import DEFAULT_VOLUME_TYPE
 from ._options import GlobalOptions, concurrency_option, pass_options, size_option, yes_option
 from ._output import dump_json, print_record
 from ._progress import Tracker
-from ._runners import confirm_then_delete, echo_failures, fail_if_any, run_bulk
+from ._runners import confirm_then_delete, fail_if_any, run_bulk
 from ._volume_output import describe, dump_created, print_volumes
 
 __all__ = ["COMMANDS"]
@@ -146,7 +146,8 @@ def create_volumes(
 
     \f
     Many volumes are created ``--concurrency`` at a time with a progress bar;
-    each failure gets a stderr line and the command exits 1 if any failed.
+    each failure gets a stderr line, then one hint for them all, and the
+    command exits 1 if any failed.
     """
     failed: list[tuple[VolumeSpec, BaseException]] = []
     if name is not None and (prefix is not None or count is not None):
@@ -170,8 +171,7 @@ def create_volumes(
         dump_created(created, failed)
     elif created:
         print_volumes(created, title=f"created {len(created)} volume(s)")
-    echo_failures("create", failed, describe)
-    fail_if_any("create", failed, len(created) + len(failed))
+    fail_if_any("create", failed, len(created) + len(failed), describe)
 
 
 # -- delete ------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import click
 import pytest
@@ -12,18 +13,42 @@ from scaleway_volumes.testing import FAKE_ORGANIZATION, FakeScaleway, FakeServer
 
 ENV = (
     "SCW_SECRET_KEY",
+    "SCW_ACCESS_KEY",
     "SCW_DEFAULT_ZONE",
+    "SCW_DEFAULT_REGION",
     "SCW_DEFAULT_ORGANIZATION_ID",
     "SCW_DEFAULT_PROJECT_ID",
     "SCW_API_URL",
+    "SCW_PROFILE",
 )
 
 
 @pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    # A developer's real Scaleway settings must never leak into these tests.
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # A developer's real Scaleway settings, file included, must never leak into these tests.
     for name in ENV:
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SCW_CONFIG_PATH", str(tmp_path / "absent-config.yaml"))
+
+
+def error_lines(stderr: str) -> tuple[str, str | None]:
+    """The failure a command printed last: its ``Error:`` line, then its ``hint:`` line or None.
+
+    Fails the test on a traceback or when the last lines are not these.
+    """
+    lines = stderr.strip().splitlines()
+    assert "Traceback" not in stderr
+    assert lines, "no error printed"
+    if lines[-1].startswith("hint: "):
+        assert len(lines) >= 2 and lines[-2].startswith("Error: "), stderr
+        return lines[-2], lines[-1]
+    assert lines[-1].startswith("Error: "), stderr
+    return lines[-1], None
+
+
+def one_error_line(stderr: str) -> str:
+    """The ``Error:`` line a failed command printed (a ``hint:`` line may follow it)."""
+    return error_lines(stderr)[0]
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@ from __future__ import annotations
 import inspect
 import json
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,19 +12,10 @@ from scaleway_volumes import AsyncVolumeAPI, __version__
 from scaleway_volumes.cli._progress import Tracker
 from scaleway_volumes.testing import FakeScaleway
 
-from .conftest import Invoker
+from .conftest import Invoker, error_lines, one_error_line
 
 GB = 10**9
 MISSING_ID = str(uuid.UUID(int=7))
-
-
-def one_error_line(stderr: str) -> str:
-    """The error a failed command printed: exactly one line, no traceback."""
-    lines = stderr.strip().splitlines()
-    assert "Traceback" not in stderr
-    assert lines, "no error printed"
-    assert lines[-1].startswith("Error: ")
-    return lines[-1]
 
 
 # -- global behaviour ------------------------------------------------------------------
@@ -42,11 +34,18 @@ def test_help_lists_commands(invoke: Invoker) -> None:
         assert command in result.stdout
 
 
-def test_missing_token(invoke: Invoker) -> None:
+def test_missing_token(invoke: Invoker, tmp_path: Path) -> None:
+    """No key anywhere: exit 2, naming every place one can go, and pointing at `config`."""
     result = invoke("list")
     assert result.exit_code == 2
-    assert one_error_line(result.stderr) == (
-        "Error: no secret key: pass --token or set SCW_SECRET_KEY"
+    error, hint = error_lines(result.stderr)
+    assert error == (
+        "Error: no secret key: pass --token or set SCW_SECRET_KEY, or write one to "
+        f"{tmp_path / 'absent-config.yaml'} (`scw init` does)"
+    )
+    assert (
+        hint
+        == "hint: `scaleway-volumes config` shows every setting in effect and where it comes from."
     )
 
 
@@ -244,8 +243,14 @@ def test_create_many_partial_failure(invoke: Invoker) -> None:
     assert output["created"] == []
     assert [f["input"]["name"] for f in output["failed"]] == ["tiny0", "tiny1", "tiny2"]
     assert all("400" in f["error"] for f in output["failed"])
+    assert all(f["hint"].startswith("Fix the value of size") for f in output["failed"])
     assert "failed to create tiny0" in result.stderr
-    assert one_error_line(result.stderr) == "Error: 3 of 3 creates failed"
+    assert json.loads(result.stderr.splitlines()[-1]) == {
+        "error": "3 of 3 creates failed",
+        "hint": "Fix the value of size (must be greater than or equal to 1000000000), "
+        "then try again.",
+        "exit_code": 1,
+    }
 
 
 def test_create_bad_size(invoke: Invoker) -> None:
@@ -356,7 +361,11 @@ def test_delete_missing_id_fails(invoke: Invoker, fake: FakeScaleway) -> None:
     assert [f["input"] for f in output["failed"]] == [MISSING_ID, "bad-id"]
     assert "404" in output["failed"][0]["error"]
     assert "UUID" in output["failed"][1]["error"]
-    assert one_error_line(result.stderr) == "Error: 2 of 3 deletes failed"
+    assert output["failed"][0]["hint"].startswith("No such instance_volume")
+    assert output["failed"][1]["hint"] is None
+    failure = json.loads(result.stderr.splitlines()[-1])
+    assert failure["error"] == "2 of 3 deletes failed"
+    assert failure["hint"].startswith("(1 of the 2 failures) No such instance_volume")
 
 
 @pytest.mark.parametrize("args", [[], ["--name-prefix", ""], ["--name-prefix", "x", MISSING_ID]])
@@ -369,8 +378,10 @@ def test_attached_volume_cannot_be_deleted(invoke: Invoker, fake: FakeScaleway) 
     added = fake.add_volume("a", server="srv-1")["id"]
     result = invoke.remote("delete", added)
     assert result.exit_code == 1
-    assert "failed to delete" in result.stderr
-    assert "412" in result.stderr
+    error, hint = error_lines(result.stderr)
+    assert error.startswith("Error: 412 precondition_failed: resource is still in use")
+    assert hint is not None and "detach it first" in hint
+    assert "failed to delete" not in result.stderr  # the only item: its error is the error
 
 
 # -- progress ----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from scaleway_volumes import AsyncVolumeAPI, ScalewayError, Volume, VolumeSpec
 from scaleway_volumes.cli import CLIError
-from scaleway_volumes.cli._errors import failure_of, missing_extra_line, one_line
+from scaleway_volumes.cli._errors import Failure, failure_of, missing_extra_line, one_line
 from scaleway_volumes.testing import FakeScaleway
 
 from .conftest import Invoker
@@ -26,7 +26,7 @@ messages = st.text(alphabet=string.printable, max_size=60)
 @given(messages, st.sampled_from([1, 2]))
 def test_cli_error_keeps_its_message_and_status(message: str, code: int) -> None:
     """A CLIError ends the command with its own message and status."""
-    assert failure_of(CLIError(message, exit_code=code)) == (message, code)
+    assert failure_of(CLIError(message, exit_code=code)) == Failure(message, code)
 
 
 @given(messages, st.sampled_from([ScalewayError, ValueError]))
@@ -34,8 +34,8 @@ def test_api_errors_and_bad_values_exit_1_on_one_line(message: str, kind: type[E
     """A library error or a refused value is a failed operation (1), told on one line."""
     failure = failure_of(kind(message))
     assert failure is not None
-    line, code = failure
-    assert code == 1
+    assert failure.exit_code == 1
+    line = failure.message
     assert "\n" not in line and "\t" not in line and "  " not in line
     assert line == (" ".join(message.split()) or kind.__name__)
 
@@ -62,7 +62,7 @@ def test_empty_token_counts_as_missing(invoke: Invoker) -> None:
     """An empty --token is no token: a usage error, not a request without credentials."""
     result = invoke("--token", "", "list")
     assert result.exit_code == 2
-    assert result.stderr.strip().endswith("pass --token or set SCW_SECRET_KEY")
+    assert result.stderr.startswith("Error: no secret key: pass --token or set SCW_SECRET_KEY")
 
 
 def test_bug_in_a_command_propagates(invoke: Invoker, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -121,7 +121,7 @@ def test_ctrl_c_during_bulk_delete_json_tells_what_was_done(
     assert result.exit_code == 130
     document = json.loads(result.stdout)
     assert document["deleted"] == [ids[0]]
-    assert document["failed"] == [{"input": ids[1], "error": "gone really"}]
+    assert document["failed"] == [{"input": ids[1], "error": "gone really", "hint": None}]
     assert "interrupted: deleted 1 of 3 before stopping" in result.stderr
     assert f"  deleted {ids[0]}\n" in result.stderr
     assert f"  failed: {ids[1]} tmp-1: gone really" in result.stderr

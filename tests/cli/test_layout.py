@@ -11,11 +11,14 @@ from scaleway_volumes.cli import build_cli
 from scaleway_volumes.cli._app import COMMANDS
 
 PACKAGE = Path(__file__).resolve().parents[2] / "scaleway_volumes" / "cli"
-# The library is redesigned under the CLI: it relies only on these.
+# The library is redesigned under the CLI: it relies only on these (the
+# configuration resolver and the hints are written for the CLI).
 ALLOWED_LIBRARY_MODULES = {
     "scaleway_volumes",
     "scaleway_volumes.testing",
     "scaleway_volumes._constants",
+    "scaleway_volumes._config",
+    "scaleway_volumes._hints",
 }
 
 
@@ -40,7 +43,7 @@ def _modules() -> dict[str, Path]:
 
 
 def test_library_names_come_only_from_public_modules_and_defaults() -> None:
-    """The CLI imports the library only via scaleway_volumes, .testing and ._constants."""
+    """The CLI imports the library only via its public modules, defaults, config and hints."""
     for name, path in _modules().items():
         for module, level in _imports(path):
             if level == 0 and module.startswith("scaleway_volumes"):
@@ -69,7 +72,7 @@ def test_no_import_cycles_inside_the_package() -> None:
 
     for name in graph:
         visit(name, ())
-    assert graph["_app"] >= {"_volumes", "_demo"}
+    assert graph["_app"] >= {"_volumes", "_demo", "_config"}
 
 
 def test_every_registered_command_is_in_the_group_and_documented() -> None:
