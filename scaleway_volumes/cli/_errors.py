@@ -122,7 +122,8 @@ def summary_hint(
     It is the hint of the most common kind of failure (the first seen on a tie)
     among those that have one. It says how many failures it is about when it is
     not all of them, and names the item it was written for when the others'
-    advice differs in its details (each outcome-unknown create has its own tag).
+    advice differs in its details (each outcome-unknown create has its own tag):
+    ``(4 of the 6 failures; for db0; likewise for the other 3) It may have...``.
 
     ```python
     summary_hint([(spec, quota_error)] * 300, describe)
@@ -142,7 +143,7 @@ def summary_hint(
     if len(members) < len(failed):
         scope.append(f"{len(members)} of the {len(failed)} failures")
     if any(other != advice for _, other in members[1:]):
-        scope.append(f"e.g. {describe(first_item)}")
+        scope.append(f"for {describe(first_item)}; likewise for the other {len(members) - 1}")
     return f"({'; '.join(scope)}) {advice}" if scope else advice
 
 

@@ -1,0 +1,199 @@
+"""Where the command line's settings come from: options, then SCW_*, then the config file.
+
+Each test writes a config file in ``tmp_path`` (``SCW_CONFIG_PATH``) and runs a
+real command against the test's fake, which knows one token only: a command
+that works proves which secret key was chosen.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from scaleway_volumes.cli._constants import FAKE_TOKEN
+from scaleway_volumes.testing import FAKE_ORGANIZATION, FakeScaleway
+
+from .conftest import Invoker, error_lines, one_error_line
+
+WRONG = "00000000-0000-0000-0000-00000000dead"
+PROD_PROJECT = "55555555-5555-5555-5555-555555555555"
+
+
+@pytest.fixture
+def config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A file like `scw init` writes, with a wrong top-level key and the right one in prod."""
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        f"secret_key: {WRONG}\n"
+        f"default_organization_id: {FAKE_ORGANIZATION}\n"
+        "profiles:\n"
+        "  prod:\n"
+        f"    secret_key: {FAKE_TOKEN}\n"
+        f"    default_project_id: {PROD_PROJECT}\n"
+        "  dev:\n"
+        f"    secret_key: {WRONG}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("SCW_CONFIG_PATH", str(path))
+    return path
+
+
+def _list(invoke: Invoker, *options: str) -> tuple[int, str]:
+    result = invoke("--base-url", invoke.server.base_url, *options, "--json", "list")
+    return result.exit_code, result.stderr
+
+
+def test_missing_token(invoke: Invoker, tmp_path: Path) -> None:
+    """No key anywhere: exit 2, naming every place one can go, and pointing at `config`."""
+    result = invoke("list")
+    assert result.exit_code == 2
+    error, hint = error_lines(result.stderr)
+    assert error == (
+        "Error: no secret key: pass --token or set SCW_SECRET_KEY, or write one to "
+        f"{tmp_path / 'absent-config.yaml'} (`scw init` does)"
+    )
+    assert (
+        hint
+        == "hint: `scaleway-volumes config` shows every setting in effect and where it comes from."
+    )
+
+
+def test_token_from_environment(invoke: Invoker, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SCW_SECRET_KEY alone is enough, with no config file."""
+    monkeypatch.setenv("SCW_SECRET_KEY", "fake-token")
+    result = invoke("--base-url", invoke.server.base_url, "--json", "list")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout) == []
+
+
+def test_wrong_token_is_an_api_error(invoke: Invoker) -> None:
+    """A key the API refuses is a failed operation (1), not a usage error."""
+    result = invoke("--base-url", invoke.server.base_url, "--token", "nope", "list")
+    assert result.exit_code == 1
+    assert "401" in one_error_line(result.stderr)
+
+
+def test_unknown_zone(invoke: Invoker) -> None:
+    """A --zone that is not zone-shaped is a usage error (2) naming it."""
+    result = invoke("--token", "x", "--zone", "mars-base-1", "list")
+    assert result.exit_code == 2
+    assert "unknown zone 'mars-base-1'" in one_error_line(result.stderr)
+
+
+def test_unknown_zone_from_environment(invoke: Invoker, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bad SCW_DEFAULT_ZONE is a usage error even with --fake."""
+    monkeypatch.setenv("SCW_DEFAULT_ZONE", "nowhere")
+    result = invoke("--fake", "list")
+    assert result.exit_code == 2
+    assert "unknown zone 'nowhere'" in one_error_line(result.stderr)
+
+
+def test_profile_option_picks_the_profile(invoke: Invoker, config_file: Path) -> None:
+    """--profile prod uses prod's key; without it the top level's wrong key gets a 401."""
+    assert _list(invoke, "--profile", "prod") == (0, "")
+    code, stderr = _list(invoke)
+    assert code == 1
+    assert json.loads(stderr)["error"].startswith("401 invalid_auth")
+
+
+def test_profile_reaches_the_api_beyond_the_key(
+    invoke: Invoker, fake: FakeScaleway, config_file: Path
+) -> None:
+    """The profile's project and the top level's organization go into a create."""
+    result = invoke(
+        "--base-url", invoke.server.base_url, "--profile", "prod",
+        "create", "--name", "p", "--size", "10GB",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    [volume] = fake.volumes
+    assert volume["project"] == PROD_PROJECT
+
+
+def test_scw_profile_picks_the_profile(
+    invoke: Invoker, config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SCW_PROFILE does what --profile does."""
+    monkeypatch.setenv("SCW_PROFILE", "prod")
+    assert _list(invoke) == (0, "")
+
+
+def test_profile_option_over_scw_profile(
+    invoke: Invoker, config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--profile wins over SCW_PROFILE."""
+    monkeypatch.setenv("SCW_PROFILE", "dev")
+    assert _list(invoke)[0] == 1
+    assert _list(invoke, "--profile", "prod") == (0, "")
+
+
+def test_environment_over_file(
+    invoke: Invoker, config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SCW_SECRET_KEY wins over the profile's secret_key."""
+    monkeypatch.setenv("SCW_SECRET_KEY", FAKE_TOKEN)
+    assert _list(invoke, "--profile", "dev") == (0, "")
+
+
+def test_token_option_over_environment(
+    invoke: Invoker, config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--token wins over SCW_SECRET_KEY (and the file)."""
+    monkeypatch.setenv("SCW_SECRET_KEY", WRONG)
+    assert _list(invoke)[0] == 1
+    assert _list(invoke, "--token", FAKE_TOKEN) == (0, "")
+
+
+def test_options_show_as_their_source(
+    invoke: Invoker, config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`config` tells option from variable from profile for each value."""
+    monkeypatch.setenv("SCW_DEFAULT_ZONE", "pl-waw-1")
+    result = invoke("--profile", "prod", "--zone", "nl-ams-2", "--json", "config")
+    assert result.exit_code == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert shown["zone"] == {"value": "nl-ams-2", "source": "option --zone"}
+    assert shown["region"] == {"value": "nl-ams", "source": "derived from zone (option --zone)"}
+    assert shown["profile"] == {"value": "prod", "source": "option --profile"}
+    assert shown["project"]["source"] == f"profile 'prod' in {config_file}"
+    assert shown["organization"]["source"] == f"profile 'default' in {config_file}"
+
+
+def test_unknown_profile_is_a_usage_error(invoke: Invoker, config_file: Path) -> None:
+    """An unknown profile: exit 2, one line naming it, the file and the known ones."""
+    result = invoke("--profile", "staging", "list")
+    assert result.exit_code == 2
+    error, hint = error_lines(result.stderr)
+    assert error == (
+        f"Error: unknown profile 'staging' (from argument) in config file {config_file}; "
+        "known profiles: 'default', 'dev', 'prod'"
+    )
+    assert hint is None
+
+
+def test_profile_without_a_key_says_where_to_add_one(
+    invoke: Invoker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No key in the profile nor anywhere: exit 2, naming the profile and the file."""
+    path = tmp_path / "keyless.yaml"
+    path.write_text("profiles:\n  ops:\n    default_zone: fr-par-2\n", encoding="utf-8")
+    monkeypatch.setenv("SCW_CONFIG_PATH", str(path))
+    result = invoke("--profile", "ops", "list")
+    assert result.exit_code == 2
+    error, hint = error_lines(result.stderr)
+    assert error == (
+        "Error: no secret key: pass --token or set SCW_SECRET_KEY, "
+        f"or add secret_key to profile 'ops' in {path}"
+    )
+    assert hint is not None and "scaleway-volumes config" in hint
+
+
+def test_fake_ignores_the_configured_key(
+    invoke: Invoker, config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--fake talks to its own fake whatever key is configured, and still reads the profile."""
+    monkeypatch.setenv("SCW_SECRET_KEY", WRONG)
+    result = invoke("--fake", "--profile", "prod", "--json", "list")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout) == []
