@@ -20,7 +20,7 @@ ZONED = "/instance/v1/zones/fr-par-1"
 pytestmark = pytest.mark.anyio
 
 GB = 1_000_000_000
-BODY = {"name": "data", "size": 20 * GB, "volume_type": "b_ssd", "project": FAKE_ORGANIZATION}
+BODY = {"name": "data", "size": 20 * GB, "volume_type": "l_ssd", "project": FAKE_ORGANIZATION}
 FULL_FIELDS = {
     "id",
     "name",

@@ -28,7 +28,7 @@ async def _scenario(root_url: str, token: str) -> None:
     )
     api = InstanceV1API(client)
     created = await api.create_volume(
-        name="sdk-vol", volume_type="b_ssd", size=20 * GB, tags=["sdk"]
+        name="sdk-vol", volume_type="l_ssd", size=20 * GB, tags=["sdk"]
     )
     volume = created.volume
     assert volume is not None
