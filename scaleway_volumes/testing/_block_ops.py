@@ -200,7 +200,8 @@ class BlockOperations:
             entry.schedule(now, delay, "creating")
             volume.schedule(now, delay, "snapshotting")
             store.snapshots[entry.data["id"]] = entry
-            return store.render_snapshot(entry, now)
+            # The answer shows the moment of acting, before any transition lands.
+            return store.render_snapshot(entry, None)
 
     def read_snapshot(self, snapshot_id: str) -> bytes:
         store = self._store

@@ -206,15 +206,17 @@ class BlockStore:
             rendered = entry.rendered = dumps(entry.data)
         return rendered
 
-    def render_snapshot(self, entry: Entry, now: float) -> bytes:
-        # The parent's name, type and status are read live: they change after the snapshot.
+    def render_snapshot(self, entry: Entry, now: float | None) -> bytes:
+        """``entry``'s JSON with its parent's name, type and status read live (they change
+        after the snapshot); the parent is settled at ``now`` first unless it is None."""
         data = dict(entry.data)
         parent = dict(data["parent_volume"])
         volume = self.volumes.get(parent["id"])
         if volume is None:
             parent["status"] = "deleted"
         else:
-            self.settle(volume, now)
+            if now is not None:
+                self.settle(volume, now)
             parent.update(
                 name=volume.data["name"], type=volume.data["type"], status=volume.data["status"]
             )
