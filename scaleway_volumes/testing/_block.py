@@ -222,11 +222,11 @@ class FakeBlockStorage:
         store = self._store
         with store.lock:
             now = store.host.clock()
-            store.purge(now)
+            store.sweep(now)
             return [
                 store.copy_out(e, now)
                 for e in table.values()
-                if include_deleted or e.gone_at is None
+                if store.visible(e, now, include_deleted)
             ]
 
     def __repr__(self) -> str:

@@ -50,8 +50,8 @@ class BlockOperations:
         count_quota, size_quota = host.block_quota_volumes, host.block_quota_size
         if count_quota is None and size_quota is None:
             return
-        self._store.purge(now)
-        live = [e for e in self._store.volumes.values() if e.gone_at is None]
+        store = self._store
+        live = [e for e in store.volumes.values() if store.visible(e, now)]
         used = sum((e.then or {}).get("size", e.data["size"]) for e in live)
         details = []
         if count_quota is not None and len(live) + volumes > count_quota:

@@ -151,6 +151,7 @@ class BlockStore:
         self.lock = lock
         self.volumes: dict[str, Entry] = {}
         self.snapshots: dict[str, Entry] = {}
+        self._swept = -1.0
 
     def clear(self) -> None:
         self.volumes.clear()
@@ -177,18 +178,27 @@ class BlockStore:
         entry.due = entry.then_status = entry.then = None
         entry.rendered = None
 
-    def _expired(self, entry: Entry, now: float) -> bool:
-        return entry.gone_at is not None and now - entry.gone_at > self.host.block_deleted_retention
-
-    def purge(self, now: float) -> None:
-        """Settle everything and forget deleted resources kept longer than the retention."""
-        for store in (self.volumes, self.snapshots):
-            for key in [k for k, e in store.items() if self._settled(e, now)]:
-                del store[key]
-
-    def _settled(self, entry: Entry, now: float) -> bool:
+    def visible(self, entry: Entry, now: float, include_deleted: bool = False) -> bool:
+        """Settle ``entry`` and tell whether a read at ``now`` still sees it: deleted ones
+        only with ``include_deleted``, and only for ``block_deleted_retention`` seconds."""
         self.settle(entry, now)
-        return self._expired(entry, now)
+        gone = entry.gone_at
+        if gone is None:
+            return True
+        return include_deleted and now - gone <= self.host.block_deleted_retention
+
+    def sweep(self, now: float) -> None:
+        """Forget deleted resources past their retention, at most once a second.
+
+        Only memory is at stake: reads already hide them (:meth:`visible`), so a list of a
+        few ``volume_ids`` never pays for a scan of every volume.
+        """
+        if 0 <= now - self._swept < 1.0:
+            return
+        self._swept = now
+        for table in (self.volumes, self.snapshots):
+            for key in [k for k, e in table.items() if not self.visible(e, now, True)]:
+                del table[key]
 
     def live(self, store: dict[str, Entry], key: str, now: float) -> Entry | None:
         """The settled entry ``key`` unless it is missing or deleted."""
@@ -299,13 +309,17 @@ class BlockStore:
 
     def select(self, store: dict[str, Entry], query: Query, now: float) -> tuple[list[Entry], int]:
         """The page of entries of ``store`` that ``query`` asks for, and how many match."""
-        self.purge(now)
+        self.sweep(now)
         if query.ids is not None:
             picked = {store[i] for i in query.ids if i in store}
             candidates: Iterable[Entry] = sorted(picked, key=lambda e: e.seq)
         else:
             candidates = store.values()
-        matching = [e for e in candidates if _matches(e, query)]
+        matching = [
+            e
+            for e in candidates
+            if self.visible(e, now, query.include_deleted) and _matches(e, query)
+        ]
         if query.order_by == "created_at_desc":
             matching.reverse()
         elif query.order_by in ("name_asc", "name_desc"):
@@ -322,8 +336,6 @@ class BlockStore:
 
 def _matches(entry: Entry, query: Query) -> bool:
     data = entry.data
-    if entry.gone_at is not None and not query.include_deleted:
-        return False
     if query.name is not None and query.name not in data["name"]:
         return False
     if query.project_id is not None and data["project_id"] != query.project_id:
