@@ -275,6 +275,9 @@ class _ServerCore:
             return self.root_url
         return f"{self.root_url}/instance/v1/zones/{self.fake.zone}"
 
+    def block_base_url(self) -> str:
+        return f"{self.root_url}/block/v1/zones/{self.fake.zone}"
+
     async def _close_all(self, connections: list[_Connection]) -> None:
         for connection in connections:
             connection.close()
@@ -344,6 +347,11 @@ class FakeServer:
     def base_url(self) -> str:
         """Root URL plus ``/instance/v1/zones/<zone>`` (just the root URL for a legacy fake)."""
         return self._core.base_url()
+
+    @property
+    def block_base_url(self) -> str:
+        """Root URL plus ``/block/v1/zones/<zone>``: the Block Storage API (any mode)."""
+        return self._core.block_base_url()
 
     @property
     def port(self) -> int:
