@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import formatdate
-from typing import Any, overload
+from typing import Any, Protocol, overload
 
 __all__ = ["ACTIONS", "Fault", "ManualClock", "RecordedRequest", "Stats"]
 
@@ -289,3 +289,22 @@ class Limit:
         if value is not None and value < 0:
             raise ValueError(f"{self._name} must be >= 0 or None, not {value!r}")
         setattr(obj, self._slot, value)
+
+
+class Handler(Protocol):
+    """What the transports (in-process and TCP) need of a fake: its four hooks.
+
+    ``FakeScaleway`` implements it; the transports depend on this protocol, not
+    on the fake's module, so the fake can build them without an import cycle.
+    """
+
+    legacy: bool
+    zone: str
+
+    def _begin(self, request: RecordedRequest) -> Pending: ...
+
+    def _complete(self, pending: Pending, root: str) -> Outcome: ...
+
+    def _done(self, status: int | None) -> None: ...
+
+    def _connection(self, delta: int) -> None: ...

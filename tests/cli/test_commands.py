@@ -120,7 +120,7 @@ def test_list_json_and_filters(invoke: Invoker, fake: FakeScaleway) -> None:
 
     assert names() == ["db-1", "web-1", "web-2"]
     assert names("--name", "web") == ["web-1", "web-2"]
-    assert names("--type", "b_ssd") == ["web-2"]
+    assert names("--type", "l_ssd") == ["web-2"]
     assert names("--tag", "prod") == ["db-1", "web-1"]
     assert names("--tag", "prod", "--tag", "web") == ["web-1"]
 
@@ -187,11 +187,11 @@ def test_create_one(invoke: Invoker, fake: FakeScaleway) -> None:
 
 
 def test_create_one_table_with_fake(invoke: Invoker) -> None:
-    result = invoke("--fake", "create", "--name", "pg", "--size", "10GiB", "--type", "b_ssd")
+    result = invoke("--fake", "create", "--name", "pg", "--size", "10GiB", "--type", "l_ssd")
     assert result.exit_code == 0, result.stderr
     assert "pg" in result.stdout
     assert "10.74 GB" in result.stdout
-    assert "b_ssd" in result.stdout
+    assert "l_ssd" in result.stdout
 
 
 def test_create_many_with_fake(invoke: Invoker) -> None:
