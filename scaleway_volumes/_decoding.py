@@ -174,13 +174,17 @@ def load_object(content: bytes, status_code: int | None) -> dict[str, Any]:
     return data
 
 
+# cattrs names attributes in its paths; the path a user reads is the JSON's.
+_ATTRIBUTE_NAMES = re.compile(r"\.class_(?=[.\[]|$)")
+
+
 def _first_error(exc: Exception, root: str) -> tuple[str, str]:
     """(message, path) of the first problem cattrs found, e.g. ``$.volume.size``."""
     if isinstance(exc, (cattrs.BaseValidationError, TypeError, ValueError, KeyError)):
         for line in cattrs.transform_error(exc, path=root):
             message, sep, path = line.rpartition(" @ ")
             if sep:
-                return message, path
+                return message, _ATTRIBUTE_NAMES.sub(".class", path)
             return line, root
     return str(exc), root
 
