@@ -159,12 +159,11 @@ class BlockVolumeType:
     zone: str | None = None
 
 
-def _check_name(value: object) -> str:
+def _check_name(_: object, __: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, str):
         raise TypeError(f"name must be a string, got {type(value).__name__}")
     if not value.strip():
         raise ValueError("name must not be empty")
-    return value
 
 
 def _check_positive_int(label: str) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
@@ -185,7 +184,7 @@ def _snapshot_id(value: str | BlockSnapshot | None) -> str | None:
     return check_id(value, "from_snapshot", BlockSnapshot)
 
 
-def _check_project(_: object, __: attrs.Attribute[str | None], value: str | None) -> None:
+def _check_project(_: object, __: attrs.Attribute[Any], value: object) -> None:
     if value is not None and (not isinstance(value, str) or not value):
         raise ValueError(f"project must be a non-empty string, got {value!r}")
 
@@ -206,7 +205,7 @@ class BlockVolumeSpec:
     ```
     """
 
-    name: str = attrs.field(converter=_check_name)
+    name: str = attrs.field(validator=_check_name)
     size: int | None = attrs.field(default=None, validator=_check_positive_int("size"))
     perf_iops: int | None = attrs.field(default=None, validator=_check_positive_int("perf_iops"))
     from_snapshot: str | None = attrs.field(default=None, converter=_snapshot_id)

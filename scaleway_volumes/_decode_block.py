@@ -7,10 +7,11 @@ status and either returns models or raises ``ResponseDecodeError`` naming
 the JSONPath of the first problem (``$.volumes[3].size``), never a bare
 json, KeyError or cattrs error.
 
-Volumes and snapshots go through a hand-written fast path (about 3x faster
-than the converter on a 10 000-volume listing); it accepts only what the
-converter would accept in the same way, and anything unusual is handed to
-the converter, which decides and names the path.
+Volumes and snapshots go through a hand-written fast path: a 10 000-volume
+listing body decodes in about 10.5 µs per volume, JSON parsing (4.5 µs)
+included, against 19 µs through the converter. It accepts only what the
+converter accepts, gives the same models (a property test checks), and
+hands anything unusual to the converter, which decides and names the path.
 """
 
 from __future__ import annotations
@@ -56,22 +57,20 @@ __all__ = [
 T = TypeVar("T")
 
 
+# The list envelopes, for the converter; ``total_count`` is read by ``_total``.
 @attrs.frozen
 class _VolumePage:
     volumes: list[BlockVolume]
-    total_count: int | None = None
 
 
 @attrs.frozen
 class _SnapshotPage:
     snapshots: list[BlockSnapshot]
-    total_count: int | None = None
 
 
 @attrs.frozen
 class _VolumeTypePage:
     volume_types: list[BlockVolumeType]
-    total_count: int | None = None
 
 
 # -- the fast path ---------------------------------------------------------------
@@ -268,15 +267,19 @@ def _page(
 ) -> tuple[list[T], int | None]:
     data = load_object(content, status_code)
     items = data.get(key)
-    if fast is not None and type(items) is list:
+    if items is not None and type(items) is not list:
+        # cattrs would read a dict's keys as the list: {} would pass as no items.
+        raise ResponseDecodeError(
+            f"expected a list, got {type(items).__name__}", path=f"$.{key}", status_code=status_code
+        )
+    if fast is not None and items is not None:
         try:
             return [fast(item) for item in items], _total(data, status_code)
         except NotPlain:
             pass
-    hook = converter.get_structure_hook(page_type)
-    page = structure_or_raise(data, hook, key, status_code)
+    page = structure_or_raise(data, converter.get_structure_hook(page_type), key, status_code)
     result: list[T] = getattr(page, key)
-    return result, page.total_count
+    return result, _total(data, status_code)
 
 
 def decode_block_volume_page(
@@ -329,10 +332,9 @@ def _find_marked(
         return MarkedPage([item["id"] for item in items], _total(data, status_code))
     # Not a well-formed page: the full decoder says what is wrong (an item
     # without a string id cannot decode).
-    _page(content, status_code, key, fast, page_type)
-    raise ResponseDecodeError(  # pragma: no cover - _page has raised
-        "malformed page", path=f"$.{key}", status_code=status_code
-    )
+    decoded: list[Any]
+    decoded, total = _page(content, status_code, key, fast, page_type)
+    return MarkedPage([item.id for item in decoded], total)
 
 
 def find_marked_volume(

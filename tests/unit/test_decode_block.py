@@ -98,6 +98,8 @@ def test_bad_volume_bodies_name_the_path(payload: bytes, path: str) -> None:
     ("payload", "path"),
     [
         (body({"volumes": None}), "$.volumes"),
+        (body({"volumes": {}}), "$.volumes"),
+        (body({"volumes": "abc"}), "$.volumes"),
         (body({"snapshots": []}), "$.volumes"),
         (
             body({"volumes": [block_volume_json(), block_volume_json(size=1.5)]}),
