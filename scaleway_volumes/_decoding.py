@@ -109,12 +109,13 @@ def parse_datetime(value: str) -> datetime:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=_UTC)
 
 
-def _unchanged(value: str) -> str:
-    return value
+def _upper_z(value: str) -> str:
+    # 3.11+ reads RFC 3339 itself, except its lowercase "z".
+    return value[:-1] + "Z" if value.endswith("z") else value
 
 
-# 3.11+ reads all of RFC 3339 itself; the choice is made once, off the hot path.
-_for_this_python = iso_for_py310 if sys.version_info < (3, 11) else _unchanged
+# The choice is made once, off the hot path.
+_for_this_python = iso_for_py310 if sys.version_info < (3, 11) else _upper_z
 
 
 # -- fast-path helpers: anything unusual raises NotPlain -------------------------

@@ -10,19 +10,22 @@ create's marker). The rules, in order, after each page:
 4. A page holding more items than asked for ends it (its unseen items are
    yielded): the server ignores ``per_page``, so page numbers mean nothing.
 5. A page listing more distinct items than the total it announces ends it.
-6. Once a total is known (``X-Total-Count`` or the body's ``total_count``),
-   the listing fetches at most ``2 * ceil(total / page size) + 2`` pages,
-   from the first total and the largest page seen by then: twice what the
-   listing needs, so one that grows while it is read (creates running
-   alongside) still completes, while a server that never says "last" ends.
-7. Otherwise the server says whether more follow: a ``Link`` header decides
-   by its ``rel="next"`` (Instance API); else a total decides (more while
-   fewer unique ids than the total were seen); else a full page means
-   another may follow and a short one is the last.
+6. Otherwise the server says whether more follow: a ``Link`` header decides
+   by its ``rel="next"`` (Instance API); else a total (``X-Total-Count`` or
+   the body's ``total_count``) decides: more while fewer distinct ids than
+   the total were seen; else a full page means another may follow and a
+   short one is the last.
+7. Even then, once a total is known the listing fetches at most
+   ``2 * ceil(total / page size) + 2`` pages, from the first total and the
+   largest page seen by then: twice what the listing needs, so one that
+   grows while it is read (creates running alongside) still completes,
+   while a server that never says "last" is cut.
 
 So an honest server is listed in exactly the pages it has (no request for an
-empty page when it sends a total or ``Link``), and a misbehaving one (same
-120 volumes on every page, no headers) ends after two requests with the 120.
+empty page when it sends a total or ``Link``), and a misbehaving one ends
+with the distinct items it sent: the same 120 volumes on every page, with no
+headers, cost one request at ``per_page=100`` (rule 4) and two at
+``per_page=120`` (rule 3 on the repeat).
 
 Contradictions (a total smaller than what was listed, a page larger than
 asked) never raise: the items decoded fine, so they are yielded, the listing
@@ -126,7 +129,7 @@ class Paginator:
 
     @property
     def max_pages(self) -> int | None:
-        """The most pages this listing will fetch, once a total is known (rule 6)."""
+        """The most pages this listing will fetch, once a total is known (rule 7)."""
         return self._max_pages
 
     def feed(

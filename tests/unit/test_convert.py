@@ -79,6 +79,8 @@ def test_unknown_fields_ignored() -> None:
         "2026-11-27T10:38:35Z",
         "2026-11-27T11:38:35.123456+01:00",
         "2026-11-27T10:38:35.123456",
+        "2026-11-27T10:38:35.123456789Z",
+        "2026-11-27T10:38:35z",
     ],
 )
 def test_dates_parse_in_every_form(stamp: str) -> None:
