@@ -33,10 +33,8 @@ from ._models import Volume, VolumeServer
 __all__ = [
     "TagsNotShown",
     "converter",
-    "decode_page",
     "decode_volume",
     "decode_volumes",
-    "find_marked",
     "find_marked_page",
     "make_converter",
     "parse_datetime",
@@ -122,12 +120,6 @@ def _volume_envelope(data: dict[str, Any], status_code: int | None) -> Volume:
     return envelope.volume
 
 
-def decode_page(content: bytes, status_code: int | None = None) -> tuple[int, list[Volume]]:
-    """(items on the page, the volumes) of a ``{"volumes": [...]}`` body."""
-    volumes = decode_volumes(content, status_code)
-    return len(volumes), volumes
-
-
 def decode_volumes(content: bytes, status_code: int | None = None) -> list[Volume]:
     """Decode a ``{"volumes": [...]}`` body, or raise ``ResponseDecodeError``."""
     data = load_object(content, status_code)
@@ -160,29 +152,6 @@ def _marked_index(items: list[Any], marker: str, name: str) -> int | None:
                 "cannot be checked"
             )
     return None
-
-
-def find_marked(
-    content: bytes, status_code: int | None, marker: str, name: str
-) -> tuple[int, Volume | None]:
-    """(items on the page, the volume whose raw tags hold ``marker``, if any).
-
-    Reads the raw tags: ``Volume.tags`` hides markers, and the server's tag
-    filter is not trusted alone (a server that ignores it must not make an
-    older volume with the same name look like the one just created). Raises
-    ``TagsNotShown`` when a volume of that name is listed without tags (the
-    seed API): whether it is the new one cannot be known.
-    """
-    data = load_object(content, status_code)
-    items = data.get("volumes")
-    if type(items) is list:
-        index = _marked_index(items, marker, name)
-        if index is not None:
-            return len(items), _volume_envelope({"volume": items[index]}, status_code)
-        if all(type(item) is dict for item in items):
-            return len(items), None
-    # Not a well-formed page: let the full decoder say what is wrong.
-    return decode_page(content, status_code)[0], None
 
 
 def find_marked_page(

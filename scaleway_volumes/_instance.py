@@ -9,15 +9,15 @@ from typing import Any, ClassVar, Literal
 from ._api import BaseAPI
 from ._bulk import THROTTLE_BUDGET, BulkResult, ItemCallback, Prepared, ProgressCallback, run_bulk
 from ._constants import DEFAULT_CONCURRENCY, DEFAULT_PER_PAGE, MAX_PER_PAGE
-from ._convert import decode_page, decode_volume, find_marked
+from ._convert import decode_volume, decode_volumes, find_marked_page
 from ._create import create_once
 from ._errors import APIConnectionError, NotFoundError, ScalewayError
-from ._listing import pages
+from ._ids import check_id
+from ._listing import find_marked, pages
 from ._models import Volume, VolumeSpec
 from ._pipeline import Attempts
 from ._transport import Reply
 from ._validate import (
-    check_id,
     check_name,
     check_optional_str,
     check_per_page,
@@ -34,11 +34,16 @@ _COLLECTION = "/volumes"
 
 
 def _volume_path(volume_id: str | Volume) -> str:
-    return f"/volumes/{check_id(volume_id, 'volume_id', (Volume,))}"
+    return f"/volumes/{check_id(volume_id, 'volume_id', Volume)}"
 
 
 def _decode(reply: Reply) -> Volume:
     return decode_volume(reply.content, reply.status_code)
+
+
+def _decode_page(reply: Reply) -> tuple[list[Volume], int | None]:
+    # The Instance API counts in the X-Total-Count header, not in the body.
+    return decode_volumes(reply.content, reply.status_code), None
 
 
 class AsyncVolumeAPI(BaseAPI):
@@ -181,17 +186,14 @@ class AsyncVolumeAPI(BaseAPI):
 
     async def _find_marked(self, name: str, marker: str) -> Volume | None:
         """The volume carrying ``marker``, if the create that set it landed."""
-        filters = [("name", name), ("tags", marker)]
-        async for found in pages(
+        found: Volume | None = await find_marked(
             self._pipeline,
             _COLLECTION,
-            filters,
+            [("name", name), ("tags", marker)],
             DEFAULT_PER_PAGE,
-            lambda content, status: find_marked(content, status, marker, name),
-        ):
-            if found is not None:
-                return found
-        return None
+            lambda reply: find_marked_page(reply.content, reply.status_code, marker, name),
+        )
+        return found
 
     async def update_volume(
         self,
@@ -305,7 +307,10 @@ class AsyncVolumeAPI(BaseAPI):
             if any("," in tag for tag in tag_list):
                 raise ValueError("a tag filter cannot contain ',' (the API's separator)")
             filters.append(("tags", ",".join(tag_list)))
-        async for page in pages(self._pipeline, _COLLECTION, filters, per_page, decode_page):
+        listing = pages(
+            self._pipeline, _COLLECTION, filters, per_page, _decode_page, what="GET /volumes"
+        )
+        async for page in listing:
             for volume in page:
                 yield volume
 

@@ -15,7 +15,6 @@ from scaleway_volumes._convert import (
     TagsNotShown,
     decode_volume,
     decode_volumes,
-    find_marked,
     find_marked_page,
     make_converter,
     parse_datetime,
@@ -211,11 +210,10 @@ def test_find_marked_page_gives_ids_and_match() -> None:
     assert page.ids == [older["id"], mine["id"]] and page.total_count is None
     assert page.found is not None and page.found.id == mine["id"]
     assert find_marked_page(body({"volumes": [older]}), 200, marker, "db").found is None
-    assert find_marked(body({"volumes": [older, mine]}), 200, marker, "db")[0] == 2
 
 
 def test_find_marked_page_refuses_what_it_cannot_judge() -> None:
-    """Untagged same-name volumes and malformed pages raise, as find_marked does."""
+    """Untagged same-name volumes (the seed API) and malformed pages raise."""
     marker = "scaleway-volumes:create=" + "2" * 32
     untagged = {k: v for k, v in volume_json(name="db").items() if k != "tags"}
     with pytest.raises(TagsNotShown):
