@@ -157,7 +157,7 @@ def _marked_index(items: list[Any], marker: str, name: str) -> int | None:
 def find_marked_page(
     content: bytes, status_code: int | None, marker: str, name: str
 ) -> MarkedPage[Volume]:
-    """Like ``find_marked``, with the page's ids for ``Paginator.feed``.
+    """The volume carrying ``marker`` on one listing page (if any), and the page's ids.
 
     ```python
     page = find_marked_page(response.content, response.status_code, marker, name)
