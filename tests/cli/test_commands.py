@@ -120,7 +120,7 @@ def test_list_json_and_filters(invoke: Invoker, fake: FakeScaleway) -> None:
 
     assert names() == ["db-1", "web-1", "web-2"]
     assert names("--name", "web") == ["web-1", "web-2"]
-    assert names("--type", "l_ssd") == ["web-2"]
+    assert names("--type", "b_ssd") == ["web-2"]
     assert names("--tag", "prod") == ["db-1", "web-1"]
     assert names("--tag", "prod", "--tag", "web") == ["web-1"]
 
