@@ -13,6 +13,16 @@ anyio.run(main)
 ```
 """
 
+from ._block_models import (
+    BlockSnapshot,
+    BlockVolume,
+    BlockVolumeSpec,
+    BlockVolumeSpecs,
+    BlockVolumeType,
+    Money,
+    SnapshotParentVolume,
+    VolumeReference,
+)
 from ._bulk import BulkResult
 from ._convert import converter
 from ._errors import (
@@ -43,32 +53,40 @@ from ._retry import RetryPolicy, set_testing
 from ._version import __version__
 
 __all__ = [
-    "WaitTimeoutError",
-    "TransientStateError",
-    "ResourceStateError",
-    "QuotaExceededError",
-    "Quota",
-    "PreconditionFailedError",
-    "GoneError",
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
     "AsyncVolumeAPI",
     "AuthenticationError",
+    "BlockSnapshot",
+    "BlockVolume",
+    "BlockVolumeSpec",
+    "BlockVolumeSpecs",
+    "BlockVolumeType",
     "BulkOperationError",
     "BulkResult",
     "ConflictError",
+    "GoneError",
     "InvalidRequestError",
+    "Money",
     "NotFoundError",
     "PermissionDeniedError",
+    "PreconditionFailedError",
+    "Quota",
+    "QuotaExceededError",
     "RateLimitError",
+    "ResourceStateError",
     "ResponseDecodeError",
     "RetryPolicy",
     "ScalewayError",
     "ServerError",
+    "SnapshotParentVolume",
+    "TransientStateError",
     "Volume",
+    "VolumeReference",
     "VolumeServer",
     "VolumeSpec",
+    "WaitTimeoutError",
     "__version__",
     "converter",
     "set_testing",

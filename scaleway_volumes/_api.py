@@ -16,6 +16,7 @@ import httpx
 
 from ._config import Config, api_base_url, resolve_config
 from ._constants import DEFAULT_DEADLINE, DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT
+from ._create import new_marker
 from ._pipeline import Pipeline
 from ._retry import RetryPolicy
 from ._transport import ClientSender, OwnedClient, http_module_of
@@ -56,6 +57,7 @@ class BaseAPI:
         deadline: float | None = DEFAULT_DEADLINE,
         rate_limiter: Any = None,
         profile: str | None = None,
+        create_marker: bool = True,
     ) -> None:
         config = resolve_config(
             token=token, zone=zone, organization=organization, project=project, profile=profile
@@ -75,6 +77,7 @@ class BaseAPI:
         if user_agent:
             agent += f" {user_agent}"
         self._user_agent = agent
+        self._create_marker = bool(create_marker)
         self._client = client
         self._owned = OwnedClient(max_connections) if client is None else None
         self._pipeline = Pipeline(
@@ -85,6 +88,10 @@ class BaseAPI:
             limiter=rate_limiter,
             base_path=httpx.URL(self._base_url).raw_path.decode("ascii"),
         )
+
+    def _new_marker(self) -> str | None:
+        """A fresh marker tag for one create, or None when markers are turned off."""
+        return new_marker() if self._create_marker else None
 
     def _make_sender(self, base_url: str) -> ClientSender:
         headers = [
@@ -133,6 +140,7 @@ class BaseAPI:
         timeout: float | httpx.Timeout | None = None,
         retry: RetryPolicy | None = None,
         deadline: float | _Unset | None = _UNSET,
+        create_marker: bool | None = None,
     ) -> Self:
         """A copy with other timeouts, retries or deadline, sharing this one's pool and limiter.
 
@@ -151,6 +159,8 @@ class BaseAPI:
             changes["deadline"] = check_deadline(deadline)
         other = copy.copy(self)
         other._pipeline = attrs.evolve(self._pipeline, **changes)
+        if create_marker is not None:
+            other._create_marker = bool(create_marker)
         return other
 
     # -- lifecycle -------------------------------------------------------------

@@ -9,15 +9,15 @@ from typing import Any, ClassVar, Literal
 from ._api import BaseAPI
 from ._bulk import THROTTLE_BUDGET, BulkResult, ItemCallback, Prepared, ProgressCallback, run_bulk
 from ._constants import DEFAULT_CONCURRENCY, DEFAULT_PER_PAGE, MAX_PER_PAGE
-from ._convert import decode_page, decode_volume, find_marked
-from ._create import create_once, new_marker
+from ._convert import decode_volume, decode_volumes, find_marked_page
+from ._create import create_once
 from ._errors import APIConnectionError, NotFoundError, ScalewayError
-from ._listing import pages
+from ._ids import check_id
+from ._listing import find_marked, pages
 from ._models import Volume, VolumeSpec
 from ._pipeline import Attempts
 from ._transport import Reply
 from ._validate import (
-    check_id,
     check_name,
     check_optional_str,
     check_per_page,
@@ -34,11 +34,16 @@ _COLLECTION = "/volumes"
 
 
 def _volume_path(volume_id: str | Volume) -> str:
-    return f"/volumes/{check_id(volume_id, 'volume_id', (Volume,))}"
+    return f"/volumes/{check_id(volume_id, 'volume_id', Volume)}"
 
 
 def _decode(reply: Reply) -> Volume:
     return decode_volume(reply.content, reply.status_code)
+
+
+def _decode_page(reply: Reply) -> tuple[list[Volume], int | None]:
+    # The Instance API counts in the X-Total-Count header, not in the body.
+    return decode_volumes(reply.content, reply.status_code), None
 
 
 class AsyncVolumeAPI(BaseAPI):
@@ -78,6 +83,11 @@ class AsyncVolumeAPI(BaseAPI):
         profile: the profile of the ``scw`` config file to read (default
             ``$SCW_PROFILE``, else the file's ``active_profile``); see
             ``docs/configuration.md`` for where every value comes from.
+        create_marker: put the marker tag ``scaleway-volumes:create=<hex>`` on
+            every create (default) so an ambiguous failure can be checked and
+            never duplicates. With ``False`` no tag is added, and a create that
+            fails ambiguously ends as an error with ``outcome_unknown=True``
+            instead of being checked (see docs/marker-tag.md).
     """
 
     _API: ClassVar[Literal["instance", "block"]] = "instance"
@@ -117,7 +127,7 @@ class AsyncVolumeAPI(BaseAPI):
         volume = await api.create_volume(name="scratch", size=50 * 10**9, tags=["ci"])
         ```
         """
-        marker = new_marker()
+        marker = self._new_marker()
         body = self._create_body(name, size, volume_type, organization, project, tags, marker)
         return await self._post_create(body, name, marker, Attempts(), 0)
 
@@ -129,7 +139,7 @@ class AsyncVolumeAPI(BaseAPI):
         organization: str | None,
         project: str | None,
         tags: Iterable[str] | None,
-        marker: str,
+        marker: str | None,
     ) -> bytes:
         payload: dict[str, Any] = {"name": check_name(name)}
         organization = check_optional_str("organization", organization)
@@ -148,13 +158,18 @@ class AsyncVolumeAPI(BaseAPI):
             payload["organization"] = self.organization
         payload["size"] = check_size(size)
         payload["volume_type"] = check_optional_str("volume_type", volume_type)
-        payload["tags"] = [*(check_tags(tags) or ()), marker]
+        tag_list = check_tags(tags) or []
+        if marker is not None:
+            tag_list.append(marker)
+        if tag_list:
+            payload["tags"] = tag_list
         return _encode(payload).encode()
 
     async def _post_create(
-        self, body: bytes, name: str, marker: str, attempts: Attempts, throttle_budget: int
+        self, body: bytes, name: str, marker: str | None, attempts: Attempts, throttle_budget: int
     ) -> Volume:
         async def lookup() -> Volume | None:
+            assert marker is not None
             return await self._find_marked(name, marker)
 
         return await create_once(
@@ -163,7 +178,7 @@ class AsyncVolumeAPI(BaseAPI):
             body,
             what=f"volume {name!r}",
             marker=marker,
-            lookup=lookup,
+            lookup=lookup if marker is not None else None,
             decode=_decode,
             attempts=attempts,
             throttle_budget=throttle_budget,
@@ -171,17 +186,14 @@ class AsyncVolumeAPI(BaseAPI):
 
     async def _find_marked(self, name: str, marker: str) -> Volume | None:
         """The volume carrying ``marker``, if the create that set it landed."""
-        filters = [("name", name), ("tags", marker)]
-        async for found in pages(
+        found: Volume | None = await find_marked(
             self._pipeline,
             _COLLECTION,
-            filters,
+            [("name", name), ("tags", marker)],
             DEFAULT_PER_PAGE,
-            lambda content, status: find_marked(content, status, marker, name),
-        ):
-            if found is not None:
-                return found
-        return None
+            lambda reply: find_marked_page(reply.content, reply.status_code, marker, name),
+        )
+        return found
 
     async def update_volume(
         self,
@@ -295,7 +307,10 @@ class AsyncVolumeAPI(BaseAPI):
             if any("," in tag for tag in tag_list):
                 raise ValueError("a tag filter cannot contain ',' (the API's separator)")
             filters.append(("tags", ",".join(tag_list)))
-        async for page in pages(self._pipeline, _COLLECTION, filters, per_page, decode_page):
+        listing = pages(
+            self._pipeline, _COLLECTION, filters, per_page, _decode_page, what="GET /volumes"
+        )
+        async for page in listing:
             for volume in page:
                 yield volume
 
@@ -328,7 +343,7 @@ class AsyncVolumeAPI(BaseAPI):
         def prepare(spec: VolumeSpec) -> Prepared:
             if not isinstance(spec, VolumeSpec):
                 raise TypeError(f"create_volumes takes VolumeSpec items, got {type(spec).__name__}")
-            marker = new_marker()
+            marker = self._new_marker()
             body = self._create_body(
                 spec.name,
                 spec.size,
@@ -344,11 +359,13 @@ class AsyncVolumeAPI(BaseAPI):
                 # Cancelled in flight: the create may have landed. Say so, and
                 # return the volume if it is already visible.
                 error = APIConnectionError(
-                    f"cancelled while creating {spec.name!r}; the volume may exist: "
-                    f"it carries the tag {marker!r}",
+                    f"cancelled while creating {spec.name!r}; the volume may exist"
+                    + (f": it carries the tag {marker!r}" if marker else ""),
                     outcome_unknown=True,
                     marker_tag=marker,
                 )
+                if marker is None:
+                    return error
                 try:
                     found = await self._find_marked(spec.name, marker)
                 except ScalewayError:

@@ -1,63 +1,80 @@
-"""Walking a paginated listing: one request per page, lazily, ending when the API says so."""
+"""Walking a paginated listing: one request per page, lazily, always ending.
+
+What to request next and when to stop is decided by the pure ``Paginator``
+(``_pagination``); this module only makes the requests. Every listing of both
+APIs and every marker lookup goes through here, so a server that ignores
+``page`` or ``per_page`` ends every one of them after a bounded number of
+requests.
+"""
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncGenerator, Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
+from ._decoding import MarkedPage
+from ._pagination import Paginator
 from ._pipeline import Pipeline
 from ._transport import Reply
 
-__all__ = ["pages"]
+__all__ = ["find_marked", "pages"]
 
 T = TypeVar("T")
 
-_LINK_TARGET = re.compile(r"<[^>]*>")
-_LINK_REL = re.compile(r'\brel\s*=\s*"?([^";,]*)"?', re.IGNORECASE)
+Filters = Sequence[tuple[str, str]]
 
 
-def _links_next(link: str) -> bool:
-    """Whether a ``Link`` header has a ``rel="next"`` entry (RFC 8288)."""
-    params = _LINK_TARGET.sub("", link)  # a URL may itself contain "rel=next"
-    return any("next" in match.group(1).lower().split() for match in _LINK_REL.finditer(params))
+async def _fetch(
+    pipeline: Pipeline,
+    path: str,
+    filters: Filters,
+    page: int,
+    per_page: int,
+    page_size_param: str,
+) -> Reply:
+    params = [*filters, ("page", str(page)), (page_size_param, str(per_page))]
+    return await pipeline.call("GET", path, query=urlencode(params, quote_via=quote))
 
 
-def _has_next_page(reply: Reply, seen: int, count: int, per_page: int) -> bool:
-    """Whether the API says another page follows, without asking for an empty one."""
-    link = reply.headers.get("link")
-    if link is not None:
-        return _links_next(link)
-    total = reply.headers.get("x-total-count")
-    if total is not None:
-        try:
-            return seen < int(total)
-        except ValueError:
-            pass
-    return count >= per_page
+def _total(reply: Reply, body_total: int | None) -> int | str | None:
+    # The Block API counts in the body, the Instance API in a header.
+    return body_total if body_total is not None else reply.headers.get("x-total-count")
 
 
 async def pages(
     pipeline: Pipeline,
     path: str,
-    filters: Sequence[tuple[str, str]],
+    filters: Filters,
     per_page: int,
-    decode: Callable[[bytes, int], tuple[int, T]],
+    decode: Callable[[Reply], tuple[list[T], int | None]],
     *,
     page_size_param: str = "per_page",
-) -> AsyncGenerator[T, None]:
-    """Each page's decoded content, following pagination as the API says.
+    what: str = "listing",
+) -> AsyncGenerator[list[T], None]:
+    """Each page's items not seen before; ``decode`` gives (items, the body's total)."""
+    pager = Paginator(per_page, what=what)
+    while not pager.done:
+        reply = await _fetch(pipeline, path, filters, pager.page, per_page, page_size_param)
+        items, total = decode(reply)
+        yield pager.feed(items, link=reply.headers.get("link"), total=_total(reply, total))
 
-    ``decode(content, status)`` returns (items on the page, what to yield).
-    """
-    page, seen = 1, 0
-    while True:
-        params = [*filters, ("page", str(page)), (page_size_param, str(per_page))]
-        reply = await pipeline.call("GET", path, query=urlencode(params, quote_via=quote))
-        count, found = decode(reply.content, reply.status_code)
-        seen += count
-        yield found
-        if not count or not _has_next_page(reply, seen, count, per_page):
-            return
-        page += 1
+
+async def find_marked(
+    pipeline: Pipeline,
+    path: str,
+    filters: Filters,
+    per_page: int,
+    decode: Callable[[Reply], MarkedPage[Any]],
+    *,
+    page_size_param: str = "per_page",
+) -> Any:
+    """The item a marker lookup finds in any page, or None when the listing ends first."""
+    pager = Paginator(per_page, what="marker lookup")
+    while not pager.done:
+        reply = await _fetch(pipeline, path, filters, pager.page, per_page, page_size_param)
+        page = decode(reply)
+        if page.found is not None:
+            return page.found
+        pager.feed(page.ids, link=reply.headers.get("link"), total=_total(reply, page.total_count))
+    return None

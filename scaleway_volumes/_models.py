@@ -13,7 +13,8 @@ import attrs
 __all__ = ["Volume", "VolumeServer", "VolumeSpec"]
 
 
-def _to_tags(value: Iterable[str]) -> tuple[str, ...]:
+def to_tags(value: Iterable[str]) -> tuple[str, ...]:
+    """``value`` as a tuple of strings; a bare string or a non-string item is a TypeError."""
     if isinstance(value, (str, bytes)):
         raise TypeError("tags must be an iterable of strings, not a single string")
     tags = tuple(value)
@@ -76,4 +77,4 @@ class VolumeSpec:
     volume_type: str = "l_ssd"
     organization: str | None = None
     project: str | None = None
-    tags: tuple[str, ...] = attrs.field(default=(), converter=_to_tags)
+    tags: tuple[str, ...] = attrs.field(default=(), converter=to_tags)

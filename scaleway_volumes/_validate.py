@@ -6,15 +6,12 @@ to judge, so a volume type the API adds tomorrow works today.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from typing import Any
 
 import httpx
 
 __all__ = [
     "check_deadline",
-    "check_id",
     "check_name",
     "check_optional_str",
     "check_per_page",
@@ -22,22 +19,6 @@ __all__ = [
     "check_tags",
     "timeout_dict",
 ]
-
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-
-
-def check_id(value: Any, label: str, models: tuple[type, ...]) -> str:
-    """The UUID of ``value``: a UUID string, or one of ``models`` (its ``.id``).
-
-    Anything else (``"../servers"``, ``"a/b"``, ``""``) is a ``ValueError``: an id
-    becomes part of a URL path.
-    """
-    if isinstance(value, models):
-        value = getattr(value, "id", None)
-    if not isinstance(value, str) or not _UUID.fullmatch(value):
-        kinds = " or a ".join(model.__name__ for model in models)
-        raise ValueError(f"{label} must be a UUID string or a {kinds}, got {value!r}")
-    return value
 
 
 def check_name(name: object) -> str:

@@ -44,7 +44,11 @@ def imports_of(path: Path, name: str, modules: set[str]) -> set[str]:
                 module = f"{prefix}.{node.module}" if node.module else prefix
             else:
                 module = node.module or ""
-            targets = [module] + [f"{module}.{alias.name}" for alias in node.names]
+            # `from pkg import sub` imports the submodule `pkg.sub`; `from mod
+            # import name` imports `mod` (a name in it).
+            for alias in node.names:
+                sub = f"{module}.{alias.name}"
+                targets.append(sub if sub in modules else module)
         for target in targets:
             # The longest known module the target names (a name imported from
             # a package may be a submodule or an attribute).

@@ -1,7 +1,7 @@
 """Run the fake Scaleway Volumes API in the foreground.
 
-Prints ``READY <base_url>`` on stdout once listening, serves until SIGTERM/SIGINT, then
-prints a one-line summary (requests, connections, server CPU) on stderr.
+Prints ``READY <base_url> <block_base_url>`` on stdout once listening, serves until
+SIGTERM/SIGINT, then prints a one-line summary (requests, connections, server CPU) on stderr.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--token", default="fake-token", help="'' accepts any token")
     parser.add_argument("--zone", default="fr-par-1")
     parser.add_argument("--legacy", action="store_true", help="seed API: /volumes, 7 fields")
+    for step in ("create", "resize", "snapshot", "delete"):
+        parser.add_argument(f"--block-{step}-time", type=float, default=0.0, metavar="SECONDS")
     return parser.parse_args(argv)
 
 
@@ -40,6 +42,10 @@ async def _serve(args: argparse.Namespace) -> FakeScaleway:
         latency=args.latency,
         rate_limit=args.rate_limit,
         rate_burst=args.rate_burst,
+        block_create_time=args.block_create_time,
+        block_resize_time=args.block_resize_time,
+        block_snapshot_time=args.block_snapshot_time,
+        block_delete_time=args.block_delete_time,
     )
     # Nobody can read the recorded requests of a separate process; don't pay for them.
     fake.record_requests = False
@@ -49,7 +55,7 @@ async def _serve(args: argparse.Namespace) -> FakeScaleway:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    print(f"READY {core.base_url()}", flush=True)
+    print(f"READY {core.base_url()} {core.block_base_url()}", flush=True)
     await stop.wait()
     await core.stop()
     return fake

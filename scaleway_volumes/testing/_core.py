@@ -7,11 +7,13 @@ import json
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from email.utils import formatdate
-from typing import Any
+from typing import Any, Protocol, overload
 
-__all__ = ["ACTIONS", "Fault", "RecordedRequest", "Stats"]
+__all__ = ["ACTIONS", "Fault", "ManualClock", "RecordedRequest", "Stats"]
 
 #: Every action a :class:`Fault` can take.
 ACTIONS = frozenset(
@@ -194,3 +196,115 @@ def http_date() -> str:
     if _date_cache[0] != now:
         _date_cache = (now, formatdate(now, usegmt=True))
     return _date_cache[1]
+
+
+def iso_timestamp(seconds: float) -> str:
+    """``seconds`` since the epoch as the Instance API writes dates (``...123456+00:00``)."""
+    return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="microseconds")
+
+
+def rfc3339(seconds: float) -> str:
+    """``seconds`` since the epoch as the Block API writes dates (``...123456Z``)."""
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class ManualClock:
+    """A clock that moves only when told to, for deterministic state-machine tests.
+
+    Pass it as ``FakeScaleway(clock=...)``: every timestamp the fake writes and every
+    state transition it computes then follows this clock instead of the wall clock::
+
+        clock = ManualClock()
+        fake = FakeScaleway(clock=clock, block_create_time=5)
+        ...                      # a created Block volume stays "creating"
+        clock.advance(5)         # ...and is "available" from now on
+
+    ``start`` is in seconds since the epoch (default: the current time).
+    """
+
+    def __init__(self, start: float | None = None) -> None:
+        self.now = time.time() if start is None else float(start)
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward by ``seconds`` (never backwards)."""
+        if seconds < 0:
+            raise ValueError("seconds must be >= 0")
+        self.now += seconds
+
+    def __repr__(self) -> str:
+        return f"ManualClock({self.now!r})"
+
+
+Clock = Callable[[], float]
+
+
+class Seconds:
+    """A class attribute holding a duration in seconds, checked on every assignment."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+        self._slot = "_" + name
+
+    @overload
+    def __get__(self, obj: None, objtype: type) -> Seconds: ...
+    @overload
+    def __get__(self, obj: object, objtype: type | None = None) -> float: ...
+    def __get__(self, obj: object, objtype: type | None = None) -> float | Seconds:
+        if obj is None:
+            return self
+        value: float = getattr(obj, self._slot)
+        return value
+
+    def __set__(self, obj: object, value: float) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"{self._name} must be a number of seconds, not {value!r}")
+        if not value >= 0 or value == float("inf"):
+            raise ValueError(f"{self._name} must be a finite number >= 0, not {value!r}")
+        setattr(obj, self._slot, float(value))
+
+
+class Limit:
+    """A class attribute holding a non-negative integer or ``None`` (no limit)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+        self._slot = "_" + name
+
+    @overload
+    def __get__(self, obj: None, objtype: type) -> Limit: ...
+    @overload
+    def __get__(self, obj: object, objtype: type | None = None) -> int | None: ...
+    def __get__(self, obj: object, objtype: type | None = None) -> int | Limit | None:
+        if obj is None:
+            return self
+        value: int | None = getattr(obj, self._slot)
+        return value
+
+    def __set__(self, obj: object, value: int | None) -> None:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise TypeError(f"{self._name} must be an int or None, not {value!r}")
+        if value is not None and value < 0:
+            raise ValueError(f"{self._name} must be >= 0 or None, not {value!r}")
+        setattr(obj, self._slot, value)
+
+
+class Handler(Protocol):
+    """What the transports (in-process and TCP) need of a fake: its four hooks.
+
+    ``FakeScaleway`` implements it; the transports depend on this protocol, not
+    on the fake's module, so the fake can build them without an import cycle.
+    """
+
+    legacy: bool
+    zone: str
+
+    def _begin(self, request: RecordedRequest) -> Pending: ...
+
+    def _complete(self, pending: Pending, root: str) -> Outcome: ...
+
+    def _done(self, status: int | None) -> None: ...
+
+    def _connection(self, delta: int) -> None: ...

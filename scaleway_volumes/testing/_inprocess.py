@@ -5,15 +5,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
 
 import anyio
 import httpx
 
-from ._core import DRIP, TRUNCATE, Pending, RecordedRequest, http_date
-
-if TYPE_CHECKING:
-    from ._fake import FakeScaleway
+from ._core import DRIP, TRUNCATE, Handler, Pending, RecordedRequest, http_date
 
 __all__ = ["InProcessTransport"]
 
@@ -27,7 +23,7 @@ class InProcessTransport(httpx.AsyncBaseTransport):
     applied once that delay is over, as a real server would.
     """
 
-    def __init__(self, fake: FakeScaleway) -> None:
+    def __init__(self, fake: Handler) -> None:
         self._fake = fake
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:

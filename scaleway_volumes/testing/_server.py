@@ -7,12 +7,9 @@ import threading
 from collections.abc import Coroutine
 from http import HTTPStatus
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ._core import DRIP, TRUNCATE, Outcome, Pending, RecordedRequest, Response, http_date
-
-if TYPE_CHECKING:
-    from ._fake import FakeScaleway
+from ._core import DRIP, TRUNCATE, Handler, Outcome, Pending, RecordedRequest, Response, http_date
 
 __all__ = ["FakeServer"]
 
@@ -249,7 +246,7 @@ class _Connection(asyncio.Protocol):
 class _ServerCore:
     """The server proper, living in one running asyncio loop."""
 
-    def __init__(self, fake: FakeScaleway) -> None:
+    def __init__(self, fake: Handler) -> None:
         self.fake = fake
         self.connections: set[_Connection] = set()
         self.root_url = ""
@@ -275,6 +272,9 @@ class _ServerCore:
             return self.root_url
         return f"{self.root_url}/instance/v1/zones/{self.fake.zone}"
 
+    def block_base_url(self) -> str:
+        return f"{self.root_url}/block/v1/zones/{self.fake.zone}"
+
     async def _close_all(self, connections: list[_Connection]) -> None:
         for connection in connections:
             connection.close()
@@ -296,7 +296,7 @@ class _ServerCore:
 class FakeServer:
     """A :class:`FakeScaleway` served over TCP by a background thread (see ``serve()``)."""
 
-    def __init__(self, fake: FakeScaleway, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, fake: Handler, host: str = "127.0.0.1", port: int = 0) -> None:
         self.fake = fake
         self._core = _ServerCore(fake)
         self._loop = asyncio.new_event_loop()
@@ -344,6 +344,11 @@ class FakeServer:
     def base_url(self) -> str:
         """Root URL plus ``/instance/v1/zones/<zone>`` (just the root URL for a legacy fake)."""
         return self._core.base_url()
+
+    @property
+    def block_base_url(self) -> str:
+        """Root URL plus ``/block/v1/zones/<zone>``: the Block Storage API (any mode)."""
+        return self._core.block_base_url()
 
     @property
     def port(self) -> int:

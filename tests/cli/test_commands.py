@@ -144,11 +144,11 @@ def test_create_one(invoke: Invoker, fake: FakeScaleway) -> None:
 
 
 def test_create_one_table_with_fake(invoke: Invoker) -> None:
-    result = invoke("--fake", "create", "--name", "pg", "--size", "10GiB", "--type", "b_ssd")
+    result = invoke("--fake", "create", "--name", "pg", "--size", "10GiB", "--type", "l_ssd")
     assert result.exit_code == 0, result.stderr
     assert "pg" in result.stdout
     assert "10.74 GB" in result.stdout
-    assert "b_ssd" in result.stdout
+    assert "l_ssd" in result.stdout
 
 
 def test_create_many_with_fake(invoke: Invoker) -> None:

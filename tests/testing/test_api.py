@@ -20,7 +20,7 @@ ZONED = "/instance/v1/zones/fr-par-1"
 pytestmark = pytest.mark.anyio
 
 GB = 1_000_000_000
-BODY = {"name": "data", "size": 20 * GB, "volume_type": "b_ssd", "project": FAKE_ORGANIZATION}
+BODY = {"name": "data", "size": 20 * GB, "volume_type": "l_ssd", "project": FAKE_ORGANIZATION}
 FULL_FIELDS = {
     "id",
     "name",
@@ -384,3 +384,31 @@ async def test_transport_for_user_built_clients(token: str | None) -> None:
         authed = await bare.get("/volumes", headers={"X-Auth-Token": token or "whatever"})
         assert authed.status_code == 200
     assert {r.transport for r in fake.stats.requests} == {"inprocess"}
+
+
+@pytest.mark.parametrize("volume_type", ["b_ssd", "sbs_volume"])
+async def test_network_volume_creates_are_refused(
+    target: Target, prefix: str, volume_type: str
+) -> None:
+    """Since 2025 the Instance API refuses network volumes and points to Block Storage."""
+    async with target.client(prefix) as http:
+        response = await http.post("/volumes", json={**BODY, "volume_type": volume_type})
+        assert response.status_code == 400
+        body = response.json()
+        assert (body["type"], body["message"]) == ("invalid_arguments", "invalid argument(s)")
+        [detail] = body["details"]
+        assert (detail["argument_name"], detail["reason"]) == ("volume_type", "constraint")
+        assert volume_type in detail["help_message"]
+        assert "Block Storage" in detail["help_message"]
+        # Malformed bodies still get the older validation answer first.
+        invalid = await http.post("/volumes", json={**BODY, "size": 1, "volume_type": volume_type})
+        assert "size" in _fields(invalid)
+        for allowed in ("l_ssd", "scratch"):
+            ok = await http.post("/volumes", json={**BODY, "volume_type": allowed})
+            assert ok.status_code == 201
+    assert [v["volume_type"] for v in target.fake.volumes] == ["l_ssd", "scratch"]
+    # Volumes made before the change still exist and are still served.
+    legacy = target.fake.add_volume(volume_type=volume_type)
+    async with target.client(prefix) as http:
+        got = await http.get(f"/volumes/{legacy['id']}")
+    assert got.json()["volume"]["volume_type"] == volume_type

@@ -139,11 +139,14 @@ def test_cli_ready_line() -> None:
         assert proc.stdout is not None
         line = proc.stdout.readline()
         assert line.startswith("READY http://127.0.0.1:")
-        base_url = line.split()[1]
+        _, base_url, block_base_url = line.split()
         assert base_url.endswith("/instance/v1/zones/fr-par-1")
         response = httpx.get(base_url + "/volumes", headers={"X-Auth-Token": "t0k"})
         assert response.status_code == 200
         assert response.headers["x-total-count"] == "0"
+        assert block_base_url == base_url.replace("/instance/", "/block/")
+        block = httpx.get(block_base_url + "/volumes", headers={"X-Auth-Token": "t0k"})
+        assert block.json() == {"volumes": [], "total_count": 0}
         proc.send_signal(signal.SIGTERM)
         stdout, stderr = proc.communicate(timeout=10)
     finally:
@@ -152,4 +155,4 @@ def test_cli_ready_line() -> None:
             proc.wait()
     assert proc.returncode == 0
     assert stdout == ""
-    assert "served 1 responses" in stderr
+    assert "served 2 responses" in stderr

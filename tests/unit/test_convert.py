@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+import re
+from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from scaleway_volumes import ResponseDecodeError, Volume, VolumeServer, VolumeSpec, converter
-from scaleway_volumes._convert import decode_volume, decode_volumes, make_converter, parse_datetime
+from scaleway_volumes._convert import (
+    TagsNotShown,
+    decode_volume,
+    decode_volumes,
+    find_marked_page,
+    make_converter,
+    parse_datetime,
+)
+from scaleway_volumes._decoding import iso_for_py310
 
 from .helpers import volume_json
 
@@ -67,6 +78,8 @@ def test_unknown_fields_ignored() -> None:
         "2026-11-27T10:38:35Z",
         "2026-11-27T11:38:35.123456+01:00",
         "2026-11-27T10:38:35.123456",
+        "2026-11-27T10:38:35.123456789Z",
+        "2026-11-27T10:38:35z",
     ],
 )
 def test_dates_parse_in_every_form(stamp: str) -> None:
@@ -141,3 +154,70 @@ def test_volume_spec_checks_tags() -> None:
     assert VolumeSpec(name="a", size=1, tags=["x"]).tags == ("x",)
     with pytest.raises(TypeError):
         VolumeSpec(name="a", size=1, tags="xyz")
+
+
+# Exactly what datetime.fromisoformat reads on Python 3.10: 3 or 6 fraction
+# digits, and an offset written +HH:MM.
+PY310_ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?([+-]\d{2}:\d{2})?")
+
+
+@pytest.mark.parametrize(
+    ("stamp", "expected"),
+    [
+        ("2025-03-11T10:00:00Z", "2025-03-11T10:00:00+00:00"),
+        ("2025-03-11T10:00:00z", "2025-03-11T10:00:00+00:00"),
+        ("2025-03-11T10:00:00.5Z", "2025-03-11T10:00:00.500000+00:00"),
+        ("2025-03-11T10:00:00.123456789Z", "2025-03-11T10:00:00.123456+00:00"),
+        ("2025-03-11T11:00:00.123+0100", "2025-03-11T11:00:00.123000+01:00"),
+        ("2025-03-11T10:00:00.123456+00:00", "2025-03-11T10:00:00.123456+00:00"),
+        ("2025-03-11T10:00:00", "2025-03-11T10:00:00"),
+    ],
+)
+def test_py310_rewrite_of_rfc3339(stamp: str, expected: str) -> None:
+    """On 3.10, Z, short or long fractions and +HHMM become what fromisoformat reads there."""
+    assert iso_for_py310(stamp) == expected
+    assert PY310_ISO.fullmatch(expected)
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(1970, 1, 1),
+        max_value=datetime(2200, 1, 1),
+        timezones=st.sampled_from([timezone.utc, timezone(timedelta(hours=-5, minutes=-30))]),
+    ),
+    st.integers(min_value=0, max_value=9),
+    st.sampled_from(["Z", "colon", "bare"]),
+)
+def test_py310_rewrite_keeps_the_instant(moment: datetime, digits: int, style: str) -> None:
+    """Any RFC 3339 spelling is rewritten into the 3.10 subset naming the same instant."""
+    moment = moment.astimezone(timezone.utc) if style == "Z" else moment
+    fraction = f"{moment.microsecond:06d}987"[:digits]  # up to nanoseconds
+    offset = moment.strftime("%z")
+    offset = {"Z": "Z", "colon": f"{offset[:3]}:{offset[3:]}", "bare": offset}[style]
+    stamp = moment.strftime("%Y-%m-%dT%H:%M:%S") + (f".{fraction}" if digits else "") + offset
+    rewritten = iso_for_py310(stamp)
+    assert PY310_ISO.fullmatch(rewritten)
+    truncated = moment.replace(microsecond=int(fraction[:6].ljust(6, "0")))
+    assert datetime.fromisoformat(rewritten) == truncated
+    assert parse_datetime(stamp) == truncated
+
+
+def test_find_marked_page_gives_ids_and_match() -> None:
+    """The Instance marker lookup also returns every id of the page, for pagination."""
+    marker = "scaleway-volumes:create=" + "1" * 32
+    older, mine = volume_json(name="db"), volume_json(name="db", tags=[marker])
+    page = find_marked_page(body({"volumes": [older, mine]}), 200, marker, "db")
+    assert page.ids == [older["id"], mine["id"]] and page.total_count is None
+    assert page.found is not None and page.found.id == mine["id"]
+    assert find_marked_page(body({"volumes": [older]}), 200, marker, "db").found is None
+
+
+def test_find_marked_page_refuses_what_it_cannot_judge() -> None:
+    """Untagged same-name volumes (the seed API) and malformed pages raise."""
+    marker = "scaleway-volumes:create=" + "2" * 32
+    untagged = {k: v for k, v in volume_json(name="db").items() if k != "tags"}
+    with pytest.raises(TagsNotShown):
+        find_marked_page(body({"volumes": [untagged]}), 200, marker, "db")
+    with pytest.raises(ResponseDecodeError) as info:
+        find_marked_page(body({"volumes": [{"name": "db"}]}), 200, marker, "db")
+    assert info.value.path == "$.volumes[0].id"

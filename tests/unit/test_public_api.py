@@ -1,4 +1,4 @@
-"""The names CONTRACT.md fixes are importable from the package root."""
+"""The names of the public contract are importable from the package root."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def test_all_is_exactly_what_is_public() -> None:
 
 
 def test_error_tree() -> None:
-    """The exception hierarchy is the one CONTRACT.md draws."""
+    """The exception hierarchy is the one the public contract (docs/errors.md) draws."""
     sv = scaleway_volumes
     for cls in (
         sv.InvalidRequestError,

@@ -209,7 +209,7 @@ async def test_list_follows_link_header(mock: respx.MockRouter) -> None:
     route = mock.get("/volumes").mock(
         side_effect=[
             page_response(
-                [volume_json()] * 2,
+                [volume_json(), volume_json()],
                 {"Link": f'<{path}?page=2&per_page=2>; rel="next", <{path}?page=2>; rel="last"'},
             ),
             page_response([volume_json()], {"Link": f'<{path}?page=1&per_page=2>; rel="first"'}),
@@ -221,7 +221,9 @@ async def test_list_follows_link_header(mock: respx.MockRouter) -> None:
 
 async def test_list_without_hints_stops_on_short_page(mock: respx.MockRouter) -> None:
     """With no pagination headers (the seed API), a short page is the last."""
-    route = mock.get("/volumes").mock(side_effect=[page_response([volume_json()] * 3)])
+    route = mock.get("/volumes").mock(
+        side_effect=[page_response([volume_json() for _ in range(3)])]
+    )
     assert len(await make_api().list_volumes()) == 3
     assert route.call_count == 1
 

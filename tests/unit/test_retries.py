@@ -1,4 +1,4 @@
-"""Retries as CONTRACT.md says, and the create duplicate guard (respx)."""
+"""Retries as the public contract says, and the create duplicate guard (respx)."""
 
 from __future__ import annotations
 

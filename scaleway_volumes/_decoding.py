@@ -1,0 +1,229 @@
+"""What every response decoder shares: JSON loading, timestamps, tags, error paths.
+
+No converter here (that is ``_converter.py``) and no model: the Instance
+decoders (``_convert.py``) and the Block ones (``_decode_block.py``) both build
+on these, so the rules for a bad body are written once.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any, Generic, TypeVar
+
+import attrs
+import cattrs
+
+from ._constants import MARKER_TAG_PREFIX
+from ._errors import ResponseDecodeError
+
+__all__ = [
+    "MarkedPage",
+    "NotPlain",
+    "decode_error",
+    "fast_date",
+    "fast_tags",
+    "iso_for_py310",
+    "load_object",
+    "opt_str",
+    "parse_datetime",
+    "structure_or_raise",
+    "visible_tags",
+]
+
+T = TypeVar("T")
+
+intern = sys.intern
+
+
+class NotPlain(Exception):
+    """A fast decoder met something it does not handle: let cattrs judge it."""
+
+
+# -- tags ----------------------------------------------------------------------
+
+_TAG_TUPLES: dict[tuple[str, ...], tuple[str, ...]] = {}
+_TAG_TUPLES_MAX = 4096
+
+
+def visible_tags(tags: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """The tags a user set: without the marker the library adds to every create.
+
+    The marker (``scaleway-volumes:create=<hex>``) is the library's bookkeeping
+    for duplicate-free retries; it stays on the volume, but ``Volume.tags``
+    shows what was asked for, so a created volume compares equal to its spec's
+    tags and ``update_volume(v, tags=[*v.tags, "x"])`` keeps meaning what it says.
+    """
+    visible = tuple(intern(t) for t in tags if not t.startswith(MARKER_TAG_PREFIX))
+    # Volumes made together share their tags: one tuple for them all keeps a
+    # 100 000-volume result small. Bounded, so odd tag sets cannot grow it forever.
+    shared = _TAG_TUPLES.get(visible)
+    if shared is not None:
+        return shared
+    if len(_TAG_TUPLES) < _TAG_TUPLES_MAX:
+        _TAG_TUPLES[visible] = visible
+    return visible
+
+
+# -- timestamps ----------------------------------------------------------------
+
+_TAIL = re.compile(r"(\.\d+)?([Zz]|[+-]\d{2}:?\d{2})?$")
+
+
+def iso_for_py310(value: str) -> str:
+    """Rewrite an RFC 3339 stamp into the subset ``fromisoformat`` reads on 3.10.
+
+    Python 3.10 accepts only 3 or 6 fraction digits and ``+HH:MM`` offsets:
+    ``...35.123Z`` becomes ``...35.123000+00:00``, ``+0100`` becomes ``+01:00``,
+    and a fraction longer than microseconds is truncated.
+    """
+    match = _TAIL.search(value)
+    if match is None:  # pragma: no cover - the pattern matches the empty tail too
+        return value
+    fraction, offset = match.group(1) or "", match.group(2) or ""
+    if fraction:
+        fraction = "." + fraction[1:7].ljust(6, "0")
+    if offset in ("Z", "z"):
+        offset = "+00:00"
+    elif offset and offset[3] != ":":
+        offset = f"{offset[:3]}:{offset[3:]}"
+    return value[: match.start()] + fraction + offset
+
+
+_UTC = timezone.utc
+_fromisoformat = datetime.fromisoformat
+
+
+def parse_datetime(value: str) -> datetime:
+    """Parse the APIs' RFC 3339 / ISO 8601 timestamps on every supported Python.
+
+    The Instance API sends ``2026-11-27T10:38:35.123456+00:00``, the Block API
+    ``2026-11-27T10:38:35.123Z``; both give aware datetimes, on Python 3.10
+    too (see ``iso_for_py310``). Naive values are taken as UTC, which is what
+    the APIs mean.
+    """
+    parsed = _fromisoformat(_for_this_python(value))
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=_UTC)
+
+
+def _upper_z(value: str) -> str:
+    # 3.11+ reads RFC 3339 itself, except its lowercase "z".
+    return value[:-1] + "Z" if value.endswith("z") else value
+
+
+# The choice is made once, off the hot path.
+_for_this_python = iso_for_py310 if sys.version_info < (3, 11) else _upper_z
+
+
+# -- fast-path helpers: anything unusual raises NotPlain -------------------------
+
+
+def opt_str(value: Any, *, interned: bool = False) -> str | None:
+    """``value`` if it is a string or None, interned on request; else ``NotPlain``."""
+    if value is None:
+        return None
+    if type(value) is not str:
+        raise NotPlain
+    return intern(value) if interned else value
+
+
+def fast_date(value: Any) -> datetime | None:
+    """A timestamp or None; ``NotPlain`` for anything the converter must judge."""
+    if value is None:
+        return None
+    if type(value) is not str:
+        raise NotPlain
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        raise NotPlain from None
+
+
+def fast_tags(value: Any) -> tuple[str, ...]:
+    """The visible tags of a raw ``tags`` value; pass ``get("tags", ())`` for "missing"."""
+    if type(value) is list:
+        for tag in value:
+            if type(tag) is not str:
+                raise NotPlain
+        return visible_tags(value) if value else ()
+    if value == ():
+        return ()
+    raise NotPlain  # null, a string, a number: the converter decides
+
+
+# -- bodies and errors -----------------------------------------------------------
+
+# Bound once: json.loads re-checks its arguments and sniffs the encoding per call.
+_json_decode = json.JSONDecoder().decode
+
+
+def load_object(content: bytes, status_code: int | None) -> dict[str, Any]:
+    """The JSON object of a body, or ``ResponseDecodeError`` at ``$``."""
+    try:
+        data = _json_decode(content.decode("utf-8"))
+    except ValueError as err:  # UnicodeDecodeError and JSONDecodeError both are
+        raise ResponseDecodeError(
+            f"response body is not valid JSON ({err})", path="$", status_code=status_code
+        ) from err
+    if not isinstance(data, dict):
+        raise ResponseDecodeError(
+            f"expected a JSON object, got {type(data).__name__}", path="$", status_code=status_code
+        )
+    return data
+
+
+# cattrs names attributes in its paths; the path a user reads is the JSON's.
+_ATTRIBUTE_NAMES = re.compile(r"\.class_(?=[.\[]|$)")
+
+
+def _first_error(exc: Exception, root: str) -> tuple[str, str]:
+    """(message, path) of the first problem cattrs found, e.g. ``$.volume.size``."""
+    if isinstance(exc, (cattrs.BaseValidationError, TypeError, ValueError, KeyError)):
+        for line in cattrs.transform_error(exc, path=root):
+            message, sep, path = line.rpartition(" @ ")
+            if sep:
+                return message, _ATTRIBUTE_NAMES.sub(".class", path)
+            return line, root
+    return str(exc), root
+
+
+def decode_error(err: Exception, status_code: int | None, root: str = "$") -> ResponseDecodeError:
+    """The ``ResponseDecodeError`` that explains what cattrs refused, with its path."""
+    message, path = _first_error(err, root)
+    return ResponseDecodeError(message, path=path, status_code=status_code)
+
+
+def structure_or_raise(
+    data: dict[str, Any],
+    hook: Callable[[Any, Any], T],
+    key: str,
+    status_code: int | None,
+) -> T:
+    """``hook(data)`` for an envelope that must hold ``key``; errors name their path."""
+    if key not in data:
+        raise ResponseDecodeError(
+            f"expected the {key!r} envelope, got keys {sorted(data)[:5]}",
+            path=f"$.{key}",
+            status_code=status_code,
+        )
+    try:
+        return hook(data, None)
+    except Exception as err:
+        raise decode_error(err, status_code) from err
+
+
+@attrs.frozen
+class MarkedPage(Generic[T]):
+    """One page of a create-marker lookup: what to paginate on, and the match if any.
+
+    ``ids`` are the page's item ids in order (what ``Paginator.feed`` takes),
+    ``total_count`` the body's count (None when the body has none, as on the
+    Instance API), ``found`` the decoded item whose raw tags hold the marker.
+    """
+
+    ids: list[str]
+    total_count: int | None = None
+    found: T | None = None

@@ -1,0 +1,354 @@
+"""The Block Storage API's state: volumes and snapshots, and their lazy state machines.
+
+No background task moves a resource along: each one keeps at most one pending transition
+(``due`` time, status it lands in, fields it changes), applied by whoever reads it at or
+after ``due``, under the fake's lock and by the fake's clock. So the in-process transport,
+the TCP server's thread and the test's own helpers see the same truth at any instant,
+under asyncio and trio alike.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ._core import Clock, dumps, rfc3339
+
+__all__ = ["PERF_TYPES", "BlockHost", "BlockStore", "Entry", "Query"]
+
+#: The volume type of each ``perf_iops`` value the API offers.
+PERF_TYPES = {5000: "sbs_5k", 15000: "sbs_15k"}
+VOLUME_TRANSIENT = frozenset({"creating", "deleting", "resizing", "snapshotting", "updating"})
+SNAPSHOT_TRANSIENT = frozenset({"creating", "deleting", "exporting"})
+VOLUME_FIELDS = (
+    "id",
+    "name",
+    "type",
+    "size",
+    "project_id",
+    "created_at",
+    "updated_at",
+    "references",
+    "parent_snapshot_id",
+    "status",
+    "tags",
+    "specs",
+    "last_detached_at",
+    "kms_key_id",
+    "zone",
+)
+SNAPSHOT_FIELDS = (
+    "id",
+    "name",
+    "parent_volume",
+    "size",
+    "project_id",
+    "created_at",
+    "updated_at",
+    "references",
+    "status",
+    "tags",
+    "zone",
+    "class",
+)
+
+
+class BlockHost(Protocol):
+    """The fake's settings the Block state reads at each request (they may change any time)."""
+
+    zone: str
+    organization: str
+    clock: Clock
+
+    @property
+    def block_create_time(self) -> float: ...
+    @property
+    def block_resize_time(self) -> float: ...
+    @property
+    def block_snapshot_time(self) -> float: ...
+    @property
+    def block_delete_time(self) -> float: ...
+    @property
+    def block_deleted_retention(self) -> float: ...
+    @property
+    def block_quota_volumes(self) -> int | None: ...
+    @property
+    def block_quota_size(self) -> int | None: ...
+
+
+_sequence = itertools.count()
+
+
+@dataclass(eq=False)
+class Entry:
+    """One volume or snapshot: its JSON object and its pending transition, if any."""
+
+    data: dict[str, Any]
+    organization: str
+    seq: int = field(default_factory=lambda: next(_sequence))
+    due: float | None = None
+    then_status: str | None = None  # None: the resting status when ``due`` comes
+    then: dict[str, Any] | None = None
+    gone_at: float | None = None  # when it became "deleted"
+    rendered: bytes | None = None
+    perf_iops: int = 5000  # a snapshot's source performance, inherited by restores
+
+    def schedule(
+        self,
+        now: float,
+        delay: float,
+        status: str,
+        then_status: str | None = None,
+        then: dict[str, Any] | None = None,
+    ) -> None:
+        """Enter ``status`` now and land in ``then_status`` (changing ``then``) after ``delay``."""
+        self.data["status"] = status
+        self.data["updated_at"] = rfc3339(now)
+        self.due, self.then_status, self.then = now + delay, then_status, then
+        self.rendered = None
+
+    def force(self, status: str, now: float) -> None:
+        """Enter ``status`` for good: any pending transition is dropped."""
+        self.data["status"] = status
+        self.data["updated_at"] = rfc3339(now)
+        self.due = self.then_status = self.then = None
+        self.gone_at = now if status == "deleted" else None
+        self.rendered = None
+
+    def touch(self, now: float) -> None:
+        self.data["updated_at"] = rfc3339(now)
+        self.rendered = None
+
+
+@dataclass
+class Query:
+    """A list request's filters, order and page (``None``: not filtered on)."""
+
+    page: int = 1
+    page_size: int = 50
+    order_by: str = "created_at_asc"
+    name: str | None = None
+    project_id: str | None = None
+    organization_id: str | None = None
+    tags: list[str] = field(default_factory=list)
+    ids: list[str] | None = None
+    volume_type: str | None = None
+    volume_id: str | None = None
+    product_resource_id: str | None = None
+    include_deleted: bool = False
+
+
+class BlockStore:
+    """Volumes and snapshots by id, with the reads that settle them. Callers hold the lock."""
+
+    def __init__(self, host: BlockHost, lock: threading.Lock) -> None:
+        self.host = host
+        self.lock = lock
+        self.volumes: dict[str, Entry] = {}
+        self.snapshots: dict[str, Entry] = {}
+        self._swept = -1.0
+
+    def clear(self) -> None:
+        self.volumes.clear()
+        self.snapshots.clear()
+
+    # -- settling -------------------------------------------------------------------------
+
+    @staticmethod
+    def settle(entry: Entry, now: float) -> None:
+        """Apply ``entry``'s pending transition if it is due."""
+        due = entry.due
+        if due is None or due > now:
+            return
+        if entry.then:
+            entry.data.update(entry.then)
+        status = entry.then_status
+        if status is None:
+            # A volume rests in_use while something references it; a snapshot available.
+            status = "in_use" if entry.data["references"] else "available"
+        entry.data["status"] = status
+        entry.data["updated_at"] = rfc3339(due)
+        if status == "deleted":
+            entry.gone_at = due
+        entry.due = entry.then_status = entry.then = None
+        entry.rendered = None
+
+    def visible(self, entry: Entry, now: float, include_deleted: bool = False) -> bool:
+        """Settle ``entry`` and tell whether a read at ``now`` still sees it: deleted ones
+        only with ``include_deleted``, and only for ``block_deleted_retention`` seconds."""
+        self.settle(entry, now)
+        gone = entry.gone_at
+        if gone is None:
+            return True
+        return include_deleted and now - gone <= self.host.block_deleted_retention
+
+    def sweep(self, now: float) -> None:
+        """Forget deleted resources past their retention, at most once a second.
+
+        Only memory is at stake: reads already hide them (:meth:`visible`), so a list of a
+        few ``volume_ids`` never pays for a scan of every volume.
+        """
+        if 0 <= now - self._swept < 1.0:
+            return
+        self._swept = now
+        for table in (self.volumes, self.snapshots):
+            for key in [k for k, e in table.items() if not self.visible(e, now, True)]:
+                del table[key]
+
+    def live(self, store: dict[str, Entry], key: str, now: float) -> Entry | None:
+        """The settled entry ``key`` unless it is missing or deleted."""
+        entry = store.get(key)
+        if entry is None:
+            return None
+        self.settle(entry, now)
+        return None if entry.gone_at is not None else entry
+
+    # -- rendering ------------------------------------------------------------------------
+
+    def render_volume(self, entry: Entry) -> bytes:
+        rendered = entry.rendered
+        if rendered is None:
+            rendered = entry.rendered = dumps(entry.data)
+        return rendered
+
+    def render_snapshot(self, entry: Entry, now: float | None) -> bytes:
+        """``entry``'s JSON with its parent's name, type and status read live (they change
+        after the snapshot); the parent is settled at ``now`` first unless it is None."""
+        data = dict(entry.data)
+        parent = dict(data["parent_volume"])
+        volume = self.volumes.get(parent["id"])
+        if volume is None:
+            parent["status"] = "deleted"
+        else:
+            if now is not None:
+                self.settle(volume, now)
+            parent.update(
+                name=volume.data["name"], type=volume.data["type"], status=volume.data["status"]
+            )
+        data["parent_volume"] = parent
+        return dumps(data)
+
+    # -- building -------------------------------------------------------------------------
+
+    def new_volume(
+        self,
+        now: float,
+        *,
+        name: str,
+        size: int,
+        perf_iops: int,
+        project_id: str | None,
+        tags: Iterable[str],
+        organization: str | None = None,
+        parent_snapshot_id: str | None = None,
+        kms_key_id: str | None = None,
+    ) -> Entry:
+        host = self.host
+        stamp = rfc3339(now)
+        data = {
+            "id": str(uuid.uuid4()),
+            "name": name,
+            "type": PERF_TYPES.get(perf_iops, f"sbs_{perf_iops // 1000}k"),
+            "size": size,
+            "project_id": project_id or host.organization,
+            "created_at": stamp,
+            "updated_at": stamp,
+            "references": [],
+            "parent_snapshot_id": parent_snapshot_id,
+            "status": "available",
+            "tags": list(tags),
+            "specs": {"perf_iops": perf_iops, "class": "sbs"},
+            "last_detached_at": None,
+            "kms_key_id": kms_key_id,
+            "zone": host.zone,
+        }
+        return Entry(data, organization or host.organization)
+
+    def new_snapshot(
+        self,
+        now: float,
+        volume: Entry,
+        *,
+        name: str,
+        project_id: str | None,
+        tags: Iterable[str],
+        organization: str | None = None,
+    ) -> Entry:
+        host = self.host
+        stamp = rfc3339(now)
+        source = volume.data
+        data = {
+            "id": str(uuid.uuid4()),
+            "name": name,
+            "parent_volume": {
+                "id": source["id"],
+                "name": source["name"],
+                "type": source["type"],
+                "status": source["status"],
+            },
+            "size": source["size"],
+            "project_id": project_id or source["project_id"],
+            "created_at": stamp,
+            "updated_at": stamp,
+            "references": [],
+            "status": "available",
+            "tags": list(tags),
+            "zone": host.zone,
+            "class": "sbs",
+        }
+        entry = Entry(data, organization or volume.organization)
+        entry.perf_iops = source["specs"]["perf_iops"]
+        return entry
+
+    # -- listing --------------------------------------------------------------------------
+
+    def select(self, store: dict[str, Entry], query: Query, now: float) -> tuple[list[Entry], int]:
+        """The page of entries of ``store`` that ``query`` asks for, and how many match."""
+        self.sweep(now)
+        if query.ids is not None:
+            picked = {store[i] for i in query.ids if i in store}
+            candidates: Iterable[Entry] = sorted(picked, key=lambda e: e.seq)
+        else:
+            candidates = store.values()
+        matching = [
+            e
+            for e in candidates
+            if self.visible(e, now, query.include_deleted) and _matches(e, query)
+        ]
+        if query.order_by == "created_at_desc":
+            matching.reverse()
+        elif query.order_by in ("name_asc", "name_desc"):
+            matching.sort(key=lambda e: e.data["name"], reverse=query.order_by == "name_desc")
+        start = (query.page - 1) * query.page_size
+        return matching[start : start + query.page_size], len(matching)
+
+    def copy_out(self, entry: Entry, now: float) -> dict[str, Any]:
+        """A deep copy of ``entry``'s JSON as the API would render it now."""
+        if "parent_volume" in entry.data:
+            return dict(json.loads(self.render_snapshot(entry, now)))
+        return dict(json.loads(self.render_volume(entry)))
+
+
+def _matches(entry: Entry, query: Query) -> bool:
+    data = entry.data
+    if query.name is not None and query.name not in data["name"]:
+        return False
+    if query.project_id is not None and data["project_id"] != query.project_id:
+        return False
+    if query.organization_id is not None and entry.organization != query.organization_id:
+        return False
+    # One matching tag is enough, as the real API filters.
+    if query.tags and not any(tag in data["tags"] for tag in query.tags):
+        return False
+    if query.volume_type is not None and data.get("type") != query.volume_type:
+        return False
+    if query.volume_id is not None and data["parent_volume"]["id"] != query.volume_id:
+        return False
+    return query.product_resource_id is None or any(
+        ref["product_resource_id"] == query.product_resource_id for ref in data["references"]
+    )

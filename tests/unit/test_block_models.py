@@ -1,0 +1,217 @@
+"""Block Storage models: the converter both ways, strict shapes, specs and ids."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from scaleway_volumes import converter
+from scaleway_volumes._block_models import (
+    BlockSnapshot,
+    BlockVolume,
+    BlockVolumeSpec,
+    BlockVolumeSpecs,
+    BlockVolumeType,
+    Money,
+    SnapshotParentVolume,
+    VolumeReference,
+)
+from scaleway_volumes._convert import make_converter
+from scaleway_volumes._ids import check_id
+
+from .block_json import (
+    PROJECT,
+    block_snapshot_json,
+    block_volume_json,
+    reference_json,
+    volume_type_json,
+)
+
+strict = make_converter(forbid_extra_keys=True)
+SNAPSHOT_ID = "8b2bd1d4-3a43-4a7a-9bd1-1a3f2b1d0e55"
+
+
+@pytest.mark.parametrize(
+    ("data", "cls"),
+    [
+        (block_volume_json(), BlockVolume),
+        (block_snapshot_json(), BlockSnapshot),
+        (volume_type_json(), BlockVolumeType),
+        (reference_json(), VolumeReference),
+    ],
+)
+def test_strict_twin_knows_every_field(data: dict[str, Any], cls: type[Any]) -> None:
+    """A forbid_extra_keys converter accepts the real shapes: no field forgotten or misnamed."""
+    assert strict.structure(data, cls) == converter.structure(data, cls)
+
+
+@pytest.mark.parametrize(
+    ("data", "cls"),
+    [
+        (block_volume_json(), BlockVolume),
+        (block_snapshot_json(), BlockSnapshot),
+        (volume_type_json(), BlockVolumeType),
+    ],
+)
+def test_round_trip_to_json_names(data: dict[str, Any], cls: type[Any]) -> None:
+    """unstructure gives JSON-able data under the API's names, and structures back equal."""
+    model = converter.structure(data, cls)
+    raw = converter.unstructure(model)
+    json.dumps(raw)
+    assert set(raw) == set(data)
+    assert converter.structure(raw, cls) == model
+    assert strict.structure(raw, cls) == model
+
+
+def test_volume_fields_land_where_named() -> None:
+    """Every Block volume field decodes to its attribute, with tuples and aware datetimes."""
+    ref = reference_json()
+    volume = converter.structure(
+        block_volume_json(references=[ref], tags=["a", "b"], kms_key_id="k"), BlockVolume
+    )
+    assert volume.type == "sbs_5k" and volume.size == 20_000_000_000
+    assert volume.project_id == PROJECT and volume.zone == "fr-par-1"
+    assert volume.created_at == datetime(2025, 3, 11, 10, 0, 0, 123456, tzinfo=timezone.utc)
+    assert volume.references == (
+        VolumeReference(
+            id=ref["id"],
+            product_resource_type="instance_server",
+            product_resource_id=ref["product_resource_id"],
+            type="exclusive",
+            status="attached",
+            created_at=datetime(2025, 3, 11, 10, 5, 0, 500000, tzinfo=timezone.utc),
+        ),
+    )
+    assert volume.tags == ("a", "b")
+    assert volume.specs == BlockVolumeSpecs(perf_iops=5000, class_="sbs")
+    assert volume.perf_iops == 5000
+    assert volume.kms_key_id == "k" and volume.last_detached_at is None
+
+
+def test_snapshot_fields_land_where_named() -> None:
+    """A snapshot's parent volume, class and timestamps decode."""
+    data = block_snapshot_json()
+    snapshot = converter.structure(data, BlockSnapshot)
+    assert snapshot.parent_volume == SnapshotParentVolume(**data["parent_volume"])
+    assert snapshot.class_ == "sbs" and snapshot.references == ()
+    assert snapshot.updated_at == datetime(2025, 3, 11, 10, 1, tzinfo=timezone.utc)
+
+
+def test_volume_type_prices() -> None:
+    """A volume type's prices keep units and nanos, with an exact Decimal amount."""
+    kind = converter.structure(volume_type_json(), BlockVolumeType)
+    assert kind.pricing == Money("EUR", 0, 120000000)
+    assert kind.pricing.amount == Decimal("0.12")
+    assert kind.specs == BlockVolumeSpecs(15000, "sbs")
+
+
+def test_prices_as_protobuf_strings() -> None:
+    """Units written as strings (protobuf's JSON for 64-bit ints) still decode."""
+    kind = converter.structure(
+        volume_type_json(pricing={"currency_code": "EUR", "units": "2", "nanos": "-5"}),
+        BlockVolumeType,
+    )
+    assert kind.pricing == Money("EUR", 2, -5)
+
+
+def test_minimal_objects_default_the_rest() -> None:
+    """Only the identifying fields are required; every other one defaults."""
+    volume = converter.structure(
+        {"id": "v", "name": "n", "type": "sbs_5k", "size": 1, "project_id": "p", "status": "x"},
+        BlockVolume,
+    )
+    assert volume.references == () and volume.tags == () and volume.specs is None
+    assert volume.perf_iops is None and volume.zone is None
+    assert converter.structure({"type": "sbs_5k"}, BlockVolumeType).pricing is None
+
+
+def test_unknown_statuses_and_fields_decode() -> None:
+    """A status or field the API adds tomorrow is a plain string or ignored."""
+    volume = converter.structure(
+        block_volume_json(status="migrating", future={"x": 1}, specs={"class": "sbs", "new": 1}),
+        BlockVolume,
+    )
+    assert volume.status == "migrating" and volume.perf_iops is None
+
+
+def test_marker_tag_hidden() -> None:
+    """The library's create marker is not part of the visible tags."""
+    marker = "scaleway-volumes:create=" + "ab" * 16
+    volume = converter.structure(block_volume_json(tags=["x", marker]), BlockVolume)
+    snapshot = converter.structure(block_snapshot_json(tags=[marker]), BlockSnapshot)
+    assert volume.tags == ("x",) and snapshot.tags == ()
+
+
+def test_models_are_frozen_values() -> None:
+    """Models compare by value, hash, and refuse assignment."""
+    data = block_volume_json()
+    a, b = converter.structure(data, BlockVolume), converter.structure(dict(data), BlockVolume)
+    assert a == b and hash(a) == hash(b)
+    with pytest.raises(AttributeError):
+        a.status = "x"  # type: ignore[misc]
+
+
+# -- BlockVolumeSpec -------------------------------------------------------------
+
+
+def test_spec_accepts_size_snapshot_or_both() -> None:
+    """size alone, from_snapshot alone (an id or the model), or both are valid."""
+    snapshot = converter.structure(block_snapshot_json(id=SNAPSHOT_ID), BlockSnapshot)
+    assert BlockVolumeSpec("a", size=10**9).from_snapshot is None
+    assert BlockVolumeSpec("a", from_snapshot=snapshot).from_snapshot == SNAPSHOT_ID
+    both = BlockVolumeSpec("a", size=10**9, from_snapshot=SNAPSHOT_ID, perf_iops=15000)
+    assert (both.size, both.from_snapshot, both.perf_iops) == (10**9, SNAPSHOT_ID, 15000)
+    assert BlockVolumeSpec("a", size=1, tags=["x"], project=PROJECT).tags == ("x",)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "words"),
+    [
+        ({"name": "a"}, ValueError, "size, from_snapshot"),
+        ({"name": "", "size": 1}, ValueError, "name"),
+        ({"name": 3, "size": 1}, TypeError, "name"),
+        ({"name": "a", "size": "10"}, TypeError, "size"),
+        ({"name": "a", "size": True}, TypeError, "size"),
+        ({"name": "a", "size": 0}, ValueError, "size"),
+        ({"name": "a", "size": 1, "perf_iops": 5000.0}, TypeError, "perf_iops"),
+        ({"name": "a", "size": 1, "perf_iops": -1}, ValueError, "perf_iops"),
+        ({"name": "a", "from_snapshot": "../volumes"}, ValueError, "from_snapshot"),
+        ({"name": "a", "from_snapshot": 42}, ValueError, "from_snapshot"),
+        ({"name": "a", "size": 1, "project": ""}, ValueError, "project"),
+        ({"name": "a", "size": 1, "tags": "xyz"}, TypeError, "tags"),
+        ({"name": "a", "size": 1, "tags": [1]}, TypeError, "tag"),
+    ],
+)
+def test_spec_refuses_bad_shapes(
+    kwargs: dict[str, Any], error: type[Exception], words: str
+) -> None:
+    """Each shape error names the argument at construction time."""
+    with pytest.raises(error, match=words):
+        BlockVolumeSpec(**kwargs)
+
+
+def test_spec_is_frozen() -> None:
+    """A spec cannot change after it is checked."""
+    spec = BlockVolumeSpec("a", size=1)
+    with pytest.raises(AttributeError):
+        spec.size = 2  # type: ignore[misc]
+
+
+# -- ids -----------------------------------------------------------------------
+
+
+def test_check_id_takes_uuid_or_model() -> None:
+    """A UUID string or a model gives the id; anything else names the argument."""
+    volume = converter.structure(block_volume_json(id=str(uuid.uuid4())), BlockVolume)
+    assert check_id(volume, "volume_id", BlockVolume) == volume.id
+    assert check_id(SNAPSHOT_ID.upper(), "snapshot_id", BlockSnapshot) == SNAPSHOT_ID.upper()
+    for bad in ("", "a/b", "../servers", SNAPSHOT_ID + "x", None, volume):
+        with pytest.raises(
+            ValueError, match="snapshot_id must be a UUID string or a BlockSnapshot"
+        ):
+            check_id(bad, "snapshot_id", BlockSnapshot)

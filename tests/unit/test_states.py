@@ -1,0 +1,179 @@
+"""Waiter decisions: what a state means for a wait, and how polls are spaced."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from scaleway_volumes._states import (
+    BLOCK_SNAPSHOT_TRANSIENT,
+    BLOCK_VOLUME_TRANSIENT,
+    FAILURE_STATES,
+    INSTANCE_VOLUME_TRANSIENT,
+    classify,
+    normalize_until,
+    poll_delays,
+)
+
+BLOCK = BLOCK_VOLUME_TRANSIENT
+
+
+@pytest.mark.parametrize(
+    ("state", "until", "expected"),
+    [
+        ("creating", None, "wait"),
+        ("updating", None, "wait"),
+        ("available", None, "done"),
+        ("in_use", None, "done"),
+        ("deleted", None, "done"),
+        ("brand_new_state", None, "done"),
+        ("error", None, "failed"),
+        ("locked", None, "failed"),
+        (None, None, "failed"),
+        ("available", {"available"}, "done"),
+        ("creating", {"available"}, "wait"),
+        ("in_use", {"available"}, "wait"),
+        ("error", {"available"}, "failed"),
+        ("error", {"error"}, "done"),
+        ("locked", {"locked", "available"}, "done"),
+        ("deleted", {"available"}, "failed"),
+        ("deleted", {"deleted"}, "done"),
+        ("deleting", {"deleted"}, "wait"),
+        (None, {"deleted"}, "done"),
+        (None, {"available", "deleted"}, "done"),
+        (None, {"available"}, "failed"),
+    ],
+)
+def test_block_volume_outcomes(state: str | None, until: set[str] | None, expected: str) -> None:
+    """Settled, transient, failure and gone states each give the documented outcome."""
+    wanted = None if until is None else frozenset(until)
+    assert classify(state, until=wanted, transient=BLOCK) == expected
+
+
+def test_transient_sets_per_resource() -> None:
+    """Each resource has its own transient states; exporting is a snapshot's, saving Instance's."""
+    assert classify("exporting", until=None, transient=BLOCK_SNAPSHOT_TRANSIENT) == "wait"
+    assert classify("exporting", until=None, transient=BLOCK) == "done"
+    assert classify("hotsyncing", until=None, transient=INSTANCE_VOLUME_TRANSIENT) == "wait"
+    assert classify("snapshotting", until=None, transient=INSTANCE_VOLUME_TRANSIENT) == "wait"
+    assert classify("error", until=None, transient=BLOCK, failures=frozenset()) == "done"
+
+
+known = BLOCK | BLOCK_SNAPSHOT_TRANSIENT | INSTANCE_VOLUME_TRANSIENT | FAILURE_STATES
+states = st.none() | st.sampled_from([*sorted(known), "available", "in_use", "deleted", "x"])
+state_sets = st.frozensets(st.sampled_from(["available", "in_use", "deleted", "error", "x"]))
+
+
+@given(states, st.none() | state_sets.filter(bool), state_sets, state_sets)
+def test_classify_is_consistent(
+    state: str | None, until: frozenset[str] | None, transient: frozenset[str], failures: Any
+) -> None:
+    """What was asked for is done; a transient state never fails; gone is done only for deleted."""
+    outcome = classify(state, until=until, transient=transient, failures=failures)
+    if state is None:
+        assert outcome == ("done" if until and "deleted" in until else "failed")
+    elif until is not None and state in until:
+        assert outcome == "done"
+    elif state in failures:
+        assert outcome == "failed"
+    elif until is None:
+        assert outcome == ("wait" if state in transient else "done")
+    else:
+        assert outcome == ("failed" if state == "deleted" else "wait")
+
+
+@pytest.mark.parametrize(
+    ("until", "expected"),
+    [
+        (None, None),
+        ("available", frozenset({"available"})),
+        (["available", "in_use", "available"], frozenset({"available", "in_use"})),
+        (("deleted",), frozenset({"deleted"})),
+        (frozenset({"error"}), frozenset({"error"})),
+        ((s for s in ["a", "b"]), frozenset({"a", "b"})),
+    ],
+)
+def test_normalize_until(until: Any, expected: frozenset[str] | None) -> None:
+    """A state or any collection of states becomes a frozenset."""
+    assert normalize_until(until) == expected
+
+
+@pytest.mark.parametrize(
+    ("until", "words"),
+    [
+        ("", "non-empty"),
+        ([], "at least one"),
+        (set(), "at least one"),
+        (["available", ""], "non-empty"),
+        (["available", 3], "non-empty"),
+        ([None], "non-empty"),
+        (b"available", "state string"),
+        (3, "state string"),
+    ],
+)
+def test_normalize_until_refuses(until: Any, words: str) -> None:
+    """Empty, non-string or non-collection values are a ValueError naming until."""
+    with pytest.raises(ValueError, match=f"until.*{words}"):
+        normalize_until(until)
+
+
+# -- poll spacing ----------------------------------------------------------------
+
+
+@given(
+    st.floats(min_value=0.01, max_value=5.0),
+    st.floats(min_value=1.0, max_value=60.0),
+    st.floats(min_value=1.0, max_value=4.0),
+    st.integers(min_value=0, max_value=2**32),
+)
+def test_poll_delays_bounds(initial: float, cap: float, factor: float, seed: int) -> None:
+    """First poll at once; then each delay lies in [d/2, d], d growing by factor up to cap."""
+    cap = max(cap, initial)
+    delays = list(
+        itertools.islice(poll_delays(initial, cap, factor=factor, rng=random.Random(seed)), 40)
+    )
+    assert delays[0] == 0.0
+    for n, delay in enumerate(delays[1:]):
+        ceiling = min(cap, initial * factor**n)
+        assert ceiling / 2 <= delay <= ceiling <= cap
+
+
+def test_poll_delays_reach_the_cap_and_stay() -> None:
+    """Backoff grows to the cap and stays there, forever, without overflow."""
+    delays = poll_delays(0.5, 5.0, rng=random.Random(1))
+    tail = list(itertools.islice(delays, 5000))[-100:]
+    assert all(2.5 <= d <= 5.0 for d in tail)
+    assert max(tail) > 4.5  # the jitter really draws across the range
+
+
+def test_poll_delays_are_jittered() -> None:
+    """Two waiters started together do not poll in lockstep."""
+    a = list(itertools.islice(poll_delays(rng=random.Random(1)), 10))
+    b = list(itertools.islice(poll_delays(rng=random.Random(2)), 10))
+    assert a[0] == b[0] == 0.0 and a[1:] != b[1:]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "words"),
+    [
+        ({"initial": 0}, ValueError, "initial"),
+        ({"initial": -1.0}, ValueError, "initial"),
+        ({"initial": float("nan")}, ValueError, "initial"),
+        ({"cap": float("inf")}, ValueError, "cap"),
+        ({"initial": 2.0, "cap": 1.0}, ValueError, "cap"),
+        ({"factor": 0.5}, ValueError, "factor"),
+        ({"initial": "1"}, TypeError, "initial"),
+        ({"cap": True}, TypeError, "cap"),
+    ],
+)
+def test_poll_delays_refuse_bad_arguments(
+    kwargs: dict[str, Any], error: type[Exception], words: str
+) -> None:
+    """Bad settings fail at the call, before any wait starts."""
+    with pytest.raises(error, match=words):
+        poll_delays(**kwargs)
