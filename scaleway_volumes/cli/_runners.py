@@ -59,7 +59,7 @@ def echo_failures(action: str, failed: Failures, describe: Describe) -> None:
 def fail_if_any(action: str, failed: Failures, total: int, describe: Describe) -> None:
     """Fail the command (exit 1) when an item failed, with one hint for all of them.
 
-    The only item of one: its own error and hint, as a single call fails.
+    A bulk call of one item fails as a single call does: its error and its hint.
     Otherwise a line per failed item (``echo_failures``), then ``N of M
     <action>s failed`` with the advice for the most common kind of failure.
     """
