@@ -18,6 +18,7 @@ from scaleway_volumes._compat import (
     fast_join,
     reap_orphans,
 )
+from scaleway_volumes.testing import FakeScaleway
 
 
 async def _serve_then_drop(requests: list[bytes]) -> tuple[asyncio.Server, int]:
@@ -65,30 +66,30 @@ def test_aiohttp_hidden_resend_is_switched_off(disabled: bool) -> None:
 
 def test_abandoned_session_closes_its_sockets_without_the_loop() -> None:
     """A session left by a finished loop is closed without that loop and without warnings."""
+    fake = FakeScaleway()
+    with fake.serve() as server:  # its own thread: the connection outlives the client's loop
 
-    async def open_one() -> tuple[aiohttp.ClientSession, asyncio.Server]:
-        requests: list[bytes] = []
-        server, port = await _serve_then_drop(requests)
-        session = aiohttp.ClientSession()
-        async with session.get(f"http://127.0.0.1:{port}/a") as resp:
-            await resp.read()
-        server.close()
-        return session, server
+        async def open_one() -> aiohttp.ClientSession:
+            session = aiohttp.ClientSession()
+            headers = {"X-Auth-Token": str(fake.token)}
+            async with session.get(f"{server.base_url}/volumes", headers=headers) as resp:
+                await resp.read()
+            return session
 
-    session, _ = asyncio.run(open_one())
-    connector = session.connector
-    assert connector is not None
-    sockets = [
-        proto.transport.get_extra_info("socket")
-        for protos in connector._conns.values()
-        for proto, _ in protos
-    ]
-    assert sockets, "aiohttp no longer keeps idle connections in connector._conns"
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        abandon_session(session)
-        del session
-        gc.collect()
+        session = asyncio.run(open_one())
+        connector = session.connector
+        assert connector is not None
+        sockets = [
+            proto.transport.get_extra_info("socket")
+            for protos in connector._conns.values()
+            for proto, _ in protos
+        ]
+        assert sockets, "aiohttp no longer keeps idle connections in connector._conns"
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            abandon_session(session)
+            del session
+            gc.collect()
     assert connector.closed
     assert all(sock.fileno() == -1 for sock in sockets)
 
