@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
-from typing import Any
+from typing import Any, Literal, overload
 
 from . import _block_common as common
 from ._api import BaseAPI
@@ -193,6 +193,18 @@ class BlockSnapshots(BaseAPI):
             for snapshot in page:
                 yield snapshot
 
+    @overload
+    async def wait_for_snapshot(  # type: ignore[overload-overlap]  # "deleted" is a str
+        self, snapshot_id: str | BlockSnapshot, *, until: Literal["deleted"], timeout: float = ...
+    ) -> None: ...
+    @overload
+    async def wait_for_snapshot(
+        self, snapshot_id: str | BlockSnapshot, *, until: str | None = None, timeout: float = ...
+    ) -> BlockSnapshot: ...
+    @overload
+    async def wait_for_snapshot(
+        self, snapshot_id: str | BlockSnapshot, *, until: Iterable[str], timeout: float = ...
+    ) -> BlockSnapshot | None: ...
     async def wait_for_snapshot(
         self,
         snapshot_id: str | BlockSnapshot,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
-from typing import Any
+from typing import Any, Literal, overload
 
 from . import _block_common as common
 from ._api import BaseAPI
@@ -266,6 +266,18 @@ class BlockVolumes(BaseAPI):
             for volume in page:
                 yield volume
 
+    @overload
+    async def wait_for_volume(  # type: ignore[overload-overlap]  # "deleted" is a str
+        self, volume_id: str | BlockVolume, *, until: Literal["deleted"], timeout: float = ...
+    ) -> None: ...
+    @overload
+    async def wait_for_volume(
+        self, volume_id: str | BlockVolume, *, until: str | None = None, timeout: float = ...
+    ) -> BlockVolume: ...
+    @overload
+    async def wait_for_volume(
+        self, volume_id: str | BlockVolume, *, until: Iterable[str], timeout: float = ...
+    ) -> BlockVolume | None: ...
     async def wait_for_volume(
         self,
         volume_id: str | BlockVolume,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, overload
 
 from ._block import CACHE_ATTRIBUTE, AsyncBlockAPI
 from ._bulk import THROTTLE_BUDGET, BulkResult, ItemCallback, Prepared, ProgressCallback, run_bulk
@@ -93,16 +93,10 @@ class AsyncVolumeAPI(InstanceListing):
     def block(self) -> AsyncBlockAPI:
         """Block Storage (persistent ``sbs_5k``/``sbs_15k`` volumes) with this configuration.
 
-        Same token, zone, defaults, timeout, retry, deadline and create marker;
-        the same connection pool (or shared client) and rate limiter. The same
-        object each time; a ``with_options`` copy has its own, with its options.
-        Its URL is the zone's Block API under the same ``api_url``, or this
-        ``base_url`` with ``/instance/v1/`` replaced by ``/block/v1/``
-        (``ValueError`` when there is none to replace).
-
-        ```python
-        volume = await api.block.create_volume(name="db", size=50 * 10**9)
-        ```
+        The same options, connection pool (or shared client) and rate limiter;
+        the same object each time (a ``with_options`` copy has its own). Its
+        URL is the zone's Block API, or ``base_url`` with ``/instance/v1/`` made
+        ``/block/v1/`` (``ValueError`` if absent). See ``AsyncBlockAPI``.
         """
         cached: tuple[object, AsyncBlockAPI] | None = self.__dict__.get(CACHE_ATTRIBUTE)
         if cached is None or cached[0] is not self._pipeline:
@@ -262,6 +256,18 @@ class AsyncVolumeAPI(InstanceListing):
             if not (missing_ok or attempts.acted):
                 raise
 
+    @overload
+    async def wait_for_volume(  # type: ignore[overload-overlap]  # "deleted" is a str
+        self, volume_id: str | Volume, *, until: Literal["deleted"], timeout: float = ...
+    ) -> None: ...
+    @overload
+    async def wait_for_volume(
+        self, volume_id: str | Volume, *, until: str | None = None, timeout: float = ...
+    ) -> Volume: ...
+    @overload
+    async def wait_for_volume(
+        self, volume_id: str | Volume, *, until: Iterable[str], timeout: float = ...
+    ) -> Volume | None: ...
     async def wait_for_volume(
         self,
         volume_id: str | Volume,
@@ -271,14 +277,10 @@ class AsyncVolumeAPI(InstanceListing):
     ) -> Volume | None:
         """Poll a volume until it settles (or reaches ``until``) and return it.
 
-        ``until`` None waits for any state but ``snapshotting``, ``fetching``,
-        ``saving``, ``attaching``, ``resizing`` and ``hotsyncing``; a state or
-        a collection waits for those; ``until="deleted"`` waits for a 404 and
-        returns None. ``error``/``locked`` not asked for raise
-        ``ResourceStateError``; past ``timeout`` seconds, ``WaitTimeoutError``.
-        Polls start at once and back off (0.5 s to 5 s, jittered), each an
-        ordinary GET paced by the rate limiter. A volume with no state (the
-        seed API) counts as ``available``.
+        As ``AsyncBlockAPI.wait_for_volume``, with the Instance API's transient
+        states (``snapshotting``, ``fetching``, ``saving``, ``attaching``,
+        ``resizing``, ``hotsyncing``); ``until="deleted"`` waits for a 404. A
+        volume with no state (the seed API) counts as ``available``.
 
         ```python
         volume = await api.wait_for_volume(volume, until="available", timeout=60)
