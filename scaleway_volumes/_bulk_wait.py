@@ -36,7 +36,7 @@ from ._retry import wait
 from ._slots import Slots
 from ._states import BLOCK_VOLUME_TRANSIENT, classify, poll_delays
 
-__all__ = ["BATCH", "POLL_CAP", "POLL_INITIAL", "WAIT_TIMEOUT", "VolumePoller"]
+__all__ = ["BATCH", "POLL_CAP", "POLL_INITIAL", "WAIT_TIMEOUT", "VolumePoller", "poll_count"]
 
 T = TypeVar("T")
 A = TypeVar("A")
@@ -58,6 +58,21 @@ _PASSING = (APIConnectionError, ServerError, RateLimitError)
 
 ListByIds = Callable[[Sequence[str]], Awaitable[list[BlockVolume]]]
 GetOne = Callable[[str], Awaitable[BlockVolume]]
+
+
+def poll_count(dues: Sequence[float], now: float, batch: int = BATCH) -> int:
+    """How many of the volumes (``dues`` sorted, soonest first) one round polls.
+
+    Every volume due by ``now``, plus the soonest of the others to fill the
+    last request of ``batch`` ids: a request costs the same however full.
+
+    ```python
+    poll_count([1.0, 2.0, 9.0], now=1.5, batch=2)   # 2: the due one, and one for free
+    poll_count([1.0, 2.0, 9.0], now=0.5, batch=2)   # 0: nothing is due
+    ```
+    """
+    due = sum(1 for when in dues if when <= now)
+    return min(len(dues), -(-due // batch) * batch)
 
 
 class _Pending:
@@ -183,8 +198,7 @@ class VolumePoller:
 
     async def _round(self, now: float) -> None:
         entries = sorted(self._pending.values(), key=lambda entry: entry.due)
-        due = sum(1 for entry in entries if entry.due <= now)
-        chosen = entries[: math.ceil(due / BATCH) * BATCH]
+        chosen = entries[: poll_count([entry.due for entry in entries], now)]
         for start in range(0, len(chosen), BATCH):
             await self._poll(chosen[start : start + BATCH])
 
