@@ -56,10 +56,11 @@ class BlockBulk(BlockVolumes):
         (``ResourceStateError``), one not available after ``wait_timeout``
         seconds (default 300) a failed item with ``WaitTimeoutError``. Workers
         keep creating while one poller per call watches the volumes created so
-        far, up to 100 per request (``GET /volumes?volume_ids=...``), each on
-        its own backoff from 0.1 s to 5 s, so the polls add a fraction of a
-        request per volume. ``on_progress(done, total)`` counts an item when it
-        is settled: created and, with ``wait``, available or failed.
+        far, up to 100 per request (``GET /volumes?volume_ids=...``), each
+        volume at ages about doubling from 0.1 s (at most 5 s apart), so the
+        polls add a fraction of a request per volume. ``on_progress(done,
+        total)`` counts an item when it is settled: created and, with
+        ``wait``, available or failed.
 
         ```python
         specs = (BlockVolumeSpec(f"data-{i}", size=20 * 10**9) for i in range(500))

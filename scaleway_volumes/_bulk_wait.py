@@ -2,12 +2,18 @@
 
 Workers hand each volume they created to the call's ``VolumePoller`` and wait
 for its verdict; they do not poll. The poller keeps, for each pending volume,
-its own schedule (capped exponential backoff with jitter, from ``poll_delays``)
-and a deadline. It sleeps until the earliest volume is due, then polls every
-due volume with ``GET /volumes?volume_ids=a&volume_ids=b...`` (100 ids per
-request, the API's page size), filling the last request with the volumes
-due next, since a request costs the same with 3 ids or 100. So the number of
-polls grows with the time volumes take to settle, not with their number.
+when it is next due and a deadline. It sleeps until the earliest volume is
+due, then polls every due volume with ``GET /volumes?volume_ids=a&volume_ids=b...``
+(100 ids per request, the API's page size), filling the last request with the
+oldest of the others, since a request costs the same with 3 ids or 100.
+
+A volume's next poll comes after a delay as long as its age (drawn in
+[age/2, age], at least ``POLL_INITIAL``, at most ``POLL_CAP``): capped
+exponential backoff with jitter for a volume polled when due, and one polled
+early for free (to fill a request) is not pushed back for it. So each volume
+is polled about log2(settle time / 0.1 s) times at most, in requests shared by
+up to 100 volumes, and a volume is seen at most about its own age after it
+became available.
 
 The poller's requests take a slot of the bulk call's bound on requests in
 flight (``Slots``) ahead of the queued creates, and go through the pipeline
@@ -17,7 +23,8 @@ like any call (retried, paced by the rate limiter).
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+import random
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 import anyio
@@ -34,17 +41,24 @@ from ._errors import (
 )
 from ._retry import wait
 from ._slots import Slots
-from ._states import BLOCK_VOLUME_TRANSIENT, classify, poll_delays
+from ._states import BLOCK_VOLUME_TRANSIENT, classify
 
-__all__ = ["BATCH", "POLL_CAP", "POLL_INITIAL", "WAIT_TIMEOUT", "VolumePoller", "poll_count"]
+__all__ = [
+    "BATCH",
+    "POLL_CAP",
+    "POLL_INITIAL",
+    "WAIT_TIMEOUT",
+    "VolumePoller",
+    "poll_count",
+    "poll_delay",
+]
 
 T = TypeVar("T")
 A = TypeVar("A")
 
 # The Block API's largest page: one list request reports on this many volumes.
 BATCH = 100
-# A volume's first poll after its create, and the longest gap between two;
-# the delays double in between, each drawn in [d/2, d].
+# The shortest and the longest delay between two polls of a volume.
 POLL_INITIAL = 0.1
 POLL_CAP = 5.0
 # How long a bulk create waits for one volume to become available.
@@ -60,32 +74,53 @@ ListByIds = Callable[[Sequence[str]], Awaitable[list[BlockVolume]]]
 GetOne = Callable[[str], Awaitable[BlockVolume]]
 
 
-def poll_count(dues: Sequence[float], now: float, batch: int = BATCH) -> int:
-    """How many of the volumes (``dues`` sorted, soonest first) one round polls.
+def poll_count(due: int, pending: int, batch: int = BATCH) -> int:
+    """How many of ``pending`` volumes, ``due`` of them due, one round polls.
 
-    Every volume due by ``now``, plus the soonest of the others to fill the
-    last request of ``batch`` ids: a request costs the same however full.
+    Every due volume, plus others to fill the last request of ``batch`` ids:
+    a request costs the same however full.
 
     ```python
-    poll_count([1.0, 2.0, 9.0], now=1.5, batch=2)   # 2: the due one, and one for free
-    poll_count([1.0, 2.0, 9.0], now=0.5, batch=2)   # 0: nothing is due
+    poll_count(due=1, pending=3, batch=2)   # 2: the due one, and one for free
+    poll_count(due=0, pending=3, batch=2)   # 0: nothing is due
     ```
     """
-    due = sum(1 for when in dues if when <= now)
-    return min(len(dues), -(-due // batch) * batch)
+    return min(pending, -(-due // batch) * batch)
+
+
+def poll_delay(
+    age: float,
+    initial: float = POLL_INITIAL,
+    cap: float = POLL_CAP,
+    draw: Callable[[float, float], float] = random.uniform,
+) -> float:
+    """Seconds until the next poll of a volume created ``age`` seconds ago.
+
+    Drawn in ``[d/2, d]`` with ``d`` the age bounded to ``[initial, cap]``: the
+    polls of a volume come at ages about doubling (exponential backoff, capped),
+    jittered so volumes created together spread out.
+
+    ```python
+    poll_delay(0.0)     # in [0.05, 0.1]: the first poll after the create
+    poll_delay(1.0)     # in [0.5, 1.0]
+    poll_delay(600.0)   # in [2.5, 5.0]
+    ```
+    """
+    bound = min(cap, max(initial, age))
+    return draw(bound / 2, bound)
 
 
 class _Pending:
     """One volume being waited for, and the worker's way to learn the verdict."""
 
-    __slots__ = ("deadline", "delays", "due", "last_state", "outcome", "settled", "volume_id")
+    __slots__ = ("created", "deadline", "due", "last_state", "outcome", "settled", "volume_id")
 
-    def __init__(self, volume: BlockVolume, delays: Iterator[float], now: float, timeout: float):
+    def __init__(self, volume: BlockVolume, now: float, due: float, timeout: float) -> None:
         self.volume_id = volume.id
         self.last_state: str | None = volume.status
-        self.delays = delays
+        self.created = now
         self.deadline = now + timeout
-        self.due = min(now + next(delays), self.deadline)
+        self.due = min(due, self.deadline)
         self.outcome: BlockVolume | ScalewayError | None = None
         self.settled = anyio.Event()
 
@@ -114,8 +149,12 @@ class VolumePoller:
         self._get_one = get_one
         self._slots = slots
         self._timeout = timeout
-        self._schedule = (initial, cap)
-        poll_delays(initial, cap)  # checks them now rather than at the first volume
+        for label, value in (("initial", initial), ("cap", cap)):
+            if not (isinstance(value, (int, float)) and 0 < value < math.inf):
+                raise ValueError(f"{label} must be a positive number of seconds, got {value!r}")
+        if cap < initial:
+            raise ValueError(f"cap ({cap}) must be at least initial ({initial})")
+        self._schedule = (float(initial), float(cap))
         self._pending: dict[str, _Pending] = {}
         self._nap: anyio.CancelScope | None = None
         self._nap_until = math.inf
@@ -137,9 +176,9 @@ class VolumePoller:
             return volume
         if verdict == "failed":
             raise ResourceStateError(state=volume.status, resource=volume, expected=_EXPECTED)
-        delays = poll_delays(*self._schedule)
-        next(delays)  # no poll at once: the create's answer was that poll
-        entry = _Pending(volume, delays, self._now(), self._timeout)
+        # No poll at once: the create's answer was that poll.
+        now = self._now()
+        entry = _Pending(volume, now, now + poll_delay(0.0, *self._schedule), self._timeout)
         self._pending[entry.volume_id] = entry
         if entry.due < self._nap_until and self._nap is not None:
             self._nap.cancel()  # due before the poller wakes up: wake it now
@@ -197,8 +236,14 @@ class VolumePoller:
         self._nap_until = math.inf
 
     async def _round(self, now: float) -> None:
-        entries = sorted(self._pending.values(), key=lambda entry: entry.due)
-        chosen = entries[: poll_count([entry.due for entry in entries], now)]
+        # The pending dict is in creation order: the due volumes oldest first,
+        # then, to fill the last request, the oldest of the others (the most
+        # likely to be ready by now).
+        due: list[_Pending] = []
+        others: list[_Pending] = []
+        for entry in self._pending.values():
+            (due if entry.due <= now else others).append(entry)
+        chosen = due + others[: poll_count(len(due), len(self._pending)) - len(due)]
         for start in range(0, len(chosen), BATCH):
             await self._poll(chosen[start : start + BATCH])
 
@@ -251,7 +296,10 @@ class VolumePoller:
     def _reschedule(self, entry: _Pending, error: ScalewayError | None) -> None:
         now = self._now()
         if now < entry.deadline:
-            entry.due = min(now + next(entry.delays), entry.deadline)
+            # From now, whether it was due or polled early to fill a request:
+            # volumes polled together come due together again.
+            delay = poll_delay(now - entry.created, *self._schedule)
+            entry.due = min(now + delay, entry.deadline)
             return
         timeout = WaitTimeoutError(
             resource_id=entry.volume_id,

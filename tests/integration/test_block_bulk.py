@@ -178,7 +178,9 @@ async def test_wait_timeout_is_a_failed_item_with_the_last_state(
     assert result.succeeded == [] and len(result.failed) == 4
     for _, error in result.failed:
         assert isinstance(error, WaitTimeoutError) and error.last_state == "creating"
-    assert len(polls(fake)) <= 10, "one request polls all four volumes each round"
+    # One volume alone: polls at ages growing 1.5x to 2x from 0.05 s, so at most 12
+    # within 3 s; four volumes share those requests instead of making four times as many.
+    assert len(polls(fake)) <= 16
     assert len(fake.block.volumes()) == 4
 
 

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scaleway_volumes import BlockVolume, ResourceStateError, ServerError
-from scaleway_volumes._bulk_wait import BATCH, VolumePoller, poll_count
+from scaleway_volumes._bulk_wait import BATCH, VolumePoller, poll_count, poll_delay
 from scaleway_volumes._slots import Slots
 
 pytestmark = pytest.mark.anyio
@@ -50,29 +50,51 @@ async def no_get(volume_id: str) -> BlockVolume:
     raise AssertionError("every volume is listed: no single GET")
 
 
-# -- poll_count (pure) ------------------------------------------------------------------
+# -- poll_count and poll_delay (pure) ---------------------------------------------------
 
 
-@given(
-    st.lists(st.floats(0, 100, allow_nan=False), max_size=400).map(sorted),
-    st.floats(0, 100, allow_nan=False),
-    st.integers(1, 150),
-)
+@given(st.integers(0, 400), st.integers(0, 400), st.integers(1, 150))
 def test_poll_count_takes_every_due_volume_in_full_requests(
-    dues: list[float], now: float, batch: int
+    due: int, extra: int, batch: int
 ) -> None:
-    """All due volumes, filled up to whole requests with the next ones, never more."""
-    count = poll_count(dues, now, batch)
-    due = sum(1 for when in dues if when <= now)
-    assert due <= count <= len(dues)
-    assert count == len(dues) or count % batch == 0
+    """All due volumes, filled up to whole requests with others, never more than pending."""
+    pending = due + extra
+    count = poll_count(due, pending, batch)
+    assert due <= count <= pending
+    assert count == pending or count % batch == 0
     assert count - due < batch
     assert (count == 0) == (due == 0)
 
 
 def test_poll_count_example() -> None:
     """Three due of 250: one request of 100 (97 of them not due yet)."""
-    assert poll_count([0.0] * 3 + [5.0] * 247, now=1.0) == BATCH
+    assert poll_count(3, 250) == BATCH
+
+
+@given(
+    st.floats(0, 1e6, allow_nan=False),
+    st.floats(0.001, 10, allow_nan=False),
+    st.floats(0, 100, allow_nan=False),
+)
+def test_poll_delay_follows_the_age_within_bounds(
+    age: float, initial: float, spread: float
+) -> None:
+    """Between half and all of the age, clamped to [initial, cap]; the draw picks within."""
+    cap = initial + spread
+    low = poll_delay(age, initial, cap, draw=lambda a, b: a)
+    high = poll_delay(age, initial, cap, draw=lambda a, b: b)
+    bound = min(cap, max(initial, age))
+    assert (low, high) == (bound / 2, bound)
+    assert initial / 2 <= poll_delay(age, initial, cap) <= cap
+
+
+def test_poll_delay_doubles_the_age_of_a_volume_polled_when_due() -> None:
+    """Polled only when due (at the top of the jitter), ages double from 0.1 s up to the cap."""
+    age, ages = 0.0, []
+    for _ in range(8):
+        age += poll_delay(age, 0.1, 5.0, draw=lambda a, b: b)
+        ages.append(round(age, 6))
+    assert ages == [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 11.4]
 
 
 # -- the poller -------------------------------------------------------------------------
