@@ -161,7 +161,6 @@ class VolumePoller:
         # Where the poller's time stands: the wall clock, or later when a wait
         # was skipped (``set_testing``), so schedules and deadlines still advance.
         self._virtual = -math.inf
-        self.requests = 0
 
     def _now(self) -> float:
         return max(anyio.current_time(), self._virtual)
@@ -273,7 +272,6 @@ class VolumePoller:
 
     async def _request(self, call: Callable[[A], Awaitable[T]], argument: A) -> T:
         async with self._slots.hold(first=True):
-            self.requests += 1
             return await call(argument)
 
     def _judge(self, entry: _Pending, volume: BlockVolume) -> None:
