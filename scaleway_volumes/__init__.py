@@ -13,6 +13,7 @@ anyio.run(main)
 ```
 """
 
+from ._block import AsyncBlockAPI
 from ._block_models import (
     BlockSnapshot,
     BlockVolume,
@@ -56,6 +57,7 @@ __all__ = [
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
+    "AsyncBlockAPI",
     "AsyncVolumeAPI",
     "AuthenticationError",
     "BlockSnapshot",

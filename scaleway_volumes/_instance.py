@@ -3,27 +3,24 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterable
-from typing import Any, ClassVar, Literal
+from collections.abc import Iterable
+from typing import Any, ClassVar, Literal, overload
 
-from ._api import BaseAPI
+from ._block import CACHE_ATTRIBUTE, AsyncBlockAPI
 from ._bulk import THROTTLE_BUDGET, BulkResult, ItemCallback, Prepared, ProgressCallback, run_bulk
-from ._constants import DEFAULT_CONCURRENCY, DEFAULT_PER_PAGE, MAX_PER_PAGE
-from ._convert import decode_volume, decode_volumes, find_marked_page
+from ._constants import DEFAULT_CONCURRENCY, DEFAULT_PER_PAGE
+from ._convert import decode_volume, find_marked_page
 from ._create import create_once
 from ._errors import APIConnectionError, NotFoundError, ScalewayError
 from ._ids import check_id
-from ._listing import find_marked, pages
+from ._instance_listing import InstanceListing
+from ._listing import find_marked
 from ._models import Volume, VolumeSpec
 from ._pipeline import Attempts
+from ._states import INSTANCE_VOLUME_TRANSIENT
 from ._transport import Reply
-from ._validate import (
-    check_name,
-    check_optional_str,
-    check_per_page,
-    check_size,
-    check_tags,
-)
+from ._validate import check_name, check_optional_str, check_size, check_tags
+from ._waiters import wait_for
 
 __all__ = ["AsyncVolumeAPI"]
 
@@ -41,12 +38,12 @@ def _decode(reply: Reply) -> Volume:
     return decode_volume(reply.content, reply.status_code)
 
 
-def _decode_page(reply: Reply) -> tuple[list[Volume], int | None]:
-    # The Instance API counts in the X-Total-Count header, not in the body.
-    return decode_volumes(reply.content, reply.status_code), None
+def _state(volume: Volume) -> str:
+    # The seed API reports no state: its volumes are usable once created.
+    return volume.state or "available"
 
 
-class AsyncVolumeAPI(BaseAPI):
+class AsyncVolumeAPI(InstanceListing):
     """Async client for Instance API volumes over one pooled ``httpx.AsyncClient``.
 
     Every method is a coroutine that never blocks the event loop; all share one
@@ -91,6 +88,21 @@ class AsyncVolumeAPI(BaseAPI):
     """
 
     _API: ClassVar[Literal["instance", "block"]] = "instance"
+
+    @property
+    def block(self) -> AsyncBlockAPI:
+        """Block Storage (persistent ``sbs_5k``/``sbs_15k`` volumes) with this configuration.
+
+        The same options, connection pool (or shared client) and rate limiter;
+        the same object each time (a ``with_options`` copy has its own). Its
+        URL is the zone's Block API, or ``base_url`` with ``/instance/v1/`` made
+        ``/block/v1/`` (``ValueError`` if absent). See ``AsyncBlockAPI``.
+        """
+        cached: tuple[object, AsyncBlockAPI] | None = self.__dict__.get(CACHE_ATTRIBUTE)
+        if cached is None or cached[0] is not self._pipeline:
+            cached = (self._pipeline, AsyncBlockAPI._share_from(self))
+            setattr(self, CACHE_ATTRIBUTE, cached)
+        return cached[1]
 
     # -- single-volume operations ----------------------------------------------
 
@@ -244,75 +256,50 @@ class AsyncVolumeAPI(BaseAPI):
             if not (missing_ok or attempts.acted):
                 raise
 
-    # -- listing ---------------------------------------------------------------
-
-    async def list_volumes(
+    @overload
+    async def wait_for_volume(  # type: ignore[overload-overlap]  # "deleted" is a str
+        self, volume_id: str | Volume, *, until: Literal["deleted"], timeout: float = ...
+    ) -> None: ...
+    @overload
+    async def wait_for_volume(
+        self, volume_id: str | Volume, *, until: str | None = None, timeout: float = ...
+    ) -> Volume: ...
+    @overload
+    async def wait_for_volume(
+        self, volume_id: str | Volume, *, until: Iterable[str], timeout: float = ...
+    ) -> Volume | None: ...
+    async def wait_for_volume(
         self,
+        volume_id: str | Volume,
         *,
-        name: str | None = None,
-        volume_type: str | None = None,
-        organization: str | None = None,
-        project: str | None = None,
-        tags: Iterable[str] | None = None,
-        per_page: int = DEFAULT_PER_PAGE,
-    ) -> list[Volume]:
-        """Every volume matching the filters, all pages fetched.
+        until: str | Iterable[str] | None = None,
+        timeout: float = 300.0,
+    ) -> Volume | None:
+        """Poll a volume until it settles (or reaches ``until``) and return it.
 
-        ``name`` matches as a substring; ``tags`` requires every tag given.
-        Pages are followed as the API says (``Link``/``X-Total-Count``), with no
-        extra request for an empty last page.
-        """
-        return [
-            volume
-            async for volume in self.iter_volumes(
-                name=name,
-                volume_type=volume_type,
-                organization=organization,
-                project=project,
-                tags=tags,
-                per_page=per_page,
-            )
-        ]
-
-    async def iter_volumes(
-        self,
-        *,
-        name: str | None = None,
-        volume_type: str | None = None,
-        organization: str | None = None,
-        project: str | None = None,
-        tags: Iterable[str] | None = None,
-        per_page: int = DEFAULT_PER_PAGE,
-    ) -> AsyncIterator[Volume]:
-        """Like ``list_volumes``, but yields volumes as pages arrive, one page in memory.
+        As ``AsyncBlockAPI.wait_for_volume``, with the Instance API's transient
+        states (``snapshotting``, ``fetching``, ``saving``, ``attaching``,
+        ``resizing``, ``hotsyncing``); ``until="deleted"`` waits for a 404. A
+        volume with no state (the seed API) counts as ``available``.
 
         ```python
-        async for volume in api.iter_volumes(volume_type="l_ssd"):
-            if volume.server is None:
-                print("unattached:", volume.name)
+        volume = await api.wait_for_volume(volume, until="available", timeout=60)
         ```
         """
-        check_per_page(per_page, MAX_PER_PAGE)
-        filters: list[tuple[str, str]] = []
-        for key, value in (
-            ("name", name),
-            ("volume_type", volume_type),
-            ("organization", organization),
-            ("project", project),
-        ):
-            if check_optional_str(key, value) is not None:
-                filters.append((key, value))  # type: ignore[arg-type]
-        tag_list = check_tags(tags)
-        if tag_list:
-            if any("," in tag for tag in tag_list):
-                raise ValueError("a tag filter cannot contain ',' (the API's separator)")
-            filters.append(("tags", ",".join(tag_list)))
-        listing = pages(
-            self._pipeline, _COLLECTION, filters, per_page, _decode_page, what="GET /volumes"
+        path = _volume_path(volume_id)
+
+        async def fetch() -> Volume:
+            return _decode(await self._pipeline.call("GET", path))
+
+        return await wait_for(
+            fetch,
+            _state,
+            resource_id=path.rpartition("/")[2],
+            kind="volume",
+            until=until,
+            limit=timeout,
+            transient=INSTANCE_VOLUME_TRANSIENT,
         )
-        async for page in listing:
-            for volume in page:
-                yield volume
 
     # -- bulk ------------------------------------------------------------------
 

@@ -1,0 +1,129 @@
+"""``AsyncBlockAPI``: Scaleway Block Storage (SBS) v1, the persistent network volumes.
+
+The operations live in one module per resource (``_block_volumes``,
+``_block_snapshots``, ``_block_bulk``); this module puts them together, adds
+the volume types, and builds the Block API that shares an Instance API's pool.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+from urllib.parse import urlencode
+
+import attrs
+import httpx
+
+from ._api import BaseAPI
+from ._block_bulk import BlockBulk
+from ._block_common import PAGE_SIZE_PARAM
+from ._block_models import BlockVolumeType
+from ._block_snapshots import BlockSnapshots
+from ._config import api_base_url
+from ._constants import MAX_PER_PAGE
+from ._decode_block import decode_volume_type_page
+from ._pagination import Paginator
+
+__all__ = ["CACHE_ATTRIBUTE", "AsyncBlockAPI", "block_url_for"]
+
+# Where ``AsyncVolumeAPI.block`` keeps its Block API (never copied to the Block API).
+CACHE_ATTRIBUTE = "_block_api"
+
+_INSTANCE_PATH = "/instance/v1/"
+_BLOCK_PATH = "/block/v1/"
+
+
+class AsyncBlockAPI(BlockBulk, BlockSnapshots):
+    """Async client for Block Storage volumes and snapshots (``sbs_5k``, ``sbs_15k``).
+
+    Since 2025 the Instance API creates only local volumes (``l_ssd``,
+    ``scratch``); persistent network volumes are Block Storage volumes, served
+    at ``https://api.scaleway.com/block/v1/zones/{zone}``. Same constructor,
+    lifecycle and guarantees as ``AsyncVolumeAPI`` (one pooled client, retries
+    that never duplicate a create, a deadline per call, a rate limiter that
+    paces every request), plus waiters. ``AsyncVolumeAPI(...).block`` is one
+    that shares the Instance API's pool and limiter.
+
+    ```python
+    async with AsyncBlockAPI(zone="fr-par-1") as api:   # token from SCW_SECRET_KEY
+        volume = await api.create_volume(name="db", size=50 * 10**9, perf_iops=5000)
+        volume = await api.wait_for_volume(volume)        # "available"
+        snapshot = await api.wait_for_snapshot(await api.create_snapshot(volume, name="s1"))
+    ```
+
+    Args:
+        token, zone, organization, project, client, max_connections, timeout,
+            retry, user_agent, deadline, rate_limiter, profile, create_marker:
+            as for ``AsyncVolumeAPI``. A create needs a project: ``project=``
+            of the call, else this ``project``, else this ``organization``
+            (its default project has the same id).
+        base_url: overrides ``zone``; defaults to the zone's Block API URL.
+    """
+
+    _API: ClassVar[Literal["instance", "block"]] = "block"
+
+    async def list_volume_types(self) -> list[BlockVolumeType]:
+        """The volume types the zone offers (``sbs_5k``, ``sbs_15k``...), with prices and IOPS.
+
+        ```python
+        for kind in await api.list_volume_types():
+            print(kind.type, kind.specs.perf_iops if kind.specs else None)
+        ```
+        """
+        found: list[BlockVolumeType] = []
+        # Through the Paginator like every listing, keyed by ``type`` (a type
+        # has no id, so ``_listing.pages`` cannot walk it).
+        pager = Paginator(MAX_PER_PAGE, what="GET /volume-types")
+        while not pager.done:
+            query = urlencode([("page", pager.page), (PAGE_SIZE_PARAM, MAX_PER_PAGE)])
+            reply = await self._pipeline.call("GET", "/volume-types", query=query)
+            kinds, total = decode_volume_type_page(reply.content, reply.status_code)
+            found.extend(pager.feed(kinds, total=total, key=lambda kind: kind.type))
+        return found
+
+    @classmethod
+    def _share_from(cls, api: BaseAPI) -> AsyncBlockAPI:
+        """A Block API with ``api``'s configuration, pool, limiter and call options.
+
+        Token, zone, defaults, timeout, retry, deadline, create marker and
+        user agent are ``api``'s; requests go through the same pooled client
+        (or the same shared client) and the same rate limiter. The base URL is
+        ``block_url_for(api)``. Closing either closes the shared pool; the
+        next call of either opens a new one.
+        """
+        url = block_url_for(api)
+        block = cls.__new__(cls)
+        # Every attribute of the base (config, token, pool, options), then the
+        # two that depend on the URL.
+        block.__dict__.update(
+            (key, value) for key, value in vars(api).items() if key != CACHE_ATTRIBUTE
+        )
+        block._base_url = url
+        block._pipeline = attrs.evolve(
+            api._pipeline,
+            sender=block._make_sender(url),
+            base_path=httpx.URL(url).raw_path.decode("ascii"),
+        )
+        return block
+
+
+def block_url_for(api: BaseAPI) -> str:
+    """The Block API URL that goes with an API's base URL.
+
+    The zone's Block URL under the same ``api_url`` when ``api`` uses its
+    zone's default URL; for a ``base_url`` given explicitly, the same URL with
+    ``/instance/v1/`` replaced by ``/block/v1/``. Anything else is a
+    ``ValueError``: build ``AsyncBlockAPI(base_url=...)`` yourself.
+    """
+    base_url = api.base_url
+    if base_url == api_base_url(api.config, "instance"):
+        return api_base_url(api.config, "block")  # ValueError for a legacy zone
+    with_slash = base_url + "/"
+    if _BLOCK_PATH in with_slash:
+        return base_url
+    if _INSTANCE_PATH in with_slash:
+        return with_slash.replace(_INSTANCE_PATH, _BLOCK_PATH, 1).rstrip("/")
+    raise ValueError(
+        f"cannot tell the Block Storage URL that goes with base_url {base_url!r} (it has no "
+        f"{_INSTANCE_PATH!r} to replace): build AsyncBlockAPI(base_url=...) with the Block URL "
+        "and the same client= to share the pool"
+    )

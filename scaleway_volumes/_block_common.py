@@ -1,0 +1,96 @@
+"""What the Block Storage resources share: bodies, the project of a create, filters, delete.
+
+Block Storage API v1 (``/block/v1/zones/{zone}``) answers gets, creates and
+updates with the bare object (no envelope), counts list results in the body
+(``total_count``), names its page size ``page_size`` (at most 100) and takes
+``tags`` as a repeated query parameter of which one must match.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from ._errors import NotFoundError
+from ._pipeline import Attempts, Pipeline
+from ._validate import check_optional_str, check_tags
+
+__all__ = [
+    "PAGE_SIZE_PARAM",
+    "delete",
+    "encode",
+    "project_for",
+    "str_filters",
+    "tag_filters",
+    "tags_with_marker",
+]
+
+PAGE_SIZE_PARAM = "page_size"
+
+_encoder = json.JSONEncoder(separators=(",", ":"))
+
+
+def encode(payload: dict[str, Any]) -> bytes:
+    """A compact JSON request body."""
+    return _encoder.encode(payload).encode()
+
+
+def project_for(project: object, default_project: str | None, organization: str | None) -> str:
+    """The ``project_id`` of a create: the argument, the API's default project, else the
+    default organization (an organization's default project has the organization's id).
+
+    Raises ``ValueError`` when none is known: the Block API requires a project.
+    """
+    given = check_optional_str("project", project)
+    if given is not None:
+        return given
+    if default_project is not None:
+        return default_project
+    if organization is not None:
+        return organization
+    raise ValueError(
+        "Block Storage needs a project: pass project=..., or set a default one "
+        "(project= or organization= when building the API, SCW_DEFAULT_PROJECT_ID, "
+        "or default_project_id in the scw config file)"
+    )
+
+
+def tags_with_marker(tags: Iterable[str] | None, marker: str | None) -> list[str] | None:
+    """The checked ``tags`` plus the create marker, or None when there are none."""
+    tag_list = check_tags(tags) or []
+    if marker is not None:
+        tag_list.append(marker)
+    return tag_list or None
+
+
+def str_filters(*pairs: tuple[str, object]) -> list[tuple[str, str]]:
+    """Query pairs for the filters that are set; each must be a non-empty string.
+
+    The first item of a pair is the argument's name (for the error), the query
+    parameter is the same name unless given as ``"argument:parameter"``.
+    """
+    filters: list[tuple[str, str]] = []
+    for key, value in pairs:
+        argument, _, parameter = key.partition(":")
+        checked = check_optional_str(argument, value)
+        if checked is not None:
+            filters.append((parameter or argument, checked))
+    return filters
+
+
+def tag_filters(tags: Iterable[str] | None) -> list[tuple[str, str]]:
+    """``tags`` as repeated query parameters (the Block API matches any one of them)."""
+    return [("tags", tag) for tag in check_tags(tags) or ()]
+
+
+async def delete(
+    pipeline: Pipeline, path: str, missing_ok: bool, attempts: Attempts, throttle_budget: int
+) -> None:
+    """``DELETE path``; a 404 is success with ``missing_ok`` or after an attempt that may
+    have deleted it (a retry that finds it gone: that attempt did it)."""
+    try:
+        await pipeline.call("DELETE", path, attempts=attempts, throttle_budget=throttle_budget)
+    except NotFoundError:
+        if not (missing_ok or attempts.acted):
+            raise

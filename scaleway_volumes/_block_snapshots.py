@@ -1,0 +1,239 @@
+"""Block Storage snapshots: create, get, update, list, delete, wait (part of ``AsyncBlockAPI``)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from typing import Any, Literal, overload
+
+from . import _block_common as common
+from ._api import BaseAPI
+from ._block_models import BlockSnapshot, BlockVolume
+from ._constants import DEFAULT_PER_PAGE, MAX_PER_PAGE
+from ._create import create_once
+from ._decode_block import decode_block_snapshot, decode_block_snapshot_page, find_marked_snapshot
+from ._ids import check_id
+from ._listing import find_marked, pages
+from ._pipeline import Attempts
+from ._states import BLOCK_SNAPSHOT_TRANSIENT
+from ._transport import Reply
+from ._validate import check_name, check_per_page, check_tags
+from ._waiters import wait_for
+
+__all__ = ["BlockSnapshots"]
+
+COLLECTION = "/snapshots"
+
+
+def _snapshot_path(snapshot_id: str | BlockSnapshot) -> str:
+    return f"{COLLECTION}/{check_id(snapshot_id, 'snapshot_id', BlockSnapshot)}"
+
+
+def _decode(reply: Reply) -> BlockSnapshot:
+    return decode_block_snapshot(reply.content, reply.status_code)
+
+
+def _decode_page(reply: Reply) -> tuple[list[BlockSnapshot], int | None]:
+    return decode_block_snapshot_page(reply.content, reply.status_code)
+
+
+class BlockSnapshots(BaseAPI):
+    """The snapshot operations of ``AsyncBlockAPI`` (see there for the constructor)."""
+
+    async def create_snapshot(
+        self,
+        volume_id: str | BlockVolume,
+        *,
+        name: str,
+        project: str | None = None,
+        tags: Iterable[str] | None = None,
+    ) -> BlockSnapshot:
+        """Snapshot a volume; returns the snapshot as answered (usually ``creating``).
+
+        The volume is ``snapshotting`` meanwhile. ``project`` defaults as for
+        ``create_volume``. Never creates two snapshots for one call (the same
+        marker tag as volume creates). A volume in a transient state is
+        refused with ``TransientStateError`` (a create is not retried blindly):
+        wait for it first.
+
+        ```python
+        snapshot = await api.create_snapshot(volume, name="before-upgrade")
+        snapshot = await api.wait_for_snapshot(snapshot)        # "available"
+        ```
+        """
+        source = check_id(volume_id, "volume_id", BlockVolume)
+        name = check_name(name)
+        marker = self._new_marker()
+        payload: dict[str, Any] = {
+            "volume_id": source,
+            "name": name,
+            "project_id": common.project_for(project, self.project, self.organization),
+        }
+        tag_list = common.tags_with_marker(tags, marker)
+        if tag_list is not None:
+            payload["tags"] = tag_list
+
+        async def lookup() -> BlockSnapshot | None:
+            assert marker is not None
+            found: BlockSnapshot | None = await find_marked(
+                self._pipeline,
+                COLLECTION,
+                [("name", name), ("volume_id", source), ("tags", marker)],
+                DEFAULT_PER_PAGE,
+                lambda reply: find_marked_snapshot(reply.content, reply.status_code, marker),
+                page_size_param=common.PAGE_SIZE_PARAM,
+            )
+            return found
+
+        return await create_once(
+            self._pipeline,
+            COLLECTION,
+            common.encode(payload),
+            what=f"snapshot {name!r}",
+            marker=marker,
+            lookup=lookup if marker is not None else None,
+            decode=_decode,
+            attempts=Attempts(),
+        )
+
+    async def get_snapshot(self, snapshot_id: str | BlockSnapshot) -> BlockSnapshot:
+        """Fetch one snapshot by id (or refresh a ``BlockSnapshot``); ``NotFoundError`` if none."""
+        return _decode(await self._pipeline.call("GET", _snapshot_path(snapshot_id)))
+
+    async def update_snapshot(
+        self,
+        snapshot_id: str | BlockSnapshot,
+        *,
+        name: str | None = None,
+        tags: Iterable[str] | None = None,
+    ) -> BlockSnapshot:
+        """Rename or retag a snapshot (``PATCH``); ``tags`` replaces the whole list."""
+        path = _snapshot_path(snapshot_id)
+        payload: dict[str, Any] = {}
+        if name is not None:
+            payload["name"] = check_name(name)
+        if tags is not None:
+            payload["tags"] = check_tags(tags)
+        if not payload:
+            raise ValueError("update_snapshot needs at least one of name or tags")
+        return _decode(await self._pipeline.call("PATCH", path, body=common.encode(payload)))
+
+    async def delete_snapshot(
+        self, snapshot_id: str | BlockSnapshot, *, missing_ok: bool = False
+    ) -> None:
+        """Delete a snapshot; 404 as for ``delete_volume``.
+
+        One in use (a volume being restored from it) is refused with
+        ``PreconditionFailedError``; one in a transient state is waited for.
+        """
+        await common.delete(self._pipeline, _snapshot_path(snapshot_id), missing_ok, Attempts(), 0)
+
+    async def list_snapshots(
+        self,
+        *,
+        name: str | None = None,
+        volume_id: str | BlockVolume | None = None,
+        project: str | None = None,
+        organization: str | None = None,
+        tags: Iterable[str] | None = None,
+        per_page: int = DEFAULT_PER_PAGE,
+    ) -> list[BlockSnapshot]:
+        """Every snapshot matching the filters, all pages fetched.
+
+        ``volume_id`` keeps the snapshots of one volume; the other filters are
+        those of ``list_volumes`` (``tags``: any one of them matches).
+        """
+        return [
+            snapshot
+            async for snapshot in self.iter_snapshots(
+                name=name,
+                volume_id=volume_id,
+                project=project,
+                organization=organization,
+                tags=tags,
+                per_page=per_page,
+            )
+        ]
+
+    async def iter_snapshots(
+        self,
+        *,
+        name: str | None = None,
+        volume_id: str | BlockVolume | None = None,
+        project: str | None = None,
+        organization: str | None = None,
+        tags: Iterable[str] | None = None,
+        per_page: int = DEFAULT_PER_PAGE,
+    ) -> AsyncIterator[BlockSnapshot]:
+        """Like ``list_snapshots``, but yields snapshots as pages arrive.
+
+        ```python
+        async for snapshot in api.iter_snapshots(volume_id=volume):
+            print(snapshot.name, snapshot.size, snapshot.status)
+        ```
+        """
+        check_per_page(per_page, MAX_PER_PAGE)
+        filters = common.str_filters(
+            ("name", name),
+            ("project:project_id", project),
+            ("organization:organization_id", organization),
+        )
+        if volume_id is not None:
+            filters.append(("volume_id", check_id(volume_id, "volume_id", BlockVolume)))
+        filters += common.tag_filters(tags)
+        listing = pages(
+            self._pipeline,
+            COLLECTION,
+            filters,
+            per_page,
+            _decode_page,
+            page_size_param=common.PAGE_SIZE_PARAM,
+            what="GET /snapshots",
+        )
+        async for page in listing:
+            for snapshot in page:
+                yield snapshot
+
+    @overload
+    async def wait_for_snapshot(  # type: ignore[overload-overlap]  # "deleted" is a str
+        self, snapshot_id: str | BlockSnapshot, *, until: Literal["deleted"], timeout: float = ...
+    ) -> None: ...
+    @overload
+    async def wait_for_snapshot(
+        self, snapshot_id: str | BlockSnapshot, *, until: str | None = None, timeout: float = ...
+    ) -> BlockSnapshot: ...
+    @overload
+    async def wait_for_snapshot(
+        self, snapshot_id: str | BlockSnapshot, *, until: Iterable[str], timeout: float = ...
+    ) -> BlockSnapshot | None: ...
+    async def wait_for_snapshot(
+        self,
+        snapshot_id: str | BlockSnapshot,
+        *,
+        until: str | Iterable[str] | None = None,
+        timeout: float = 300.0,
+    ) -> BlockSnapshot | None:
+        """Poll a snapshot until it settles (or reaches ``until``) and return it.
+
+        As ``wait_for_volume``; a snapshot's transient states are ``creating``,
+        ``deleting`` and ``exporting``.
+
+        ```python
+        snapshot = await api.wait_for_snapshot(snapshot)
+        await api.delete_snapshot(snapshot)
+        await api.wait_for_snapshot(snapshot, until="deleted")
+        ```
+        """
+        path = _snapshot_path(snapshot_id)
+
+        async def fetch() -> BlockSnapshot:
+            return _decode(await self._pipeline.call("GET", path))
+
+        return await wait_for(
+            fetch,
+            lambda snapshot: snapshot.status,
+            resource_id=path.rpartition("/")[2],
+            kind="snapshot",
+            until=until,
+            limit=timeout,
+            transient=BLOCK_SNAPSHOT_TRANSIENT,
+        )

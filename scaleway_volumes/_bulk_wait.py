@@ -1,0 +1,315 @@
+"""``create_volumes(wait=True)``: one poller per bulk call, up to 100 volumes per request.
+
+Workers hand each volume they created to the call's ``VolumePoller`` and wait
+for its verdict; they do not poll. The poller keeps, for each pending volume,
+when it is next due and a deadline. It sleeps until the earliest volume is
+due, then polls every due volume with ``GET /volumes?volume_ids=a&volume_ids=b...``
+(100 ids per request, the API's page size), filling the last request with the
+oldest of the others, since a request costs the same with 3 ids or 100.
+
+A volume's next poll comes after a delay as long as its age (drawn in
+[age/2, age], at least ``POLL_INITIAL``, at most ``POLL_CAP``): capped
+exponential backoff with jitter for a volume polled when due, and one polled
+early for free (to fill a request) is not pushed back for it. So each volume
+is polled about log2(settle time / 0.1 s) times at most, in requests shared by
+up to 100 volumes, and a volume is seen at most about its own age after it
+became available.
+
+The poller's requests take a slot of the bulk call's bound on requests in
+flight (``Slots``) ahead of the queued creates, and go through the pipeline
+like any call (retried, paced by the rate limiter).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+
+import anyio
+
+from ._block_models import BlockVolume
+from ._errors import (
+    APIConnectionError,
+    NotFoundError,
+    RateLimitError,
+    ResourceStateError,
+    ScalewayError,
+    ServerError,
+    WaitTimeoutError,
+)
+from ._retry import wait
+from ._slots import Slots
+from ._states import BLOCK_VOLUME_TRANSIENT, classify
+
+__all__ = [
+    "BATCH",
+    "POLL_CAP",
+    "POLL_INITIAL",
+    "WAIT_TIMEOUT",
+    "VolumePoller",
+    "poll_count",
+    "poll_delay",
+]
+
+T = TypeVar("T")
+A = TypeVar("A")
+
+# The Block API's largest page: one list request reports on this many volumes.
+BATCH = 100
+# The shortest and the longest delay between two polls of a volume.
+POLL_INITIAL = 0.1
+POLL_CAP = 5.0
+# How long a bulk create waits for one volume to become available.
+WAIT_TIMEOUT = 300.0
+# "Reached available": a volume attached meanwhile is in_use, which it only
+# reaches from available.
+READY = frozenset({"available", "in_use"})
+_EXPECTED = ("available",)
+# Poll errors that the next poll may not meet; any other fails the volumes polled.
+_PASSING = (APIConnectionError, ServerError, RateLimitError)
+
+ListByIds = Callable[[Sequence[str]], Awaitable[list[BlockVolume]]]
+GetOne = Callable[[str], Awaitable[BlockVolume]]
+
+
+def poll_count(due: int, pending: int, batch: int = BATCH) -> int:
+    """How many of ``pending`` volumes, ``due`` of them due, one round polls.
+
+    Every due volume, plus others to fill the last request of ``batch`` ids:
+    a request costs the same however full.
+
+    ```python
+    poll_count(due=1, pending=3, batch=2)   # 2: the due one, and one for free
+    poll_count(due=0, pending=3, batch=2)   # 0: nothing is due
+    ```
+    """
+    return min(pending, -(-due // batch) * batch)
+
+
+def poll_delay(
+    age: float,
+    initial: float = POLL_INITIAL,
+    cap: float = POLL_CAP,
+    draw: Callable[[float, float], float] = random.uniform,
+) -> float:
+    """Seconds until the next poll of a volume created ``age`` seconds ago.
+
+    Drawn in ``[d/2, d]`` with ``d`` the age bounded to ``[initial, cap]``: the
+    polls of a volume come at ages about doubling (exponential backoff, capped),
+    jittered so volumes created together spread out.
+
+    ```python
+    poll_delay(0.0)     # in [0.05, 0.1]: the first poll after the create
+    poll_delay(1.0)     # in [0.5, 1.0]
+    poll_delay(600.0)   # in [2.5, 5.0]
+    ```
+    """
+    bound = min(cap, max(initial, age))
+    return draw(bound / 2, bound)
+
+
+class _Pending:
+    """One volume being waited for, and the worker's way to learn the verdict."""
+
+    __slots__ = ("created", "deadline", "due", "last_state", "outcome", "settled", "volume_id")
+
+    def __init__(self, volume: BlockVolume, now: float, due: float, timeout: float) -> None:
+        self.volume_id = volume.id
+        self.last_state: str | None = volume.status
+        self.created = now
+        self.deadline = now + timeout
+        self.due = min(due, self.deadline)
+        self.outcome: BlockVolume | ScalewayError | None = None
+        self.settled = anyio.Event()
+
+
+class VolumePoller:
+    """Waits for many volumes at once, polling them in batches (see the module docstring).
+
+    ```python
+    poller = VolumePoller(list_by_ids, get_volume, slots, timeout=300.0)
+    result = await poller.running(lambda: run_bulk(prepare, specs, concurrency=n))
+    # each item's job: ``volume = await create(); return await poller.wait(volume)``
+    ```
+    """
+
+    def __init__(
+        self,
+        list_by_ids: ListByIds,
+        get_one: GetOne,
+        slots: Slots,
+        *,
+        timeout: float = WAIT_TIMEOUT,
+        initial: float = POLL_INITIAL,
+        cap: float = POLL_CAP,
+    ) -> None:
+        self._list_by_ids = list_by_ids
+        self._get_one = get_one
+        self._slots = slots
+        self._timeout = timeout
+        for label, value in (("initial", initial), ("cap", cap)):
+            if not (isinstance(value, (int, float)) and 0 < value < math.inf):
+                raise ValueError(f"{label} must be a positive number of seconds, got {value!r}")
+        if cap < initial:
+            raise ValueError(f"cap ({cap}) must be at least initial ({initial})")
+        self._schedule = (float(initial), float(cap))
+        self._pending: dict[str, _Pending] = {}
+        self._nap: anyio.CancelScope | None = None
+        self._nap_until = math.inf
+        # Where the poller's time stands: the wall clock, or later when a wait
+        # was skipped (``set_testing``), so schedules and deadlines still advance.
+        self._virtual = -math.inf
+
+    def _now(self) -> float:
+        return max(anyio.current_time(), self._virtual)
+
+    # -- the workers' side -----------------------------------------------------
+
+    async def wait(self, volume: BlockVolume) -> BlockVolume:
+        """``volume`` once it is available; raise ``ResourceStateError`` (``error``,
+        ``locked``, ``deleted``), ``WaitTimeoutError`` or the poll's error otherwise."""
+        verdict = classify(volume.status, until=READY, transient=BLOCK_VOLUME_TRANSIENT)
+        if verdict == "done":
+            return volume
+        if verdict == "failed":
+            raise ResourceStateError(state=volume.status, resource=volume, expected=_EXPECTED)
+        # No poll at once: the create's answer was that poll.
+        now = self._now()
+        entry = _Pending(volume, now, now + poll_delay(0.0, *self._schedule), self._timeout)
+        self._pending[entry.volume_id] = entry
+        if entry.due < self._nap_until and self._nap is not None:
+            self._nap.cancel()  # due before the poller wakes up: wake it now
+        try:
+            await entry.settled.wait()
+        finally:
+            # Cancelled: nobody waits for it any more, so stop polling it.
+            self._pending.pop(entry.volume_id, None)
+        outcome = entry.outcome
+        if isinstance(outcome, ScalewayError):
+            raise outcome
+        assert outcome is not None
+        return outcome
+
+    async def running(self, body: Callable[[], Awaitable[T]]) -> T:
+        """``await body()`` with the poller running beside it; stops it when ``body`` ends.
+
+        An exception of ``body`` propagates as itself (not in an exception group).
+        """
+        failure: Exception | None = None
+        result: T | None = None
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(self.run)
+            try:
+                result = await body()
+            except Exception as exc:
+                failure = exc
+            tg.cancel_scope.cancel()
+        if failure is not None:
+            raise failure
+        return result  # type: ignore[return-value]
+
+    # -- the poller's side -----------------------------------------------------
+
+    async def run(self) -> None:
+        """Poll until cancelled: sleep until the next volume is due, then poll the due ones."""
+        while True:
+            now = self._now()
+            due = min((entry.due for entry in self._pending.values()), default=math.inf)
+            if due > now:
+                await self._sleep_until(due, now)
+            else:
+                await self._round(now)
+
+    async def _sleep_until(self, until: float, now: float) -> None:
+        self._nap_until = until
+        with anyio.CancelScope() as nap:
+            self._nap = nap
+            if until == math.inf:
+                await anyio.sleep_forever()  # until a volume comes (``wait`` cancels the nap)
+            else:
+                await wait(until - now)
+                self._virtual = max(self._virtual, until)
+        self._nap = None
+        self._nap_until = math.inf
+
+    async def _round(self, now: float) -> None:
+        # The pending dict is in creation order: the due volumes oldest first,
+        # then, to fill the last request, the oldest of the others (the most
+        # likely to be ready by now).
+        due: list[_Pending] = []
+        others: list[_Pending] = []
+        for entry in self._pending.values():
+            (due if entry.due <= now else others).append(entry)
+        chosen = due + others[: poll_count(len(due), len(self._pending)) - len(due)]
+        for start in range(0, len(chosen), BATCH):
+            await self._poll(chosen[start : start + BATCH])
+
+    async def _poll(self, batch: list[_Pending]) -> None:
+        try:
+            volumes = await self._request(self._list_by_ids, [entry.volume_id for entry in batch])
+        except ScalewayError as error:
+            for entry in batch:
+                self._after_error(entry, error)
+            return
+        seen = {volume.id: volume for volume in volumes}
+        for entry in batch:
+            if self._pending.get(entry.volume_id) is not entry:
+                continue  # its worker was cancelled meanwhile
+            volume = seen.get(entry.volume_id)
+            if volume is None:
+                # Not listed: deleted meanwhile, or not listed yet. Ask for it alone.
+                try:
+                    volume = await self._request(self._get_one, entry.volume_id)
+                except NotFoundError as gone:
+                    self._settle(entry, gone)
+                    continue
+                except ScalewayError as error:
+                    self._after_error(entry, error)
+                    continue
+            self._judge(entry, volume)
+
+    async def _request(self, call: Callable[[A], Awaitable[T]], argument: A) -> T:
+        async with self._slots.hold(first=True):
+            return await call(argument)
+
+    def _judge(self, entry: _Pending, volume: BlockVolume) -> None:
+        entry.last_state = volume.status
+        verdict = classify(volume.status, until=READY, transient=BLOCK_VOLUME_TRANSIENT)
+        if verdict == "done":
+            self._settle(entry, volume)
+        elif verdict == "failed":
+            error = ResourceStateError(state=volume.status, resource=volume, expected=_EXPECTED)
+            self._settle(entry, error)
+        else:
+            self._reschedule(entry, None)
+
+    def _after_error(self, entry: _Pending, error: ScalewayError) -> None:
+        if isinstance(error, _PASSING):
+            self._reschedule(entry, error)
+        else:
+            self._settle(entry, error)
+
+    def _reschedule(self, entry: _Pending, error: ScalewayError | None) -> None:
+        now = self._now()
+        if now < entry.deadline:
+            # From now, whether it was due or polled early to fill a request:
+            # volumes polled together come due together again.
+            delay = poll_delay(now - entry.created, *self._schedule)
+            entry.due = min(now + delay, entry.deadline)
+            return
+        timeout = WaitTimeoutError(
+            resource_id=entry.volume_id,
+            last_state=entry.last_state,
+            timeout=self._timeout,
+            expected=_EXPECTED,
+            kind="volume",
+        )
+        timeout.__cause__ = error
+        self._settle(entry, timeout)
+
+    def _settle(self, entry: _Pending, outcome: BlockVolume | ScalewayError) -> None:
+        entry.outcome = outcome
+        self._pending.pop(entry.volume_id, None)
+        entry.settled.set()

@@ -1,0 +1,98 @@
+"""Instance API volume listings: ``list_volumes``, ``iter_volumes`` (part of ``AsyncVolumeAPI``).
+
+The Instance API pages with ``page``/``per_page`` (at most 100) and counts in
+the ``X-Total-Count`` header, with a ``Link`` header to the next page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+
+from ._api import BaseAPI
+from ._constants import DEFAULT_PER_PAGE, MAX_PER_PAGE
+from ._convert import decode_volumes
+from ._listing import pages
+from ._models import Volume
+from ._transport import Reply
+from ._validate import check_optional_str, check_per_page, check_tags
+
+__all__ = ["InstanceListing"]
+
+_COLLECTION = "/volumes"
+
+
+def _decode_page(reply: Reply) -> tuple[list[Volume], int | None]:
+    # The Instance API counts in the X-Total-Count header, not in the body.
+    return decode_volumes(reply.content, reply.status_code), None
+
+
+class InstanceListing(BaseAPI):
+    """The listing operations of ``AsyncVolumeAPI`` (see there for the constructor)."""
+
+    async def list_volumes(
+        self,
+        *,
+        name: str | None = None,
+        volume_type: str | None = None,
+        organization: str | None = None,
+        project: str | None = None,
+        tags: Iterable[str] | None = None,
+        per_page: int = DEFAULT_PER_PAGE,
+    ) -> list[Volume]:
+        """Every volume matching the filters, all pages fetched.
+
+        ``name`` matches as a substring; ``tags`` requires every tag given.
+        Pages are followed as the API says (``Link``/``X-Total-Count``), with no
+        extra request for an empty last page.
+        """
+        return [
+            volume
+            async for volume in self.iter_volumes(
+                name=name,
+                volume_type=volume_type,
+                organization=organization,
+                project=project,
+                tags=tags,
+                per_page=per_page,
+            )
+        ]
+
+    async def iter_volumes(
+        self,
+        *,
+        name: str | None = None,
+        volume_type: str | None = None,
+        organization: str | None = None,
+        project: str | None = None,
+        tags: Iterable[str] | None = None,
+        per_page: int = DEFAULT_PER_PAGE,
+    ) -> AsyncIterator[Volume]:
+        """Like ``list_volumes``, but yields volumes as pages arrive, one page in memory.
+
+        ```python
+        async for volume in api.iter_volumes(volume_type="l_ssd"):
+            if volume.server is None:
+                print("unattached:", volume.name)
+        ```
+        """
+        check_per_page(per_page, MAX_PER_PAGE)
+        filters: list[tuple[str, str]] = []
+        for key, value in (
+            ("name", name),
+            ("volume_type", volume_type),
+            ("organization", organization),
+            ("project", project),
+        ):
+            if check_optional_str(key, value) is not None:
+                filters.append((key, value))  # type: ignore[arg-type]
+        tag_list = check_tags(tags)
+        if tag_list:
+            if any("," in tag for tag in tag_list):
+                raise ValueError("a tag filter cannot contain ',' (the API's separator)")
+            filters.append(("tags", ",".join(tag_list)))
+        listing = pages(
+            self._pipeline, _COLLECTION, filters, per_page, _decode_page, what="GET /volumes"
+        )
+        async for page in listing:
+            for volume in page:
+                yield volume

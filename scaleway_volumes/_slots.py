@@ -1,0 +1,78 @@
+"""A bound on requests in flight where some holders go first.
+
+``create_volumes(wait=True)`` keeps many items past their create (waiting
+for their volume) while others queue to create; its one poller must not
+queue behind them, or volumes that are ready would be seen late. anyio's
+``CapacityLimiter`` serves waiters in arrival order only, hence this.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+
+__all__ = ["Slots"]
+
+
+class Slots:
+    """At most ``total`` holders at a time; ``hold(first=True)`` is served before the others.
+
+    ```python
+    slots = Slots(16)
+    async with slots.hold():             # a create
+        ...
+    async with slots.hold(first=True):   # a poll: next in line whatever the queue
+        ...
+    ```
+    """
+
+    __slots__ = ("_first", "_free", "_others")
+
+    def __init__(self, total: int) -> None:
+        if type(total) is not int or total < 1:
+            raise ValueError(f"total must be an int >= 1, got {total!r}")
+        self._free = total
+        self._first: deque[anyio.Event] = deque()
+        self._others: deque[anyio.Event] = deque()
+
+    @property
+    def free(self) -> int:
+        """Slots nobody holds or has been handed."""
+        return self._free
+
+    @asynccontextmanager
+    async def hold(self, *, first: bool = False) -> AsyncIterator[None]:
+        """Hold one slot for the body of the ``async with``."""
+        await self._acquire(first)
+        try:
+            yield
+        finally:
+            self._release()
+
+    async def _acquire(self, first: bool) -> None:
+        if self._free and not self._first and not self._others:
+            self._free -= 1
+            return
+        granted = anyio.Event()
+        queue = self._first if first else self._others
+        queue.append(granted)
+        try:
+            await granted.wait()
+        except BaseException:
+            if granted.is_set():
+                # Handed the slot as the cancellation came: pass it on.
+                self._release()
+            else:
+                queue.remove(granted)
+            raise
+
+    def _release(self) -> None:
+        # A slot freed goes straight to the next waiter, so nobody can overtake it.
+        for queue in (self._first, self._others):
+            if queue:
+                queue.popleft().set()
+                return
+        self._free += 1

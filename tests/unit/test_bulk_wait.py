@@ -1,0 +1,277 @@
+"""The batched poller of ``create_volumes(wait=True)`` and its slots, with no HTTP."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+import anyio
+import anyio.lowlevel
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from scaleway_volumes import BlockVolume, ResourceStateError, ServerError
+from scaleway_volumes._bulk_wait import BATCH, VolumePoller, poll_count, poll_delay
+from scaleway_volumes._slots import Slots
+
+pytestmark = pytest.mark.anyio
+
+
+def volume(status: str = "creating", volume_id: str | None = None) -> BlockVolume:
+    return BlockVolume(
+        id=volume_id or str(uuid.uuid4()),
+        name="v",
+        type="sbs_5k",
+        size=10**10,
+        project_id=str(uuid.UUID(int=0)),
+        status=status,
+    )
+
+
+class FakeList:
+    """``list_by_ids``: every volume is listed with ``status``; records each request's ids."""
+
+    def __init__(self, status: str = "available") -> None:
+        self.status = status
+        self.batches: list[list[str]] = []
+        self.fail: Exception | None = None
+
+    async def __call__(self, ids: Sequence[str]) -> list[BlockVolume]:
+        self.batches.append(list(ids))
+        await anyio.lowlevel.checkpoint()
+        if self.fail is not None:
+            error, self.fail = self.fail, None
+            raise error
+        return [volume(self.status, i) for i in ids]
+
+
+async def no_get(volume_id: str) -> BlockVolume:
+    raise AssertionError("every volume is listed: no single GET")
+
+
+# -- poll_count and poll_delay (pure) ---------------------------------------------------
+
+
+@given(st.integers(0, 400), st.integers(0, 400), st.integers(1, 150))
+def test_poll_count_takes_every_due_volume_in_full_requests(
+    due: int, extra: int, batch: int
+) -> None:
+    """All due volumes, filled up to whole requests with others, never more than pending."""
+    pending = due + extra
+    count = poll_count(due, pending, batch)
+    assert due <= count <= pending
+    assert count == pending or count % batch == 0
+    assert count - due < batch
+    assert (count == 0) == (due == 0)
+
+
+def test_poll_count_example() -> None:
+    """Three due of 250: one request of 100 (97 of them not due yet)."""
+    assert poll_count(3, 250) == BATCH
+
+
+@given(
+    st.floats(0, 1e6, allow_nan=False),
+    st.floats(0.001, 10, allow_nan=False),
+    st.floats(0, 100, allow_nan=False),
+)
+def test_poll_delay_follows_the_age_within_bounds(
+    age: float, initial: float, spread: float
+) -> None:
+    """Between half and all of the age, clamped to [initial, cap]; the draw picks within."""
+    cap = initial + spread
+    low = poll_delay(age, initial, cap, draw=lambda a, b: a)
+    high = poll_delay(age, initial, cap, draw=lambda a, b: b)
+    bound = min(cap, max(initial, age))
+    assert (low, high) == (bound / 2, bound)
+    assert initial / 2 <= poll_delay(age, initial, cap) <= cap
+
+
+def test_poll_delay_doubles_the_age_of_a_volume_polled_when_due() -> None:
+    """Polled only when due (at the top of the jitter), ages double from 0.1 s up to the cap."""
+    age, ages = 0.0, []
+    for _ in range(8):
+        age += poll_delay(age, 0.1, 5.0, draw=lambda a, b: b)
+        ages.append(round(age, 6))
+    assert ages == [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 11.4]
+
+
+# -- the poller -------------------------------------------------------------------------
+
+
+async def test_many_volumes_polled_in_batches_of_100(no_sleep: list[float]) -> None:
+    """250 waiting volumes: 3 requests (100, 100, 50), each volume once, all returned."""
+    listing = FakeList()
+    poller = VolumePoller(listing, no_get, Slots(4))
+    volumes = [volume() for _ in range(250)]
+    results: list[BlockVolume] = []
+
+    async def body() -> None:
+        async def one(v: BlockVolume) -> None:
+            results.append(await poller.wait(v))
+
+        async with anyio.create_task_group() as tg:
+            for v in volumes:
+                tg.start_soon(one, v)
+
+    await poller.running(body)
+    assert sorted(len(b) for b in listing.batches) == [50, 100, 100]
+    assert sorted(i for b in listing.batches for i in b) == sorted(v.id for v in volumes)
+    assert {r.status for r in results} == {"available"} and len(results) == 250
+
+
+async def test_settled_answer_needs_no_poll() -> None:
+    """A create answered already available (or failed) is decided without a request."""
+    listing = FakeList()
+    poller = VolumePoller(listing, no_get, Slots(1))
+    ready = volume("available")
+    assert await poller.wait(ready) is ready
+    with pytest.raises(ResourceStateError):
+        await poller.wait(volume("error"))
+    assert listing.batches == []
+
+
+async def test_passing_poll_error_is_retried_next_round(no_sleep: list[float]) -> None:
+    """A 5xx on a poll keeps the volume pending; the next round sees it available."""
+    listing = FakeList()
+    listing.fail = ServerError("bad gateway", status_code=502)
+    poller = VolumePoller(listing, no_get, Slots(1))
+    result = await poller.running(lambda: poller.wait(volume()))
+    assert result.status == "available" and len(listing.batches) == 2
+
+
+async def test_cancelled_waiter_is_no_longer_polled() -> None:
+    """A worker cancelled while waiting: its volume leaves the poller's round."""
+    listing = FakeList("creating")
+    poller = VolumePoller(listing, no_get, Slots(1), initial=0.01, cap=0.02)
+    dropped, kept = volume(), volume()
+
+    async def body() -> None:
+        async with anyio.create_task_group() as tg:
+            with anyio.move_on_after(0.05):
+                await poller.wait(dropped)
+            seen = len(listing.batches)
+            tg.start_soon(poller.wait, kept)
+            await anyio.sleep(0.1)
+            tg.cancel_scope.cancel()
+            assert seen >= 1
+            later = listing.batches[seen:]
+            assert later and all(batch == [kept.id] for batch in later)
+
+    await poller.running(body)
+
+
+async def test_bad_schedule_is_refused_at_once() -> None:
+    """A poll schedule that makes no sense is a ValueError when the poller is built."""
+    with pytest.raises(ValueError, match="cap"):
+        VolumePoller(FakeList(), no_get, Slots(1), initial=2.0, cap=1.0)
+
+
+async def test_running_reraises_the_body_error_as_itself() -> None:
+    """A bug in the body is its own exception, not an exception group."""
+    poller = VolumePoller(FakeList(), no_get, Slots(1))
+
+    async def body() -> None:
+        raise KeyError("bug")
+
+    with pytest.raises(KeyError):
+        await poller.running(body)
+
+
+# -- Slots -------------------------------------------------------------------------------
+
+
+async def test_slots_bound_the_holders() -> None:
+    """Never more than ``total`` holders at once."""
+    slots = Slots(3)
+    holding = peak = 0
+
+    async def hold() -> None:
+        nonlocal holding, peak
+        async with slots.hold():
+            holding += 1
+            peak = max(peak, holding)
+            await anyio.sleep(0.001)
+            holding -= 1
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(20):
+            tg.start_soon(hold)
+    assert peak == 3 and slots.free == 3
+
+
+async def test_first_goes_before_earlier_waiters() -> None:
+    """A ``first`` waiter is served before the others already queued."""
+    slots = Slots(1)
+    order: list[str] = []
+    release = anyio.Event()
+
+    async def holder() -> None:
+        async with slots.hold():
+            await release.wait()
+
+    async def waiter(name: str, first: bool) -> None:
+        async with slots.hold(first=first):
+            order.append(name)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(holder)
+        await anyio.wait_all_tasks_blocked()
+        for name in ("a", "b"):
+            tg.start_soon(waiter, name, False)
+            await anyio.wait_all_tasks_blocked()
+        tg.start_soon(waiter, "poll", True)
+        await anyio.wait_all_tasks_blocked()
+        release.set()
+    assert order == ["poll", "a", "b"]
+
+
+async def test_cancelled_queued_waiter_loses_no_slot() -> None:
+    """A waiter cancelled while queued leaves the queue; the slot goes to the next one."""
+    slots = Slots(1)
+    scope = anyio.CancelScope()
+    served: list[str] = []
+
+    async def waiter(name: str, cancel_scope: anyio.CancelScope) -> None:
+        with cancel_scope:
+            async with slots.hold():
+                served.append(name)
+
+    holding = slots.hold()
+    await holding.__aenter__()
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(waiter, "cancelled", scope)
+        tg.start_soon(waiter, "next", anyio.CancelScope())
+        await anyio.wait_all_tasks_blocked()
+        scope.cancel()
+        await anyio.wait_all_tasks_blocked()
+        await holding.__aexit__(None, None, None)
+    assert served == ["next"] and slots.free == 1
+
+
+async def test_waiter_cancelled_as_it_is_handed_the_slot_passes_it_on() -> None:
+    """Handed the slot and cancelled in the same step: the slot comes back either way."""
+    slots = Slots(1)
+    scope = anyio.CancelScope()
+
+    async def waiter() -> None:
+        with scope:
+            async with slots.hold():
+                await anyio.sleep(10)
+
+    holding = slots.hold()
+    await holding.__aenter__()
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(waiter)
+        await anyio.wait_all_tasks_blocked()
+        await holding.__aexit__(None, None, None)  # hands the slot over, no checkpoint
+        scope.cancel()  # before the waiter runs again
+    assert slots.free == 1
+
+
+def test_slots_total_must_be_positive() -> None:
+    """Zero or a non-int total is a ValueError."""
+    for total in (0, -1, 1.5):
+        with pytest.raises(ValueError, match="total"):
+            Slots(total)  # type: ignore[arg-type]

@@ -1,0 +1,171 @@
+"""The generic poll loop of every ``wait_for_*``, with scripted fetches and no HTTP."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import anyio
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from scaleway_volumes import (
+    NotFoundError,
+    ResourceStateError,
+    WaitTimeoutError,
+)
+from scaleway_volumes._states import BLOCK_VOLUME_TRANSIENT
+from scaleway_volumes._waiters import check_wait_timeout, wait_for
+
+pytestmark = pytest.mark.anyio
+
+
+class Res:
+    """A resource with a status, as a poll returns it."""
+
+    def __init__(self, status: str) -> None:
+        self.status = status
+        self.id = "f929fe39-63f8-4be8-a80e-1e9c8ae22a76"
+
+
+class Script:
+    """A fetch that answers the scripted states in turn (None: 404), then repeats the last."""
+
+    def __init__(self, *states: str | None) -> None:
+        self.states = list(states)
+        self.calls = 0
+
+    async def __call__(self) -> Res:
+        state = self.states[min(self.calls, len(self.states) - 1)]
+        self.calls += 1
+        if state is None:
+            raise NotFoundError("gone", status_code=404)
+        return Res(state)
+
+
+def ones() -> Iterator[float]:
+    yield 0.0
+    while True:
+        yield 1.0
+
+
+async def run(fetch: Script, **kwargs: Any) -> Res | None:
+    kwargs.setdefault("until", None)
+    kwargs.setdefault("limit", 300.0)
+    result: Res | None = await wait_for(
+        fetch,
+        lambda res: res.status,
+        resource_id=Res("x").id,
+        kind="volume",
+        transient=BLOCK_VOLUME_TRANSIENT,
+        delays=kwargs.pop("delays", ones()),
+        **kwargs,
+    )
+    return result
+
+
+async def test_first_poll_at_once_then_the_schedule(no_sleep: list[float]) -> None:
+    """Polls at 0, then after each delay; returns the resource in its settled state."""
+    fetch = Script("creating", "creating", "available")
+    result = await run(fetch)
+    assert result is not None and result.status == "available"
+    assert fetch.calls == 3 and no_sleep == [1.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    ("states", "until", "expected", "calls"),
+    [
+        (["creating", "in_use"], None, "in_use", 2),
+        (["available", "in_use"], "in_use", "in_use", 2),
+        (["available", "error"], {"error"}, "error", 2),
+        (["creating", "deleted"], None, "deleted", 2),
+        (["deleting", "deleted"], "deleted", None, 2),
+        (["deleting", None], ["deleted"], None, 2),
+        (["available", None], ("available", "deleted"), "available", 1),
+    ],
+)
+async def test_outcomes(
+    no_sleep: list[float], states: list[str | None], until: Any, expected: str | None, calls: int
+) -> None:
+    """Settled or asked-for states end the wait; 'deleted' asked for returns None."""
+    fetch = Script(*states)
+    result = await run(fetch, until=until)
+    assert (None if result is None else result.status) == expected
+    assert fetch.calls == calls
+
+
+async def test_failure_state_raises_with_the_resource(no_sleep: list[float]) -> None:
+    """error when waiting for available: ResourceStateError with the last resource."""
+    with pytest.raises(ResourceStateError) as info:
+        await run(Script("creating", "error"), until="available")
+    assert info.value.state == "error" and isinstance(info.value.resource, Res)
+    assert info.value.expected == ("available",)
+
+
+async def test_gone_while_waiting_for_a_state(no_sleep: list[float]) -> None:
+    """A 404 when 'deleted' was not asked for re-raises the NotFoundError."""
+    with pytest.raises(NotFoundError):
+        await run(Script("creating", None))
+
+
+async def test_virtual_timeout_under_set_testing(no_sleep: list[float]) -> None:
+    """Skipped waits still count: a 2.5 s timeout allows polls at 0, 1 and 2 s only."""
+    fetch = Script("creating")
+    with pytest.raises(WaitTimeoutError) as info:
+        await run(fetch, limit=2.5)
+    assert fetch.calls == 3 and no_sleep == [1.0, 1.0, 0.5]
+    assert info.value.last_state == "creating" and info.value.timeout == 2.5
+
+
+async def test_a_hung_poll_is_bounded_by_the_wall_clock() -> None:
+    """A poll that never answers ends at the timeout, with no state seen."""
+
+    async def hang() -> Res:
+        await anyio.sleep_forever()
+        raise AssertionError("unreachable")
+
+    with pytest.raises(WaitTimeoutError) as info:
+        await wait_for(
+            hang,
+            lambda res: res.status,
+            resource_id="x",
+            kind="volume",
+            until=None,
+            limit=0.05,
+            transient=BLOCK_VOLUME_TRANSIENT,
+        )
+    assert info.value.last_state is None and "not seen" in str(info.value)
+
+
+async def test_cancellation_propagates() -> None:
+    """Cancelled between polls: the cancel reaches the caller, no poll after it."""
+    fetch = Script("creating")
+    with anyio.move_on_after(0.05) as scope:
+        await run(fetch)
+    assert scope.cancelled_caught and fetch.calls == 1
+
+
+@given(
+    st.one_of(
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.integers(-5, 5),
+        st.booleans(),
+        st.none(),
+        st.text(max_size=3),
+    )
+)
+def test_timeout_is_a_positive_number(value: object) -> None:
+    """Accepted exactly when a positive int or float (inf included, NaN and bool not)."""
+    ok = (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and not math.isnan(value)
+        and value > 0
+    )
+    if ok:
+        assert check_wait_timeout(value) == float(value)  # type: ignore[arg-type]
+    else:
+        with pytest.raises(ValueError, match="timeout"):
+            check_wait_timeout(value)
