@@ -26,6 +26,21 @@ from ._version import __version__
 __all__ = ["BaseAPI"]
 
 Self = TypeVar("Self", bound="BaseAPI")
+Other = TypeVar("Other", bound="BaseAPI")
+
+# What an API object is made of, apart from its URL and pipeline: what a
+# sibling of another API kind shares with it (see `_sibling`).
+_SHARED = (
+    "_token",
+    "_config",
+    "zone",
+    "organization",
+    "project",
+    "_user_agent",
+    "_create_marker",
+    "_client",
+    "_owned",
+)
 
 
 class _Unset:
@@ -88,6 +103,23 @@ class BaseAPI:
             limiter=rate_limiter,
             base_path=httpx.URL(self._base_url).raw_path.decode("ascii"),
         )
+
+    def _sibling(self, cls: type[Other], base_url: str) -> Other:
+        """An API of kind ``cls`` at ``base_url`` with this one's everything else.
+
+        Same token, configuration, defaults, options, rate limiter and pool (or
+        shared client): ``AsyncVolumeAPI.block`` is built this way.
+        """
+        other = cls.__new__(cls)
+        for name in _SHARED:
+            setattr(other, name, getattr(self, name))
+        other._base_url = base_url
+        other._pipeline = attrs.evolve(
+            self._pipeline,
+            sender=other._make_sender(base_url),
+            base_path=httpx.URL(base_url).raw_path.decode("ascii"),
+        )
+        return other
 
     def _new_marker(self) -> str | None:
         """A fresh marker tag for one create, or None when markers are turned off."""

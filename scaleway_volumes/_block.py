@@ -8,10 +8,6 @@ the volume types, and builds the Block API that shares an Instance API's pool.
 from __future__ import annotations
 
 from typing import ClassVar, Literal
-from urllib.parse import urlencode
-
-import attrs
-import httpx
 
 from ._api import BaseAPI
 from ._block_bulk import BlockBulk
@@ -21,7 +17,7 @@ from ._block_snapshots import BlockSnapshots
 from ._config import api_base_url
 from ._constants import MAX_PER_PAGE
 from ._decode_block import decode_volume_type_page
-from ._pagination import Paginator
+from ._listing import pages
 
 __all__ = ["CACHE_ATTRIBUTE", "AsyncBlockAPI", "block_url_for"]
 
@@ -70,40 +66,18 @@ class AsyncBlockAPI(BlockBulk, BlockSnapshots):
         ```
         """
         found: list[BlockVolumeType] = []
-        # Through the Paginator like every listing, keyed by ``type`` (a type
-        # has no id, so ``_listing.pages`` cannot walk it).
-        pager = Paginator(MAX_PER_PAGE, what="GET /volume-types")
-        while not pager.done:
-            query = urlencode([("page", pager.page), (PAGE_SIZE_PARAM, MAX_PER_PAGE)])
-            reply = await self._pipeline.call("GET", "/volume-types", query=query)
-            kinds, total = decode_volume_type_page(reply.content, reply.status_code)
-            found.extend(pager.feed(kinds, total=total, key=lambda kind: kind.type))
+        async for page in pages(
+            self._pipeline,
+            "/volume-types",
+            (),
+            MAX_PER_PAGE,
+            lambda reply: decode_volume_type_page(reply.content, reply.status_code),
+            page_size_param=PAGE_SIZE_PARAM,
+            what="GET /volume-types",
+            key=lambda kind: kind.type,  # a volume type has no id
+        ):
+            found.extend(page)
         return found
-
-    @classmethod
-    def _share_from(cls, api: BaseAPI) -> AsyncBlockAPI:
-        """A Block API with ``api``'s configuration, pool, limiter and call options.
-
-        Token, zone, defaults, timeout, retry, deadline, create marker and
-        user agent are ``api``'s; requests go through the same pooled client
-        (or the same shared client) and the same rate limiter. The base URL is
-        ``block_url_for(api)``. Closing either closes the shared pool; the
-        next call of either opens a new one.
-        """
-        url = block_url_for(api)
-        block = cls.__new__(cls)
-        # Every attribute of the base (config, token, pool, options), then the
-        # two that depend on the URL.
-        block.__dict__.update(
-            (key, value) for key, value in vars(api).items() if key != CACHE_ATTRIBUTE
-        )
-        block._base_url = url
-        block._pipeline = attrs.evolve(
-            api._pipeline,
-            sender=block._make_sender(url),
-            base_path=httpx.URL(url).raw_path.decode("ascii"),
-        )
-        return block
 
 
 def block_url_for(api: BaseAPI) -> str:

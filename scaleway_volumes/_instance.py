@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 from typing import Any, ClassVar, Literal, overload
 
-from ._block import CACHE_ATTRIBUTE, AsyncBlockAPI
+from ._block import CACHE_ATTRIBUTE, AsyncBlockAPI, block_url_for
 from ._bulk import THROTTLE_BUDGET, BulkResult, ItemCallback, Prepared, ProgressCallback, run_bulk
 from ._constants import DEFAULT_CONCURRENCY, DEFAULT_PER_PAGE
 from ._convert import decode_volume, find_marked_page
@@ -100,7 +100,7 @@ class AsyncVolumeAPI(InstanceListing):
         """
         cached: tuple[object, AsyncBlockAPI] | None = self.__dict__.get(CACHE_ATTRIBUTE)
         if cached is None or cached[0] is not self._pipeline:
-            cached = (self._pipeline, AsyncBlockAPI._share_from(self))
+            cached = (self._pipeline, self._sibling(AsyncBlockAPI, block_url_for(self)))
             setattr(self, CACHE_ATTRIBUTE, cached)
         return cached[1]
 

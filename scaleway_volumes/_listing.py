@@ -51,13 +51,21 @@ async def pages(
     *,
     page_size_param: str = "per_page",
     what: str = "listing",
+    key: Callable[[T], str] | None = None,
 ) -> AsyncGenerator[list[T], None]:
-    """Each page's items not seen before; ``decode`` gives (items, the body's total)."""
+    """Each page's items not seen before; ``decode`` gives (items, the body's total).
+
+    ``key`` gives an item's identity (default: its ``id``).
+    """
     pager = Paginator(per_page, what=what)
     while not pager.done:
         reply = await _fetch(pipeline, path, filters, pager.page, per_page, page_size_param)
         items, total = decode(reply)
-        yield pager.feed(items, link=reply.headers.get("link"), total=_total(reply, total))
+        link, count = reply.headers.get("link"), _total(reply, total)
+        if key is None:
+            yield pager.feed(items, link=link, total=count)
+        else:
+            yield pager.feed(items, link=link, total=count, key=key)
 
 
 async def find_marked(
