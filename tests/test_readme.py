@@ -50,3 +50,4 @@ def test_readme_block_runs(index: int, fake: FakeScaleway) -> None:
         return  # the testing example brings its own fake and checks it itself
     assert fake.stats.requests, "the example talked to the API"
     assert fake.volumes == [], "the example leaves nothing behind"
+    assert fake.block.volumes() == [] and fake.block.snapshots() == [], "nor Block volumes"
