@@ -7,10 +7,20 @@ from collections.abc import Callable, Iterable, Sequence
 from . import _block_common as common
 from ._block_models import BlockVolume, BlockVolumeSpec
 from ._block_volumes import COLLECTION, BlockVolumes, decode_volume_page, volume_path
-from ._bulk import THROTTLE_BUDGET, BulkResult, ItemCallback, Prepared, ProgressCallback, run_bulk
+from ._bulk import (
+    THROTTLE_BUDGET,
+    BulkResult,
+    ItemCallback,
+    Prepared,
+    ProgressCallback,
+    check_concurrency,
+    run_bulk,
+)
 from ._bulk_wait import BATCH, WAIT_TIMEOUT, VolumePoller
 from ._constants import DEFAULT_CONCURRENCY
-from ._errors import APIConnectionError, NotFoundError, ScalewayError
+from ._create import settle_cancelled_create
+from ._deletes import prepare_delete
+from ._errors import ScalewayError
 from ._listing import pages
 from ._pipeline import Attempts
 from ._slots import Slots
@@ -23,12 +33,6 @@ __all__ = ["PENDING_PER_SLOT", "BlockBulk"]
 # creates at full speed are not held up by volumes taking ~10x a create's
 # time to settle, and a bound on the items in memory.
 PENDING_PER_SLOT = 20
-
-
-def _check_concurrency(concurrency: object) -> int:
-    if type(concurrency) is not int or concurrency < 1:
-        raise ValueError(f"concurrency must be an int >= 1, got {concurrency!r}")
-    return concurrency
 
 
 class BlockBulk(BlockVolumes):
@@ -72,7 +76,7 @@ class BlockBulk(BlockVolumes):
         reported through ``on_item`` with its volume (it exists, available or
         not); one mid-create is looked up by its marker tag.
         """
-        concurrency = _check_concurrency(concurrency)
+        concurrency = check_concurrency(concurrency)
         if not wait:
             return await run_bulk(
                 self._bulk_create_item(None, None),
@@ -132,19 +136,8 @@ class BlockBulk(BlockVolumes):
             async def settle() -> BlockVolume | ScalewayError:
                 if created:
                     return created[0]  # it exists; whether it became available is unknown
-                error = APIConnectionError(
-                    f"cancelled while creating {spec.name!r}; the volume may exist"
-                    + (f": it carries the tag {marker!r}" if marker else ""),
-                    outcome_unknown=True,
-                    marker_tag=marker,
-                )
-                if marker is None:
-                    return error
-                try:
-                    found = await self._find_marked_volume(spec.name, marker)
-                except ScalewayError:
-                    return error
-                return found if found is not None else error
+                lookup = self._volume_lookup(spec.name, marker)
+                return await settle_cancelled_create(f"volume {spec.name!r}", marker, lookup)
 
             return job(), settle, attempts
 
@@ -189,35 +182,14 @@ class BlockBulk(BlockVolumes):
         """
 
         def prepare(volume: str | BlockVolume) -> Prepared:
-            path = volume_path(volume)
-            volume_id = path.rpartition("/")[2]
-            attempts = Attempts()
-
-            async def delete() -> str:
-                await common.delete(self._pipeline, path, missing_ok, attempts, THROTTLE_BUDGET)
-                return volume_id
-
-            async def settle() -> str | ScalewayError:
-                # Cancelled in flight: gone if the API no longer has it; if it
-                # still has it, the DELETE may yet land, so say neither.
-                try:
-                    await self.get_volume(volume_id)
-                except NotFoundError:
-                    return volume_id
-                except ScalewayError:
-                    pass
-                return APIConnectionError(
-                    f"cancelled while deleting {volume_id}; it still existed when checked, "
-                    "but the DELETE may still take effect",
-                    outcome_unknown=True,
-                )
-
-            return delete(), settle, attempts
+            return prepare_delete(
+                self._pipeline, volume_path(volume), missing_ok=missing_ok, get=self.get_volume
+            )
 
         return await run_bulk(
             prepare,
             volumes,
-            concurrency=_check_concurrency(concurrency),
+            concurrency=concurrency,
             on_progress=on_progress,
             on_item=on_item,
         )

@@ -12,13 +12,10 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from ._errors import NotFoundError
-from ._pipeline import Attempts, Pipeline
 from ._validate import check_optional_str, check_tags
 
 __all__ = [
     "PAGE_SIZE_PARAM",
-    "delete",
     "encode",
     "project_for",
     "str_filters",
@@ -82,15 +79,3 @@ def str_filters(*pairs: tuple[str, object]) -> list[tuple[str, str]]:
 def tag_filters(tags: Iterable[str] | None) -> list[tuple[str, str]]:
     """``tags`` as repeated query parameters (the Block API matches any one of them)."""
     return [("tags", tag) for tag in check_tags(tags) or ()]
-
-
-async def delete(
-    pipeline: Pipeline, path: str, missing_ok: bool, attempts: Attempts, throttle_budget: int
-) -> None:
-    """``DELETE path``; a 404 is success with ``missing_ok`` or after an attempt that may
-    have deleted it (a retry that finds it gone: that attempt did it)."""
-    try:
-        await pipeline.call("DELETE", path, attempts=attempts, throttle_budget=throttle_budget)
-    except NotFoundError:
-        if not (missing_ok or attempts.acted):
-            raise

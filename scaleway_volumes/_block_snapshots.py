@@ -9,10 +9,11 @@ from . import _block_common as common
 from ._api import BaseAPI
 from ._block_models import BlockSnapshot, BlockVolume
 from ._constants import DEFAULT_PER_PAGE, MAX_PER_PAGE
-from ._create import create_once
+from ._create import create_once, marker_lookup
 from ._decode_block import decode_block_snapshot, decode_block_snapshot_page, find_marked_snapshot
+from ._deletes import delete_resource
 from ._ids import check_id
-from ._listing import find_marked, pages
+from ._listing import pages
 from ._pipeline import Attempts
 from ._states import BLOCK_SNAPSHOT_TRANSIENT
 from ._transport import Reply
@@ -72,25 +73,21 @@ class BlockSnapshots(BaseAPI):
         if tag_list is not None:
             payload["tags"] = tag_list
 
-        async def lookup() -> BlockSnapshot | None:
-            assert marker is not None
-            found: BlockSnapshot | None = await find_marked(
-                self._pipeline,
-                COLLECTION,
-                [("name", name), ("volume_id", source), ("tags", marker)],
-                DEFAULT_PER_PAGE,
-                lambda reply: find_marked_snapshot(reply.content, reply.status_code, marker),
-                page_size_param=common.PAGE_SIZE_PARAM,
-            )
-            return found
-
+        lookup = marker_lookup(
+            self._pipeline,
+            COLLECTION,
+            [("name", name), ("volume_id", source)],
+            marker,
+            lambda reply, tag: find_marked_snapshot(reply.content, reply.status_code, tag),
+            page_size_param=common.PAGE_SIZE_PARAM,
+        )
         return await create_once(
             self._pipeline,
             COLLECTION,
             common.encode(payload),
             what=f"snapshot {name!r}",
             marker=marker,
-            lookup=lookup if marker is not None else None,
+            lookup=lookup,
             decode=_decode,
             attempts=Attempts(),
         )
@@ -125,7 +122,7 @@ class BlockSnapshots(BaseAPI):
         One in use (a volume being restored from it) is refused with
         ``PreconditionFailedError``; one in a transient state is waited for.
         """
-        await common.delete(self._pipeline, _snapshot_path(snapshot_id), missing_ok, Attempts(), 0)
+        await delete_resource(self._pipeline, _snapshot_path(snapshot_id), missing_ok=missing_ok)
 
     async def list_snapshots(
         self,

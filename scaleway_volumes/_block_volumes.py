@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any, Literal, overload
 
 from . import _block_common as common
 from ._api import BaseAPI
 from ._block_models import BlockSnapshot, BlockVolume
 from ._constants import DEFAULT_PER_PAGE, MAX_PER_PAGE
-from ._create import create_once
+from ._create import create_once, marker_lookup
 from ._decode_block import decode_block_volume, decode_block_volume_page, find_marked_volume
+from ._deletes import delete_resource
 from ._ids import check_id
-from ._listing import find_marked, pages
+from ._listing import pages
 from ._pipeline import Attempts
 from ._states import BLOCK_VOLUME_TRANSIENT
 from ._transport import Reply
@@ -119,36 +120,33 @@ class BlockVolumes(BaseAPI):
             )
         return common.encode(payload)
 
+    def _volume_lookup(
+        self, name: str, marker: str | None
+    ) -> Callable[[], Awaitable[BlockVolume | None]] | None:
+        """How to find the volume a create of ``name`` carrying ``marker`` made."""
+        return marker_lookup(
+            self._pipeline,
+            COLLECTION,
+            [("name", name)],
+            marker,
+            lambda reply, tag: find_marked_volume(reply.content, reply.status_code, tag),
+            page_size_param=common.PAGE_SIZE_PARAM,
+        )
+
     async def _post_volume(
         self, body: bytes, name: str, marker: str | None, attempts: Attempts, throttle_budget: int
     ) -> BlockVolume:
-        async def lookup() -> BlockVolume | None:
-            assert marker is not None
-            return await self._find_marked_volume(name, marker)
-
         return await create_once(
             self._pipeline,
             COLLECTION,
             body,
             what=f"volume {name!r}",
             marker=marker,
-            lookup=lookup if marker is not None else None,
+            lookup=self._volume_lookup(name, marker),
             decode=decode_volume,
             attempts=attempts,
             throttle_budget=throttle_budget,
         )
-
-    async def _find_marked_volume(self, name: str, marker: str) -> BlockVolume | None:
-        """The volume carrying ``marker``, if the create that set it landed."""
-        found: BlockVolume | None = await find_marked(
-            self._pipeline,
-            COLLECTION,
-            [("name", name), ("tags", marker)],
-            DEFAULT_PER_PAGE,
-            lambda reply: find_marked_volume(reply.content, reply.status_code, marker),
-            page_size_param=common.PAGE_SIZE_PARAM,
-        )
-        return found
 
     async def get_volume(self, volume_id: str | BlockVolume) -> BlockVolume:
         """Fetch one volume by id (or refresh a ``BlockVolume``); ``NotFoundError`` if none."""
@@ -205,7 +203,7 @@ class BlockVolumes(BaseAPI):
         is waited for. Wait for it to be gone with
         ``wait_for_volume(volume, until="deleted")``.
         """
-        await common.delete(self._pipeline, volume_path(volume_id), missing_ok, Attempts(), 0)
+        await delete_resource(self._pipeline, volume_path(volume_id), missing_ok=missing_ok)
 
     async def list_volumes(
         self,

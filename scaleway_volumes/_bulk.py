@@ -11,7 +11,14 @@ import attrs
 from ._errors import APIConnectionError, BulkOperationError, ScalewayError
 from ._pipeline import Attempts
 
-__all__ = ["THROTTLE_BUDGET", "BulkResult", "ItemCallback", "ProgressCallback", "run_bulk"]
+__all__ = [
+    "THROTTLE_BUDGET",
+    "BulkResult",
+    "ItemCallback",
+    "ProgressCallback",
+    "check_concurrency",
+    "run_bulk",
+]
 
 In = TypeVar("In")
 Out = TypeVar("Out")
@@ -65,6 +72,13 @@ class BulkResult(Generic[In, Out]):
             )
 
 
+def check_concurrency(concurrency: object) -> int:
+    """A bulk call's ``concurrency``: an int of at least 1."""
+    if type(concurrency) is not int or concurrency < 1:
+        raise ValueError(f"concurrency must be an int >= 1, got {concurrency!r}")
+    return concurrency
+
+
 # How long a cancelled bulk call may spend finding out what its in-flight items did.
 SETTLE_TIMEOUT = 2.0
 
@@ -95,8 +109,7 @@ async def run_bulk(
     through ``on_item``, so the caller learns which volumes exist; then the
     cancellation propagates.
     """
-    if type(concurrency) is not int or concurrency < 1:
-        raise ValueError(f"concurrency must be an int >= 1, got {concurrency!r}")
+    check_concurrency(concurrency)
     if isinstance(items, (str, bytes)):
         raise TypeError("items must be an iterable of items, not a string")
     total = len(items) if isinstance(items, Sized) else None

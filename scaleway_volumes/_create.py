@@ -17,13 +17,15 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from ._constants import MARKER_TAG_PREFIX
+from ._constants import DEFAULT_PER_PAGE, MARKER_TAG_PREFIX
 from ._deadline import run_within
+from ._decoding import MarkedPage
 from ._errors import APIConnectionError, APITimeoutError, ResponseDecodeError, ScalewayError
+from ._listing import Filters, find_marked
 from ._pipeline import Attempts, MaybeActed, Pipeline
 from ._transport import Reply
 
-__all__ = ["create_once", "new_marker"]
+__all__ = ["create_once", "marker_lookup", "new_marker", "settle_cancelled_create"]
 
 log = logging.getLogger("scaleway_volumes")
 
@@ -33,6 +35,58 @@ T = TypeVar("T")
 def new_marker() -> str:
     """A fresh marker tag (what uuid4 draws, without its object)."""
     return MARKER_TAG_PREFIX + os.urandom(16).hex()
+
+
+def marker_lookup(
+    pipeline: Pipeline,
+    path: str,
+    filters: Filters,
+    marker: str | None,
+    find: Callable[[Reply, str], MarkedPage[T]],
+    *,
+    page_size_param: str = "per_page",
+) -> Callable[[], Awaitable[T | None]] | None:
+    """How to find what a create made: None without a marker, else a coroutine function.
+
+    It lists ``path`` filtered by ``filters`` and the marker tag, and
+    ``find(reply, marker)`` picks the item whose raw tags hold the marker from
+    each page (the server's tag filter is not trusted alone).
+    """
+    if marker is None:
+        return None
+    query = [*filters, ("tags", marker)]
+
+    async def lookup() -> T | None:
+        found: T | None = await find_marked(
+            pipeline,
+            path,
+            query,
+            DEFAULT_PER_PAGE,
+            lambda reply: find(reply, marker),
+            page_size_param=page_size_param,
+        )
+        return found
+
+    return lookup
+
+
+async def settle_cancelled_create(
+    what: str, marker: str | None, lookup: Callable[[], Awaitable[T | None]] | None
+) -> T | ScalewayError:
+    """What a create cancelled in flight did: the resource if visible, else "may exist"."""
+    error = APIConnectionError(
+        f"cancelled while creating {what}; it may exist"
+        + (f": it carries the tag {marker!r}" if marker else ""),
+        outcome_unknown=True,
+        marker_tag=marker,
+    )
+    if lookup is None:
+        return error
+    try:
+        found = await lookup()
+    except ScalewayError:
+        return error
+    return found if found is not None else error
 
 
 async def create_once(

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, ClassVar, Literal, overload
 
 from ._block import CACHE_ATTRIBUTE, AsyncBlockAPI, block_url_for
 from ._bulk import THROTTLE_BUDGET, BulkResult, ItemCallback, Prepared, ProgressCallback, run_bulk
-from ._constants import DEFAULT_CONCURRENCY, DEFAULT_PER_PAGE
+from ._constants import DEFAULT_CONCURRENCY
 from ._convert import decode_volume, find_marked_page
-from ._create import create_once
-from ._errors import APIConnectionError, NotFoundError, ScalewayError
+from ._create import create_once, marker_lookup, settle_cancelled_create
+from ._deletes import delete_resource, prepare_delete
+from ._errors import ScalewayError
 from ._ids import check_id
 from ._instance_listing import InstanceListing
-from ._listing import find_marked
 from ._models import Volume, VolumeSpec
 from ._pipeline import Attempts
 from ._states import INSTANCE_VOLUME_TRANSIENT
@@ -177,35 +177,32 @@ class AsyncVolumeAPI(InstanceListing):
             payload["tags"] = tag_list
         return _encode(payload).encode()
 
+    def _lookup(
+        self, name: str, marker: str | None
+    ) -> Callable[[], Awaitable[Volume | None]] | None:
+        """How to find the volume a create of ``name`` carrying ``marker`` made."""
+        return marker_lookup(
+            self._pipeline,
+            _COLLECTION,
+            [("name", name)],
+            marker,
+            lambda reply, tag: find_marked_page(reply.content, reply.status_code, tag, name),
+        )
+
     async def _post_create(
         self, body: bytes, name: str, marker: str | None, attempts: Attempts, throttle_budget: int
     ) -> Volume:
-        async def lookup() -> Volume | None:
-            assert marker is not None
-            return await self._find_marked(name, marker)
-
         return await create_once(
             self._pipeline,
             _COLLECTION,
             body,
             what=f"volume {name!r}",
             marker=marker,
-            lookup=lookup if marker is not None else None,
+            lookup=self._lookup(name, marker),
             decode=_decode,
             attempts=attempts,
             throttle_budget=throttle_budget,
         )
-
-    async def _find_marked(self, name: str, marker: str) -> Volume | None:
-        """The volume carrying ``marker``, if the create that set it landed."""
-        found: Volume | None = await find_marked(
-            self._pipeline,
-            _COLLECTION,
-            [("name", name), ("tags", marker)],
-            DEFAULT_PER_PAGE,
-            lambda reply: find_marked_page(reply.content, reply.status_code, marker, name),
-        )
-        return found
 
     async def update_volume(
         self,
@@ -243,18 +240,7 @@ class AsyncVolumeAPI(InstanceListing):
         that meets 404 after an attempt that may have gone through counts as
         success: that attempt deleted it.
         """
-        await self._delete(_volume_path(volume_id), missing_ok, Attempts(), 0)
-
-    async def _delete(
-        self, path: str, missing_ok: bool, attempts: Attempts, throttle_budget: int
-    ) -> None:
-        try:
-            await self._pipeline.call(
-                "DELETE", path, attempts=attempts, throttle_budget=throttle_budget
-            )
-        except NotFoundError:
-            if not (missing_ok or attempts.acted):
-                raise
+        await delete_resource(self._pipeline, _volume_path(volume_id), missing_ok=missing_ok)
 
     @overload
     async def wait_for_volume(  # type: ignore[overload-overlap]  # "deleted" is a str
@@ -343,21 +329,9 @@ class AsyncVolumeAPI(InstanceListing):
             attempts = Attempts()
 
             async def settle() -> Volume | ScalewayError:
-                # Cancelled in flight: the create may have landed. Say so, and
-                # return the volume if it is already visible.
-                error = APIConnectionError(
-                    f"cancelled while creating {spec.name!r}; the volume may exist"
-                    + (f": it carries the tag {marker!r}" if marker else ""),
-                    outcome_unknown=True,
-                    marker_tag=marker,
-                )
-                if marker is None:
-                    return error
-                try:
-                    found = await self._find_marked(spec.name, marker)
-                except ScalewayError:
-                    return error
-                return found if found is not None else error
+                # Cancelled in flight: the create may have landed.
+                lookup = self._lookup(spec.name, marker)
+                return await settle_cancelled_create(f"volume {spec.name!r}", marker, lookup)
 
             job = self._post_create(body, spec.name, marker, attempts, THROTTLE_BUDGET)
             return job, settle, attempts
@@ -387,30 +361,9 @@ class AsyncVolumeAPI(InstanceListing):
         """
 
         def prepare(volume: str | Volume) -> Prepared:
-            path = _volume_path(volume)
-            volume_id = path.rpartition("/")[2]
-            attempts = Attempts()
-
-            async def delete() -> str:
-                await self._delete(path, missing_ok, attempts, THROTTLE_BUDGET)
-                return volume_id
-
-            async def settle() -> str | ScalewayError:
-                # Cancelled in flight: gone if the API no longer has it; if it still
-                # has it, the DELETE may yet land, so say neither "kept" nor "gone".
-                try:
-                    await self.get_volume(volume_id)
-                except NotFoundError:
-                    return volume_id
-                except ScalewayError:
-                    pass
-                return APIConnectionError(
-                    f"cancelled while deleting {volume_id}; it still existed when checked, "
-                    "but the DELETE may still take effect",
-                    outcome_unknown=True,
-                )
-
-            return delete(), settle, attempts
+            return prepare_delete(
+                self._pipeline, _volume_path(volume), missing_ok=missing_ok, get=self.get_volume
+            )
 
         return await run_bulk(
             prepare, volumes, concurrency=concurrency, on_progress=on_progress, on_item=on_item
