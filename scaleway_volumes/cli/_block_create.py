@@ -53,7 +53,7 @@ def _create_one(
         click.echo(f"created {describe(volume)}, waiting until it is available", err=True)
         return await api.wait_for_volume(volume, timeout=timeout)
 
-    with connect(opts, AsyncBlockAPI) as api:
+    with connect(opts, AsyncBlockAPI, creates=True) as api:
         try:
             return run(api, work)
         except KeyboardInterrupt:
@@ -89,7 +89,7 @@ def _create_many(
             wait_timeout=timeout,
         )
 
-    with connect(opts, AsyncBlockAPI) as api:
+    with connect(opts, AsyncBlockAPI, creates=True) as api:
         return run_bulk(
             api,
             call,

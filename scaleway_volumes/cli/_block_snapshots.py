@@ -68,7 +68,7 @@ def create_snapshot(
         click.echo(f"created {describe(made)}, waiting until it is available", err=True)
         return await api.wait_for_snapshot(made, timeout=wait_timeout)
 
-    with connect(opts, AsyncBlockAPI) as api:
+    with connect(opts, AsyncBlockAPI, creates=True) as api:
         try:
             made = run(api, work)
         except KeyboardInterrupt:

@@ -96,18 +96,15 @@ def resize_volume(
 
     async def work(api: AsyncBlockAPI) -> BlockVolume:
         answered = await api.update_volume(volume_id, size=size)
+        resizing = f"resizing {describe(answered)} to {human_size(size)}"
         if not wait:
+            click.echo(f"{resizing}: the new size shows once it settles (--wait)", err=True)
             return answered
+        click.echo(f"{resizing}, waiting until it settles", err=True)
         return await api.wait_for_volume(answered, timeout=wait_timeout)
 
     with connect(opts, AsyncBlockAPI) as api:
         volume = run(api, work)
-    if not wait:
-        click.echo(
-            f"resizing {describe(volume)} to {human_size(size)}: the new size shows once it "
-            "settles (--wait waits for it)",
-            err=True,
-        )
     if opts.json:
         dump_json(converter.unstructure(volume))
     else:

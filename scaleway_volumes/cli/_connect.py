@@ -23,7 +23,7 @@ import anyio
 
 from scaleway_volumes import AsyncBlockAPI
 from scaleway_volumes._config import Config, resolve_config
-from scaleway_volumes._constants import ENV_SECRET_KEY
+from scaleway_volumes._constants import ENV_PROJECT, ENV_SECRET_KEY
 from scaleway_volumes.testing import FakeScaleway
 
 from ._constants import FAKE_TOKEN, PROG, USER_AGENT
@@ -126,20 +126,34 @@ def make_api(
         raise CLIError(one_line(exc), exit_code=EXIT_USAGE) from None
 
 
+def _no_project() -> CLIError:
+    return CLIError(
+        "Block Storage creates need a project: pass --project (or --organization, whose "
+        f"default project has the same id), or set {ENV_PROJECT}",
+        exit_code=EXIT_USAGE,
+        hint=f"`{PROG} config` shows every setting in effect and where it comes from.",
+    )
+
+
 @contextlib.contextmanager
-def connect(opts: GlobalOptions, api_class: Callable[..., ApiT]) -> Iterator[ApiT]:
+def connect(
+    opts: GlobalOptions, api_class: Callable[..., ApiT], *, creates: bool = False
+) -> Iterator[ApiT]:
     """The ``api_class`` the options point at.
 
     With ``--fake``, it talks to a fake served on loopback until the block ends
     (zone and organization still come from the configuration when set there).
     Without a secret key anywhere it is a usage error (exit 2) that says where
-    one can go. ``--base-url`` is taken as ``base_url_for`` says.
+    one can go; so is a Block command that ``creates`` without a project or an
+    organization anywhere. ``--base-url`` is taken as ``base_url_for`` says.
     """
     config = settings(opts)
     api = api_of(api_class)
     if not opts.fake:
         if config.secret_key is None:
             raise _no_secret_key(config)
+        if creates and api == "block" and config.project is None and config.organization is None:
+            raise _no_project()
         yield make_api(
             api_class,
             opts.token,

@@ -122,6 +122,19 @@ def test_wait_timeout_single(invoke: Invoker, fake: FakeScaleway) -> None:
     assert len(fake.block.volumes()) == 1  # it exists: the error says which one
 
 
+def test_volume_ending_in_error_while_waited_for(invoke: Invoker, fake: FakeScaleway) -> None:
+    """A volume the API reports in error: the wait stops at once, with what to do about it."""
+    broken = FakeScaleway().block.add_volume("db", status="error")
+    fake.add_fault(
+        Fault("respond", method="GET", path=r"/volumes/[^/]+$", status=200, body=broken, times=None)
+    )
+    result = invoke.remote("block", "create", "--name", "db", "--size", "1GB", "--wait")
+    assert result.exit_code == 1
+    error, hint = error_lines(result.stderr)
+    assert "'error'" in error
+    assert hint is not None and "is in the error state and will not recover" in hint
+
+
 def test_wait_timeout_in_bulk(invoke: Invoker, fake: FakeScaleway) -> None:
     """In bulk, each volume not available in time is a failed item, under one hint."""
     fake.block_create_time = 3600
@@ -197,6 +210,40 @@ def test_no_secret_key_is_a_usage_error(invoke: Invoker) -> None:
     result = invoke("block", "list")
     assert result.exit_code == 2
     assert "no secret key" in one_error_line(result.stderr)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("block", "create", "--name", "x", "--size", "1GB"),
+        ("block", "snapshot", "create", MISSING_ID, "--name", "s"),
+    ],
+)
+def test_a_create_without_project_is_a_usage_error(
+    invoke: Invoker, fake: FakeScaleway, command: tuple[str, ...]
+) -> None:
+    """No project nor organization anywhere: exit 2 naming where one goes, no request sent."""
+    base = ("--base-url", invoke.server.base_url, "--token", fake.token or "")
+    result = invoke(*base, *command)
+    assert result.exit_code == 2
+    error, hint = error_lines(result.stderr)
+    assert error.startswith("Error: Block Storage creates need a project: pass --project")
+    assert "SCW_DEFAULT_PROJECT_ID" in error
+    assert (
+        hint
+        == "hint: `scaleway-volumes config` shows every setting in effect and where it comes from."
+    )
+    assert fake.stats.requests == []
+
+
+def test_project_option_reaches_the_create(invoke: Invoker, fake: FakeScaleway) -> None:
+    """--project is the new volume's project."""
+    project = str(uuid.uuid4())
+    base = ("--base-url", invoke.server.base_url, "--token", fake.token or "")
+    result = invoke(*base, "--project", project, "block", "create", "--name", "p", "--size", "1GB")
+    assert result.exit_code == 0, result.stderr
+    [stored] = fake.block.volumes()
+    assert stored["project_id"] == project
 
 
 def test_ctrl_c_in_bulk_create(invoke: Invoker, monkeypatch: pytest.MonkeyPatch) -> None:

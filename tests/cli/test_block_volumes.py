@@ -218,7 +218,7 @@ def test_resize_and_wait(invoke: Invoker, fake: FakeScaleway) -> None:
     assert result.exit_code == 0, result.stderr
     [row] = [line for line in result.stdout.splitlines() if added["id"] in line]
     assert "40 GB" in row and "available" in row
-    assert "--wait waits for it" not in result.stderr
+    assert f"resizing {added['id']} db to 40 GB, waiting until it settles" in result.stderr
 
 
 def test_resize_note_on_stderr(invoke: Invoker, fake: FakeScaleway) -> None:
@@ -227,7 +227,9 @@ def test_resize_note_on_stderr(invoke: Invoker, fake: FakeScaleway) -> None:
     result = invoke.remote("block", "resize", added["id"], "--size", "40GB")
     assert result.exit_code == 0, result.stderr
     assert "updating" in result.stdout
-    assert f"resizing {added['id']} db to 40 GB" in result.stderr
+    assert (
+        f"resizing {added['id']} db to 40 GB: the new size shows once it settles" in result.stderr
+    )
 
 
 def test_resize_cannot_shrink(invoke: Invoker, fake: FakeScaleway) -> None:
