@@ -9,8 +9,10 @@ Every failure ends as one line on stderr, never a traceback, and a status:
 130    interrupted by Ctrl-C
 =====  =====================================================================
 
-When there is something to do about it, a second line says what
-(``scaleway_volumes._hints.hint``); a bulk call prints that advice once, for
+When there is something to do about it, a second line says what (``hint``:
+the library's ``scaleway_volumes._hints.hint``, except that the advice after a
+create of unknown outcome names the listing of the command's own API, set by
+its group with ``set_listing_command``); a bulk call prints that advice once, for
 its most common kind of failure, however many items failed. With ``--json``
 the same failure is one JSON object on stderr: ``{"error", "hint", "exit_code"}``.
 

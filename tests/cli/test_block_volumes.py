@@ -331,3 +331,13 @@ def test_types(invoke: Invoker) -> None:
     kinds = _json(invoke("--fake", "--json", "block", "types"))
     assert [k["type"] for k in kinds] == ["sbs_15k", "sbs_5k"]
     assert kinds[1]["pricing"] == {"currency_code": "EUR", "units": 0, "nanos": 118000}
+
+
+def test_live_bar_on_a_terminal(invoke: Invoker, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a terminal, --wait shows the live bar labelled create+wait, not plain lines."""
+    monkeypatch.setattr("scaleway_volumes.cli._progress.stderr_is_terminal", lambda: True)
+    args = ("--fake", "block", "create", "--name-prefix", "p", "--count", "5", "--size", "1GB")
+    result = invoke(*args, "--wait")
+    assert result.exit_code == 0, result.stderr
+    assert "create+wait" in result.stderr and "5/5" in result.stderr
+    assert "done," not in result.stderr
