@@ -1,4 +1,4 @@
-"""The ``scaleway-volumes`` command line: the volume commands, ``demo`` and ``config``.
+"""The ``scaleway-volumes`` command line: the volume commands, ``block``, ``demo``, ``config``.
 
 Needs the ``cli`` extra (click and rich): ``pip install 'scaleway-volumes[cli]'``.
 Nothing in the library imports this package, so the library never needs them.
@@ -7,7 +7,10 @@ Where things are:
 
 - ``_app``: the click group, its global options and the registry of commands;
 - ``_volumes``: the Instance volume commands (``list``, ``get``, ``create``, ``delete``);
-- ``_demo``: the offline tour on the fake;
+- ``_block``: the ``block`` group (Block Storage) and ``block types``; its volume
+  commands in ``_block_volumes`` and ``_block_create``, ``block snapshot`` in
+  ``_block_snapshots``, their tables and JSON in ``_block_output``;
+- ``_demo``: the offline tour of Block Storage on the fake (its summary: ``_demo_report``);
 - ``_config``: ``config``, the settings in effect and where each came from;
 - ``_options``: the options commands share (``--concurrency``, ``--yes``, ``--size``...);
 - ``_connect``: how a command reaches the API (or ``--fake``) and runs its calls;

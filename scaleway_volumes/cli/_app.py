@@ -1,9 +1,9 @@
 """The ``scaleway-volumes`` click group: global options, registered commands, failures.
 
 ``build_cli()`` assembles the group from ``COMMANDS``, the registry: each entry
-comes from a module of one concern (``_volumes``, ``_demo``, ``_config``). A new
-API is one module exporting its commands (a ``click.Group`` such as ``block``
-with its own subcommands is a command too) and one entry here.
+comes from a module of one concern (``_volumes``, ``_block``, ``_demo``,
+``_config``). A new API is one module exporting its commands (a ``click.Group``
+such as ``block`` with its own subcommands is a command too) and one entry here.
 """
 
 from __future__ import annotations
@@ -16,14 +16,19 @@ import click
 
 from scaleway_volumes import __version__
 
-from . import _config, _demo, _volumes
+from . import _block, _config, _demo, _volumes
 from ._constants import PROG
-from ._errors import EXIT_INTERRUPTED, Failure, failure_of
+from ._errors import EXIT_INTERRUPTED, Failure, failure_of, set_listing_command
 from ._options import GlobalOptions, global_options
 
 __all__ = ["COMMANDS", "build_cli", "run_cli"]
 
-COMMANDS: tuple[click.Command, ...] = (*_volumes.COMMANDS, _demo.demo, _config.show_config)
+COMMANDS: tuple[click.Command, ...] = (
+    *_volumes.COMMANDS,
+    _block.block,
+    _demo.demo,
+    _config.show_config,
+)
 """Every command of the group; ``--help`` lists them alphabetically."""
 
 
@@ -67,12 +72,17 @@ def build_cli() -> click.Group:
     @click.version_option(__version__, prog_name=PROG)
     @click.pass_context
     def cli(ctx: click.Context, /, **params: Any) -> None:
-        """Manage Scaleway volumes (Instance API) from the command line.
+        """Manage Scaleway volumes from the command line.
+
+        Persistent volumes are Block Storage volumes: see `block --help`. The
+        top-level list/get/create/delete manage Instance API volumes (local
+        l_ssd and scratch, and pre-2025 b_ssd).
 
         Settings come from the options, then the SCW_* environment variables,
         then the profile of the scw config file; `config` shows what is in effect.
         """
         ctx.obj = GlobalOptions.from_params(params)
+        set_listing_command("list")
 
     for command in COMMANDS:
         cli.add_command(command)

@@ -8,13 +8,13 @@ there is none; two more rows give the base URL each API would use.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import click
 
 from scaleway_volumes._config import Config, api_base_url
 
-from ._connect import settings
+from ._connect import Api, base_url_for, settings
 from ._errors import one_line
 from ._options import GlobalOptions, pass_options
 from ._output import Column, dump_json, print_table
@@ -22,7 +22,7 @@ from ._output import Column, dump_json, print_table
 __all__ = ["config_rows", "show_config"]
 
 _COLUMNS = (Column("field", no_wrap=True), Column("value"), Column("source"))
-_APIS: tuple[Literal["instance", "block"], ...] = ("instance", "block")
+_APIS: tuple[Api, ...] = ("instance", "block")
 _NOT_SET = "-"
 # The option behind each field the library calls an "argument" (the region is
 # derived from the zone).
@@ -38,16 +38,19 @@ _OPTIONS = {
 Row = tuple[str, str | None, str]
 
 
-def _base_url(config: Config, opts: GlobalOptions, api: Literal["instance", "block"]) -> Row:
+def _base_url(config: Config, opts: GlobalOptions, api: Api) -> Row:
     name = f"{api}_url"
     if opts.fake:
         return name, None, "--fake: a fake served on 127.0.0.1 for each command"
+    given = base_url_for(opts.base_url, api)
     try:
-        url = api_base_url(config, api, opts.base_url)
+        url = api_base_url(config, api, given)
     except ValueError as exc:
         # Block Storage has no legacy zone: the Instance API may still work.
         return name, None, f"unusable: {one_line(exc)}"
-    return name, url, "--base-url" if opts.base_url else "api_url and zone"
+    if given is None:
+        return name, url, "api_url and zone"
+    return name, url, "--base-url" if given == opts.base_url else f"--base-url (for the {api} API)"
 
 
 def config_rows(config: Config, opts: GlobalOptions) -> list[Row]:

@@ -5,8 +5,10 @@ then ``SCW_*`` variables, then the config file's profile); a configuration the
 library refuses is a usage error (exit 2). ``connect(opts, AsyncVolumeAPI)``
 gives the API built from the global options, or with ``--fake``, one talking to
 a fake served on loopback for the command's duration. ``run(api, work)`` runs
-``work(api)`` in a fresh event loop. Another API with the same constructor
-(such as a Block Storage one) connects the same way: ``connect(opts, ThatAPI)``.
+``work(api)`` in a fresh event loop. ``connect(opts, AsyncBlockAPI)`` reaches
+Block Storage the same way; ``--base-url`` then names the Block API's URL (one
+of the Instance API, with ``/instance/v1/`` in it, is turned into the Block one,
+as ``AsyncVolumeAPI.block`` does, and the other way round).
 """
 
 from __future__ import annotations
@@ -15,22 +17,52 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import anyio
 
+from scaleway_volumes import AsyncBlockAPI
 from scaleway_volumes._config import Config, resolve_config
-from scaleway_volumes._constants import ENV_SECRET_KEY
+from scaleway_volumes._constants import ENV_PROJECT, ENV_SECRET_KEY
 from scaleway_volumes.testing import FakeScaleway
 
 from ._constants import FAKE_TOKEN, PROG, USER_AGENT
 from ._errors import EXIT_USAGE, CLIError, one_line
 from ._options import GlobalOptions
 
-__all__ = ["connect", "make_api", "run", "settings"]
+__all__ = ["Api", "api_of", "base_url_for", "connect", "make_api", "run", "settings"]
 
 T = TypeVar("T")
 ApiT = TypeVar("ApiT", bound=AbstractAsyncContextManager[Any])
+
+Api = Literal["instance", "block"]
+_API_PATHS: dict[Api, str] = {"instance": "/instance/v1/", "block": "/block/v1/"}
+
+
+def api_of(api_class: object) -> Api:
+    """Which API a client class talks to: ``"block"`` for ``AsyncBlockAPI``, else ``"instance"``."""
+    is_block = isinstance(api_class, type) and issubclass(api_class, AsyncBlockAPI)
+    return "block" if is_block else "instance"
+
+
+def base_url_for(base_url: str | None, api: Api) -> str | None:
+    """``--base-url`` as the URL of ``api``, None when not given.
+
+    One option serves both APIs: a URL of the other API (``/instance/v1/`` in
+    its path for a Block command, ``/block/v1/`` for an Instance one) gets
+    that part swapped, the rule ``AsyncVolumeAPI.block`` follows; any other URL
+    is used as it is.
+
+    >>> base_url_for("http://127.0.0.1:8080/instance/v1/zones/fr-par-1", "block")
+    'http://127.0.0.1:8080/block/v1/zones/fr-par-1'
+    """
+    if base_url is None:
+        return None
+    [other] = [path for kind, path in _API_PATHS.items() if kind != api]
+    with_slash = base_url.rstrip("/") + "/"
+    if other in with_slash and _API_PATHS[api] not in with_slash:
+        return with_slash.replace(other, _API_PATHS[api], 1).rstrip("/")
+    return base_url
 
 
 def settings(opts: GlobalOptions) -> Config:
@@ -94,24 +126,39 @@ def make_api(
         raise CLIError(one_line(exc), exit_code=EXIT_USAGE) from None
 
 
+def _no_project() -> CLIError:
+    return CLIError(
+        "Block Storage creates need a project: pass --project (or --organization, whose "
+        f"default project has the same id), or set {ENV_PROJECT}",
+        exit_code=EXIT_USAGE,
+        hint=f"`{PROG} config` shows every setting in effect and where it comes from.",
+    )
+
+
 @contextlib.contextmanager
-def connect(opts: GlobalOptions, api_class: Callable[..., ApiT]) -> Iterator[ApiT]:
+def connect(
+    opts: GlobalOptions, api_class: Callable[..., ApiT], *, creates: bool = False
+) -> Iterator[ApiT]:
     """The ``api_class`` the options point at.
 
     With ``--fake``, it talks to a fake served on loopback until the block ends
     (zone and organization still come from the configuration when set there).
     Without a secret key anywhere it is a usage error (exit 2) that says where
-    one can go.
+    one can go; so is a Block command that ``creates`` without a project or an
+    organization anywhere. ``--base-url`` is taken as ``base_url_for`` says.
     """
     config = settings(opts)
+    api = api_of(api_class)
     if not opts.fake:
         if config.secret_key is None:
             raise _no_secret_key(config)
+        if creates and api == "block" and config.project is None and config.organization is None:
+            raise _no_project()
         yield make_api(
             api_class,
             opts.token,
             zone=opts.zone,
-            base_url=opts.base_url,
+            base_url=base_url_for(opts.base_url, api),
             organization=opts.organization,
             project=opts.project,
             profile=opts.profile,
@@ -124,7 +171,7 @@ def connect(opts: GlobalOptions, api_class: Callable[..., ApiT]) -> Iterator[Api
             api_class,
             FAKE_TOKEN,
             zone=opts.zone,
-            base_url=server.base_url,
+            base_url=server.block_base_url if api == "block" else server.base_url,
             organization=config.organization or fake.organization,
             project=opts.project,
             profile=opts.profile,

@@ -18,6 +18,10 @@ FAKE_TOKEN = "fake-token"
 # The library's VolumeSpec and create_volume default to this type too.
 DEFAULT_VOLUME_TYPE = "l_ssd"
 
+# How long `--wait` waits for each volume or snapshot, in seconds, unless
+# --wait-timeout says otherwise (the library's waiters default to the same).
+WAIT_TIMEOUT = 300.0
+
 # `demo`: the API (and the fake) refuse volumes under 1 GB; the demo stays well above.
 DEMO_SIZE = 10 * 10**9
 DEMO_PREFIX = "demo-"
@@ -25,3 +29,6 @@ DEMO_COUNT = 300
 DEMO_LATENCY = 0.02
 DEMO_RATE_LIMIT = 400.0
 DEMO_CONCURRENCY = 32
+# Seconds a Block volume takes to become available (and a snapshot, a resize, a
+# delete to land) in the demo's fake: small, yet long enough that waiting shows.
+DEMO_SETTLE_TIME = 0.2

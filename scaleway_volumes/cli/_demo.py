@@ -1,25 +1,34 @@
 """``demo``: the offline tour, on a fake Scaleway served in this process on 127.0.0.1.
 
-It bulk-creates volumes with a progress bar, lists them, resizes one,
-bulk-deletes them and prints what it took: time per phase, requests and
-retries, TCP connections, 429s met. No account, no network.
+Block Storage, the persistent volumes: it bulk-creates volumes and waits until
+they are available (one progress bar), lists them, snapshots one and waits for
+the snapshot, grows one and waits for its new size, then deletes the snapshot
+and bulk-deletes the volumes. The fake takes ``--settle-time`` seconds per
+transition and answers 429 past ``--rate-limit``; the summary
+(``_demo_report``) tells each phase's time, the requests by kind as the fake
+received them (a few batched polls watch hundreds of volumes), the TCP
+connections and the 429s. No account, no network.
 """
 
 from __future__ import annotations
 
 import contextlib
-import math
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
 
 import click
 
-from scaleway_volumes import AsyncVolumeAPI, ScalewayError, Volume, VolumeSpec
+from scaleway_volumes import (
+    AsyncBlockAPI,
+    BlockSnapshot,
+    BlockVolume,
+    BlockVolumeSpec,
+    ScalewayError,
+)
 from scaleway_volumes._constants import DEFAULT_PER_PAGE
 from scaleway_volumes.testing import FakeScaleway
 
+from ._block_output import describe
 from ._connect import make_api, run
 from ._constants import (
     DEMO_CONCURRENCY,
@@ -27,86 +36,18 @@ from ._constants import (
     DEMO_LATENCY,
     DEMO_PREFIX,
     DEMO_RATE_LIMIT,
+    DEMO_SETTLE_TIME,
     DEMO_SIZE,
     FAKE_TOKEN,
 )
+from ._demo_report import DemoReport
 from ._errors import EXIT_INTERRUPTED, CLIError, one_line, summary_hint
 from ._options import GlobalOptions, concurrency_option, pass_options
 from ._output import dump_json
 from ._progress import Tracker
 from ._runners import echo_failures
-from ._sizes import human_size
-from ._volume_output import describe
 
-__all__ = ["DemoReport", "demo"]
-
-
-@dataclass
-class DemoReport:
-    """What the demo did, filled in phase by phase; ``lines()`` renders the summary."""
-
-    count: int
-    stage: str = "start"
-    created: int = 0
-    listed: int = 0
-    resized: int = 0
-    resized_to: int = 0
-    deleted: int = 0
-    failed: int = 0
-    phases: dict[str, float] = field(default_factory=dict)
-    total: float = 0.0
-    requests: int = 0
-    operations: int = 0
-    connections: int = 0
-    throttled_met: int = 0
-    throttled_server: int = 0
-    failures: list[tuple[Any, BaseException]] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """True when every volume went through every phase."""
-        return not self.failed and self.count == self.created == self.listed == self.deleted
-
-    def as_dict(self) -> dict[str, Any]:
-        """The report as JSON-able data (what ``--json demo`` prints)."""
-        return {
-            "ok": self.ok,
-            "count": self.count,
-            "created": self.created,
-            "listed": self.listed,
-            "resized": self.resized,
-            "deleted": self.deleted,
-            "failed": self.failed,
-            "seconds": {**self.phases, "total": self.total},
-            "requests": self.requests,
-            "retries": self.requests - self.operations,
-            "connections": self.connections,
-            "throttled": self.throttled_met,
-            "server_throttled": self.throttled_server,
-        }
-
-    def _took(self, phase: str) -> str:
-        return f"in {self.phases[phase]:.2f} s" if phase in self.phases else "(not run)"
-
-    def lines(self) -> list[str]:
-        """The human summary, one fact per line."""
-        took = self._took
-        resize = ""
-        if self.resized:
-            resize = f"({human_size(DEMO_SIZE)} -> {human_size(self.resized_to)}) "
-        return [
-            f"created     {self.created}/{self.count} {took('create')}",
-            f"listed      {self.listed} {took('list')}",
-            f"resized     {self.resized} {resize}{took('resize')}",
-            f"deleted     {self.deleted}/{self.created} {took('delete')}",
-            f"failed      {self.failed}",
-            f"total       {self.total:.2f} s",
-            f"requests    {self.requests} for {self.operations} operations "
-            f"({self.requests - self.operations} retries)",
-            f"connections {self.connections} TCP connections opened",
-            f"429s        {self.throttled_met} met by the bulk calls "
-            f"({self.throttled_server} sent by the server)",
-        ]
+__all__ = ["demo"]
 
 
 @contextlib.contextmanager
@@ -118,83 +59,119 @@ def _phase(report: DemoReport, name: str) -> Iterator[None]:
     report.phases[name] = time.perf_counter() - started
 
 
+def _failed(report: DemoReport, action: str, item: object, error: ScalewayError) -> None:
+    """Count a failed step of the current phase and say so on stderr."""
+    report.failed_phases.add(report.stage)
+    report.failed += 1
+    report.failures.append((item, error))
+    click.echo(f"failed to {action} {describe(item)}: {one_line(error)}", err=True)
+
+
 # -- the phases, in order ------------------------------------------------------------------
 
 
-async def _create(api: AsyncVolumeAPI, report: DemoReport, concurrency: int) -> list[Volume]:
+async def _create(api: AsyncBlockAPI, report: DemoReport, concurrency: int) -> list[BlockVolume]:
     count = report.count
-    with _phase(report, "create"), Tracker("create", count) as tracker:
-        specs = (VolumeSpec(name=f"{DEMO_PREFIX}{i}", size=DEMO_SIZE) for i in range(count))
+    # The bar counts volumes that became available, not requests sent.
+    with _phase(report, "create"), Tracker("create+wait", count) as tracker:
+        specs = (BlockVolumeSpec(f"{DEMO_PREFIX}{i}", size=report.size) for i in range(count))
         created = await api.create_volumes(
             specs,
             concurrency=concurrency,
+            wait=True,
             on_progress=tracker.on_progress,
             on_item=tracker.on_item,
         )
     report.created = len(created.succeeded)
     report.failed += len(created.failed)
     report.failures += created.failed
-    report.operations += count
     report.throttled_met += created.throttled
     echo_failures("create", created.failed, describe)
     return created.succeeded
 
 
-async def _list(api: AsyncVolumeAPI, report: DemoReport) -> None:
+async def _list(api: AsyncBlockAPI, report: DemoReport) -> None:
     with _phase(report, "list"):
-        listed = await api.list_volumes(name=DEMO_PREFIX)
+        listed = await api.list_volumes(name=DEMO_PREFIX, per_page=DEFAULT_PER_PAGE)
     report.listed = sum(1 for v in listed if v.name.startswith(DEMO_PREFIX))
-    report.operations += max(1, math.ceil(report.listed / DEFAULT_PER_PAGE))
 
 
-async def _resize(api: AsyncVolumeAPI, report: DemoReport, volume: Volume) -> None:
-    with _phase(report, "resize"):
-        report.operations += 1
+async def _snapshot(
+    api: AsyncBlockAPI, report: DemoReport, volume: BlockVolume
+) -> BlockSnapshot | None:
+    with _phase(report, "snapshot"):
         try:
-            grown = await api.update_volume(volume, size=volume.size * 2)
+            taken = await api.create_snapshot(volume, name=f"{volume.name}-snapshot")
+            taken = await api.wait_for_snapshot(taken)
         except ScalewayError as exc:
-            report.failed += 1
-            report.failures.append((volume, exc))
-            click.echo(f"failed to resize {volume.id}: {one_line(exc)}", err=True)
-        else:
-            report.resized = 1
-            report.resized_to = grown.size
+            _failed(report, "snapshot", volume, exc)
+            return None
+    report.snapshots = 1
+    return taken
+
+
+async def _resize(api: AsyncBlockAPI, report: DemoReport, volume: BlockVolume) -> None:
+    with _phase(report, "resize"):
+        try:
+            # Answered with the old size: the new one shows once the volume settles.
+            answered = await api.update_volume(volume, size=volume.size * 2)
+            grown = await api.wait_for_volume(answered)
+        except ScalewayError as exc:
+            _failed(report, "resize", volume, exc)
+            return
+    report.resized = 1
+    report.resized_to = grown.size
 
 
 async def _delete(
-    api: AsyncVolumeAPI, report: DemoReport, volumes: list[Volume], concurrency: int
+    api: AsyncBlockAPI,
+    report: DemoReport,
+    volumes: list[BlockVolume],
+    snapshot: BlockSnapshot | None,
+    concurrency: int,
 ) -> None:
-    with _phase(report, "delete"), Tracker("delete", len(volumes)) as tracker:
-        deleted = await api.delete_volumes(
-            volumes,
-            concurrency=concurrency,
-            on_progress=tracker.on_progress,
-            on_item=tracker.on_item,
-        )
+    with _phase(report, "delete"):
+        if snapshot is not None:
+            try:
+                await api.delete_snapshot(snapshot)
+            except ScalewayError as exc:
+                _failed(report, "delete", snapshot, exc)
+            else:
+                report.deleted_snapshots = 1
+        with Tracker("delete", len(volumes)) as tracker:
+            deleted = await api.delete_volumes(
+                volumes,
+                concurrency=concurrency,
+                on_progress=tracker.on_progress,
+                on_item=tracker.on_item,
+            )
     report.deleted = len(deleted.succeeded)
     report.failed += len(deleted.failed)
     report.failures += deleted.failed
-    report.operations += len(volumes)
     report.throttled_met += deleted.throttled
     echo_failures("delete", deleted.failed, describe)
 
 
-async def _tour(api: AsyncVolumeAPI, report: DemoReport, concurrency: int) -> None:
+async def _tour(api: AsyncBlockAPI, report: DemoReport, concurrency: int) -> None:
     created = await _create(api, report, concurrency)
     await _list(api, report)
+    snapshot = None
     if created:
-        await _resize(api, report, created[0])
-    await _delete(api, report, created, concurrency)
+        snapshot = await _snapshot(api, report, created[0])
+        # Another volume than the snapshot's when there is one: both are shown.
+        await _resize(api, report, created[-1])
+    await _delete(api, report, created, snapshot, concurrency)
 
 
 # -- the command ---------------------------------------------------------------------------
 
 
-def _intro(count: int, latency: float, rate_limit: float, concurrency: int) -> str:
+def _intro(count: int, latency: float, rate_limit: float, settle: float, concurrency: int) -> str:
     limit = f"{rate_limit:g} req/s rate limit" if rate_limit else "no rate limit"
     return (
-        f"demo: {count} volumes against a fake Scaleway on 127.0.0.1 "
-        f"({latency * 1000:g} ms latency, {limit}, concurrency {concurrency})"
+        f"demo: {count} Block Storage volumes against a fake Scaleway on 127.0.0.1 "
+        f"({latency * 1000:g} ms latency, {limit}, {settle:g} s to become available, "
+        f"concurrency {concurrency})"
     )
 
 
@@ -203,10 +180,10 @@ def _run_on(fake: FakeScaleway, report: DemoReport, concurrency: int) -> None:
     started = time.perf_counter()
     with fake.serve() as server:
         api = make_api(
-            AsyncVolumeAPI,
+            AsyncBlockAPI,
             FAKE_TOKEN,
             zone=fake.zone,
-            base_url=server.base_url,
+            base_url=server.block_base_url,
             organization=fake.organization,
             project=None,
         )
@@ -221,7 +198,7 @@ def _run_on(fake: FakeScaleway, report: DemoReport, concurrency: int) -> None:
             raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
         finally:
             report.total = time.perf_counter() - started
-            report.requests = len(fake.stats.requests)
+            report.count_requests(fake.stats.requests)
             report.connections = fake.stats.connections_opened
             report.throttled_server = fake.stats.throttled
 
@@ -242,19 +219,43 @@ def _run_on(fake: FakeScaleway, report: DemoReport, concurrency: int) -> None:
     show_default=True,
     help="Requests per second the fake allows before answering 429 (0 = no limit).",
 )
+@click.option(
+    "--settle-time",
+    type=click.FloatRange(min=0),
+    default=DEMO_SETTLE_TIME,
+    show_default=True,
+    help="Seconds a volume takes to become available, a snapshot to be taken, "
+    "a resize or a delete to land.",
+)
 @concurrency_option(DEMO_CONCURRENCY)
 @pass_options
 def demo(
-    opts: GlobalOptions, count: int, latency: float, rate_limit: float, concurrency: int
+    opts: GlobalOptions,
+    count: int,
+    latency: float,
+    rate_limit: float,
+    settle_time: float,
+    concurrency: int,
 ) -> None:
-    """Bulk-create, list, resize and bulk-delete volumes on a local fake; print a summary.
+    """Tour Block Storage on a local fake: bulk create and wait, snapshot, resize, delete.
 
     Needs no account: the fake runs in this process on 127.0.0.1 (the global
     connection options are ignored).
+
+    \f
+    Exits 1 when any step failed (each failure on its own line, then one hint).
     """
-    fake = FakeScaleway(token=FAKE_TOKEN, latency=latency, rate_limit=rate_limit or None)
-    report = DemoReport(count=count)
-    click.echo(_intro(count, latency, rate_limit, concurrency), err=True)
+    fake = FakeScaleway(
+        token=FAKE_TOKEN,
+        latency=latency,
+        rate_limit=rate_limit or None,
+        block_create_time=settle_time,
+        block_snapshot_time=settle_time,
+        block_resize_time=settle_time,
+        block_delete_time=settle_time,
+    )
+    report = DemoReport(count=count, size=DEMO_SIZE, settle_time=settle_time)
+    click.echo(_intro(count, latency, rate_limit, settle_time, concurrency), err=True)
     _run_on(fake, report, concurrency)
     if opts.json:
         dump_json(report.as_dict())

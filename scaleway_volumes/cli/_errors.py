@@ -9,8 +9,10 @@ Every failure ends as one line on stderr, never a traceback, and a status:
 130    interrupted by Ctrl-C
 =====  =====================================================================
 
-When there is something to do about it, a second line says what
-(``scaleway_volumes._hints.hint``); a bulk call prints that advice once, for
+When there is something to do about it, a second line says what (``hint``:
+the library's ``scaleway_volumes._hints.hint``, except that the advice after a
+create of unknown outcome names the listing of the command's own API, set by
+its group with ``set_listing_command``); a bulk call prints that advice once, for
 its most common kind of failure, however many items failed. With ``--json``
 the same failure is one JSON object on stderr: ``{"error", "hint", "exit_code"}``.
 
@@ -22,11 +24,12 @@ say what is missing when the ``cli`` extra is not installed.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from scaleway_volumes import ScalewayError
-from scaleway_volumes._hints import hint
+from scaleway_volumes._hints import hint as library_hint
 
 from ._constants import PROG
 
@@ -40,12 +43,44 @@ __all__ = [
     "hint",
     "missing_extra_line",
     "one_line",
+    "set_listing_command",
     "summary_hint",
 ]
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+
+
+# The command that lists what the running command creates: where the advice
+# after a create of unknown outcome sends the user to look for its marker tag.
+_LISTING: ContextVar[str] = ContextVar("listing", default=f"{PROG} list")
+
+
+def set_listing_command(command: str) -> None:
+    """Name the command that finds what the running command creates (``block list``...).
+
+    Each group sets it when it runs (the root group ``list``, ``block`` its own
+    ``block list``...), so that ``hint`` sends the user after a create of
+    unknown outcome to the listing that can show it.
+    """
+    _LISTING.set(f"{PROG} {command}")
+
+
+def hint(error: BaseException) -> str | None:
+    """What to do next about ``error`` (the library's advice), or None.
+
+    After a create whose outcome is unknown, the advice names the listing of
+    the running command's API (``set_listing_command``) with the marker tag:
+    ``scaleway-volumes block list --tag scaleway-volumes:create=...``.
+    """
+    if isinstance(error, ScalewayError) and error.outcome_unknown and error.marker_tag:
+        tag = error.marker_tag
+        return (
+            f"It may have been created anyway: list what carries the tag {tag} "
+            f"({_LISTING.get()} --tag {tag}) before trying again, or you may get two."
+        )
+    return library_hint(error)
 
 
 class CLIError(Exception):

@@ -2,10 +2,12 @@
 
 ``global_options`` are the group's (``scaleway-volumes --fake --json list``) and
 end up in a ``GlobalOptions`` every command receives with ``@pass_options``.
-The per-command ones (``--concurrency``, ``--yes``, ``--size``) are decorators a
-command stacks, so that every command spells them, defaults them and documents
-them the same way. A new global option is one more decorator in
-``_GLOBAL_OPTIONS`` and one more field of ``GlobalOptions``.
+The per-command ones (``--concurrency``, ``--yes``, ``--size``, ``--wait``) are
+decorators a command stacks, so that every command spells them, defaults them
+and documents them the same way; ``one_or_many`` and ``check_ids_or_prefix``
+check the option combinations that create and delete commands share. A new
+global option is one more decorator in ``_GLOBAL_OPTIONS`` and one more field
+of ``GlobalOptions``.
 
 The connection options read no environment variable themselves: the library
 resolves ``SCW_*`` variables and the config file below what the command line
@@ -31,14 +33,18 @@ from scaleway_volumes._constants import (
     ENV_ZONE,
 )
 
+from ._constants import WAIT_TIMEOUT
 from ._sizes import parse_size
 
 __all__ = [
     "GlobalOptions",
+    "check_ids_or_prefix",
     "concurrency_option",
     "global_options",
+    "one_or_many",
     "pass_options",
     "size_option",
+    "wait_options",
     "yes_option",
 ]
 
@@ -162,3 +168,47 @@ def size_option(*, required: bool) -> Callable[[F], F]:
         callback=_to_bytes,
         help="Size: bytes, or 10GB (10^9) / 10GiB (2^30) style units.",
     )
+
+
+def wait_options(help_text: str) -> Callable[[F], F]:
+    """``--wait`` (documented by ``help_text``) and ``--wait-timeout SECONDS``.
+
+    The command receives ``wait: bool`` and ``wait_timeout: float`` (seconds).
+    """
+
+    def decorate(function: F) -> F:
+        function = click.option(
+            "--wait-timeout",
+            type=click.FloatRange(min=0, min_open=True),
+            default=WAIT_TIMEOUT,
+            show_default=True,
+            metavar="SECONDS",
+            help="With --wait: how long to wait for each, at most.",
+        )(function)
+        return click.option("--wait", is_flag=True, help=help_text)(function)
+
+    return decorate
+
+
+def one_or_many(name: str | None, prefix: str | None, count: int | None) -> str | tuple[str, int]:
+    """What a create makes: the one ``--name``, or ``(--name-prefix, --count)``.
+
+    Anything else (both, neither, a prefix without a count) is a usage error.
+    """
+    if name is not None and (prefix is not None or count is not None):
+        raise click.UsageError("use either --name, or --name-prefix with --count")
+    if name is not None:
+        return name
+    if prefix is None or count is None:
+        raise click.UsageError("pass --name, or --name-prefix with --count")
+    return prefix, count
+
+
+def check_ids_or_prefix(ids: tuple[str, ...], prefix: str | None, noun: str) -> None:
+    """A delete takes ``noun`` ids or a non-empty ``--name-prefix``, not both (else usage error)."""
+    if ids and prefix is not None:
+        raise click.UsageError(f"pass {noun} ids or --name-prefix, not both")
+    if not ids and prefix is None:
+        raise click.UsageError(f"pass {noun} ids or --name-prefix")
+    if prefix == "":
+        raise click.UsageError("--name-prefix must not be empty (it would match everything)")

@@ -62,13 +62,20 @@ def print_table(
     _stdout_console().print(table)
 
 
+def _pairs(value: Mapping[str, Any]) -> str:
+    return " ".join(f"{k}={v}" for k, v in value.items() if v is not None)
+
+
 def _field_text(key: str, value: Any) -> str:
     if key == "size" and isinstance(value, int):
         return f"{human_size(value)} ({value} bytes)"
     if key == "tags":
         value = ", ".join(value)
     elif isinstance(value, dict):
-        value = " ".join(f"{k}={v}" for k, v in value.items() if v is not None)
+        value = _pairs(value)
+    elif isinstance(value, list):
+        # e.g. a Block volume's references: one line each.
+        value = "\n".join(_pairs(v) if isinstance(v, dict) else str(v) for v in value)
     return "-" if value in (None, "") else str(value)
 
 
@@ -76,7 +83,7 @@ def print_record(fields: Mapping[str, Any]) -> None:
     """Print one resource (its unstructured fields) as a two-column field/value table.
 
     Sizes read ``10 GB (10000000000 bytes)``, tags are joined, nested objects
-    show as ``key=value`` pairs, empty values as ``-``.
+    show as ``key=value`` pairs (a list of them one per line), empty values as ``-``.
     """
     table = Table(show_header=False)
     table.add_column("field", style="bold")

@@ -15,7 +15,15 @@ from scaleway_volumes import AsyncVolumeAPI, BulkResult, Volume, VolumeSpec, con
 
 from ._connect import connect, run
 from ._constants import DEFAULT_VOLUME_TYPE
-from ._options import GlobalOptions, concurrency_option, pass_options, size_option, yes_option
+from ._options import (
+    GlobalOptions,
+    check_ids_or_prefix,
+    concurrency_option,
+    one_or_many,
+    pass_options,
+    size_option,
+    yes_option,
+)
 from ._output import dump_json, print_record
 from ._progress import Tracker
 from ._runners import confirm_then_delete, fail_if_any, run_bulk
@@ -149,24 +157,20 @@ def create_volumes(
     each failure gets a stderr line, then one hint for them all, and the
     command exits 1 if any failed.
     """
+    target = one_or_many(name, prefix, count)
     failed: list[tuple[VolumeSpec, BaseException]] = []
-    if name is not None and (prefix is not None or count is not None):
-        raise click.UsageError("use either --name, or --name-prefix with --count")
-    if name is not None:
-        created = [_create_one(opts, name, size, volume_type, tags)]
-    elif prefix is not None and count is not None:
+    if isinstance(target, str):
+        created = [_create_one(opts, target, size, volume_type, tags)]
+    else:
         result = _create_many(
             opts,
-            prefix,
-            count,
+            *target,
             size=size,
             volume_type=volume_type,
             tags=tags,
             concurrency=concurrency,
         )
         created, failed = result.succeeded, result.failed
-    else:
-        raise click.UsageError("pass --name, or --name-prefix with --count")
     if opts.json:
         dump_created(created, failed)
     elif created:
@@ -209,12 +213,7 @@ def delete_volumes(
     An id that does not exist is a failure (as ``rm`` wants its files); volumes
     matched by prefix that vanish meanwhile count as deleted.
     """
-    if ids and prefix is not None:
-        raise click.UsageError("pass volume ids or --name-prefix, not both")
-    if not ids and prefix is None:
-        raise click.UsageError("pass volume ids or --name-prefix")
-    if prefix == "":
-        raise click.UsageError("--name-prefix must not be empty (it would match everything)")
+    check_ids_or_prefix(ids, prefix, "volume")
     with connect(opts, AsyncVolumeAPI) as api:
         targets: list[str | Volume]
         if prefix is not None:

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -9,7 +10,7 @@ from click.testing import CliRunner, Result
 
 from scaleway_volumes.cli import build_cli
 from scaleway_volumes.cli._constants import FAKE_TOKEN
-from scaleway_volumes.testing import FAKE_ORGANIZATION, FakeScaleway, FakeServer
+from scaleway_volumes.testing import FAKE_ORGANIZATION, FakeScaleway, FakeServer, Fault
 
 ENV = (
     "SCW_SECRET_KEY",
@@ -93,3 +94,18 @@ def server(fake: FakeScaleway) -> Iterator[FakeServer]:
 @pytest.fixture
 def invoke(runner: CliRunner, cli: click.Group, server: FakeServer) -> Invoker:
     return Invoker(runner, cli, server)
+
+
+@pytest.fixture
+def demo_faults(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """``demo_faults(Fault(...), ...)``: the fake the demo builds will have these faults."""
+    faults: list[Fault] = []
+
+    class FaultyFake(FakeScaleway):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            for fault in faults:
+                self.add_fault(fault)
+
+    monkeypatch.setattr("scaleway_volumes.cli._demo.FakeScaleway", FaultyFake)
+    return lambda *added: faults.extend(added)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from scaleway_volumes import AsyncVolumeAPI, ScalewayError, Volume
-from scaleway_volumes.testing import FakeScaleway, Fault
+from scaleway_volumes import AsyncVolumeAPI, ScalewayError
+from scaleway_volumes.testing import FakeScaleway, Fault, transient_state_body
 
 from .conftest import Invoker, error_lines
 from .test_error_hints import COLLECTION, INVALID_BODY, QUOTA_BODY
@@ -146,37 +147,13 @@ def test_ctrl_c_report_ends_with_a_hint(
     assert lines[-1].startswith("hint: It is still in use")
 
 
-def test_demo_failure_ends_with_a_hint(invoke: Invoker, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A demo whose resize fails on a busy volume: its error line, then the hint for it."""
-    update = AsyncVolumeAPI.update_volume
-
-    async def busy(self: AsyncVolumeAPI, volume: Volume, **kwargs: Any) -> Any:
-        # A real 409 transient_state answer from a fake, for this volume.
-        fake = FakeScaleway(token="t")
-        fake.add_volume("busy", id=volume.id)
-        fake.add_fault(
-            Fault(
-                "respond",
-                method="PATCH",
-                status=409,
-                times=None,
-                body={
-                    "type": "transient_state",
-                    "message": "resource is in a transient state",
-                    "resource": "instance_volume",
-                    "resource_id": volume.id,
-                    "current_state": "snapshotting",
-                },
-            )
-        )
-        async with AsyncVolumeAPI("t", client=fake.client()) as other:
-            return await update(other, volume.id, size=volume.size * 2)
-
-    monkeypatch.setattr(AsyncVolumeAPI, "update_volume", busy)
-    result = invoke("demo", "--count", "2", "--latency", "0")
+def test_demo_failure_ends_with_a_hint(invoke: Invoker, demo_faults: Callable[..., None]) -> None:
+    """A demo whose resize meets a busy volume: its error line, then the hint for it."""
+    busy = transient_state_body("volume", "anything", "snapshotting")
+    demo_faults(Fault("respond", method="PATCH", status=409, times=None, body=busy))
+    result = invoke("demo", "--count", "2", "--latency", "0", "--settle-time", "0")
     assert result.exit_code == 1
+    assert "failed to resize" in result.stderr
     error, hint = error_lines(result.stderr)
     assert error == "Error: the demo did not go through cleanly (see above)"
-    assert hint == (
-        "hint: The instance_volume is busy (snapshotting): wait until it settles, then try again."
-    )
+    assert hint == "hint: The volume is busy (snapshotting): wait until it settles, then try again."

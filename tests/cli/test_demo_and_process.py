@@ -2,21 +2,25 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 import pytest
 
 from scaleway_volumes.cli._constants import FAKE_TOKEN
-from scaleway_volumes.testing import FAKE_ORGANIZATION, FakeScaleway
+from scaleway_volumes.testing import FAKE_ORGANIZATION, FakeScaleway, Fault, quotas_exceeded_body
 
-from .conftest import Invoker
+from .conftest import Invoker, error_lines
 
 SUMMARY_KEYS = (
     "created",
+    "waited",
     "listed",
+    "snapshot",
     "resized",
     "deleted",
     "failed",
@@ -34,47 +38,81 @@ def _env() -> dict[str, str]:
 
 
 def test_demo(invoke: Invoker) -> None:
-    result = invoke("demo", "--count", "20", "--latency", "0.005")
+    """The Block tour: every phase reported, one line each, progress on stderr."""
+    result = invoke("demo", "--count", "20", "--latency", "0.005", "--settle-time", "0.05")
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert [line.split()[0] for line in lines] == list(SUMMARY_KEYS)
-    assert lines[0].startswith("created     20/20 in ")
-    assert lines[1].startswith("listed      20 in ")
-    assert lines[2].startswith("resized     1 (10 GB -> 20 GB)")
-    assert lines[3].startswith("deleted     20/20 in ")
-    assert lines[4] == "failed      0"
-    assert "create: 20/20 done" in result.stderr
-    assert "delete: 20/20 done" in result.stderr
+    assert lines[0].startswith("created     20/20 Block volumes, available in ")
+    assert lines[2].startswith("listed      20 in ")
+    assert lines[3].startswith("snapshot    1 taken and available in ")
+    assert lines[4].startswith("resized     1 (10 GB -> 20 GB) in ")
+    assert lines[5].startswith("deleted     20/20 volumes and 1/1 snapshot in ")
+    assert lines[6] == "failed      0"
+    assert "Block Storage volumes" in result.stderr.splitlines()[0]
+    assert "create+wait: 20/20 done, 0 failed" in result.stderr
+    assert "delete: 20/20 done, 0 failed" in result.stderr
 
 
 def test_demo_json_under_a_tight_rate_limit(invoke: Invoker) -> None:
+    """The JSON report: every phase done, requests by kind adding up, 429s met and resent."""
     result = invoke(
         "--json", "demo", "--count", "40", "--latency", "0", "--rate-limit", "200",
-        "--concurrency", "16",
+        "--concurrency", "16", "--settle-time", "0.05",
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["ok"] is True
     assert report["created"] == report["listed"] == report["deleted"] == 40
+    assert report["snapshots"] == report["deleted_snapshots"] == report["resized"] == 1
+    assert report["resized_to"] == 20 * 10**9
     assert report["failed"] == 0
-    # 40 creates + 1 list page + 1 resize + 40 deletes, plus one resend per 429.
-    assert report["requests"] == 82 + report["retries"]
-    assert report["retries"] >= report["throttled"] > 0
-    # The bulk calls' 429s, and any met by the single list and resize calls.
+    kinds = report["requests_by_kind"]
+    assert sum(kinds.values()) == report["requests"]
+    # Each create and delete (40 volumes, 1 snapshot) once, plus a resend per 429 met.
+    assert kinds["create"] + kinds["delete"] >= 40 + 41
+    assert kinds["create"] + kinds["delete"] <= 40 + 41 + report["server_throttled"]
+    # The wait watched 40 volumes with a few batched lists, not a GET per volume.
+    assert 1 <= kinds["poll"] < 40
+    assert report["throttled"] > 0
     assert report["server_throttled"] >= report["throttled"]
-    assert set(report["seconds"]) == {"create", "list", "resize", "delete", "total"}
+    assert set(report["seconds"]) == {"create", "list", "snapshot", "resize", "delete", "total"}
 
 
-def test_demo_without_rate_limit(invoke: Invoker) -> None:
-    result = invoke("--json", "demo", "--count", "10", "--latency", "0", "--rate-limit", "0")
+def test_demo_without_rate_limit_or_settle_time(invoke: Invoker) -> None:
+    """No limit: no 429; nothing to wait for: each volume seen available by the first poll."""
+    result = invoke(
+        "--json", "demo", "--count", "10", "--latency", "0", "--rate-limit", "0",
+        "--settle-time", "0",
+    )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
+    assert report["ok"] is True
     assert report["throttled"] == report["server_throttled"] == 0
-    assert report["retries"] == 0
+    assert report["requests_by_kind"]["create"] == report["requests_by_kind"]["delete"] - 1 == 10
+
+
+def test_demo_reports_a_failed_phase(invoke: Invoker, demo_faults: Callable[..., None]) -> None:
+    """A step that fails: its line on stderr, the summary still printed, then Error and exit 1."""
+    body = quotas_exceeded_body({"resource": "block_snapshots", "quota": 0, "current": 0})
+    demo_faults(Fault("respond", method="POST", path="/snapshots$", status=403, body=body))
+    result = invoke("demo", "--count", "3", "--latency", "0", "--settle-time", "0")
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert lines[3] == "snapshot    0 taken and available (failed)"
+    assert lines[5].startswith("deleted     3/3 volumes and 0/0 snapshot")
+    assert lines[6] == "failed      1"
+    assert re.search(r"^failed to snapshot \S+ demo-0: 403", result.stderr, re.MULTILINE)
+    error, hint = error_lines(result.stderr)
+    assert error == "Error: the demo did not go through cleanly (see above)"
+    assert hint is not None and hint.startswith(
+        "hint: The quota block_snapshots (0 of 0 used) is full"
+    )
 
 
 @pytest.mark.slow
 def test_demo_subprocess() -> None:
+    """`python -m scaleway_volumes demo` with its defaults: the Block tour, 0 failed."""
     process = subprocess.run(
         [sys.executable, "-m", "scaleway_volumes", "demo", "--count", "50"],
         capture_output=True,
@@ -85,11 +123,11 @@ def test_demo_subprocess() -> None:
     assert process.returncode == 0, process.stderr
     lines = process.stdout.splitlines()
     assert [line.split()[0] for line in lines] == list(SUMMARY_KEYS)
-    assert lines[0].startswith("created     50/50 in ")
-    assert lines[3].startswith("deleted     50/50 in ")
-    assert lines[4] == "failed      0"
-    assert "TCP connections opened" in lines[7]
-    assert "create: 50/50 done, 0 failed" in process.stderr
+    assert lines[0].startswith("created     50/50 Block volumes, available in ")
+    assert lines[5].startswith("deleted     50/50 volumes and 1/1 snapshot in ")
+    assert lines[6] == "failed      0"
+    assert "TCP connections opened" in lines[9]
+    assert "create+wait: 50/50 done, 0 failed" in process.stderr
     assert "Traceback" not in process.stderr
 
 

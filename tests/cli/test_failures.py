@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scaleway_volumes import AsyncVolumeAPI, ScalewayError, Volume, VolumeSpec
+from scaleway_volumes import AsyncBlockAPI, AsyncVolumeAPI, ScalewayError, Volume, VolumeSpec
 from scaleway_volumes.cli import CLIError
 from scaleway_volumes.cli._errors import Failure, failure_of, missing_extra_line, one_line
 from scaleway_volumes.testing import FakeScaleway
@@ -149,11 +149,11 @@ def test_ctrl_c_during_demo_names_the_stage(
 ) -> None:
     """Ctrl-C during the demo says which phase it stopped and exits 130."""
 
-    async def interrupted(self: AsyncVolumeAPI, **kwargs: Any) -> Any:
+    async def interrupted(self: AsyncBlockAPI, **kwargs: Any) -> Any:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(AsyncVolumeAPI, "list_volumes", interrupted)
-    result = invoke("demo", "--count", "3", "--latency", "0")
+    monkeypatch.setattr(AsyncBlockAPI, "list_volumes", interrupted)
+    result = invoke("demo", "--count", "3", "--latency", "0", "--settle-time", "0")
     assert result.exit_code == 130
     assert "interrupted during list: created 3, deleted 0" in result.stderr
     assert result.stdout == ""
@@ -162,11 +162,11 @@ def test_ctrl_c_during_demo_names_the_stage(
 def test_demo_failure_exits_1(invoke: Invoker, monkeypatch: pytest.MonkeyPatch) -> None:
     """A demo whose resize fails prints its summary, the failure, and exits 1."""
 
-    async def refuse(self: AsyncVolumeAPI, volume: Any, **kwargs: Any) -> Any:
+    async def refuse(self: AsyncBlockAPI, volume: Any, **kwargs: Any) -> Any:
         raise ScalewayError("no resize today")
 
-    monkeypatch.setattr(AsyncVolumeAPI, "update_volume", refuse)
-    result = invoke("demo", "--count", "2", "--latency", "0")
+    monkeypatch.setattr(AsyncBlockAPI, "update_volume", refuse)
+    result = invoke("demo", "--count", "2", "--latency", "0", "--settle-time", "0")
     assert result.exit_code == 1
     assert "failed to resize" in result.stderr
     assert "no resize today" in result.stderr

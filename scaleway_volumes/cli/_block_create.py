@@ -1,0 +1,168 @@
+"""``block create``: one Block Storage volume, or many with a progress bar, optionally waited for.
+
+One volume is a single create (and a wait with ``--wait``); many go through
+``create_volumes`` and the shared ``run_bulk`` runner, whose bar counts, with
+``--wait``, the volumes that became available.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+
+import attrs
+import click
+
+from scaleway_volumes import AsyncBlockAPI, BlockVolume, BlockVolumeSpec, BulkResult
+
+from ._block_output import describe, dump_created, print_block_volumes
+from ._connect import connect, run
+from ._errors import EXIT_INTERRUPTED
+from ._options import (
+    GlobalOptions,
+    concurrency_option,
+    one_or_many,
+    pass_options,
+    size_option,
+    wait_options,
+)
+from ._progress import Tracker
+from ._runners import fail_if_any, run_bulk
+
+__all__ = ["create_volumes"]
+
+# The IOPS classes Block Storage sells (sbs_5k, sbs_15k); `block types` lists them.
+_IOPS = ("5000", "15000")
+
+
+def _create_one(
+    opts: GlobalOptions, spec: BlockVolumeSpec, *, wait: bool, timeout: float
+) -> BlockVolume:
+    created: list[BlockVolume] = []
+
+    async def work(api: AsyncBlockAPI) -> BlockVolume:
+        volume = await api.create_volume(
+            name=spec.name,
+            size=spec.size,
+            perf_iops=spec.perf_iops,
+            from_snapshot=spec.from_snapshot,
+            tags=spec.tags or None,
+        )
+        created.append(volume)
+        if not wait:
+            return volume
+        click.echo(f"created {describe(volume)}, waiting until it is available", err=True)
+        return await api.wait_for_volume(volume, timeout=timeout)
+
+    with connect(opts, AsyncBlockAPI, creates=True) as api:
+        try:
+            return run(api, work)
+        except KeyboardInterrupt:
+            if not created:
+                raise
+            click.echo(f"interrupted: created {describe(created[0])}, not waited for", err=True)
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+
+
+def _create_many(
+    opts: GlobalOptions,
+    first: BlockVolumeSpec,
+    prefix: str,
+    count: int,
+    *,
+    wait: bool,
+    timeout: float,
+    concurrency: int,
+) -> BulkResult[BlockVolumeSpec, BlockVolume]:
+    # A generator: the library pulls specs as workers free up, so memory does
+    # not grow with --count. They differ from the first one (checked) by name.
+    specs = (attrs.evolve(first, name=f"{prefix}{i}") for i in range(count))
+
+    def call(
+        api: AsyncBlockAPI, tracker: Tracker
+    ) -> Awaitable[BulkResult[BlockVolumeSpec, BlockVolume]]:
+        return api.create_volumes(
+            specs,
+            concurrency=concurrency,
+            wait=wait,
+            on_progress=tracker.on_progress,
+            on_item=tracker.on_item,
+            wait_timeout=timeout,
+        )
+
+    with connect(opts, AsyncBlockAPI, creates=True) as api:
+        return run_bulk(
+            api,
+            call,
+            # With --wait the bar counts volumes that became available.
+            label="create+wait" if wait else "create",
+            total=count,
+            verb="created",
+            describe=describe,
+            dump=dump_created if opts.json else None,
+        )
+
+
+@click.command("create")
+@click.option("--name", help="Name of the one volume to create.")
+@click.option("--name-prefix", "prefix", help="Create --count volumes named PREFIX0, PREFIX1...")
+@click.option("--count", type=click.IntRange(min=1), help="How many volumes (with --name-prefix).")
+@size_option(required=False)
+@click.option(
+    "--iops",
+    type=click.Choice(_IOPS),
+    help="Performance class: 5000 (sbs_5k) or 15000 (sbs_15k); the API's default otherwise.",
+)
+@click.option(
+    "--from-snapshot", "snapshot_id", metavar="ID", help="Restore this snapshot (--size optional)."
+)
+@click.option("--tag", "tags", multiple=True, help="Tag to set (repeatable).")
+@wait_options("Wait until each volume is available before printing it.")
+@concurrency_option()
+@pass_options
+def create_volumes(
+    opts: GlobalOptions,
+    name: str | None,
+    prefix: str | None,
+    count: int | None,
+    size: int | None,
+    iops: str | None,
+    snapshot_id: str | None,
+    tags: tuple[str, ...],
+    wait: bool,
+    wait_timeout: float,
+    concurrency: int,
+) -> None:
+    """Create one Block volume, or --count of them.
+
+    \f
+    Empty with ``--size``, or restored with ``--from-snapshot`` (and a
+    ``--size`` at least the snapshot's, or none). Many volumes are created
+    ``--concurrency`` at a time with a progress bar; with ``--wait`` the bar
+    counts volumes that became available, and a volume that ends in error or
+    does not become available in time is a failed item. Each failure gets a
+    stderr line, then one hint for them all; the command exits 1 if any failed.
+    """
+    target = one_or_many(name, prefix, count)
+    if size is None and snapshot_id is None:
+        raise click.UsageError("pass --size, or --from-snapshot to restore a snapshot")
+    first = BlockVolumeSpec(
+        name=target if isinstance(target, str) else f"{target[0]}0",
+        size=size,
+        perf_iops=None if iops is None else int(iops),
+        from_snapshot=snapshot_id,
+        tags=tags,
+    )
+    failed: list[tuple[BlockVolumeSpec, BaseException]] = []
+    if isinstance(target, str):
+        created = [_create_one(opts, first, wait=wait, timeout=wait_timeout)]
+    else:
+        result = _create_many(
+            opts, first, *target, wait=wait, timeout=wait_timeout, concurrency=concurrency
+        )
+        created, failed = result.succeeded, result.failed
+    if opts.json:
+        dump_created(created, failed)
+    elif created:
+        state = "available" if wait else "created"
+        print_block_volumes(created, title=f"{state}: {len(created)} Block volume(s)")
+    fail_if_any("create", failed, len(created) + len(failed), describe)
