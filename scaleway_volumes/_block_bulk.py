@@ -16,8 +16,8 @@ from ._bulk import (
     check_concurrency,
     run_bulk,
 )
-from ._bulk_wait import BATCH, WAIT_TIMEOUT, VolumePoller
-from ._constants import DEFAULT_CONCURRENCY
+from ._bulk_wait import BATCH, VolumePoller
+from ._constants import DEFAULT_CONCURRENCY, WAIT_TIMEOUT
 from ._create import settle_cancelled_create
 from ._deletes import prepare_delete
 from ._errors import ScalewayError

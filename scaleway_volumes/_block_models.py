@@ -148,7 +148,7 @@ class Money:
 class BlockVolumeType:
     """A kind of Block volume the zone offers (``GET /volume-types``).
 
-    ``pricing`` is per GB per month of volume, ``snapshot_pricing`` of snapshot;
+    ``pricing`` is per GB and hour of volume, ``snapshot_pricing`` of snapshot;
     ``specs`` holds its IOPS and storage class.
     """
 

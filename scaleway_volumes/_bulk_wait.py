@@ -30,6 +30,7 @@ from typing import TypeVar
 import anyio
 
 from ._block_models import BlockVolume
+from ._constants import WAIT_TIMEOUT
 from ._errors import (
     APIConnectionError,
     NotFoundError,
@@ -47,7 +48,6 @@ __all__ = [
     "BATCH",
     "POLL_CAP",
     "POLL_INITIAL",
-    "WAIT_TIMEOUT",
     "VolumePoller",
     "poll_count",
     "poll_delay",
@@ -62,7 +62,6 @@ BATCH = 100
 POLL_INITIAL = 0.1
 POLL_CAP = 5.0
 # How long a bulk create waits for one volume to become available.
-WAIT_TIMEOUT = 300.0
 # "Reached available": a volume attached meanwhile is in_use, which it only
 # reaches from available.
 READY = frozenset({"available", "in_use"})

@@ -52,3 +52,6 @@ CONFIG_FILE_SUBPATH = ("scw", "config.yaml")
 # Old region names the Scaleway tools still accept and translate.
 LEGACY_REGIONS = {"par1": "fr-par", "ams1": "nl-ams"}
 DEFAULT_REGION = "fr-par"
+
+# How long `create_volumes(..., wait=True)` waits for each volume to become available.
+WAIT_TIMEOUT = 300.0

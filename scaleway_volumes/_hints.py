@@ -56,7 +56,8 @@ def hint(error: BaseException) -> str | None:
         tag = error.marker_tag
         return (
             f"It may have been created anyway: list what carries the tag {tag} "
-            f"(scaleway-volumes list --tag {tag}) before trying again, or you may get two."
+            f"(scaleway-volumes list --tag {tag}; for Block Storage `block list --tag` or "
+            f"`block snapshot list --tag`) before trying again, or you may get two."
         )
     return _advice(error)
 

@@ -20,7 +20,6 @@ DEFAULT_VOLUME_TYPE = "l_ssd"
 
 # How long `--wait` waits for each volume or snapshot, in seconds, unless
 # --wait-timeout says otherwise (the library's waiters default to the same).
-WAIT_TIMEOUT = 300.0
 
 # `demo`: the API (and the fake) refuse volumes under 1 GB; the demo stays well above.
 DEMO_SIZE = 10 * 10**9

@@ -31,9 +31,9 @@ from scaleway_volumes._constants import (
     ENV_PROJECT,
     ENV_SECRET_KEY,
     ENV_ZONE,
+    WAIT_TIMEOUT,
 )
 
-from ._constants import WAIT_TIMEOUT
 from ._sizes import parse_size
 
 __all__ = [
