@@ -89,6 +89,14 @@ class AdaptiveRateLimiter:
             self._control.release(permit, status, time.monotonic())
             self._gate.wake()
 
+    def resume_at(self, rate: float) -> None:
+        """Pace at ``rate`` requests per second from now on, adapting from there.
+
+        For a limiter taking over from another (``RedisRateLimiter`` falling back
+        to in-process limiting); 0.0 changes nothing.
+        """
+        self._control.resume_at(rate, time.monotonic())
+
     @property
     def rate(self) -> float | None:
         """Requests per second allowed now; None while nothing is paced."""

@@ -256,6 +256,18 @@ class AdaptiveControl:
         self.rate = rate = min(max(rate, self.min_rate), self.max_rate)
         return rate
 
+    def resume_at(self, rate: float, now: float) -> None:
+        """Pace at ``rate`` from now on, holding it (0.0: keep what we have)."""
+        if rate > 0:
+            self.mode = HOLDING
+            self.rate = self.plateau = min(max(rate, self.min_rate), self.max_rate)
+            self.k = 0.0
+            self.epoch = self.clock
+            self.window = INF
+            self.paced_since = self.last_cut = now
+            self.tokens = min(self.tokens, 1.0)
+            self.stamp = now
+
     # -- answers -------------------------------------------------------------------------
 
     def release(self, sent: float, status: int | None, now: float) -> None:
