@@ -114,7 +114,9 @@ class RedisRateLimiter:
     Args:
         url: a redis-py URL, e.g. ``redis://:password@host:6379/0``.
         name: the limit's name: processes sharing credentials share a name.
-        min_rate, max_rate, initial_window: as for ``AdaptiveRateLimiter``.
+        min_rate, max_rate: as for ``AdaptiveRateLimiter``.
+        initial_window: requests in flight per process before the fleet's first 429
+            (default 2: a fleet of N processes starts with 2N).
         key_prefix: prefix of the Redis key (the key is ``key_prefix + name``).
         lease_time: seconds of slots a process takes at a time (default 0.05).
         ttl: seconds after its last use the shared state expires (default 600).
@@ -129,7 +131,7 @@ class RedisRateLimiter:
         name: str = "default",
         min_rate: float = 0.5,
         max_rate: float | None = None,
-        initial_window: int = 6,
+        initial_window: int = 2,
         key_prefix: str = "scaleway_volumes:ratelimit:",
         lease_time: float = 0.05,
         ttl: float = 600.0,
@@ -157,6 +159,9 @@ class RedisRateLimiter:
         self._timeout = _number("timeout", timeout)
         self._retry_interval = _number("retry_interval", retry_interval)
         self._book = FleetBook(float(initial_window), tuning.first_span, tuning.catch_up)
+        # The first acquire asks Redis how the fleet is doing: a worker joining a
+        # throttled fleet starts paced instead of with a burst.
+        self._book.probe = True
         self._gate = Gate(self._book, self._refill)
         self._lease_tail = [
             float(min_rate),

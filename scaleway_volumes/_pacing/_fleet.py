@@ -78,9 +78,9 @@ class FleetBook:
         self.rtt_sample = 0.0
         self.report_ok = 0
         self.report_thr = 0
-        #: ``(sent, rate it went out at)`` of the latest 429 not reported yet.
-        self.throttle: tuple[float, float] | None = None
-        self.sends: deque[tuple[float, float]] = deque(maxlen=256)
+        #: ``(sent, rate and generation it went out at)`` of the latest 429 not reported.
+        self.throttle: tuple[float, float, int] | None = None
+        self.sends: deque[tuple[float, float, int]] = deque(maxlen=256)
         self.oks: deque[float] = deque(maxlen=256)
 
     # -- the gate's schedule -------------------------------------------------------------
@@ -102,7 +102,7 @@ class FleetBook:
             self.remaining -= 1
             # A late caller may catch up a little, not send a burst.
             self.next_slot = max(slot, now - self.catch_up) + self.interval
-            self.sends.append((now, self.rate))
+            self.sends.append((now, self.rate, self.gen))
         self.in_flight += 1
         return 0.0
 
@@ -112,7 +112,7 @@ class FleetBook:
         if status == 429:
             self.report_thr += 1
             if self.throttle is None or sent > self.throttle[0]:
-                self.throttle = (sent, self._paced_at(sent))
+                self.throttle = (sent, *self._paced_at(sent))
         elif status is not None and status < 500:
             self.report_ok += 1
             rtt = now - sent
@@ -122,11 +122,11 @@ class FleetBook:
             if not self.paced:
                 self.window += 1.0
 
-    def _paced_at(self, sent: float) -> float:
-        for t, rate in reversed(self.sends):
+    def _paced_at(self, sent: float) -> tuple[float, int]:
+        for t, rate, gen in reversed(self.sends):
             if t <= sent:
-                return rate
-        return self.rate
+                return rate, gen
+        return self.rate, -1
 
     # -- what the refill step sends and applies ------------------------------------------
 
@@ -137,17 +137,17 @@ class FleetBook:
         self.rtt_sample = 0.0
         return ok, thr, sample
 
-    def throttle_args(self, now: float) -> tuple[float, float, int, int, float, int]:
-        """What to report of the pending 429: its age, the rate it went out at, the
-        counts, a round-trip sample and this process's recent successes (a first
-        guess of the rate if it is the fleet's first 429). Clears it."""
+    def throttle_args(self, now: float) -> tuple[float, float, int, int, int, float, int]:
+        """What to report of the pending 429: its age, the rate and generation it went
+        out at, the counts, a round-trip sample and this process's recent successes
+        (a first guess of the rate if it is the fleet's first 429). Clears it."""
         assert self.throttle is not None
-        sent, paced = self.throttle
+        sent, paced, gen = self.throttle
         self.throttle = None
         ok, thr, sample = self.lease_args()
         srtt = self.srtt or (now - sent)
         recent = count_since(self.oks, sent - srtt / 2)
-        return now - sent, paced if self.paced else 0.0, ok, thr, sample, recent
+        return now - sent, paced if self.paced else 0.0, gen, ok, thr, sample, recent
 
     def apply_generation(self, gen: int, rate: float) -> None:
         """Learn the shared state: a new generation (a cut) voids the slots held."""
@@ -180,7 +180,7 @@ class FleetBook:
     def recent_rate(self, now: float) -> float:
         """Requests per second this process sent in the last second (0.0: too few to tell)."""
         count = 0
-        for t, _ in reversed(self.sends):
+        for t, _, _ in reversed(self.sends):
             if t < now - 1.0:
                 break
             count += 1

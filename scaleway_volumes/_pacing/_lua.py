@@ -2,10 +2,11 @@
 
 The hash ``KEYS[1]`` holds the fleet's adaptive state (``mode`` u/s/h for
 unthrottled, searching, holding; ``rate``, ``plateau``, ``k``, ``epoch``,
-``clock``, ``active``, ``grown``: as in ``_control``), the pacing schedule
+``clock``, ``active``, ``grown``: as in ``_control``; ``gok``: successes
+since ``grown``), the pacing schedule
 (``tat``: the theoretical arrival time of the next free slot, GCRA), the last
 cut (``cut``, ``gen``: bumped on every cut), the counts since the last cut
-(``rok``, ``rthr``), ``quick``, ``srtt`` and a 2-second window of counts in four
+(``rok``, ``rthr``), ``srtt`` and a 2-second window of counts in four
 half-second buckets (``w<i>s`` bucket number, ``w<i>o`` successes, ``w<i>t``
 429s). Times are Redis's own clock (``TIME``); callers pass durations, never
 their clock. Every call refreshes the hash's TTL: a limit nobody uses expires.
@@ -26,7 +27,7 @@ local key = KEYS[1]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local names = {'mode', 'rate', 'plateau', 'k', 'epoch', 'clock', 'active', 'tat', 'cut',
-  'gen', 'rok', 'rthr', 'quick', 'srtt', 'grown',
+  'gen', 'rok', 'rthr', 'srtt', 'grown', 'gok',
   'w0s', 'w0o', 'w0t', 'w1s', 'w1o', 'w1t', 'w2s', 'w2o', 'w2t', 'w3s', 'w3o', 'w3t'}
 local raw = redis.call('HMGET', key, unpack(names))
 local s = {}
@@ -105,16 +106,19 @@ if ok > 0 then
   s.active = now
 end
 if s.mode == 's' then
-  if saturated > 0 and ok > 0 then
-    local elapsed = now - s.grown
-    local per_double = math.max(s.srtt, search_time)
-    -- Never more than twice what got through lately (search_rate).
-    local got_ok = window(2)
-    local got = got_ok / (now - (math.floor(now * 2) - 1) / 2)
-    local grown = s.rate * math.pow(2, elapsed / per_double)
-    s.rate = clamp(math.max(math.min(grown, 2 * got), s.rate), min_rate, max_rate)
+  -- Searching: double per round trip (at least search_time) while the fleet is
+  -- held back, never past twice what got through in that time (search_rate).
+  s.gok = s.gok + ok
+  local per_double = math.max(s.srtt, search_time)
+  local span = now - s.grown
+  if span >= per_double then
+    if saturated > 0 then
+      local grown = s.rate * math.pow(2, span / per_double)
+      s.rate = clamp(math.max(math.min(grown, 2 * s.gok / span), s.rate), min_rate, max_rate)
+    end
+    s.gok = 0
+    s.grown = now
   end
-  s.grown = now
 else
   local unit = math.max(cycle / s.plateau, rtts * s.srtt)
   local x = (s.clock - s.epoch) / unit
@@ -144,13 +148,13 @@ return {tostring(n), string.format('%.17g', start - now), string.format('%.17g',
 THROTTLE = (
     _PROLOGUE
     + """
-local age, paced = tonumber(ARGV[1]), tonumber(ARGV[2])
-local ok, thr = tonumber(ARGV[3]), tonumber(ARGV[4])
-local sample, recent = tonumber(ARGV[5]), tonumber(ARGV[6])
-local min_rate, max_rate, ttl = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
-local first_span, deep, headroom = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12])
-local backoff, tolerance, decrease = tonumber(ARGV[13]), tonumber(ARGV[14]), tonumber(ARGV[15])
-local hold, scale = tonumber(ARGV[16]), tonumber(ARGV[17])
+local age, paced, req_gen = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local ok, thr = tonumber(ARGV[4]), tonumber(ARGV[5])
+local sample, recent = tonumber(ARGV[6]), tonumber(ARGV[7])
+local min_rate, max_rate, ttl = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
+local first_span, deep, headroom = tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
+local backoff, tolerance, decrease = tonumber(ARGV[14]), tonumber(ARGV[15]), tonumber(ARGV[16])
+local hold, scale = tonumber(ARGV[17]), tonumber(ARGV[18])
 
 count(ok, thr, sample)
 local sent = now - age
@@ -163,7 +167,9 @@ if s.mode == 'u' then
   s.mode = 's'
   s.grown = now
   cut = 1
-elseif sent >= s.cut then
+elseif req_gen >= s.gen and sent >= s.cut then
+  -- One cut per round: a request sent under an older generation (before its
+  -- sender heard of the last cut) went out at a rate already corrected.
   local answers = s.rok + s.rthr
   local wok, wthr = window(4)
   local long = 1
@@ -172,7 +178,6 @@ elseif sent >= s.cut then
   if answers >= 4 then short = s.rok / answers end
   local base = s.rate
   if paced > 0 then base = paced end
-  if s.rok < 4 then s.quick = s.quick + 1 else s.quick = 0 end
   local new, plateau
   if short < deep then
     new = base * math.max(short * headroom, backoff)
@@ -184,7 +189,7 @@ elseif sent >= s.cut then
     new = base * decrease
     plateau = base * hold
   end
-  new = clamp(new * math.pow(decrease, s.quick), min_rate, max_rate)
+  new = clamp(new, min_rate, max_rate)
   s.plateau = math.max(plateau, new)
   s.k = math.pow((s.plateau - new) / (scale * s.plateau), 1 / 3)
   s.epoch = s.clock
@@ -197,9 +202,9 @@ if cut == 1 then
   s.gen = s.gen + 1
   s.rok = 0
   s.rthr = 0
-  -- The next slot waits a full interval at the new rate; leases already handed
-  -- out are dropped by their holders when they see the new generation.
-  s.tat = now + 1 / s.rate
+  -- Slots already leased stay booked (their holders drop the unspent ones when
+  -- they see the new generation); new ones come after them, a full interval on.
+  s.tat = math.max(s.tat, now) + 1 / s.rate
 end
 save(ttl)
 return {tostring(s.gen), string.format('%.17g', s.rate), tostring(cut)}
