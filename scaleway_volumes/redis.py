@@ -174,6 +174,7 @@ class RedisRateLimiter:
             tuning.rtts,
             tuning.scale,
             tuning.probe_scale,
+            tuning.max_unit,
         ]
         self._throttle_tail = [
             float(min_rate),

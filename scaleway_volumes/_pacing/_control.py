@@ -66,6 +66,8 @@ class Tuning:
     probe_scale: float = 0.2
     #: Requests per CUBIC time unit.
     cycle: float = 80.0
+    #: Seconds per CUBIC time unit, at most (a rate pushed far down must come back).
+    max_unit: float = 1.0
     #: Round trips per CUBIC time unit, at least.
     rtts: float = 4.0
     #: Requests judged after a cut.
@@ -251,7 +253,7 @@ class AdaptiveControl:
         # Time counts in units of ``cycle`` requests at the plateau's rate (or a few
         # round trips if longer): a slow limit gets as many requests per probe as a
         # fast one, so its 429s are as rare a share of its requests.
-        unit = max(tuning.cycle / self.plateau, tuning.rtts * self.srtt)
+        unit = max(min(tuning.cycle / self.plateau, tuning.max_unit), tuning.rtts * self.srtt)
         rate = cubic_rate(self.plateau, self.k, (self.clock - self.epoch) / unit, tuning)
         self.rate = rate = min(max(rate, self.min_rate), self.max_rate)
         return rate
