@@ -21,7 +21,7 @@ import re
 import time
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import anyio
 import anyio.lowlevel
@@ -68,17 +68,19 @@ class _Connection:
 
 def redact(url: str) -> str:
     """``url`` with its password replaced by ``***`` (for logs and reprs)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<invalid url>"
-    netloc = parts.netloc
-    if parts.password is not None:
-        user = parts.username or ""
-        host = netloc.rpartition("@")[2]
-        netloc = f"{user}:***@{host}"
-    query = re.sub(r"(?i)(password=)[^&]*", r"\1***", parts.query)
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    scheme, sep, rest = url.partition("://")
+    if sep:
+        end = len(rest)
+        for mark in "/?#":
+            found = rest.find(mark)
+            if found != -1:
+                end = min(end, found)
+        netloc, tail = rest[:end], rest[end:]
+        userinfo, at, host = netloc.rpartition("@")
+        if at and ":" in userinfo:
+            netloc = userinfo.partition(":")[0] + ":***@" + host
+        url = scheme + sep + netloc + tail
+    return re.sub(r"(?i)([?&]password=)[^&#]*", r"\1***", url)
 
 
 def _number(name: str, value: object, *, positive: bool = True) -> float:
@@ -175,6 +177,7 @@ class RedisRateLimiter:
             tuning.scale,
             tuning.probe_scale,
             tuning.max_unit,
+            tuning.min_cycle,
         ]
         self._throttle_tail = [
             float(min_rate),
@@ -281,7 +284,8 @@ class RedisRateLimiter:
                 book.probe = False
                 ok, thr, sample = book.lease_args()
                 reply = await conn.lease(
-                    keys=[self._key], args=[max(waiting, 1), ok, thr, sample, 1, *self._lease_tail]
+                    keys=[self._key],
+                    args=[book.want(waiting), ok, thr, sample, 1, *self._lease_tail],
                 )
                 now = time.monotonic()
                 count, delay, interval, gen, rate = reply

@@ -66,8 +66,10 @@ class Tuning:
     probe_scale: float = 0.2
     #: Requests per CUBIC time unit.
     cycle: float = 80.0
-    #: Seconds per CUBIC time unit, at most (a rate pushed far down must come back).
+    #: Seconds per CUBIC time unit, at most (a rate pushed far down must come back)...
     max_unit: float = 1.0
+    #: ...but never fewer requests per unit than this (a slow rate must not leap).
+    min_cycle: float = 8.0
     #: Round trips per CUBIC time unit, at least.
     rtts: float = 4.0
     #: Requests judged after a cut.
@@ -102,7 +104,7 @@ def first_rate(recent_ok: int, srtt: float, first_span: float) -> float:
 
 def search_rate(rate: float, elapsed: float, per_double: float, got: float) -> float:
     """Double ``rate`` every ``per_double`` seconds, but not past ``2 * got`` (never down)."""
-    grown = rate * float(2.0 ** (elapsed / per_double))
+    grown = rate * float(2.0 ** min(elapsed / per_double, 64.0))
     return max(min(grown, 2.0 * got), rate)
 
 
@@ -144,7 +146,8 @@ def cubic_rate(plateau: float, k: float, elapsed: float, tuning: Tuning) -> floa
     (reached at ``k``), flat around it, then convex above it."""
     if elapsed < k:
         return plateau - tuning.scale * plateau * (k - elapsed) ** 3
-    return plateau + tuning.probe_scale * plateau * (elapsed - k) ** 3
+    # Bounded: a curve left alone for years must not overflow.
+    return plateau + tuning.probe_scale * plateau * min(elapsed - k, 1e6) ** 3
 
 
 def count_since(times: deque[float], since: float) -> int:
@@ -253,7 +256,11 @@ class AdaptiveControl:
         # Time counts in units of ``cycle`` requests at the plateau's rate (or a few
         # round trips if longer): a slow limit gets as many requests per probe as a
         # fast one, so its 429s are as rare a share of its requests.
-        unit = max(min(tuning.cycle / self.plateau, tuning.max_unit), tuning.rtts * self.srtt)
+        unit = max(
+            min(tuning.cycle, tuning.max_unit * self.plateau) / self.plateau,
+            tuning.min_cycle / self.plateau,
+            tuning.rtts * self.srtt,
+        )
         rate = cubic_rate(self.plateau, self.k, (self.clock - self.epoch) / unit, tuning)
         self.rate = rate = min(max(rate, self.min_rate), self.max_rate)
         return rate

@@ -40,10 +40,12 @@ class FleetBook:
     __slots__ = (
         "catch_up",
         "first_span",
+        "asked",
         "gen",
         "hold_until",
         "in_flight",
         "interval",
+        "last_asked",
         "next_slot",
         "oks",
         "paced",
@@ -71,6 +73,8 @@ class FleetBook:
         self.remaining = 0
         self.next_slot = 0.0
         self.hold_until = 0.0
+        self.asked = 1
+        self.last_asked = math.inf
         self.interval = 0.0
         self.gen = -1
         self.rate = 0.0
@@ -130,6 +134,14 @@ class FleetBook:
 
     # -- what the refill step sends and applies ------------------------------------------
 
+    def want(self, waiting: int) -> int:
+        """Slots to ask for: as many as callers wait, or twice the last lease if this
+        process spent it all on time (it is busy); the script caps it at a lease's
+        worth of the shared rate. An idle process asks for one, wasting none."""
+        busy = self.remaining == 0 and self.next_slot >= self.last_asked
+        self.asked = max(waiting, 2 * self.asked if busy else 1)
+        return self.asked
+
     def lease_args(self) -> tuple[int, int, float]:
         """Counts to report with a lease (successes, 429s, a round-trip sample); resets them."""
         ok, thr, sample = self.report_ok, self.report_thr, self.rtt_sample
@@ -172,6 +184,8 @@ class FleetBook:
             self.remaining = lease.count
             self.next_slot = lease.start
             self.interval = lease.interval
+            # Spent on time if the next slot after this lease is reached while still busy.
+            self.last_asked = lease.start + lease.count * lease.interval - lease.interval
         else:
             # The schedule is full too far ahead: wait until ``start``, then ask again.
             self.remaining = 0

@@ -91,7 +91,8 @@ local sample, saturated = tonumber(ARGV[4]), tonumber(ARGV[5])
 local min_rate, max_rate = tonumber(ARGV[6]), tonumber(ARGV[7])
 local lease_time, max_ahead, ttl = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
 local search_time, cycle, rtts = tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
-local scale, probe_scale, max_unit = tonumber(ARGV[14]), tonumber(ARGV[15]), tonumber(ARGV[16])
+local scale, probe_scale = tonumber(ARGV[14]), tonumber(ARGV[15])
+local max_unit, min_cycle = tonumber(ARGV[16]), tonumber(ARGV[17])
 
 count(ok, thr, sample)
 if s.mode == 'u' then
@@ -120,7 +121,8 @@ if s.mode == 's' then
     s.grown = now
   end
 else
-  local unit = math.max(math.min(cycle / s.plateau, max_unit), rtts * s.srtt)
+  local unit = math.max(math.min(cycle / s.plateau, max_unit), min_cycle / s.plateau,
+    rtts * s.srtt)
   local x = (s.clock - s.epoch) / unit
   local rate
   if x < s.k then
