@@ -116,7 +116,8 @@ def cut_rate(
     ``base`` is the rate the throttled request went out at; ``short`` the share
     of the requests sent since the last cut that got through, ``long`` the same
     over the last ``tuning.long_span`` seconds; ``quick_cuts`` counts the cuts in
-    a row that came before anything got through (each makes this one deeper).
+    a row that came before anything got through (each makes this one deeper,
+    unless 429s are rare enough to be strays).
     The new rate is always below ``base``; the plateau is never below the new rate.
     """
     if short < tuning.deep:
@@ -124,9 +125,9 @@ def cut_rate(
         new = base * max(short * tuning.headroom, tuning.backoff)
         plateau = base * short
     elif long >= 1.0 - tuning.tolerance:
-        # A stray 429 among many successes: step back a little, come back soon.
-        new = base * tuning.headroom
-        plateau = base
+        # Stray 429s among many successes (a server's own jitter): step back a
+        # little and come back soon.
+        return base * tuning.headroom, base
     else:
         new = base * tuning.decrease
         plateau = base * tuning.hold
