@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-# ruff: noqa: RUF001  (the report is Markdown for people: its symbols are meant)
+# ruff: noqa: RUF001, RUF002  (the report is Markdown for people: its symbols are meant)
 """Benchmark the rate limiters against a bare-429 token bucket, in one process and a fleet.
 
 The fake server (``python -m scaleway_volumes.testing --rate-limit R --rate-burst B
@@ -273,8 +273,10 @@ class RedisServer:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
         self.proc = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
-            + ["--appendonly", "no", "--dir", self.dir.name],
+            [
+                *(REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no", "--dir", self.dir.name),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -333,7 +335,7 @@ def run_clients(
     server: FakeServer, params: list[dict[str, Any]], cores: list[int | None]
 ) -> list[dict[str, Any]]:
     """Start the clients, wait until all have imported, release them together."""
-    clients = [Client(p, core) for p, core in zip(params, cores)]
+    clients = [Client(p, core) for p, core in zip(params, cores, strict=True)]
     for client in clients:
         client.ready()
     for client in clients:

@@ -177,7 +177,7 @@ class RedisRateLimiter:
             tuning.scale,
             tuning.probe_scale,
             tuning.max_unit,
-            tuning.min_cycle,
+            tuning.max_step,
         ]
         self._throttle_tail = [
             float(min_rate),

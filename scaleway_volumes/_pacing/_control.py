@@ -68,8 +68,9 @@ class Tuning:
     cycle: float = 80.0
     #: Seconds per CUBIC time unit, at most (a rate pushed far down must come back)...
     max_unit: float = 1.0
-    #: ...but never fewer requests per unit than this (a slow rate must not leap).
-    min_cycle: float = 8.0
+    #: ...but one success moves the curve by this share of a unit at most (a slow
+    #: rate must not leap in a few requests).
+    max_step: float = 0.25
     #: Round trips per CUBIC time unit, at least.
     rtts: float = 4.0
     #: Requests judged after a cut.
@@ -252,17 +253,16 @@ class AdaptiveControl:
         self.in_flight += 1
         return 0.0
 
-    def _curve(self) -> float:
+    def _unit(self) -> float:
         tuning = self.tuning
         # Time counts in units of ``cycle`` requests at the plateau's rate (or a few
         # round trips if longer): a slow limit gets as many requests per probe as a
         # fast one, so its 429s are as rare a share of its requests.
-        unit = max(
-            min(tuning.cycle, tuning.max_unit * self.plateau) / self.plateau,
-            tuning.min_cycle / self.plateau,
-            tuning.rtts * self.srtt,
-        )
-        rate = cubic_rate(self.plateau, self.k, (self.clock - self.epoch) / unit, tuning)
+        return max(min(tuning.cycle / self.plateau, tuning.max_unit), tuning.rtts * self.srtt)
+
+    def _curve(self) -> float:
+        tuning = self.tuning
+        rate = cubic_rate(self.plateau, self.k, (self.clock - self.epoch) / self._unit(), tuning)
         self.rate = rate = min(max(rate, self.min_rate), self.max_rate)
         return rate
 
@@ -301,7 +301,10 @@ class AdaptiveControl:
         if sent >= self.last_cut:
             self.round_ok += 1
         # Growth time passes only while answers keep coming: not while idle.
-        self.clock += min(now - self.last_ok, 2.0 / self.rate + self.srtt)
+        step = now - self.last_ok
+        if self.mode == HOLDING:
+            step = min(step, self.tuning.max_step * self._unit())
+        self.clock += min(step, 2.0 / self.rate + self.srtt)
         self.last_ok = now
         if self.mode == SEARCHING:
             self._search(now)

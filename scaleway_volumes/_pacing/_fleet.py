@@ -38,9 +38,9 @@ class FleetBook:
     """Slots leased from the shared schedule and what to report, for one process."""
 
     __slots__ = (
+        "asked",
         "catch_up",
         "first_span",
-        "asked",
         "gen",
         "hold_until",
         "in_flight",

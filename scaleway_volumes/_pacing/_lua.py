@@ -92,17 +92,24 @@ local min_rate, max_rate = tonumber(ARGV[6]), tonumber(ARGV[7])
 local lease_time, max_ahead, ttl = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
 local search_time, cycle, rtts = tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
 local scale, probe_scale = tonumber(ARGV[14]), tonumber(ARGV[15])
-local max_unit, min_cycle = tonumber(ARGV[16]), tonumber(ARGV[17])
+local max_unit, max_step = tonumber(ARGV[16]), tonumber(ARGV[17])
 
 count(ok, thr, sample)
 if s.mode == 'u' then
   save(ttl)
   return {tostring(want), '0', '0', tostring(s.gen), '0'}
 end
+local unit = 1
+if s.mode == 'h' then
+  unit = math.max(math.min(cycle / s.plateau, max_unit), rtts * s.srtt)
+end
 if ok > 0 then
-  -- Growth time passes only while answers keep coming: not while the fleet is idle.
+  -- Growth time passes only while answers keep coming (not while the fleet is
+  -- idle), and a success moves the curve by max_step of a unit at most.
   if s.active > 0 then
-    s.clock = s.clock + math.min(now - s.active, 2 / s.rate + s.srtt)
+    local step = math.min(now - s.active, 2 / s.rate + s.srtt)
+    if s.mode == 'h' then step = math.min(step, ok * max_step * unit) end
+    s.clock = s.clock + step
   end
   s.active = now
 end
@@ -121,8 +128,6 @@ if s.mode == 's' then
     s.grown = now
   end
 else
-  local unit = math.max(math.min(cycle / s.plateau, max_unit), min_cycle / s.plateau,
-    rtts * s.srtt)
   local x = (s.clock - s.epoch) / unit
   local rate
   if x < s.k then

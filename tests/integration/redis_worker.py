@@ -1,6 +1,6 @@
 """A worker process for the Redis limiter tests: counts the permits it gets.
 
-``python -m tests.integration.redis_worker '{"url": ..., "name": ..., "rate": ..., "seconds": ...}'``
+``python -m tests.integration.redis_worker '{"url": U, "name": N, "rate": R, "seconds": S}'``
 prints ``READY``, waits for ``GO`` on stdin, takes permits for ``seconds`` (releasing
 each with no status, so the shared rate stays where it is) and prints
 ``RESULT {"count": N, "shared": bool}``.

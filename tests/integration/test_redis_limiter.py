@@ -108,9 +108,7 @@ async def test_processes_share_one_limit(redis_server: RedisServer, name: str) -
     async with RedisRateLimiter(redis_server.url, name=name, min_rate=rate, max_rate=rate) as lim:
         await throttle_once(lim)  # the fleet is now paced, at exactly `rate`
     assert state(redis_server, name)["mode"] == "s"
-    procs = workers(
-        [{"url": redis_server.url, "name": name, "rate": rate, "seconds": seconds}] * 3
-    )
+    procs = workers([{"url": redis_server.url, "name": name, "rate": rate, "seconds": seconds}] * 3)
     go(procs)
     results = [result(proc) for proc in procs]
     counts = [int(r["count"]) for r in results]  # type: ignore[call-overload]
@@ -274,7 +272,9 @@ def test_bad_arguments(kwargs: dict[str, object], error: type, match: str) -> No
         RedisRateLimiter(url, **kwargs)  # type: ignore[arg-type]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     base=st.floats(1.0, 1000.0),
     ok=st.integers(0, 60),

@@ -77,7 +77,12 @@ def test_schedule_changes_the_rate_after_the_first_request() -> None:
 
 @pytest.mark.parametrize(
     ("text", "match"),
-    [("3", "SECONDS:RATE"), ("a:5", "SECONDS:RATE"), ("3:0", "positive"), ("3:5,2:5", "increasing")],
+    [
+        ("3", "SECONDS:RATE"),
+        ("a:5", "SECONDS:RATE"),
+        ("3:0", "positive"),
+        ("3:5,2:5", "increasing"),
+    ],
 )
 def test_bad_schedules_are_refused(text: str, match: str) -> None:
     """A malformed step, a rate <= 0 or times out of order is a ValueError naming it."""

@@ -65,9 +65,7 @@ def test_cubic_comes_back_to_the_plateau_at_k_and_never_falls(
     k = cubic_k(plateau, start, TUNING.scale)
     assert cubic_rate(plateau, k, 0.0, TUNING) == pytest.approx(start, rel=1e-6, abs=1e-9)
     assert cubic_rate(plateau, k, k, TUNING) == pytest.approx(plateau)
-    assert cubic_rate(plateau, k, elapsed + step, TUNING) >= cubic_rate(
-        plateau, k, elapsed, TUNING
-    )
+    assert cubic_rate(plateau, k, elapsed + step, TUNING) >= cubic_rate(plateau, k, elapsed, TUNING)
 
 
 @given(st.integers(0, 1000), st.floats(0.0, 10.0), st.floats(0.001, 1.0))
@@ -89,9 +87,7 @@ def test_search_doubles_per_step_but_not_past_twice_what_got_through(
     assert new <= rate * 2 ** min(elapsed / per_double, 64) * (1 + 1e-9)
 
 
-@given(
-    st.floats(0.0, 1.0), rates, st.floats(1.0, 3.0), st.lists(seconds, min_size=1, max_size=20)
-)
+@given(st.floats(0.0, 1.0), rates, st.floats(1.0, 3.0), st.lists(seconds, min_size=1, max_size=20))
 def test_paced_takes_are_spaced_even_below_one_in_flight(
     tokens: float, rate: float, capacity: float, gaps: list[float]
 ) -> None:
