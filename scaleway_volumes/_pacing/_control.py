@@ -109,16 +109,12 @@ def search_rate(rate: float, elapsed: float, per_double: float, got: float) -> f
     return max(min(grown, 2.0 * got), rate)
 
 
-def cut_rate(
-    base: float, short: float, long: float, quick_cuts: int, tuning: Tuning
-) -> tuple[float, float]:
+def cut_rate(base: float, short: float, long: float, tuning: Tuning) -> tuple[float, float]:
     """The rate after a 429 and the plateau to come back to.
 
     ``base`` is the rate the throttled request went out at; ``short`` the share
     of the requests sent since the last cut that got through, ``long`` the same
-    over the last ``tuning.long_span`` seconds; ``quick_cuts`` counts the cuts in
-    a row that came before anything got through (each makes this one deeper,
-    unless 429s are rare enough to be strays).
+    over the last ``tuning.long_span`` seconds.
     The new rate is always below ``base``; the plateau is never below the new rate.
     """
     if short < tuning.deep:
@@ -132,7 +128,6 @@ def cut_rate(
     else:
         new = base * tuning.decrease
         plateau = base * tuning.hold
-    new *= tuning.decrease**quick_cuts
     return new, max(plateau, new)
 
 
@@ -184,9 +179,7 @@ class AdaptiveControl:
         "oks",
         "paced_since",
         "plateau",
-        "quick_cuts",
         "rate",
-        "round_ok",
         "sends",
         "srtt",
         "stamp",
@@ -219,8 +212,6 @@ class AdaptiveControl:
         self.last_ok = -INF
         self.grown = 0.0
         self.srtt = 0.0
-        self.round_ok = 0
-        self.quick_cuts = 0
         self.burst_seen = 1
         self.waited = -INF
         #: 429s seen, in all.
@@ -298,8 +289,6 @@ class AdaptiveControl:
             self.window += 1.0
             return
         self.answered.append(now)
-        if sent >= self.last_cut:
-            self.round_ok += 1
         # Growth time passes only while answers keep coming: not while idle.
         step = now - self.last_ok
         if self.mode == HOLDING:
@@ -375,11 +364,7 @@ class AdaptiveControl:
             # The rate the throttled request went out at: the pacing rate then if the
             # pacing held requests back, else what was actually sent.
             base = paced if self._saturated(sent) or not measured else min(paced, measured)
-            if self.round_ok < 4:
-                self.quick_cuts += 1  # the last cut was not enough
-            else:
-                self.quick_cuts = 0
-            new, self.plateau = cut_rate(base, short, long, self.quick_cuts, tuning)
+            new, self.plateau = cut_rate(base, short, long, tuning)
             self.mode = HOLDING
         new = min(max(new, self.min_rate), self.max_rate)
         self.plateau = max(self.plateau, new) if self.mode == HOLDING else INF
@@ -387,7 +372,6 @@ class AdaptiveControl:
         self.epoch = self.clock
         self.rate = new
         self.last_cut = now
-        self.round_ok = 0
         # The next request waits a full interval at the new rate.
         self.tokens = min(self.tokens, 0.0)
         self.stamp = now

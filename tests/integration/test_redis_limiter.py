@@ -308,7 +308,7 @@ def test_the_lua_cut_is_the_python_cut(
         )
         long = wok / (wok + wthr) if wok + wthr >= 4 else 1.0
         short = ok / (ok + thr) if ok + thr >= 4 else long
-        expected, plateau = cut_rate(base, short, long, 0, tuning)
+        expected, plateau = cut_rate(base, short, long, tuning)
         expected = max(expected, 0.5)
         assert int(cut) == 1 and int(gen) == 4
         assert float(rate) == pytest.approx(expected, rel=1e-9)
