@@ -233,9 +233,9 @@ class AdaptiveControl:
             rate = self.rate
             if self.mode == HOLDING:
                 rate = self._curve()
-            self.tokens, wait = take_token(
-                self.tokens, now - self.stamp, rate, 1.0 + rate * self.tuning.catch_up
-            )
+            # A late wake-up may be caught up, by a few requests at most.
+            capacity = 1.0 + min(rate * self.tuning.catch_up, 4.0)
+            self.tokens, wait = take_token(self.tokens, now - self.stamp, rate, capacity)
             self.stamp = now
             if wait:
                 self.waited = now
