@@ -195,7 +195,8 @@ class RedisRateLimiter:
         self._conn: anyio.lowlevel.RunVar[_Connection | None] = anyio.lowlevel.RunVar(
             f"scaleway_volumes.redis.{id(self)}", default=None
         )
-        self._down = False
+        self._down = False  # limiting in-process now
+        self._outage = False  # Redis failed and we said so (reset when it is back)
         self._retry_at = 0.0
         self._told_trio = False
 
@@ -256,6 +257,9 @@ class RedisRateLimiter:
                 log.warning(
                     "RedisRateLimiter %r: redis-py needs asyncio; limiting in-process", self.name
                 )
+            # In-process until the next try (a later asyncio loop shares again).
+            self._down = True
+            self._retry_at = time.monotonic() + self._retry_interval
             raise _Unavailable
         conn = self._conn.get()
         if conn is None:
@@ -299,6 +303,8 @@ class RedisRateLimiter:
             raise _Unavailable from exc
         if self._down:
             self._down = False
+        if self._outage:
+            self._outage = False
             log.info(
                 "RedisRateLimiter %r: %s reachable again, sharing the limit",
                 self.name,
@@ -316,8 +322,9 @@ class RedisRateLimiter:
         if self._conn.get() is conn:
             # A fresh client on the next try: this one's pool may hold dead sockets.
             self._conn.set(None)
-        if not self._down:
-            self._down = True
+        self._down = True
+        if not self._outage:
+            self._outage = True
             self._local.resume_at(self._book.recent_rate(now))
             reason = self._scrub(str(exc))
             log.warning(
