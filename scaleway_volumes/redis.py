@@ -151,7 +151,8 @@ class RedisRateLimiter:
         self._local = AdaptiveRateLimiter(
             min_rate=min_rate, max_rate=max_rate, initial_window=initial_window, tuning=tuning
         )
-        self._tuning = tuning = self._local._control.tuning
+        if tuning is None:
+            tuning = Tuning(initial_window=float(initial_window))
         self._url = url
         self._safe_url = redact(url)
         self.name = name

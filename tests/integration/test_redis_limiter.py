@@ -19,7 +19,7 @@ import trio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.redis_server import RedisServer, free_port, redis_server_binary
+from tests.redis_server import REQUIRE_ENV, RedisServer, free_port, redis_server_binary
 
 redis = pytest.importorskip("redis")
 
@@ -101,6 +101,7 @@ def result(proc: subprocess.Popen[str]) -> dict[str, object]:
     return parsed
 
 
+@pytest.mark.slow
 @pytest.mark.anyio
 async def test_processes_share_one_limit(redis_server: RedisServer, name: str) -> None:
     """Three processes using one name get one rate between them, not three."""
@@ -118,6 +119,7 @@ async def test_processes_share_one_limit(redis_server: RedisServer, name: str) -
     assert min(counts) >= 3, counts
 
 
+@pytest.mark.slow
 @pytest.mark.anyio
 async def test_a_killed_worker_leaves_nothing_stuck(redis_server: RedisServer, name: str) -> None:
     """SIGKILL a worker holding slots: the others keep their share of the rate, the
@@ -149,6 +151,7 @@ async def test_a_killed_worker_leaves_nothing_stuck(redis_server: RedisServer, n
         assert lim.shared
 
 
+@pytest.mark.slow
 @pytest.mark.anyio
 async def test_redis_restarted_mid_run(
     tmp_path: Path, name: str, caplog: pytest.LogCaptureFixture
@@ -315,3 +318,18 @@ def test_the_lua_cut_is_the_python_cut(
         assert float(client.hget(key, "plateau")) == pytest.approx(max(plateau, expected))
     finally:
         client.close()
+
+
+def test_missing_redis_server_skips_or_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without redis-server the Redis tests skip saying how to install it, or fail when
+    SCALEWAY_VOLUMES_REQUIRE_REDIS=1 (as CI sets it)."""
+    import shutil
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setattr(Path, "exists", lambda self: False)
+    monkeypatch.delenv(REQUIRE_ENV, raising=False)
+    with pytest.raises(pytest.skip.Exception, match="apt-get install redis-server"):
+        redis_server_binary()
+    monkeypatch.setenv(REQUIRE_ENV, "1")
+    with pytest.raises(pytest.fail.Exception, match=REQUIRE_ENV):
+        redis_server_binary()
