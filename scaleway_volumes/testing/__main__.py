@@ -12,8 +12,16 @@ import signal
 import sys
 import time
 
+from ._bucket import parse_rate_schedule
 from ._fake import FakeScaleway
 from ._server import _ServerCore
+
+
+def _schedule(text: str) -> tuple[tuple[float, float], ...]:
+    try:
+        return parse_rate_schedule(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -26,6 +34,13 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
     parser.add_argument("--rate-limit", type=float, default=None, help="requests per second")
     parser.add_argument("--rate-burst", type=int, default=None, help="token bucket capacity")
+    parser.add_argument(
+        "--rate-schedule",
+        type=_schedule,
+        default=(),
+        metavar="SECONDS:RATE,...",
+        help="change the rate that long after the first request, e.g. '3:50'",
+    )
     parser.add_argument("--token", default="fake-token", help="'' accepts any token")
     parser.add_argument("--zone", default="fr-par-1")
     parser.add_argument("--legacy", action="store_true", help="seed API: /volumes, 7 fields")
@@ -47,6 +62,7 @@ async def _serve(args: argparse.Namespace) -> FakeScaleway:
         block_snapshot_time=args.block_snapshot_time,
         block_delete_time=args.block_delete_time,
     )
+    fake.rate_schedule = args.rate_schedule
     # Nobody can read the recorded requests of a separate process; don't pay for them.
     fake.record_requests = False
     core = _ServerCore(fake)
@@ -74,6 +90,14 @@ def main(argv: list[str] | None = None) -> int:
         f"({fake.stats.throttled} throttled) in {cpu:.3f} s CPU{per_request}",
         file=sys.stderr,
     )
+    if args.rate_schedule:
+        for phase in fake.rate_phases():
+            rate = "unlimited" if phase.rate is None else f"{phase.rate:g}/s"
+            print(
+                f"rate phase from {phase.after:g} s at {rate}: "
+                f"{phase.requests} requests, {phase.throttled} throttled",
+                file=sys.stderr,
+            )
     return 0
 
 

@@ -8,12 +8,14 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import httpx
 
 from . import _shapes as shapes
 from ._block import FakeBlockStorage
 from ._block_routes import BlockRoutes
 from ._block_state import BlockStore
+from ._bucket import Phase, RateBucket
 from ._core import (
     DEFAULT_ERROR_PAGE,
     DEFAULT_MALFORMED,
@@ -132,10 +134,7 @@ class FakeScaleway:
         # Rendered JSON per volume id; dropped whenever the volume changes.
         self._rendered: dict[str, bytes] = {}
         self._rendered_legacy: dict[str, bytes] = {}
-        self._rate_limit: float | None = None
-        self._rate_burst: int | None = None
-        self._tokens = 0.0
-        self._refilled = time.monotonic()
+        self._bucket = RateBucket()
         self.rate_limit = rate_limit
         self.rate_burst = rate_burst
 
@@ -144,50 +143,43 @@ class FakeScaleway:
     @property
     def rate_limit(self) -> float | None:
         """Sustained requests per second allowed before 429s (``None``: unlimited)."""
-        return self._rate_limit
+        return self._bucket.rate
 
     @rate_limit.setter
     def rate_limit(self, value: float | None) -> None:
-        if value is not None and value <= 0:
-            raise ValueError("rate_limit must be positive or None")
         with self._lock:
-            self._rate_limit = value
-            self._refill_bucket()
+            self._bucket.rate = value
 
     @property
     def rate_burst(self) -> int | None:
         """Token bucket capacity; ``None`` means ``max(1, int(rate_limit / 10))``."""
-        return self._rate_burst
+        return self._bucket.burst
 
     @rate_burst.setter
     def rate_burst(self, value: int | None) -> None:
-        if value is not None and value < 1:
-            raise ValueError("rate_burst must be >= 1 or None")
         with self._lock:
-            self._rate_burst = value
-            self._refill_bucket()
+            self._bucket.burst = value
+
+    @property
+    def rate_schedule(self) -> tuple[tuple[float, float], ...]:
+        """``(seconds after the first request, rate)`` steps that change ``rate_limit``.
+
+        ``rate_phases()`` tells the requests and 429s of each step.
+        """
+        return self._bucket.schedule
+
+    @rate_schedule.setter
+    def rate_schedule(self, steps: Iterable[tuple[float, float]]) -> None:
+        with self._lock:
+            self._bucket.schedule = steps
 
     def _capacity(self) -> float:
-        if self._rate_burst is not None:
-            return float(self._rate_burst)
-        assert self._rate_limit is not None
-        return float(max(1, int(self._rate_limit / 10)))
+        return self._bucket.capacity
 
-    def _refill_bucket(self) -> None:
-        # A changed limit starts from a full bucket: tests set it and expect the burst.
-        self._tokens = self._capacity() if self._rate_limit is not None else 0.0
-        self._refilled = time.monotonic()
-
-    def _take_token(self) -> bool:
-        assert self._rate_limit is not None
-        now = time.monotonic()
-        capacity = self._capacity()
-        self._tokens = min(capacity, self._tokens + (now - self._refilled) * self._rate_limit)
-        self._refilled = now
-        if self._tokens >= 1.0:
-            self._tokens -= 1.0
-            return True
-        return False
+    def rate_phases(self) -> list[Phase]:
+        """Requests and 429s counted per step of the rate schedule (one step without one)."""
+        with self._lock:
+            return [attrs.evolve(phase) for phase in self._bucket.phases]
 
     @property
     def base_url(self) -> str:
@@ -287,7 +279,7 @@ class FakeScaleway:
             self._rendered.clear()
             self._rendered_legacy.clear()
             self.faults.clear()
-            self._refill_bucket()
+            self._bucket.refill()
         self.stats.reset()
 
     # -- request pipeline (called by the transports) -------------------------------------
@@ -310,7 +302,7 @@ class FakeScaleway:
                     if fault.remaining is not None:
                         fault.remaining -= 1
                     break
-            if fault is None and self._rate_limit is not None and not self._take_token():
+            if fault is None and not self._bucket.take():
                 stats.throttled += 1
                 early = _THROTTLED
         delay = self.latency

@@ -1,0 +1,14 @@
+"""Rate limiters: what paces every request of an API (see docs/rate-limiting.md)."""
+
+from ._adaptive import AdaptiveRateLimiter
+from ._control import Tuning as AdaptiveTuning
+from ._protocol import RateLimiter
+from ._simple import NoRateLimiter, TokenBucketRateLimiter
+
+__all__ = [
+    "AdaptiveRateLimiter",
+    "AdaptiveTuning",
+    "NoRateLimiter",
+    "RateLimiter",
+    "TokenBucketRateLimiter",
+]

@@ -1,0 +1,109 @@
+"""AdaptiveRateLimiter: finds the allowed rate from bare 429s and holds just under it."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from ._control import AdaptiveControl, Tuning
+from ._gate import Gate
+
+__all__ = ["AdaptiveRateLimiter", "check_rates"]
+
+
+def check_rates(min_rate: float, max_rate: float | None) -> float:
+    """Validate the bounds of an adaptive rate; return ``max_rate`` as a float (``inf``)."""
+    for name, value in (("min_rate", min_rate), ("max_rate", max_rate)):
+        if value is None and name == "max_rate":
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"{name} must be a number of requests per second, got {value!r}")
+        if not 0 < value < math.inf:
+            raise ValueError(f"{name} must be a positive, finite number, got {value!r}")
+    top = math.inf if max_rate is None else float(max_rate)
+    if top < min_rate:
+        raise ValueError(f"max_rate ({max_rate!r}) must be >= min_rate ({min_rate!r})")
+    return top
+
+
+class AdaptiveRateLimiter:
+    """Paces requests at the rate the server allows, learnt from its bare 429s.
+
+    Until the first 429 nothing is paced (a request costs a few microseconds of
+    bookkeeping); only the start of a burst is held to ``initial_window``
+    requests in flight, one more per success, so that a server with a small
+    burst does not answer a whole wave with 429s. From the first 429 on, requests
+    are spaced at a rate found as TCP congestion control and botocore's adaptive
+    retry mode find theirs: a quick search, a cut on each round of 429s to what
+    got through, a CUBIC curve back to just under the rate that failed, then a
+    gentle probe above it. A lowered limit is followed within a few round trips;
+    a rate below one request per round trip spaces requests out.
+
+    ```python
+    limiter = AdaptiveRateLimiter()
+    api = AsyncVolumeAPI(token, rate_limiter=limiter)   # every request of the API
+    ```
+
+    One limiter serves one process: share it between the API objects holding the
+    same credentials (the gateway's limit is per credentials), and use
+    ``scaleway_volumes.redis.RedisRateLimiter`` to share one across processes. It
+    may be created with no event loop running and used from successive event
+    loops, asyncio or trio, but from one thread at a time.
+
+    Args:
+        min_rate: requests per second it never goes below (default 0.5).
+        max_rate: requests per second it never goes above (default: no cap).
+        initial_window: requests in flight before the first 429 (default 6).
+    """
+
+    def __init__(
+        self,
+        *,
+        min_rate: float = 0.5,
+        max_rate: float | None = None,
+        initial_window: int = 6,
+        tuning: Tuning | None = None,
+    ) -> None:
+        top = check_rates(min_rate, max_rate)
+        if isinstance(initial_window, bool) or not isinstance(initial_window, int):
+            raise TypeError(f"initial_window must be an int, got {initial_window!r}")
+        if initial_window < 1:
+            raise ValueError(f"initial_window must be >= 1, got {initial_window!r}")
+        if tuning is None:
+            tuning = Tuning(initial_window=float(initial_window))
+        elif not isinstance(tuning, Tuning):
+            raise TypeError(f"tuning must be a Tuning, got {tuning!r}")
+        self._control = AdaptiveControl(min_rate=float(min_rate), max_rate=top, tuning=tuning)
+        self._gate = Gate(self._control)
+
+    def __repr__(self) -> str:
+        return f"<AdaptiveRateLimiter rate={self.rate} throttled={self.throttled}>"
+
+    async def acquire(self) -> object:
+        """Wait until one more request may be sent; return a permit for ``release()``."""
+        return await self._gate.wait_turn()
+
+    def release(self, permit: object, status: int | None) -> None:
+        """The request ended with HTTP ``status`` (None: no answer came). Never raises."""
+        if type(permit) is float:
+            self._control.release(permit, status, time.monotonic())
+            self._gate.wake()
+
+    def resume_at(self, rate: float) -> None:
+        """Pace at ``rate`` requests per second from now on, adapting from there.
+
+        For a limiter taking over from another (``RedisRateLimiter`` falling back
+        to in-process limiting); 0.0 changes nothing.
+        """
+        self._control.resume_at(rate, time.monotonic())
+
+    @property
+    def rate(self) -> float | None:
+        """Requests per second allowed now; None while nothing is paced."""
+        rate = self._control.rate
+        return None if rate == math.inf else rate
+
+    @property
+    def throttled(self) -> int:
+        """429s seen so far."""
+        return self._control.throttled

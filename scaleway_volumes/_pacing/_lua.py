@@ -1,0 +1,219 @@
+"""The Redis side of a shared limit: two atomic Lua scripts over one hash per limit.
+
+The hash ``KEYS[1]`` holds the fleet's adaptive state (``mode`` u/s/h for
+unthrottled, searching, holding; ``rate``, ``plateau``, ``k``, ``epoch``,
+``clock``, ``active``, ``grown``: as in ``_control``; ``gok``: successes
+since ``grown``), the pacing schedule
+(``tat``: the theoretical arrival time of the next free slot, GCRA), the last
+cut (``cut``, ``gen``: bumped on every cut), the counts since the last cut
+(``rok``, ``rthr``), ``srtt`` and a 2-second window of counts in four
+half-second buckets (``w<i>s`` bucket number, ``w<i>o`` successes, ``w<i>t``
+429s). Times are Redis's own clock (``TIME``); callers pass durations, never
+their clock. Every call refreshes the hash's TTL: a limit nobody uses expires.
+
+``LEASE`` hands out up to ``want`` consecutive slots of the shared schedule
+(never more than ``lease_time`` seconds' worth, never more than ``max_ahead``
+seconds ahead): the caller spends them locally, so most requests cost no
+Redis call. ``THROTTLE`` reports a 429 at once and makes the cut, the same
+decision as ``_control.cut_rate`` (tests compare the two).
+"""
+
+from __future__ import annotations
+
+__all__ = ["LEASE", "THROTTLE"]
+
+_PROLOGUE = """
+local key = KEYS[1]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local names = {'mode', 'rate', 'plateau', 'k', 'epoch', 'clock', 'active', 'tat', 'cut',
+  'gen', 'rok', 'rthr', 'srtt', 'grown', 'gok',
+  'w0s', 'w0o', 'w0t', 'w1s', 'w1o', 'w1t', 'w2s', 'w2o', 'w2t', 'w3s', 'w3o', 'w3t'}
+local raw = redis.call('HMGET', key, unpack(names))
+local s = {}
+for i, name in ipairs(names) do s[name] = tonumber(raw[i]) or 0 end
+s.mode = raw[1] or 'u'
+
+local function count(ok, thr, sample)
+  local bucket = math.floor(now * 2)
+  local slot = 'w' .. (bucket % 4)
+  if s[slot .. 's'] ~= bucket then
+    s[slot .. 's'] = bucket
+    s[slot .. 'o'] = 0
+    s[slot .. 't'] = 0
+  end
+  s[slot .. 'o'] = s[slot .. 'o'] + ok
+  s[slot .. 't'] = s[slot .. 't'] + thr
+  s.rok = s.rok + ok
+  s.rthr = s.rthr + thr
+  if sample > 0 then
+    if s.srtt == 0 then s.srtt = sample else s.srtt = 0.875 * s.srtt + 0.125 * sample end
+  end
+end
+
+local function window(buckets)
+  local bucket = math.floor(now * 2)
+  local ok, thr = 0, 0
+  for i = 0, 3 do
+    local b = s['w' .. i .. 's']
+    if b > bucket - buckets then
+      ok = ok + s['w' .. i .. 'o']
+      thr = thr + s['w' .. i .. 't']
+    end
+  end
+  return ok, thr
+end
+
+local function clamp(x, lo, hi)
+  if x < lo then return lo end
+  if x > hi then return hi end
+  return x
+end
+
+local function save(ttl)
+  local flat = {}
+  for _, name in ipairs(names) do
+    flat[#flat + 1] = name
+    if name == 'mode' then flat[#flat + 1] = s.mode
+    else flat[#flat + 1] = string.format('%.17g', s[name]) end
+  end
+  redis.call('HSET', key, unpack(flat))
+  redis.call('PEXPIRE', key, ttl)
+end
+"""
+
+LEASE = (
+    _PROLOGUE
+    + """
+local want = tonumber(ARGV[1])
+local ok, thr = tonumber(ARGV[2]), tonumber(ARGV[3])
+local sample, saturated = tonumber(ARGV[4]), tonumber(ARGV[5])
+local min_rate, max_rate = tonumber(ARGV[6]), tonumber(ARGV[7])
+local lease_time, max_ahead, ttl = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
+local search_time, cycle, rtts = tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
+local scale, probe_scale = tonumber(ARGV[14]), tonumber(ARGV[15])
+local max_unit, max_step = tonumber(ARGV[16]), tonumber(ARGV[17])
+
+count(ok, thr, sample)
+if s.mode == 'u' then
+  save(ttl)
+  return {tostring(want), '0', '0', tostring(s.gen), '0'}
+end
+local unit = 1
+if s.mode == 'h' then
+  unit = math.max(math.min(cycle / s.plateau, max_unit), rtts * s.srtt)
+end
+if ok > 0 then
+  -- Growth time passes only while answers keep coming (not while the fleet is
+  -- idle), and a success moves the curve by max_step of a unit at most.
+  if s.active > 0 then
+    local step = math.min(now - s.active, 2 / s.rate + s.srtt)
+    if s.mode == 'h' then step = math.min(step, ok * max_step * unit) end
+    s.clock = s.clock + step
+  end
+  s.active = now
+end
+if s.mode == 's' then
+  -- Searching: double per round trip (at least search_time) while the fleet is
+  -- held back, never past twice what got through in that time (search_rate).
+  s.gok = s.gok + ok
+  local per_double = math.max(s.srtt, search_time)
+  local span = now - s.grown
+  if span >= per_double then
+    if saturated > 0 then
+      local grown = s.rate * math.pow(2, span / per_double)
+      s.rate = clamp(math.max(math.min(grown, 2 * s.gok / span), s.rate), min_rate, max_rate)
+    end
+    s.gok = 0
+    s.grown = now
+  end
+else
+  local x = (s.clock - s.epoch) / unit
+  local rate
+  if x < s.k then
+    rate = s.plateau - scale * s.plateau * math.pow(s.k - x, 3)
+  else
+    rate = s.plateau + probe_scale * s.plateau * math.pow(x - s.k, 3)
+  end
+  s.rate = clamp(rate, min_rate, max_rate)
+end
+if s.tat < now then s.tat = now end
+if s.tat - now > max_ahead then
+  save(ttl)
+  return {'0', string.format('%.17g', s.tat - max_ahead - now), '0', tostring(s.gen),
+    string.format('%.17g', s.rate)}
+end
+local n = math.max(1, math.min(want, math.floor(s.rate * lease_time)))
+local start = s.tat
+s.tat = start + n / s.rate
+save(ttl)
+return {tostring(n), string.format('%.17g', start - now), string.format('%.17g', 1 / s.rate),
+  tostring(s.gen), string.format('%.17g', s.rate)}
+"""
+)
+
+THROTTLE = (
+    _PROLOGUE
+    + """
+local age, paced, req_gen = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local ok, thr = tonumber(ARGV[4]), tonumber(ARGV[5])
+local sample, recent = tonumber(ARGV[6]), tonumber(ARGV[7])
+local min_rate, max_rate, ttl = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
+local first_span, deep, headroom = tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
+local backoff, tolerance, decrease = tonumber(ARGV[14]), tonumber(ARGV[15]), tonumber(ARGV[16])
+local hold, scale = tonumber(ARGV[17]), tonumber(ARGV[18])
+
+count(ok, thr, sample)
+local sent = now - age
+local cut = 0
+if s.mode == 'u' then
+  -- The fleet's first 429: pace at what got through per round trip (first_rate).
+  local srtt = s.srtt
+  if srtt == 0 then srtt = age end
+  s.rate = clamp(math.max(recent, 1) / math.max(srtt, first_span), min_rate, max_rate)
+  s.mode = 's'
+  s.grown = now
+  cut = 1
+elseif req_gen >= s.gen and sent >= s.cut then
+  -- One cut per round: a request sent under an older generation (before its
+  -- sender heard of the last cut) went out at a rate already corrected.
+  local answers = s.rok + s.rthr
+  local wok, wthr = window(4)
+  local long = 1
+  if wok + wthr >= 4 then long = wok / (wok + wthr) end
+  local short = long
+  if answers >= 4 then short = s.rok / answers end
+  local base = s.rate
+  if paced > 0 then base = paced end
+  local new, plateau
+  if short < deep then
+    new = base * math.max(short * headroom, backoff)
+    plateau = base * short
+  elseif long >= 1 - tolerance then
+    new = base * headroom
+    plateau = base
+  else
+    new = base * decrease
+    plateau = base * hold
+  end
+  new = clamp(new, min_rate, max_rate)
+  s.plateau = math.max(plateau, new)
+  s.k = math.pow((s.plateau - new) / (scale * s.plateau), 1 / 3)
+  s.epoch = s.clock
+  s.rate = new
+  s.mode = 'h'
+  cut = 1
+end
+if cut == 1 then
+  s.cut = now
+  s.gen = s.gen + 1
+  s.rok = 0
+  s.rthr = 0
+  -- Slots already leased stay booked (their holders drop the unspent ones when
+  -- they see the new generation); new ones come after them, a full interval on.
+  s.tat = math.max(s.tat, now) + 1 / s.rate
+end
+save(ttl)
+return {tostring(s.gen), string.format('%.17g', s.rate), tostring(cut)}
+"""
+)

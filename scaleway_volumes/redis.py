@@ -1,0 +1,338 @@
+"""One adaptive rate limit shared by every process and machine using the same Redis.
+
+Needs the ``redis`` extra: ``pip install 'scaleway-volumes[redis]'``.
+
+```python
+from scaleway_volumes.redis import RedisRateLimiter
+
+limiter = RedisRateLimiter("redis://cache.internal:6379/0", name="prod-credentials")
+api = AsyncVolumeAPI(token, rate_limiter=limiter)
+```
+
+The design (keys, scripts, leases, TTLs, fallback) is in docs/rate-limiting.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import re
+import time
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+import anyio
+import anyio.lowlevel
+import sniffio
+
+try:
+    import redis.asyncio as aioredis
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
+    from redis.exceptions import RedisError
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise ImportError(
+        "scaleway_volumes.redis needs redis-py: pip install 'scaleway-volumes[redis]'"
+    ) from exc
+
+from ._pacing._adaptive import AdaptiveRateLimiter, check_rates
+from ._pacing._control import Tuning
+from ._pacing._fleet import FleetBook, Lease
+from ._pacing._gate import Gate
+from ._pacing._lua import LEASE, THROTTLE
+
+__all__ = ["RedisRateLimiter"]
+
+log = logging.getLogger("scaleway_volumes")
+
+# A process never holds slots more than this far ahead of the shared schedule's now.
+_MAX_AHEAD = 0.25
+
+
+class _Unavailable(Exception):
+    """Redis cannot be used now: limit in-process."""
+
+
+class _Connection:
+    """The redis-py client of one event loop, with its scripts."""
+
+    __slots__ = ("client", "lease", "throttle")
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.lease = client.register_script(LEASE)
+        self.throttle = client.register_script(THROTTLE)
+
+
+def redact(url: str) -> str:
+    """``url`` with its password replaced by ``***`` (for logs and reprs)."""
+    scheme, sep, rest = url.partition("://")
+    if sep:
+        end = len(rest)
+        for mark in "/?#":
+            found = rest.find(mark)
+            if found != -1:
+                end = min(end, found)
+        netloc, tail = rest[:end], rest[end:]
+        userinfo, at, host = netloc.rpartition("@")
+        if at and ":" in userinfo:
+            netloc = userinfo.partition(":")[0] + ":***@" + host
+        url = scheme + sep + netloc + tail
+    return re.sub(r"(?i)([?&]password=)[^&#]*", r"\1***", url)
+
+
+def _number(name: str, value: object, *, positive: bool = True) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds, got {value!r}")
+    if not (0 < value < math.inf if positive else 0 <= value < math.inf):
+        raise ValueError(f"{name} must be a positive, finite number of seconds, got {value!r}")
+    return float(value)
+
+
+class RedisRateLimiter:
+    """``AdaptiveRateLimiter``'s limit, shared through Redis by every process using ``name``.
+
+    The adaptive state and the schedule of slots live in one Redis hash, changed
+    only by two atomic Lua scripts. A process leases a few consecutive slots at a
+    time (about ``lease_time`` seconds' worth at the shared rate) and spends them
+    locally, so most requests cost no Redis call; a 429 is reported at the next
+    ``acquire()``, which makes the fleet's cut at once. Nothing a process holds
+    outlives it: slots are moments of a schedule that pass, and the hash expires
+    ``ttl`` seconds after the last use, so a killed worker never leaves the
+    limit stuck.
+
+    When Redis cannot be reached (or under trio, which redis-py's asyncio client
+    does not support), the limiter paces in-process with an
+    ``AdaptiveRateLimiter`` started at this process's recent rate, says so once
+    in the ``scaleway_volumes`` log, and tries Redis again every
+    ``retry_interval`` seconds. The log shows the URL without its password.
+
+    The limiter may be created with no event loop running and used from
+    successive event loops (each gets its own Redis client). Close it with
+    ``await limiter.aclose()`` or ``async with``.
+
+    Args:
+        url: a redis-py URL, e.g. ``redis://:password@host:6379/0``.
+        name: the limit's name: processes sharing credentials share a name.
+        min_rate, max_rate: as for ``AdaptiveRateLimiter``.
+        initial_window: requests in flight per process before the fleet's first 429
+            (default 2: a fleet of N processes starts with 2N).
+        key_prefix: prefix of the Redis key (the key is ``key_prefix + name``).
+        lease_time: seconds of slots a process takes at a time (default 0.05).
+        ttl: seconds after its last use the shared state expires (default 600).
+        timeout: socket timeout of Redis calls, seconds (default 0.5).
+        retry_interval: seconds between attempts to reach Redis again (default 1).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        name: str = "default",
+        min_rate: float = 0.5,
+        max_rate: float | None = None,
+        initial_window: int = 2,
+        key_prefix: str = "scaleway_volumes:ratelimit:",
+        lease_time: float = 0.05,
+        ttl: float = 600.0,
+        timeout: float = 0.5,
+        retry_interval: float = 1.0,
+        tuning: Tuning | None = None,
+    ) -> None:
+        if not isinstance(url, str) or not url:
+            raise TypeError(f"url must be a non-empty str, got {type(url).__name__}")
+        if not isinstance(name, str) or not name:
+            raise ValueError("name must be a non-empty str")
+        if not isinstance(key_prefix, str):
+            raise TypeError(f"key_prefix must be a str, got {key_prefix!r}")
+        top = check_rates(min_rate, max_rate)
+        self._local = AdaptiveRateLimiter(
+            min_rate=min_rate, max_rate=max_rate, initial_window=initial_window, tuning=tuning
+        )
+        if tuning is None:
+            tuning = Tuning(initial_window=float(initial_window))
+        self._url = url
+        self._safe_url = redact(url)
+        self.name = name
+        self._key = key_prefix + name
+        self._lease_time = _number("lease_time", lease_time)
+        self._ttl_ms = int(_number("ttl", ttl) * 1000)
+        self._timeout = _number("timeout", timeout)
+        self._retry_interval = _number("retry_interval", retry_interval)
+        self._book = FleetBook(float(initial_window), tuning.first_span, tuning.catch_up)
+        # The first acquire asks Redis how the fleet is doing: a worker joining a
+        # throttled fleet starts paced instead of with a burst.
+        self._book.probe = True
+        self._gate = Gate(self._book, self._refill)
+        self._lease_tail = [
+            float(min_rate),
+            min(top, 1e18),
+            self._lease_time,
+            _MAX_AHEAD,
+            self._ttl_ms,
+            tuning.search_time,
+            tuning.cycle,
+            tuning.rtts,
+            tuning.scale,
+            tuning.probe_scale,
+            tuning.max_unit,
+            tuning.max_step,
+        ]
+        self._throttle_tail = [
+            float(min_rate),
+            min(top, 1e18),
+            self._ttl_ms,
+            tuning.first_span,
+            tuning.deep,
+            tuning.headroom,
+            tuning.backoff,
+            tuning.tolerance,
+            tuning.decrease,
+            tuning.hold,
+            tuning.scale,
+        ]
+        self._conn: anyio.lowlevel.RunVar[_Connection | None] = anyio.lowlevel.RunVar(
+            f"scaleway_volumes.redis.{id(self)}", default=None
+        )
+        self._down = False  # limiting in-process now
+        self._outage = False  # Redis failed and we said so (reset when it is back)
+        self._retry_at = 0.0
+        self._told_trio = False
+
+    def __repr__(self) -> str:
+        state = "in-process" if self._down else "shared"
+        return f"<RedisRateLimiter {self.name!r} at {self._safe_url} ({state})>"
+
+    async def __aenter__(self) -> RedisRateLimiter:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close this event loop's Redis connections (the limiter stays usable)."""
+        conn = self._conn.get()
+        if conn is not None:
+            self._conn.set(None)
+            await conn.client.aclose()
+
+    @property
+    def shared(self) -> bool:
+        """False while the limit is kept in-process (Redis unreachable)."""
+        return not self._down
+
+    # -- the RateLimiter protocol ---------------------------------------------------------
+
+    async def acquire(self) -> object:
+        """Wait until one more request may be sent; return a permit for ``release()``."""
+        if self._down:
+            if time.monotonic() < self._retry_at:
+                return (await self._local.acquire(),)
+            self._book.probe = True
+        try:
+            return await self._gate.wait_turn()
+        except _Unavailable:
+            return (await self._local.acquire(),)
+
+    def release(self, permit: object, status: int | None) -> None:
+        """The request ended with HTTP ``status`` (None: no answer came). Never raises."""
+        if type(permit) is float:
+            self._book.release(permit, status, time.monotonic())
+            self._gate.wake()
+        elif type(permit) is tuple and len(permit) == 1:
+            self._local.release(permit[0], status)
+
+    # -- talking to Redis -----------------------------------------------------------------
+
+    def _connection(self) -> _Connection:
+        if sniffio.current_async_library() != "asyncio":
+            if not self._told_trio:
+                self._told_trio = True
+                log.warning(
+                    "RedisRateLimiter %r: redis-py needs asyncio; limiting in-process", self.name
+                )
+            # In-process until the next try (a later asyncio loop shares again).
+            self._down = True
+            self._retry_at = time.monotonic() + self._retry_interval
+            raise _Unavailable
+        conn = self._conn.get()
+        if conn is None:
+            client = aioredis.Redis.from_url(
+                self._url,
+                socket_timeout=self._timeout,
+                socket_connect_timeout=self._timeout,
+                retry=Retry(NoBackoff(), 0),
+            )
+            conn = _Connection(client)
+            self._conn.set(conn)
+        return conn
+
+    async def _refill(self, waiting: int) -> None:
+        """Report a pending 429 and lease slots: the gate's step when the book asks."""
+        conn = self._connection()
+        book = self._book
+        try:
+            if book.throttle is not None:
+                args = book.throttle_args(time.monotonic())
+                gen, rate, _ = await conn.throttle(
+                    keys=[self._key], args=[*args, *self._throttle_tail]
+                )
+                book.apply_generation(int(gen), float(rate))
+            if book.probe or (book.paced and not book.remaining):
+                book.probe = False
+                ok, thr, sample = book.lease_args()
+                reply = await conn.lease(
+                    keys=[self._key],
+                    args=[book.want(waiting), ok, thr, sample, 1, *self._lease_tail],
+                )
+                now = time.monotonic()
+                count, delay, interval, gen, rate = reply
+                book.apply_lease(
+                    Lease(int(count), now + float(delay), float(interval), int(gen), float(rate))
+                )
+        except (RedisError, OSError) as exc:
+            self._go_local(exc, conn)
+            with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
+                await conn.client.aclose()
+            raise _Unavailable from exc
+        if self._down:
+            self._down = False
+        if self._outage:
+            self._outage = False
+            log.info(
+                "RedisRateLimiter %r: %s reachable again, sharing the limit",
+                self.name,
+                self._safe_url,
+            )
+
+    def _scrub(self, text: str) -> str:
+        text = text.replace(self._url, self._safe_url)
+        password = urlsplit(self._url).password
+        return text.replace(password, "***") if password else text
+
+    def _go_local(self, exc: BaseException, conn: _Connection) -> None:
+        now = time.monotonic()
+        self._retry_at = now + self._retry_interval
+        if self._conn.get() is conn:
+            # A fresh client on the next try: this one's pool may hold dead sockets.
+            self._conn.set(None)
+        self._down = True
+        if not self._outage:
+            self._outage = True
+            self._local.resume_at(self._book.recent_rate(now))
+            reason = self._scrub(str(exc))
+            log.warning(
+                "RedisRateLimiter %r: %s unreachable (%s: %s); limiting in-process until it "
+                "is back",
+                self.name,
+                self._safe_url,
+                type(exc).__name__,
+                reason,
+            )

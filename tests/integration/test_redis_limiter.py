@@ -1,0 +1,335 @@
+"""RedisRateLimiter against a real redis-server started here (never a mock)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import pytest
+import trio
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.redis_server import REQUIRE_ENV, RedisServer, free_port, redis_server_binary
+
+redis = pytest.importorskip("redis")
+
+from scaleway_volumes._pacing._control import Tuning, cut_rate  # noqa: E402
+from scaleway_volumes._pacing._lua import THROTTLE  # noqa: E402
+from scaleway_volumes.redis import RedisRateLimiter, redact  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+KEY = "scaleway_volumes:ratelimit:"
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One redis-server for this module, on a free loopback port."""
+    server = RedisServer(redis_server_binary(), tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """redis-py's client is asyncio-only (trio is covered by its own test)."""
+    return "asyncio"
+
+
+@pytest.fixture
+def name(request: pytest.FixtureRequest) -> str:
+    """A limit name of its own for each test."""
+    return f"{request.node.name}-{time.monotonic_ns()}"
+
+
+def state(server: RedisServer, name: str) -> dict[str, str]:
+    """The shared hash of ``name``, decoded."""
+    client = redis.Redis.from_url(server.url)
+    try:
+        return {k.decode(): v.decode() for k, v in client.hgetall(KEY + name).items()}
+    finally:
+        client.close()
+
+
+async def throttle_once(limiter: RedisRateLimiter) -> None:
+    """Report one 429 through the limiter, as the pipeline would."""
+    limiter.release(await limiter.acquire(), 429)
+    limiter.release(await limiter.acquire(), None)  # reported here
+
+
+def workers(params: list[dict[str, object]]) -> list[subprocess.Popen[str]]:
+    """Start worker processes; return once all have imported and connected."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.integration.redis_worker", json.dumps(p)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            env=env,
+        )
+        for p in params
+    ]
+    for proc in procs:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "READY"
+    return procs
+
+
+def go(procs: list[subprocess.Popen[str]]) -> None:
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write("GO\n")
+        proc.stdin.flush()
+
+
+def result(proc: subprocess.Popen[str]) -> dict[str, object]:
+    out, _ = proc.communicate(timeout=60)
+    line = next(line for line in out.splitlines() if line.startswith("RESULT "))
+    parsed: dict[str, object] = json.loads(line[7:])
+    return parsed
+
+
+@pytest.mark.slow
+@pytest.mark.anyio
+async def test_processes_share_one_limit(redis_server: RedisServer, name: str) -> None:
+    """Three processes using one name get one rate between them, not three."""
+    rate, seconds = 30.0, 0.8
+    async with RedisRateLimiter(redis_server.url, name=name, min_rate=rate, max_rate=rate) as lim:
+        await throttle_once(lim)  # the fleet is now paced, at exactly `rate`
+    assert state(redis_server, name)["mode"] == "s"
+    procs = workers([{"url": redis_server.url, "name": name, "rate": rate, "seconds": seconds}] * 3)
+    go(procs)
+    results = [result(proc) for proc in procs]
+    counts = [int(r["count"]) for r in results]  # type: ignore[call-overload]
+    assert all(r["shared"] for r in results)
+    # Alone, each would take `rate * seconds` (30); together they share them.
+    assert sum(counts) <= rate * (seconds + 0.5) + 6, counts
+    assert min(counts) >= 3, counts
+
+
+@pytest.mark.slow
+@pytest.mark.anyio
+async def test_a_killed_worker_leaves_nothing_stuck(redis_server: RedisServer, name: str) -> None:
+    """SIGKILL a worker holding slots: the others keep their share of the rate, the
+    schedule does not run away, and the state still expires."""
+    rate = 20.0
+    async with RedisRateLimiter(redis_server.url, name=name, min_rate=rate, max_rate=rate) as lim:
+        await throttle_once(lim)
+    params = {"url": redis_server.url, "name": name, "rate": rate}
+    victim, survivor = workers([{**params, "seconds": 30.0}, {**params, "seconds": 1.5}])
+    go([victim, survivor])
+    await anyio.sleep(0.4)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=10)
+    assert victim.returncode == -signal.SIGKILL
+    survived = result(survivor)
+    # The survivor had half the rate for 0.4 s and all of it for 1.1 s: about 26.
+    assert int(survived["count"]) >= rate * 0.8, survived  # type: ignore[call-overload]
+    client = redis.Redis.from_url(redis_server.url)
+    try:
+        server_now = float(client.time()[0]) + client.time()[1] / 1e6
+        assert float(state(redis_server, name)["tat"]) <= server_now + 1.0
+        assert 0 < client.pttl(KEY + name) <= 600_000
+    finally:
+        client.close()
+    async with RedisRateLimiter(redis_server.url, name=name, min_rate=rate, max_rate=rate) as lim:
+        with anyio.fail_after(10):
+            for _ in range(10):
+                lim.release(await lim.acquire(), 201)
+        assert lim.shared
+
+
+@pytest.mark.slow
+@pytest.mark.anyio
+async def test_redis_restarted_mid_run(
+    tmp_path: Path, name: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Redis goes away: in-process limiting, said once; it comes back: shared again."""
+    server = RedisServer(redis_server_binary(), tmp_path)
+    server.start()
+    caplog.set_level(logging.INFO, logger="scaleway_volumes")
+    limiter = RedisRateLimiter(server.url, name=name, retry_interval=0.1, timeout=0.5)
+    try:
+        await throttle_once(limiter)
+        for _ in range(5):
+            limiter.release(await limiter.acquire(), 201)
+        assert limiter.shared
+        server.stop()
+        for _ in range(30):
+            limiter.release(await limiter.acquire(), 201)
+            await anyio.sleep(0.01)
+        assert not limiter.shared
+        server.start()
+        with anyio.fail_after(10):
+            while not limiter.shared:
+                limiter.release(await limiter.acquire(), 201)
+                await anyio.sleep(0.01)
+        limiter.release(await limiter.acquire(), 429)
+        limiter.release(await limiter.acquire(), 201)
+        assert state(server, name)["mode"] == "s"  # the new Redis holds the limit again
+    finally:
+        await limiter.aclose()
+        server.stop()
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "unreachable" in warnings[0].getMessage()
+    assert sum("reachable again" in r.getMessage() for r in caplog.records) == 1
+
+
+@pytest.mark.anyio
+async def test_most_requests_make_no_redis_call(redis_server: RedisServer, name: str) -> None:
+    """Slots come in leases: 200 requests at 400/s take about ten script calls, not 200."""
+    client = redis.Redis.from_url(redis_server.url)
+
+    def evalsha_calls() -> int:
+        stats = client.info("commandstats")
+        return int(stats.get("cmdstat_evalsha", {}).get("calls", 0)) + int(
+            stats.get("cmdstat_eval", {}).get("calls", 0)
+        )
+
+    async with RedisRateLimiter(redis_server.url, name=name, min_rate=400, max_rate=400) as lim:
+        await throttle_once(lim)
+        before = evalsha_calls()
+        for _ in range(200):
+            lim.release(await lim.acquire(), None)
+        calls = evalsha_calls() - before
+    client.close()
+    assert calls <= 200 / (400 * 0.05) + 10, calls
+
+
+@pytest.mark.anyio
+async def test_unreachable_redis_never_logs_the_password(
+    name: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The fallback warning and the repr show the URL with its password masked."""
+    url = f"redis://worker:s3cret-pw@127.0.0.1:{free_port()}/0"
+    caplog.set_level(logging.INFO, logger="scaleway_volumes")
+    limiter = RedisRateLimiter(url, name=name, timeout=0.2)
+    for _ in range(3):
+        limiter.release(await limiter.acquire(), 201)
+    assert not limiter.shared
+    assert "s3cret" not in caplog.text and "s3cret" not in repr(limiter)
+    assert "worker:***@127.0.0.1" in caplog.text
+    assert len([r for r in caplog.records if r.levelno == logging.WARNING]) == 1
+
+
+def test_redact() -> None:
+    """Passwords are masked in the userinfo and in a query string."""
+    assert redact("redis://:pw@h:1/0") == "redis://:***@h:1/0"
+    assert redact("redis://u:pw@h/0") == "redis://u:***@h/0"
+    assert redact("unix:///s.sock?db=0&password=pw") == "unix:///s.sock?db=0&password=***"
+    assert redact("redis://h:6379/0") == "redis://h:6379/0"
+    assert redact("rediss://u:p@ss@h/0") == "rediss://u:***@h/0"
+
+
+def test_successive_loops_and_trio(
+    redis_server: RedisServer, name: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One limiter, created with no loop: asyncio.run twice (a client per loop), then
+    trio, where redis-py cannot go: in-process, said once."""
+    limiter = RedisRateLimiter(redis_server.url, name=name)
+
+    async def use() -> None:
+        await throttle_once(limiter)
+        limiter.release(await limiter.acquire(), 201)
+
+    asyncio.run(use())
+    asyncio.run(use())
+    assert limiter.shared
+    assert int(state(redis_server, name)["gen"]) >= 1
+    caplog.set_level(logging.WARNING, logger="scaleway_volumes")
+    trio.run(use)
+    trio.run(use)
+    assert sum("needs asyncio" in r.getMessage() for r in caplog.records) == 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"url": b"redis://h"}, TypeError, "url"),
+        ({"name": ""}, ValueError, "name"),
+        ({"lease_time": 0}, ValueError, "lease_time"),
+        ({"ttl": "1"}, TypeError, "ttl"),
+        ({"retry_interval": -1.0}, ValueError, "retry_interval"),
+        ({"min_rate": -1}, ValueError, "min_rate"),
+        ({"key_prefix": None}, TypeError, "key_prefix"),
+    ],
+)
+def test_bad_arguments(kwargs: dict[str, object], error: type, match: str) -> None:
+    """Each bad argument is a clear error naming it."""
+    kwargs.setdefault("url", "redis://127.0.0.1:1/0")
+    url = kwargs.pop("url")
+    with pytest.raises(error, match=match):
+        RedisRateLimiter(url, **kwargs)  # type: ignore[arg-type]
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    base=st.floats(1.0, 1000.0),
+    ok=st.integers(0, 60),
+    thr=st.integers(1, 60),
+    wok=st.integers(0, 200),
+    wthr=st.integers(0, 200),
+)
+def test_the_lua_cut_is_the_python_cut(
+    redis_server: RedisServer, base: float, ok: int, thr: int, wok: int, wthr: int
+) -> None:
+    """For any counts, the fleet's cut in Lua lands where ``cut_rate`` does."""
+    tuning = Tuning()
+    limiter = RedisRateLimiter(redis_server.url, name="lua-vs-python")
+    client = redis.Redis.from_url(redis_server.url)
+    try:
+        key = KEY + "lua-vs-python"
+        seconds, micros = client.time()
+        bucket = int((seconds + micros / 1e6) * 2)
+        client.delete(key)
+        client.hset(
+            key,
+            mapping={
+                "mode": "h", "rate": base, "plateau": base, "gen": 3, "cut": 0, "rok": ok,
+                "rthr": thr, "srtt": 0.01, f"w{bucket % 4}s": bucket, f"w{bucket % 4}o": wok,
+                f"w{bucket % 4}t": wthr,
+            },
+        )  # fmt: skip
+        script = client.register_script(THROTTLE)
+        gen, rate, cut = script(
+            keys=[key], args=[0.0, base, 3, 0, 0, 0.0, 0, *limiter._throttle_tail]
+        )
+        long = wok / (wok + wthr) if wok + wthr >= 4 else 1.0
+        short = ok / (ok + thr) if ok + thr >= 4 else long
+        expected, plateau = cut_rate(base, short, long, tuning)
+        expected = max(expected, 0.5)
+        assert int(cut) == 1 and int(gen) == 4
+        assert float(rate) == pytest.approx(expected, rel=1e-9)
+        assert float(client.hget(key, "plateau")) == pytest.approx(max(plateau, expected))
+    finally:
+        client.close()
+
+
+def test_missing_redis_server_skips_or_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without redis-server the Redis tests skip saying how to install it, or fail when
+    SCALEWAY_VOLUMES_REQUIRE_REDIS=1 (as CI sets it)."""
+    import shutil
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setattr(Path, "exists", lambda self: False)
+    monkeypatch.delenv(REQUIRE_ENV, raising=False)
+    with pytest.raises(pytest.skip.Exception, match="apt-get install redis-server"):
+        redis_server_binary()
+    monkeypatch.setenv(REQUIRE_ENV, "1")
+    with pytest.raises(pytest.fail.Exception, match=REQUIRE_ENV):
+        redis_server_binary()

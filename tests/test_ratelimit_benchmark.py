@@ -1,0 +1,87 @@
+"""The rate-limit benchmark's harness (it measures nothing here: it must not rot)."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / "benchmarks" / "ratelimit.py"
+
+
+def load() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("ratelimit_bench", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_help_runs() -> None:
+    """``benchmarks/ratelimit.py --help`` exits 0 and names the scenarios."""
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--help"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "--scenarios" in done.stdout and "--client" in done.stdout
+
+
+def test_grid_cells_bounds_and_sizes() -> None:
+    """The full grid has 5 x 4 x 3 cells (bursts 1, 5, rate/10), 56 distinct ones (at
+    50/s, rate/10 is 5), with the bounds and sizes of the issue."""
+    bench = load()
+    args = bench.parse_args([])
+    cells = list(bench.grid_cells(args))
+    assert len(cells) == 56
+    assert (20.0, 0.0, 2) in cells and (400.0, 0.1, 40) in cells
+    assert bench.grid_bound(1, 0.02) == 1.35
+    assert bench.grid_bound(1, 0.005) == bench.grid_bound(5, 0.1) == 1.2
+    assert bench.grid_n(20, 300) == 300 and bench.grid_n(400, 300) == 1200
+    quick = list(bench.grid_cells(bench.parse_args(["--quick"])))
+    assert 0 < len(quick) < 10
+
+
+def test_markdown_report() -> None:
+    """Each scenario renders a table with its verdicts."""
+    bench = load()
+    report = {
+        "grid": [
+            {"rate": 100.0, "latency": 0.005, "burst": 5, "n": 300, "wall": 3.1, "ratio": 1.03,
+             "bound": 1.2, "throttled": 9, "share": 0.03, "pass": True},
+        ],
+        "fleet": [
+            {"processes": 2, "limiter": "redis", "wall": 10.1, "ratio": 1.01, "throttled": 20,
+             "share": 0.02, "fastest": 10.0, "slowest": 10.1, "fairness": 1.01, "pass": True},
+        ],
+        "drop": [
+            {"before": 200.0, "after": 50.0, "drop_at": 3.0, "n": 900, "wall": 8.5,
+             "requests_after": 300, "throttled_after": 40, "share_after": 0.133, "pass": False},
+        ],
+    }  # fmt: skip
+    text = bench.markdown(report)
+    assert "| 100 | 5 ms | 5 | 300 | 3.10 s | 1.03 (≤ 1.2) | 9 | 3.0% | PASS |" in text
+    assert "| 2 | redis |" in text and "**FAIL**" in text
+    assert "1 of 1 cells pass." in text
+
+
+def test_library_client_needs_rate_limiter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--client library`` fails clearly while AsyncVolumeAPI has no ``rate_limiter``."""
+    import anyio
+
+    import scaleway_volumes
+
+    bench = load()
+
+    class Old:
+        def __init__(self, token: str, **kwargs: object) -> None:
+            if "rate_limiter" in kwargs:
+                raise TypeError("unexpected keyword argument 'rate_limiter'")
+
+    monkeypatch.setattr(scaleway_volumes, "AsyncVolumeAPI", Old)
+    with pytest.raises(SystemExit, match="rate_limiter"):
+        anyio.run(bench.drive_with_library, "http://127.0.0.1:1", object(), range(1), 1)

@@ -1,0 +1,217 @@
+"""Property tests (hypothesis) of the adaptive limiter's pure decisions and state machine."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scaleway_volumes._pacing._control import (
+    HOLDING,
+    SEARCHING,
+    UNTHROTTLED,
+    AdaptiveControl,
+    Tuning,
+    cubic_k,
+    cubic_rate,
+    cut_rate,
+    first_rate,
+    search_rate,
+    take_token,
+)
+
+TUNING = Tuning()
+rates = st.floats(min_value=0.01, max_value=1e5, allow_nan=False)
+shares = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
+seconds = st.floats(min_value=0.0, max_value=1e3, allow_nan=False)
+
+
+@given(rates, shares, shares)
+def test_a_cut_always_lowers_the_rate_and_keeps_the_plateau_above_it(
+    base: float, short: float, long: float
+) -> None:
+    """Whatever the evidence, a cut goes below the failing rate, by at most ``backoff``,
+    and the plateau is never below it."""
+    new, plateau = cut_rate(base, short, long, TUNING)
+    assert new < base
+    assert new >= base * TUNING.backoff * (1 - 1e-9)
+    assert plateau >= new
+
+
+@given(rates, shares)
+def test_far_above_the_limit_the_cut_goes_to_what_got_through(base: float, short: float) -> None:
+    """When fewer than ``deep`` of the requests got through, the new rate follows them."""
+    new, _ = cut_rate(base, min(short, TUNING.deep * 0.99), 1.0, TUNING)
+    got = base * min(short, TUNING.deep * 0.99)
+    assert new == pytest.approx(max(got * TUNING.headroom, base * TUNING.backoff))
+
+
+@given(rates, st.floats(min_value=0.97, max_value=1.0))
+def test_a_stray_429_is_a_small_step_back(base: float, long: float) -> None:
+    """Rare 429s (``tolerance``) cost a few percent, not a ``decrease``."""
+    new, plateau = cut_rate(base, 1.0, long, TUNING)
+    assert new == pytest.approx(base * TUNING.headroom)
+    assert plateau == pytest.approx(base)
+
+
+@given(rates, st.floats(min_value=0.0, max_value=0.99), seconds, st.floats(0.01, 100))
+def test_cubic_comes_back_to_the_plateau_at_k_and_never_falls(
+    plateau: float, start_share: float, elapsed: float, step: float
+) -> None:
+    """The curve starts at the cut's rate, reaches the plateau at ``k`` and only grows."""
+    start = plateau * start_share
+    k = cubic_k(plateau, start, TUNING.scale)
+    assert cubic_rate(plateau, k, 0.0, TUNING) == pytest.approx(start, rel=1e-6, abs=1e-9)
+    assert cubic_rate(plateau, k, k, TUNING) == pytest.approx(plateau)
+    assert cubic_rate(plateau, k, elapsed + step, TUNING) >= cubic_rate(plateau, k, elapsed, TUNING)
+
+
+@given(st.integers(0, 1000), st.floats(0.0, 10.0), st.floats(0.001, 1.0))
+def test_first_rate_is_what_got_through_per_round_trip(ok: int, srtt: float, span: float) -> None:
+    """At least one request per round trip (or per ``first_span``, if longer)."""
+    rate = first_rate(ok, srtt, span)
+    assert rate == pytest.approx(max(ok, 1) / max(srtt, span))
+    assert rate > 0
+
+
+@given(rates, seconds, st.floats(0.001, 10.0), st.floats(0.0, 1e5))
+def test_search_doubles_per_step_but_not_past_twice_what_got_through(
+    rate: float, elapsed: float, per_double: float, got: float
+) -> None:
+    """The search never lowers the rate, and raises it only up to ``2 * got``."""
+    new = search_rate(rate, elapsed, per_double, got)
+    assert new >= rate
+    assert new <= max(rate, 2 * got) * (1 + 1e-9)
+    assert new <= rate * 2 ** min(elapsed / per_double, 64) * (1 + 1e-9)
+
+
+@given(st.floats(0.0, 1.0), rates, st.floats(1.0, 3.0), st.lists(seconds, min_size=1, max_size=20))
+def test_paced_takes_are_spaced_even_below_one_in_flight(
+    tokens: float, rate: float, capacity: float, gaps: list[float]
+) -> None:
+    """Successive takes are at least ``(2 - capacity) / rate`` apart: with a capacity of
+    one token, exactly one interval, however slow the rate."""
+    now = 0.0
+    last: float | None = None
+    for gap in gaps:
+        now += gap
+        tokens, wait = take_token(tokens, gap, rate, capacity)
+        while wait:
+            now += wait
+            tokens, wait = take_token(tokens, wait, rate, capacity)
+        if last is not None:
+            assert now - last >= (2 - capacity) / rate * (1 - 1e-9) - 1e-12
+        last = now
+
+
+events = st.lists(
+    st.tuples(
+        st.floats(0.0, 0.5),  # time to the next event
+        st.sampled_from([201, 429, 500, None, 404]),
+        st.booleans(),  # release (True) or reserve (False)
+    ),
+    max_size=200,
+)
+
+
+@settings(max_examples=200)
+@given(events, st.floats(0.5, 50), st.one_of(st.none(), st.floats(60, 1e4)))
+def test_the_rate_stays_within_its_bounds(
+    steps: list[tuple[float, int | None, bool]], low: float, high: float | None
+) -> None:
+    """Any sequence of sends and answers keeps the rate in ``[min_rate, max_rate]``
+    (or unpaced), and the count of requests in flight consistent."""
+    control = AdaptiveControl(min_rate=low, max_rate=high if high is not None else math.inf)
+    now = 0.0
+    sent: list[float] = []
+    for gap, status, release in steps:
+        now += gap
+        if release and sent:
+            control.release(sent.pop(0), status, now)
+        else:
+            wait = control.reserve(now)
+            assert wait >= 0.0
+            if wait == 0.0:
+                sent.append(now)
+        assert control.in_flight == len(sent)
+        if control.rate != math.inf:
+            assert low * (1 - 1e-9) <= control.rate
+            if high is not None:
+                assert control.rate <= high * (1 + 1e-9)
+
+
+@given(st.lists(st.floats(0.001, 0.1), min_size=5, max_size=60))
+def test_the_rate_rises_only_with_successes(gaps: list[float]) -> None:
+    """Time alone, or answers that are not successes, never raise the rate."""
+    control = AdaptiveControl()
+    control.reserve(0.0)
+    control.release(0.0, 429, 0.01)  # now paced
+    now = 0.01
+    for gap in gaps:
+        before = control.rate
+        now += gap
+        if control.reserve(now) == 0.0:
+            control.release(now, 503, now + 0.001)
+        control.reserve(now)  # evaluates the curve
+        assert control.rate <= before * (1 + 1e-9)
+
+
+def test_unthrottled_until_the_first_429_and_paced_after() -> None:
+    """No pacing before any 429; the first one starts pacing and the search."""
+    control = AdaptiveControl()
+    assert control.mode == UNTHROTTLED
+    for i in range(6):
+        assert control.reserve(0.0) == 0.0, i
+    assert control.reserve(0.0) == math.inf  # the first window is full
+    control.release(0.0, 201, 0.02)
+    assert control.reserve(0.02) == 0.0  # one more per success
+    control.release(0.0, 429, 0.021)
+    assert control.mode == SEARCHING
+    assert control.rate == pytest.approx(first_rate(1, 0.02, TUNING.first_span))
+    assert control.throttled == 1
+
+
+def test_one_cut_per_round_of_429s() -> None:
+    """429s of requests sent before the last cut do not cut again."""
+    control = AdaptiveControl()
+    control.release(0.0, 429, 0.01)
+    control.in_flight = 10
+    rate = control.rate
+    for t in (0.001, 0.002, 0.003):
+        control.release(t - 0.01, 429, 0.01 + t)  # sent before the cut at 0.01
+    assert control.rate == rate
+    assert control.throttled == 4
+
+
+def test_a_429_after_the_cut_cuts_and_holds() -> None:
+    """A 429 of a request sent after the last cut is a new round: the rate drops and
+    the limiter holds under a plateau."""
+    control = AdaptiveControl()
+    control.release(0.0, 429, 0.01)
+    now = 0.02
+    sent = []
+    for _ in range(200):
+        now += 0.01
+        if control.reserve(now) == 0.0:
+            sent.append(now)
+    assert len(sent) >= 10
+    for t in sent[:-1]:
+        control.release(t, 201, t + 0.005)
+    before = control.rate
+    control.release(sent[-1], 429, sent[-1] + 0.005)
+    assert control.mode == HOLDING
+    assert control.rate < before
+    assert control.plateau >= control.rate
+
+
+def test_429s_of_requests_in_flight_before_the_first_are_one_round() -> None:
+    """A burst of 429s from one wave makes one cut, not one per answer."""
+    control = AdaptiveControl()
+    for _ in range(6):
+        control.reserve(0.0)
+    for i in range(6):
+        control.release(0.0, 429, 0.01 + i * 1e-4)
+    assert control.mode == SEARCHING
+    assert control.throttled == 6
