@@ -50,6 +50,13 @@ from ._errors import (
 )
 from ._instance import AsyncVolumeAPI
 from ._models import Volume, VolumeServer, VolumeSpec
+from ._pacing import (
+    AdaptiveRateLimiter,
+    AdaptiveTuning,
+    NoRateLimiter,
+    RateLimiter,
+    TokenBucketRateLimiter,
+)
 from ._retry import RetryPolicy, set_testing
 from ._version import __version__
 
@@ -57,6 +64,8 @@ __all__ = [
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
+    "AdaptiveRateLimiter",
+    "AdaptiveTuning",
     "AsyncBlockAPI",
     "AsyncVolumeAPI",
     "AuthenticationError",
@@ -71,18 +80,21 @@ __all__ = [
     "GoneError",
     "InvalidRequestError",
     "Money",
+    "NoRateLimiter",
     "NotFoundError",
     "PermissionDeniedError",
     "PreconditionFailedError",
     "Quota",
     "QuotaExceededError",
     "RateLimitError",
+    "RateLimiter",
     "ResourceStateError",
     "ResponseDecodeError",
     "RetryPolicy",
     "ScalewayError",
     "ServerError",
     "SnapshotParentVolume",
+    "TokenBucketRateLimiter",
     "TransientStateError",
     "Volume",
     "VolumeReference",

@@ -17,6 +17,7 @@ import httpx
 from ._config import Config, api_base_url, resolve_config
 from ._constants import DEFAULT_DEADLINE, DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT
 from ._create import new_marker
+from ._pacing import AdaptiveRateLimiter, RateLimiter
 from ._pipeline import Pipeline
 from ._retry import RetryPolicy
 from ._transport import ClientSender, OwnedClient, http_module_of
@@ -50,6 +51,18 @@ class _Unset:
 _UNSET = _Unset()
 
 
+def _check_limiter(limiter: object) -> RateLimiter:
+    """The API's limiter: the one given, or a fresh ``AdaptiveRateLimiter``."""
+    if limiter is None:
+        return AdaptiveRateLimiter()
+    if not isinstance(limiter, RateLimiter):
+        raise TypeError(
+            "rate_limiter must implement the RateLimiter protocol (async acquire(), "
+            f"release(permit, status)), got {type(limiter).__name__}"
+        )
+    return limiter
+
+
 class BaseAPI:
     """Configuration, one pooled client and the request pipeline of an API object."""
 
@@ -70,7 +83,7 @@ class BaseAPI:
         retry: RetryPolicy | None = None,
         user_agent: str | None = None,
         deadline: float | None = DEFAULT_DEADLINE,
-        rate_limiter: Any = None,
+        rate_limiter: RateLimiter | None = None,
         profile: str | None = None,
         create_marker: bool = True,
     ) -> None:
@@ -100,7 +113,7 @@ class BaseAPI:
             retry=retry or RetryPolicy(),
             timeout=timeout_dict(timeout),
             deadline=check_deadline(deadline),
-            limiter=rate_limiter,
+            limiter=_check_limiter(rate_limiter),
             base_path=httpx.URL(self._base_url).raw_path.decode("ascii"),
         )
 
@@ -159,9 +172,11 @@ class BaseAPI:
         return self._pipeline.deadline
 
     @property
-    def rate_limiter(self) -> Any:
-        """The limiter that paces every request of this API (shared by its copies)."""
-        return self._pipeline.limiter
+    def rate_limiter(self) -> RateLimiter:
+        """The limiter pacing every request of this API (shared by copies and ``.block``)."""
+        limiter = self._pipeline.limiter
+        assert limiter is not None
+        return limiter
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} base_url={self._base_url!r} token=***>"

@@ -12,7 +12,7 @@ import json
 import logging
 import time
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any
 
 import attrs
 
@@ -24,18 +24,13 @@ from ._errors import (
     ScalewayError,
     error_from_response,
 )
+from ._pacing import RateLimiter
 from ._retry import Action, RetryPolicy, decide_answer, decide_failure, parse_retry_after, wait
 from ._transport import Reply, Sender, TransportFailure
 
 __all__ = ["Attempts", "MaybeActed", "Pipeline"]
 
 log = logging.getLogger("scaleway_volumes")
-
-
-class _Limiter(Protocol):
-    async def acquire(self) -> object: ...
-
-    def release(self, permit: object, status: int | None) -> None: ...
 
 
 class MaybeActed(Exception):
@@ -76,7 +71,7 @@ class Pipeline:
     retry: RetryPolicy
     timeout: Mapping[str, float | None]
     deadline: float | None
-    limiter: _Limiter | None
+    limiter: RateLimiter | None
     base_path: str = ""
 
     async def call(
