@@ -10,6 +10,8 @@ import pytest
 
 from scaleway_volumes.testing import FakeScaleway, FakeServer
 
+from .redis_server import RedisServer, redis_server_binary
+
 README = Path(__file__).resolve().parent.parent / "README.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
 
@@ -29,12 +31,27 @@ def test_readme_has_examples() -> None:
     assert len(BLOCKS) >= 5
 
 
+@pytest.fixture
+def redis_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str | None]:
+    """A real redis-server for the blocks that use one (skipped where none is installed)."""
+    if "redis://" not in BLOCKS[request.node.callspec.params["index"]]:
+        yield None
+        return
+    server = RedisServer(redis_server_binary(), tmp_path)
+    server.start()
+    yield server.url
+    server.stop()
+
+
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
 @pytest.mark.usefixtures("api_env")
-def test_readme_block_runs(index: int, fake: FakeScaleway) -> None:
+def test_readme_block_runs(index: int, fake: FakeScaleway, redis_url: str | None) -> None:
     """The block executes without error; what it created it also cleaned up."""
     namespace: dict[str, object] = {"__name__": f"readme_block_{index}"}
-    exec(compile(BLOCKS[index], f"README.md block {index}", "exec"), namespace)
+    code = BLOCKS[index]
+    if redis_url is not None:
+        code = code.replace("redis://localhost:6379/0", redis_url)
+    exec(compile(code, f"README.md block {index}", "exec"), namespace)
     app = namespace.get("app")
     if app is not None:
         from fastapi.testclient import TestClient
