@@ -149,13 +149,7 @@ async def drive_with_library(
     """The same work through ``AsyncVolumeAPI(..., rate_limiter=limiter).create_volumes``."""
     from scaleway_volumes import AsyncVolumeAPI, VolumeSpec
 
-    try:
-        api = AsyncVolumeAPI(TOKEN, base_url=base_url, organization=ORG, rate_limiter=limiter)
-    except TypeError as exc:
-        raise SystemExit(
-            f"--client library needs AsyncVolumeAPI(..., rate_limiter=...): {exc}; "
-            "use --client driver until the core has it"
-        ) from None
+    api = AsyncVolumeAPI(TOKEN, base_url=base_url, organization=ORG, rate_limiter=limiter)
     async with api:
         specs = (VolumeSpec(name=f"rl-{i}", size=SIZE) for i in indices)
         result = await api.create_volumes(specs, concurrency=concurrency)
@@ -625,7 +619,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--client",
         choices=("driver", "library"),
-        default="driver",
+        default="library",
         help="drive the limiter directly, or through AsyncVolumeAPI(rate_limiter=...)",
     )
     parser.add_argument("--rates", type=_floats, help="grid rates, e.g. 20,100")

@@ -47,6 +47,11 @@ HERE = Path(__file__).resolve().parent
 
 CLIENTS = ("scaleway-volumes", "httpx+aiohttp", "httpx", "aiohttp", "official-sdk")
 SCENARIOS = ("get", "concurrent", "bulk", "list", "lazy-bulk", "rate-limited")
+# The rate limiter's scenarios, run by benchmarks/ratelimit.py through the library
+# (AsyncVolumeAPI(rate_limiter=...).create_volumes): the single-process grid, a
+# fleet of processes, a limit that drops mid-run. Asked for by name (the full
+# grid takes about 8 minutes).
+RATE_SCENARIOS = {"rate-grid": "grid", "fleet": "fleet", "rate-drop": "drop"}
 CLIENT_NOTES = {
     "scaleway-volumes": "AsyncVolumeAPI, default settings",
     "httpx+aiohttp": "httpx.AsyncClient over httpx_aiohttp.AiohttpTransport() + json.loads",
@@ -969,7 +974,12 @@ def main(argv: list[str] | None = None) -> int:
         return worker_main(argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small counts, 1 rep (smoke)")
-    parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument(
+        "--scenarios",
+        default=",".join(SCENARIOS),
+        help=f"comma list of {','.join(SCENARIOS)} and the rate limiter's "
+        f"{','.join(RATE_SCENARIOS)} (run only when named)",
+    )
     parser.add_argument("--clients", default=",".join(CLIENTS))
     parser.add_argument("--reps", type=int, default=None, help="default 3 (1 with --quick)")
     parser.add_argument("--out", default=str(HERE / "results"))
@@ -983,11 +993,14 @@ def main(argv: list[str] | None = None) -> int:
     reps = args.reps if args.reps is not None else (1 if args.quick else 3)
     if reps < 1:
         parser.error("--reps must be >= 1")
-    scenarios = [s for s in args.scenarios.split(",") if s]
+    requested = [s for s in args.scenarios.split(",") if s]
+    rate_scenarios = [RATE_SCENARIOS[s] for s in requested if s in RATE_SCENARIOS]
+    scenarios = [s for s in requested if s not in RATE_SCENARIOS]
     clients = [c for c in args.clients.split(",") if c]
     for name in scenarios:
         if name not in SCENARIOS:
-            parser.error(f"unknown scenario {name!r}; choose from {', '.join(SCENARIOS)}")
+            known = ", ".join([*SCENARIOS, *RATE_SCENARIOS])
+            parser.error(f"unknown scenario {name!r}; choose from {known}")
     for name in clients:
         if name not in CLIENTS:
             parser.error(f"unknown client {name!r}; choose from {', '.join(CLIENTS)}")
@@ -1034,6 +1047,11 @@ def main(argv: list[str] | None = None) -> int:
             }
     targets = compute_targets(stats, params)
     markdown = render_markdown(info, params, stats, targets, reps, args.quick)
+    if rate_scenarios:
+        rate_report, rate_ok = run_rate_scenarios(rate_scenarios, args.quick, Path(args.out))
+        markdown += "\n## Rate limits (benchmarks/ratelimit.py, the library's client)\n\n"
+        markdown += rate_report
+        failures += 0 if rate_ok else 1
     print(markdown)
 
     out_dir = Path(args.out)
@@ -1056,6 +1074,18 @@ def main(argv: list[str] | None = None) -> int:
         file=sys.stderr,
     )
     return 1 if failures else 0
+
+
+def run_rate_scenarios(names: list[str], quick: bool, out_dir: Path) -> tuple[str, bool]:
+    """Run benchmarks/ratelimit.py's scenarios through the library; (its Markdown, all passed)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, str(HERE / "ratelimit.py"), "--client", "library"]
+    argv += ["--scenarios", ",".join(names), "--json", str(out_dir / "ratelimit.json")]
+    if quick:
+        argv.append("--quick")
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    sys.stderr.write(done.stderr)
+    return done.stdout, done.returncode == 0
 
 
 if __name__ == "__main__":

@@ -8,8 +8,6 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "benchmarks" / "ratelimit.py"
 
@@ -69,19 +67,18 @@ def test_markdown_report() -> None:
     assert "1 of 1 cells pass." in text
 
 
-def test_library_client_needs_rate_limiter(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``--client library`` fails clearly while AsyncVolumeAPI has no ``rate_limiter``."""
+def test_library_client_creates_through_the_api() -> None:
+    """``--client library`` drives AsyncVolumeAPI(rate_limiter=...).create_volumes."""
     import anyio
 
-    import scaleway_volumes
+    from scaleway_volumes import AdaptiveRateLimiter
+    from scaleway_volumes.testing import FakeScaleway
 
     bench = load()
-
-    class Old:
-        def __init__(self, token: str, **kwargs: object) -> None:
-            if "rate_limiter" in kwargs:
-                raise TypeError("unexpected keyword argument 'rate_limiter'")
-
-    monkeypatch.setattr(scaleway_volumes, "AsyncVolumeAPI", Old)
-    with pytest.raises(SystemExit, match="rate_limiter"):
-        anyio.run(bench.drive_with_library, "http://127.0.0.1:1", object(), range(1), 1)
+    fake = FakeScaleway(bench.TOKEN, organization=bench.ORG)
+    with fake.serve() as server:
+        counts = anyio.run(
+            bench.drive_with_library, server.base_url, AdaptiveRateLimiter(), range(7), 3
+        )
+    assert counts == {"created": 7, "throttled": 0, "errors": 0}
+    assert len(fake.volumes) == 7
