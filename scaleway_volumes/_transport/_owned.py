@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import http.cookiejar
 
 import anyio
 import httpx
 import sniffio
 
+from .._compat import keep_no_cookies
 from ._aiohttp import AiohttpTransport
 from ._trio import CancelSafeHTTPTransport
 
@@ -17,19 +17,6 @@ __all__ = ["OwnedClient"]
 # Below the 60 s idle timeout common to load balancers, so we rarely reuse a
 # connection the other side is about to close.
 KEEPALIVE_EXPIRY = 30.0
-
-
-class _NoCookies(http.cookiejar.CookieJar):
-    """A cookie jar that keeps nothing: the API sets no cookies we need.
-
-    httpx hands every response to its client's jar; the standard jar then
-    rebuilds the headers as an ``email.message.Message`` and parses the URL
-    (about 30 µs per request). Ignoring them up front saves that, and no state
-    can leak from one answer into the next request.
-    """
-
-    def extract_cookies(self, response: object, request: object) -> None:
-        """Keep no cookie."""
 
 
 def _loop_token() -> object:
@@ -86,12 +73,11 @@ class OwnedClient:
         # anyio loads its backend on first use (about 30 ms of imports): pay it
         # with the pool, not inside the first bulk call or deadline.
         anyio.Event()
-        return httpx.AsyncClient(
-            transport=self._transport,
-            follow_redirects=False,
-            trust_env=False,
-            cookies=_NoCookies(),
+        client = httpx.AsyncClient(
+            transport=self._transport, follow_redirects=False, trust_env=False
         )
+        keep_no_cookies(client)
+        return client
 
     def _abandon(self) -> None:
         if isinstance(self._transport, AiohttpTransport):

@@ -119,3 +119,36 @@ def test_fast_join_equals_parsing(module: object, path: str, query: str | None) 
     assert joined == expected
     assert str(joined) == str(expected)
     assert joined.raw_path == expected.raw_path
+
+
+def test_our_client_takes_no_cookies_and_skips_extraction() -> None:
+    """encode/httpx#2992: the replaced Cookies object is what httpx asks to extract cookies."""
+    from scaleway_volumes._compat import keep_no_cookies
+
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"Set-Cookie": "session=abc; Path=/"}, json={})
+
+    async def main() -> tuple[int, int]:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+            keep_no_cookies(client)
+            original = type(client.cookies).extract_cookies
+
+            def spy(self: httpx.Cookies, response: httpx.Response) -> None:
+                calls.append("extract")
+                original(self, response)
+
+            type(client.cookies).extract_cookies = spy  # type: ignore[method-assign]
+            try:
+                await client.get("http://api.example/volumes")
+                await client.get("http://api.example/volumes")
+            finally:
+                type(client.cookies).extract_cookies = original  # type: ignore[method-assign]
+            return len(client.cookies), len(calls)
+
+    kept, extractions = asyncio.run(main())
+    # httpx still hands every answer to client.cookies (if this is 0, httpx changed
+    # where it extracts cookies and the workaround may be obsolete) and nothing is kept.
+    assert extractions == 2
+    assert kept == 0
