@@ -12,7 +12,9 @@ client, rep 2: every client, ...) and reported as medians with min-max.
     python benchmarks/run.py --scenarios get,bulk --clients scaleway-volumes,aiohttp
 
 Internally ``run.py --worker CLIENT SCENARIO BASE_URL PARAMS_JSON`` is the client
-process: it prints one ``RESULT {json}`` line with its measurements.
+process (``BASE_URL`` is the fake's Block Storage URL for the ``block-*`` scenarios):
+it prints one ``RESULT {json}`` line with its measurements. The Block clients are in
+``_block.py``, what all clients share in ``_common.py``.
 """
 
 from __future__ import annotations
@@ -35,25 +37,38 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-TOKEN = "5f0c3a5e-7c2b-4d8e-9a41-2b1f6c9d0e11"  # UUID-shaped: the official SDK wants one
-ORG = "11111111-2222-4333-8444-555555555555"  # the fake's organization
-ZONE = "fr-par-1"
-SIZE = 20 * 10**9
+from _block import BlockAiohttpAdapter, BlockScalewayVolumesAdapter
+from _common import ORG, SIZE, TOKEN, WARM_UP_NAME, ZONE, Adapter, worker_pool
+
 HERE = Path(__file__).resolve().parent
 
 CLIENTS = ("scaleway-volumes", "httpx+aiohttp", "httpx", "aiohttp", "official-sdk")
-SCENARIOS = ("get", "concurrent", "bulk", "list", "lazy-bulk", "rate-limited")
+SCENARIOS = (
+    "get",
+    "concurrent",
+    "bulk",
+    "list",
+    "lazy-bulk",
+    "rate-limited",
+    "block-bulk",
+    "block-wait",
+)
+# Scenarios on the Block Storage API: their worker is given the fake's Block URL.
+BLOCK_SCENARIOS = frozenset({"block-bulk", "block-wait"})
+# Requests a worker makes before its measured section (its warm-up list call),
+# which the server's count of responses includes.
+WARM_UP_REQUESTS = 1
 # The rate limiter's scenarios, run by benchmarks/ratelimit.py through the library
 # (AsyncVolumeAPI(rate_limiter=...).create_volumes): the single-process grid, a
 # fleet of processes, a limit that drops mid-run. Asked for by name (the full
 # grid takes about 8 minutes).
 RATE_SCENARIOS = {"rate-grid": "grid", "fleet": "fleet", "rate-drop": "drop"}
 CLIENT_NOTES = {
-    "scaleway-volumes": "AsyncVolumeAPI, default settings",
+    "scaleway-volumes": "AsyncVolumeAPI (block-*: AsyncBlockAPI), default settings",
     "httpx+aiohttp": "httpx.AsyncClient over httpx_aiohttp.AiohttpTransport() + json.loads",
     "httpx": "stock httpx.AsyncClient, default limits (100 conns, 20 keep-alive) + json.loads",
     "aiohttp": "raw aiohttp.ClientSession + json.loads (the practical floor)",
@@ -92,6 +107,16 @@ def scenario_params(name: str, quick: bool) -> dict[str, Any]:
             "latency": 0.0,
             "seed": 0,
         }
+    if name == "block-bulk":
+        return {"n": 200 if quick else 1000, "concurrency": 50, "latency": 0.020, "seed": 0}
+    if name == "block-wait":
+        return {
+            "n": 200 if quick else 1000,
+            "concurrency": 50,
+            "latency": 0.020,
+            "block_create_time": 0.2,
+            "seed": 0,
+        }
     raise ValueError(f"unknown scenario {name!r}")
 
 
@@ -102,6 +127,8 @@ SCENARIO_CLIENTS = {
     "list": CLIENTS,
     "lazy-bulk": ("scaleway-volumes", "aiohttp"),
     "rate-limited": ("scaleway-volumes", "aiohttp"),
+    "block-bulk": ("scaleway-volumes", "aiohttp"),
+    "block-wait": ("scaleway-volumes",),
 }
 
 
@@ -120,55 +147,6 @@ def _create_body(i: int) -> dict[str, Any]:
     }
 
 
-class Adapter:
-    """The HTTP work of one client: every client does the same requests."""
-
-    throttled = 0
-
-    async def start(self) -> None:
-        """Build the client inside the running loop."""
-
-    async def close(self) -> None:
-        """Release the client."""
-
-    async def warm_up(self) -> None:
-        """One request so that imports, pools and the first connection are paid for."""
-        raise NotImplementedError
-
-    async def get(self, volume_id: str) -> Any:
-        raise NotImplementedError
-
-    async def create(self, i: int) -> Any:
-        raise NotImplementedError
-
-    async def list_all(self, per_page: int) -> list[Any]:
-        raise NotImplementedError
-
-    async def create_many(self, indices: Iterable[int], concurrency: int) -> list[Any]:
-        """Create one volume per index with a fixed pool of ``concurrency`` workers."""
-        results: list[Any] = []
-        await worker_pool(concurrency, indices, self.create, results.append)
-        return results
-
-
-async def worker_pool(
-    workers: int,
-    items: Iterable[Any],
-    job: Callable[[Any], Any],
-    sink: Callable[[Any], object] | None = None,
-) -> None:
-    """``workers`` tasks pulling from one shared iterator (no task per item)."""
-    iterator = iter(items)
-
-    async def work() -> None:
-        for item in iterator:
-            out = await job(item)
-            if sink is not None:
-                sink(out)
-
-    await asyncio.gather(*(work() for _ in range(workers)))
-
-
 class ScalewayVolumesAdapter(Adapter):
     def __init__(self, base_url: str) -> None:
         from scaleway_volumes import AsyncVolumeAPI
@@ -179,7 +157,7 @@ class ScalewayVolumesAdapter(Adapter):
         await self.api.aclose()
 
     async def warm_up(self) -> None:
-        await self.api.list_volumes(per_page=1, name="warm-up-matches-nothing")
+        await self.api.list_volumes(per_page=1, name=WARM_UP_NAME)
 
     async def get(self, volume_id: str) -> Any:
         return await self.api.get_volume(volume_id)
@@ -229,7 +207,7 @@ class HttpxAdapter(Adapter):
         return json.loads(response.content), response.headers
 
     async def warm_up(self) -> None:
-        params = {"name": "warm-up-matches-nothing", "page": "1", "per_page": "1"}
+        params = {"name": WARM_UP_NAME, "page": "1", "per_page": "1"}
         await self._get_json(self.base_url + "/volumes", params)
 
     async def get(self, volume_id: str) -> Any:
@@ -282,7 +260,7 @@ class AiohttpAdapter(Adapter):
             return json.loads(body), response.headers
 
     async def warm_up(self) -> None:
-        params = {"name": "warm-up-matches-nothing", "page": "1", "per_page": "1"}
+        params = {"name": WARM_UP_NAME, "page": "1", "per_page": "1"}
         await self._get_json(self.base_url + "/volumes", params)
 
     async def get(self, volume_id: str) -> Any:
@@ -337,7 +315,7 @@ class OfficialSDKAdapter(Adapter):
         self.l_ssd = VolumeVolumeType.L_SSD
 
     async def warm_up(self) -> None:
-        await self.api.list_volumes(per_page=1, page=1, name="warm-up-matches-nothing")
+        await self.api.list_volumes(per_page=1, page=1, name=WARM_UP_NAME)
 
     async def get(self, volume_id: str) -> Any:
         return (await self.api.get_volume(volume_id=volume_id)).volume
@@ -353,6 +331,13 @@ class OfficialSDKAdapter(Adapter):
 
 
 def make_adapter(client: str, base_url: str, scenario: str) -> Adapter:
+    """The client ``client`` for ``scenario``; ``base_url`` is the Block URL for block-*."""
+    if scenario in BLOCK_SCENARIOS:
+        if client == "scaleway-volumes":
+            return BlockScalewayVolumesAdapter(base_url, wait=scenario == "block-wait")
+        if client == "aiohttp":
+            return BlockAiohttpAdapter(base_url)
+        raise ValueError(f"no {client!r} client for {scenario!r}")
     if client == "scaleway-volumes":
         return ScalewayVolumesAdapter(base_url)
     if client == "httpx+aiohttp":
@@ -411,7 +396,7 @@ async def run_worker(client: str, scenario: str, base_url: str, params: dict[str
                 params["concurrency"], range(params["n"]), lambda _i: adapter.get(volume_id)
             )
             requests = params["n"]
-        elif scenario in ("bulk", "rate-limited"):
+        elif scenario in ("bulk", "rate-limited", "block-bulk", "block-wait"):
             n = params["sdk_n"] if client == "official-sdk" and "sdk_n" in params else params["n"]
             created = await adapter.create_many(range(n), params["concurrency"])
             if len(created) != n:
@@ -475,13 +460,21 @@ def _pinned(core: int, argv: list[str]) -> list[str]:
 
 
 class FakeServer:
-    """``python -m scaleway_volumes.testing`` in its own process, pinned to core 1."""
+    """``python -m scaleway_volumes.testing`` in its own process, pinned to core 1.
 
-    def __init__(self, latency: float, rate_limit: float | None) -> None:
+    ``block_create_time``: seconds a Block volume stays ``creating``. ``base_url``
+    and ``block_base_url`` are the Instance and Block APIs it serves.
+    """
+
+    def __init__(
+        self, latency: float, rate_limit: float | None, block_create_time: float = 0.0
+    ) -> None:
         argv = [sys.executable, "-m", "scaleway_volumes.testing", "--port", "0"]
         argv += ["--latency", str(latency), "--token", TOKEN]
         if rate_limit is not None:
             argv += ["--rate-limit", str(rate_limit)]
+        if block_create_time:
+            argv += ["--block-create-time", str(block_create_time)]
         # stderr goes to a file: an unread pipe would block a server that logs a lot.
         self.err = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in _stderr)
         self.proc = subprocess.Popen(
@@ -492,11 +485,12 @@ class FakeServer:
         )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
-        if not line.startswith("READY "):
+        fields = line.split()
+        if len(fields) != 3 or fields[0] != "READY":  # READY <base_url> <block_base_url>
             self.proc.kill()
             self.proc.wait()
             raise RuntimeError(f"fake server did not start: {line!r} {self._stderr()}")
-        self.base_url = line.split()[1]
+        self.base_url, self.block_base_url = fields[1], fields[2]
 
     def _stderr(self) -> str:
         self.err.seek(0)
@@ -563,12 +557,13 @@ def run_one(
 
     ``profile``: a path; the worker runs its measured section under cProfile and saves there.
     """
-    server = FakeServer(params["latency"], params.get("rate"))
+    server = FakeServer(params["latency"], params.get("rate"), params.get("block_create_time", 0))
     try:
         ids, seed_requests, seed_conns = asyncio.run(_seed(server.base_url, params["seed"]))
         worker_params = {**params, "volume_ids": ids[:1]}
+        url = server.block_base_url if scenario in BLOCK_SCENARIOS else server.base_url
         argv = [sys.executable, str(Path(__file__).resolve()), "--worker", client, scenario]
-        argv += [server.base_url, json.dumps(worker_params)]
+        argv += [url, json.dumps(worker_params)]
         proc = subprocess.run(
             _pinned(0, argv),
             capture_output=True,
@@ -618,7 +613,18 @@ def derive(scenario: str, client: str, params: dict[str, Any], r: dict[str, Any]
     if scenario == "rate-limited":
         d["x_allowed"] = r["wall"] / (params["n"] / params["rate"])
         d["throttled"] = max(r["throttled"], r.get("server_throttled", 0))
+    if scenario == "block-wait":
+        d["x_bound"] = r["wall"] / block_wait_bound(params)
+        if "server_requests" in r:
+            measured = r["server_requests"] - WARM_UP_REQUESTS
+            d["polls"] = measured - params["n"]
+            d["req_per_volume"] = measured / params["n"]
     return d
+
+
+def block_wait_bound(p: dict[str, Any]) -> float:
+    """The ideal wall of ``block-wait``: every create at full speed, then the last settles."""
+    return p["n"] / p["concurrency"] * p["latency"] + p["block_create_time"]
 
 
 # Columns per scenario: (metric key, header, format).
@@ -657,6 +663,20 @@ COLUMNS: dict[str, list[tuple[str, str, str]]] = {
         ("x_allowed", "× rate-allowed", "{:.2f}"),
         ("throttled", "429s met", "{:.0f}"),
         ("server_requests", "requests", "{:.0f}"),
+    ],
+    "block-bulk": [
+        ("wall_s", "wall s", "{:.3f}"),
+        ("connections", "TCP conns", "{:.0f}"),
+        ("cpu_us_per_req", "client CPU µs/create", "{:.0f}"),
+        ("server_requests", "requests (warm-up incl.)", "{:.0f}"),
+    ],
+    "block-wait": [
+        ("wall_s", "wall s", "{:.3f}"),
+        ("x_bound", "× (ideal + settle)", "{:.2f}"),
+        ("req_per_volume", "requests/volume", "{:.3f}"),
+        ("polls", "poll requests", "{:.0f}"),
+        ("connections", "TCP conns", "{:.0f}"),
+        ("cpu_us_per_req", "client CPU µs/volume", "{:.0f}"),
     ],
 }
 
@@ -697,6 +717,19 @@ def scenario_title(name: str, p: dict[str, Any]) -> str:
         return (
             f"rate-limited: {p['n']} creates, server allows {p['rate']:.0f} req/s (bare 429s), "
             f"rate-allowed wall {p['n'] / p['rate']:.1f} s; raw aiohttp retries 429 after 50 ms"
+        )
+    if name == "block-bulk":
+        ideal = p["n"] / p["concurrency"] * p["latency"]
+        return (
+            f"block-bulk: {p['n']} Block volume creates, {p['concurrency']} in flight, server "
+            f"latency {p['latency'] * 1000:.0f} ms (ideal {ideal:.2f} s)"
+        )
+    if name == "block-wait":
+        return (
+            f"block-wait: {p['n']} Block volume creates with wait=True, {p['concurrency']} in "
+            f"flight, {p['latency'] * 1000:.0f} ms per request, {p['block_create_time']:g} s to "
+            f"become available (ideal + settle {block_wait_bound(p):.2f} s); requests/volume "
+            f"counts the server's responses minus the warm-up"
         )
     return name
 
@@ -781,6 +814,35 @@ def compute_targets(
                 "target": f"wall ≤ 2× rate-allowed {allowed:.1f} s",
                 "measured": f"{w / allowed:.2f}× ({w:.2f} s)",
                 "pass": w <= 2 * allowed,
+            }
+        )
+    ratio("block-bulk", "wall_s", "aiohttp", 1.15, "wall")
+    if (c := med("block-bulk", sv, "connections")) is not None:
+        targets.append(
+            {
+                "scenario": "block-bulk",
+                "target": "TCP connections ≤ 50",
+                "measured": f"{c:.0f}",
+                "pass": c <= 50,
+            }
+        )
+    if (x := med("block-wait", sv, "x_bound")) is not None:
+        bound = block_wait_bound(params["block-wait"])
+        targets.append(
+            {
+                "scenario": "block-wait",
+                "target": f"wall ≤ 1.3× (ideal + settle) {bound:.2f} s",
+                "measured": f"{x:.2f}× ({med('block-wait', sv, 'wall_s'):.3f} s)",
+                "pass": x <= 1.3,
+            }
+        )
+    if (q := med("block-wait", sv, "req_per_volume")) is not None:
+        targets.append(
+            {
+                "scenario": "block-wait",
+                "target": "requests per volume ≤ 1.5 (creates + polls, server count)",
+                "measured": f"{q:.3f}",
+                "pass": q <= 1.5,
             }
         )
     return targets

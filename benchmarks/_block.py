@@ -1,0 +1,94 @@
+"""The Block Storage clients of ``run.py``'s ``block-bulk`` and ``block-wait`` scenarios.
+
+Both create empty Block volumes (``POST /volumes`` on the Block API, answered 200
+with the bare volume, usually ``creating``) with the same body: the library's
+``create_volumes(BlockVolumeSpec(...))`` and raw aiohttp with a fixed pool of
+workers. The library's body carries one more tag, its create marker
+(``scaleway-volumes:create=<32 hex>``): the price of creates that never duplicate.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from _common import ORG, SIZE, TOKEN, WARM_UP_NAME, Adapter
+
+__all__ = ["BlockAiohttpAdapter", "BlockScalewayVolumesAdapter", "block_create_body"]
+
+
+def block_create_body(i: int) -> dict[str, Any]:
+    """The JSON body of the ``i``-th create, as the library sends it (minus its marker tag)."""
+    return {
+        "name": f"bench-{i}",
+        "project_id": ORG,
+        "from_empty": {"size": SIZE},
+        "tags": ["bench"],
+    }
+
+
+class BlockScalewayVolumesAdapter(Adapter):
+    """``AsyncBlockAPI.create_volumes``, default settings; ``wait=True`` for ``block-wait``."""
+
+    def __init__(self, base_url: str, *, wait: bool) -> None:
+        from scaleway_volumes import AsyncBlockAPI
+
+        self.api = AsyncBlockAPI(TOKEN, base_url=base_url, organization=ORG)
+        self.wait = wait
+
+    async def close(self) -> None:
+        await self.api.aclose()
+
+    async def warm_up(self) -> None:
+        await self.api.list_volumes(per_page=1, name=WARM_UP_NAME)
+
+    async def create_many(self, indices: Iterable[int], concurrency: int) -> list[Any]:
+        from scaleway_volumes import BlockVolumeSpec
+
+        specs = (BlockVolumeSpec(name=f"bench-{i}", size=SIZE, tags=("bench",)) for i in indices)
+        result = await self.api.create_volumes(specs, concurrency=concurrency, wait=self.wait)
+        self.throttled = result.throttled
+        if result.failed:
+            raise RuntimeError(f"{len(result.failed)} creates failed: {result.failed[0][1]}")
+        if self.wait:
+            states = {volume.status for volume in result.succeeded}
+            if states != {"available"}:
+                raise RuntimeError(f"wait=True returned volumes in states {sorted(states)}")
+        return result.succeeded
+
+
+class BlockAiohttpAdapter(Adapter):
+    """Raw ``aiohttp.ClientSession`` (default connector: 100 connections) + ``json.loads``."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.headers = {"X-Auth-Token": TOKEN}
+        self.post_headers = {**self.headers, "Content-Type": "application/json"}
+
+    async def start(self) -> None:
+        import aiohttp
+
+        self.session = aiohttp.ClientSession()
+
+    async def close(self) -> None:
+        await self.session.close()
+
+    async def warm_up(self) -> None:
+        params = {"name": WARM_UP_NAME, "page": "1", "page_size": "1"}
+        url = self.base_url + "/volumes"
+        async with self.session.get(url, params=params, headers=self.headers) as response:
+            body = await response.read()
+            if response.status != 200:
+                raise RuntimeError(f"GET {url}: {response.status} {body[:200]!r}")
+            json.loads(body)
+
+    async def create(self, i: int) -> Any:
+        data = json.dumps(block_create_body(i)).encode()
+        async with self.session.post(
+            self.base_url + "/volumes", data=data, headers=self.post_headers
+        ) as response:
+            body = await response.read()
+            if response.status != 200:
+                raise RuntimeError(f"POST: {response.status} {body[:200]!r}")
+        return json.loads(body)
