@@ -275,3 +275,19 @@ def test_slots_total_must_be_positive() -> None:
     for total in (0, -1, 1.5):
         with pytest.raises(ValueError, match="total"):
             Slots(total)  # type: ignore[arg-type]
+
+
+async def test_volumes_are_first_polled_at_the_age_one_was_seen_ready(
+    no_sleep: list[float],
+) -> None:
+    """Once a volume is seen ready at age A, a newer one is next polled at age A."""
+    listing = FakeList()
+    poller = VolumePoller(listing, no_get, Slots(1), initial=0.1, cap=5.0)
+    first = await poller.running(lambda: poller.wait(volume()))
+    assert first.status == "available"
+    (seen_at,) = no_sleep  # the one wait before the poll that found it ready
+    assert 0.05 <= seen_at <= 0.1
+    no_sleep.clear()
+    await poller.running(lambda: poller.wait(volume()))
+    # Due at the age the first was seen ready, not at a freshly drawn delay.
+    assert no_sleep == [pytest.approx(seen_at, abs=0.01)]
