@@ -280,14 +280,18 @@ def test_slots_total_must_be_positive() -> None:
 async def test_volumes_are_first_polled_at_the_age_one_was_seen_ready(
     no_sleep: list[float],
 ) -> None:
-    """Once a volume is seen ready at age A, a newer one is next polled at age A."""
+    """Once a volume is seen ready at age A, younger ones are next polled at age A."""
     listing = FakeList()
     poller = VolumePoller(listing, no_get, Slots(1), initial=0.1, cap=5.0)
+    assert poller._ready_age == float("inf")  # nothing learnt: the doubling schedule
+    assert 0.05 <= poller._next_delay(0.0) <= 0.1
     first = await poller.running(lambda: poller.wait(volume()))
     assert first.status == "available"
     (seen_at,) = no_sleep  # the one wait before the poll that found it ready
-    assert 0.05 <= seen_at <= 0.1
-    no_sleep.clear()
-    await poller.running(lambda: poller.wait(volume()))
-    # Due at the age the first was seen ready, not at a freshly drawn delay.
-    assert no_sleep == [pytest.approx(seen_at, abs=0.01)]
+    learnt = poller._ready_age
+    assert seen_at <= learnt < seen_at + 0.05
+    # A younger volume: due exactly when it reaches that age (at least initial/2 away).
+    assert poller._next_delay(learnt / 4) == pytest.approx(learnt * 3 / 4)
+    assert poller._next_delay(learnt - 0.001) == pytest.approx(0.05)
+    # An older one that is still not ready: back to the doubling schedule.
+    assert 1.0 <= poller._next_delay(2.0) <= 2.0
