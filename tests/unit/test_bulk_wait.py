@@ -291,7 +291,7 @@ async def test_volumes_are_first_polled_at_the_age_one_was_seen_ready(
     learnt = poller._ready_age
     assert seen_at <= learnt < seen_at + 0.05
     # A younger volume: due exactly when it reaches that age (at least initial/2 away).
-    assert poller._next_delay(learnt / 4) == pytest.approx(learnt * 3 / 4)
+    assert poller._next_delay(learnt / 4) == pytest.approx(max(learnt * 3 / 4, 0.05))
     assert poller._next_delay(learnt - 0.001) == pytest.approx(0.05)
     # An older one that is still not ready: back to the doubling schedule.
     assert 1.0 <= poller._next_delay(2.0) <= 2.0
