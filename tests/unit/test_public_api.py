@@ -26,7 +26,30 @@ CONTRACT_NAMES = [
     "ResponseDecodeError",
     "BulkOperationError",
     "__version__",
+    # The second round: Block Storage, waiters, richer errors, rate limiting.
+    "AsyncBlockAPI",
+    "BlockVolume",
+    "BlockSnapshot",
+    "BlockVolumeType",
+    "BlockVolumeSpec",
+    "VolumeReference",
+    "ResourceStateError",
+    "WaitTimeoutError",
+    "QuotaExceededError",
+    "Quota",
+    "PreconditionFailedError",
+    "TransientStateError",
+    "GoneError",
+    "RateLimiter",
+    "AdaptiveRateLimiter",
 ]
+
+
+def test_the_redis_limiter_lives_in_its_own_module() -> None:
+    """scaleway_volumes.redis.RedisRateLimiter (extra [redis]) is importable."""
+    from scaleway_volumes.redis import RedisRateLimiter
+
+    assert callable(RedisRateLimiter)
 
 
 def test_contract_names_exported() -> None:
