@@ -42,7 +42,7 @@ class Gate:
     the line and takes nothing.
     """
 
-    __slots__ = ("_line", "_line_loop", "_refill", "_release_event", "schedule")
+    __slots__ = ("_blocked", "_line", "_line_loop", "_refill", "_release_event", "schedule")
 
     def __init__(self, schedule: Schedule, refill: Refill | None = None) -> None:
         self.schedule = schedule
@@ -50,6 +50,13 @@ class Gate:
         self._line: deque[anyio.Event] = deque()
         self._line_loop: object = None
         self._release_event: anyio.Event | None = None
+        # Whether the head of the line waits for the schedule (a delay, a
+        # request to end, a refill). While it does not, the line is only
+        # handing over from one waiter to the next, and a newcomer the schedule
+        # has a slot for may go at once: otherwise, with many callers and no
+        # pacing, a line formed at start-up would never drain and every request
+        # would pay for an event and a hand-over.
+        self._blocked = False
 
     @property
     def waiting(self) -> int:
@@ -58,7 +65,7 @@ class Gate:
 
     async def wait_turn(self) -> float:
         """Wait until the schedule gives this caller a slot; return the time it did."""
-        if not self._line:
+        if not self._line or not self._blocked:
             now = time.monotonic()
             if self.schedule.reserve(now) == 0.0:
                 return now
@@ -78,6 +85,7 @@ class Gate:
             self._line = deque()
             self._line_loop = loop
             self._release_event = None
+            self._blocked = False
         line = self._line
         me = anyio.Event()
         line.append(me)
@@ -90,13 +98,17 @@ class Gate:
                 delay = schedule.reserve(now)
                 if delay == 0.0:
                     return now
-                if delay == REFILL and self._refill is not None:
-                    await self._refill(len(line))
-                elif delay == math.inf:
-                    event = self._release_event = anyio.Event()
-                    await event.wait()
-                else:
-                    await anyio.sleep(max(delay, 0.0))
+                self._blocked = True
+                try:
+                    if delay == REFILL and self._refill is not None:
+                        await self._refill(len(line))
+                    elif delay == math.inf:
+                        event = self._release_event = anyio.Event()
+                        await event.wait()
+                    else:
+                        await anyio.sleep(max(delay, 0.0))
+                finally:
+                    self._blocked = False
         finally:
             if line and line[0] is me:
                 line.popleft()

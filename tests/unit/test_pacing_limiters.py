@@ -221,6 +221,7 @@ def test_a_line_left_by_a_dead_loop_is_dropped() -> None:
     gate = Gate(Never())
     gate._line.append(anyio.Event.__new__(anyio.Event))  # stranded by another loop
     gate._line_loop = object()
+    gate._blocked = True  # its head was waiting for the schedule when that loop died
 
     class Once:
         calls = 0
@@ -248,3 +249,28 @@ def test_tuning_is_a_frozen_value() -> None:
         tuning.decrease = 0.5  # type: ignore[misc]
     limiter = AdaptiveRateLimiter(tuning=AdaptiveTuning(initial_window=2.0))
     assert limiter._control.window == 2.0
+
+
+def test_a_line_handing_over_lets_newcomers_through_when_there_is_room() -> None:
+    """With no pacing, a caller arriving while the line hands over goes at once."""
+
+    class Room:
+        def reserve(self, now: float) -> float:
+            return 0.0
+
+    gate = Gate(Room())
+    gate._line.append(anyio.Event.__new__(anyio.Event))  # a waiter being handed the head
+    gate._line_loop = object()
+    assert trio.run(gate.wait_turn) > 0
+    assert gate.waiting == 1  # it went past, without joining the line
+    gate._blocked = True  # once the head waits for the schedule, the line is FIFO again
+    calls: list[float] = []
+
+    class Counting:
+        def reserve(self, now: float) -> float:
+            calls.append(now)
+            return 0.0
+
+    gate.schedule = Counting()
+    assert trio.run(gate.wait_turn) > 0
+    assert len(calls) == 1 and gate.waiting == 0  # joined a fresh line (new loop), then went
