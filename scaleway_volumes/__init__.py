@@ -1,13 +1,16 @@
-"""scaleway-volumes: a fast, safe asyncio client for the Scaleway Volumes API.
+"""scaleway-volumes: a fast, safe asyncio client for Scaleway's volume APIs.
+
+``AsyncBlockAPI`` serves Block Storage (persistent volumes and snapshots),
+``AsyncVolumeAPI`` the Instance API's volumes (local disks).
 
 ```python
 import anyio
-from scaleway_volumes import AsyncVolumeAPI
+from scaleway_volumes import AsyncBlockAPI
 
 async def main() -> None:
-    async with AsyncVolumeAPI() as api:  # token from SCW_SECRET_KEY
+    async with AsyncBlockAPI() as api:  # token from SCW_SECRET_KEY or the scw config
         for volume in await api.list_volumes():
-            print(volume.id, volume.name, volume.size)
+            print(volume.id, volume.name, volume.size, volume.status)
 
 anyio.run(main)
 ```
