@@ -1,4 +1,4 @@
-"""What the Block Storage resources share: bodies, the project of a create, filters."""
+"""What the Block Storage resources share: bodies, the project of a create, filters.
 
 Block Storage API v1 (``/block/v1/zones/{zone}``) answers gets, creates and
 updates with the bare object (no envelope), counts list results in the body
