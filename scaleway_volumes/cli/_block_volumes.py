@@ -8,11 +8,9 @@ failures) as the Instance commands. ``COMMANDS`` is what the ``block`` group add
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Sequence
-
 import click
 
-from scaleway_volumes import AsyncBlockAPI, BlockVolume, BulkResult, converter
+from scaleway_volumes import AsyncBlockAPI, BlockVolume, converter
 
 from ._block_create import create_volumes
 from ._block_output import describe, print_block_volumes
@@ -27,8 +25,7 @@ from ._options import (
     yes_option,
 )
 from ._output import dump_json, print_record
-from ._progress import Tracker
-from ._runners import confirm_then_delete
+from ._runners import delete_volumes_by_ids_or_prefix
 from ._sizes import human_size
 
 __all__ = ["COMMANDS"]
@@ -114,23 +111,6 @@ def resize_volume(
 # -- delete ------------------------------------------------------------------------------
 
 
-def _delete(
-    api: AsyncBlockAPI,
-    targets: Sequence[str | BlockVolume],
-    tracker: Tracker,
-    *,
-    concurrency: int,
-    missing_ok: bool,
-) -> Awaitable[BulkResult[str | BlockVolume, str]]:
-    return api.delete_volumes(
-        targets,
-        concurrency=concurrency,
-        missing_ok=missing_ok,
-        on_progress=tracker.on_progress,
-        on_item=tracker.on_item,
-    )
-
-
 @click.command("delete")
 @click.argument("ids", nargs=-1, metavar="[ID]...")
 @click.option("--name-prefix", "prefix", help="Delete every volume whose name starts with this.")
@@ -149,30 +129,15 @@ def delete_volumes(
     """
     check_ids_or_prefix(ids, prefix, "volume")
     with connect(opts, AsyncBlockAPI) as api:
-        targets: list[str | BlockVolume]
-        if prefix is not None:
-            matching = run(api, lambda a: a.list_volumes(name=prefix))
-            # The API's name filter matches anywhere in the name.
-            targets = [v for v in matching if v.name.startswith(prefix)]
-        else:
-            targets = list(dict.fromkeys(ids))
-        if not targets:
-            if opts.json:
-                dump_json({"deleted": [], "failed": []})
-            else:
-                click.echo(f"no volume name starts with {prefix!r}: nothing to delete", err=True)
-            return
-        confirm_then_delete(
+        delete_volumes_by_ids_or_prefix(
             api,
-            targets,
-            lambda a, items, tracker: _delete(
-                a, items, tracker, concurrency=concurrency, missing_ok=prefix is not None
-            ),
-            noun="Block volumes",
+            ids,
+            prefix,
+            concurrency=concurrency,
             yes=yes,
             as_json=opts.json,
+            noun="Block volumes",
             describe=describe,
-            ident=lambda item: item.id if isinstance(item, BlockVolume) else item,
         )
 
 

@@ -181,3 +181,55 @@ def confirm_then_delete(
         for deleted_id in result.succeeded:
             click.echo(f"deleted {deleted_id}")
     fail_if_any("delete", result.failed, len(targets), describe)
+
+
+def delete_volumes_by_ids_or_prefix(
+    api: Any,
+    ids: Sequence[str],
+    prefix: str | None,
+    *,
+    concurrency: int,
+    yes: bool,
+    as_json: bool,
+    noun: str,
+    describe: Describe,
+) -> None:
+    """The ``delete`` command of either API: by ids, or every volume whose name starts with
+    ``prefix``; asks first when several (``confirm_then_delete``).
+
+    Ids typed by hand should exist (as ``rm`` wants its files); volumes matched
+    by prefix that vanish meanwhile (another deleter) count as deleted.
+    """
+    targets: list[Any]
+    if prefix is not None:
+        matching = run(api, lambda a: a.list_volumes(name=prefix))
+        # The API's name filter matches anywhere in the name.
+        targets = [v for v in matching if v.name.startswith(prefix)]
+    else:
+        targets = list(dict.fromkeys(ids))
+    if not targets:
+        if as_json:
+            dump_json({"deleted": [], "failed": []})
+        else:
+            click.echo(f"no volume name starts with {prefix!r}: nothing to delete", err=True)
+        return
+
+    def delete(a: Any, items: Sequence[Any], tracker: Tracker) -> Awaitable[BulkResult[Any, str]]:
+        return a.delete_volumes(  # type: ignore[no-any-return]
+            items,
+            concurrency=concurrency,
+            missing_ok=prefix is not None,
+            on_progress=tracker.on_progress,
+            on_item=tracker.on_item,
+        )
+
+    confirm_then_delete(
+        api,
+        targets,
+        delete,
+        noun=noun,
+        yes=yes,
+        as_json=as_json,
+        describe=describe,
+        ident=lambda item: item if isinstance(item, str) else item.id,
+    )

@@ -7,7 +7,7 @@ registers.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable
 
 import click
 
@@ -26,7 +26,7 @@ from ._options import (
 )
 from ._output import dump_json, print_record
 from ._progress import Tracker
-from ._runners import confirm_then_delete, fail_if_any, run_bulk
+from ._runners import delete_volumes_by_ids_or_prefix, fail_if_any, run_bulk
 from ._volume_output import describe, dump_created, print_volumes
 
 __all__ = ["COMMANDS"]
@@ -181,23 +181,6 @@ def create_volumes(
 # -- delete ------------------------------------------------------------------------------
 
 
-def _delete(
-    api: AsyncVolumeAPI,
-    targets: Sequence[str | Volume],
-    tracker: Tracker,
-    *,
-    concurrency: int,
-    missing_ok: bool,
-) -> Awaitable[BulkResult[str | Volume, str]]:
-    return api.delete_volumes(
-        targets,
-        concurrency=concurrency,
-        missing_ok=missing_ok,
-        on_progress=tracker.on_progress,
-        on_item=tracker.on_item,
-    )
-
-
 @click.command("delete")
 @click.argument("ids", nargs=-1, metavar="[ID]...")
 @click.option("--name-prefix", "prefix", help="Delete every volume whose name starts with this.")
@@ -215,32 +198,15 @@ def delete_volumes(
     """
     check_ids_or_prefix(ids, prefix, "volume")
     with connect(opts, AsyncVolumeAPI) as api:
-        targets: list[str | Volume]
-        if prefix is not None:
-            matching = run(api, lambda a: a.list_volumes(name=prefix))
-            # The API's name filter matches anywhere in the name.
-            targets = [v for v in matching if v.name.startswith(prefix)]
-        else:
-            targets = list(dict.fromkeys(ids))
-        if not targets:
-            if opts.json:
-                dump_json({"deleted": [], "failed": []})
-            else:
-                click.echo(f"no volume name starts with {prefix!r}: nothing to delete", err=True)
-            return
-        confirm_then_delete(
+        delete_volumes_by_ids_or_prefix(
             api,
-            targets,
-            # Ids typed by hand should exist (as `rm` wants its files); prefix
-            # matches may race with another deleter.
-            lambda a, items, tracker: _delete(
-                a, items, tracker, concurrency=concurrency, missing_ok=prefix is not None
-            ),
-            noun="volumes",
+            ids,
+            prefix,
+            concurrency=concurrency,
             yes=yes,
             as_json=opts.json,
+            noun="volumes",
             describe=describe,
-            ident=lambda item: item.id if isinstance(item, Volume) else item,
         )
 
 
