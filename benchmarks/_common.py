@@ -7,6 +7,12 @@ imports neither, so the benchmark modules form no import cycle.
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -65,3 +71,55 @@ async def worker_pool(
                 sink(out)
 
     await asyncio.gather(*(work() for _ in range(workers)))
+
+
+TASKSET = shutil.which("taskset")
+
+
+def pinned(core: int, argv: list[str]) -> list[str]:
+    """``argv`` run on CPU ``core`` (when ``taskset`` exists and there are two cores)."""
+    if TASKSET and (os.cpu_count() or 1) > 1:
+        return [TASKSET, "-c", str(core), *argv]
+    return argv
+
+
+class FakeProcess:
+    """``python -m scaleway_volumes.testing ARGS`` in its own process, pinned to core 1.
+
+    ``urls`` are the base URLs of its ``READY`` line (Instance, then Block);
+    ``stop()`` ends it and returns what it wrote to stderr (its summary).
+    """
+
+    def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
+        argv = [sys.executable, "-m", "scaleway_volumes.testing", "--port", "0", *args]
+        # stderr goes to a file: an unread pipe would block a server that logs a lot.
+        self.err = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in _stderr)
+        self.proc = subprocess.Popen(
+            pinned(1, argv), stdout=subprocess.PIPE, stderr=self.err, text=True, env=env
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        fields = line.split()
+        if len(fields) < 2 or fields[0] != "READY":  # READY <base_url> <block_base_url>
+            self.proc.kill()
+            self.proc.wait()
+            raise RuntimeError(f"fake server did not start: {line!r} {self._stderr()}")
+        self.urls = fields[1:]
+
+    def _stderr(self) -> str:
+        self.err.seek(0)
+        text = self.err.read()
+        self.err.close()
+        return text
+
+    def stop(self) -> str:
+        """SIGTERM (SIGKILL after 30 s); return the server's stderr."""
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        return self._stderr()

@@ -37,7 +37,6 @@ import os
 import platform
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -51,7 +50,11 @@ TOKEN = "5f0c3a5e-7c2b-4d8e-9a41-2b1f6c9d0e11"
 ORG = "11111111-2222-4333-8444-555555555555"  # the fake's organization
 SIZE = 20 * 10**9
 HERE = Path(__file__).resolve().parent
-TASKSET = shutil.which("taskset")
+# The helpers beside this script, also when it is loaded by path (the tests do).
+sys.path.insert(0, str(HERE))
+
+from _common import FakeProcess, pinned  # noqa: E402
+
 REDIS_SERVER = shutil.which("redis-server")
 
 GRID_RATES = (20.0, 50.0, 100.0, 200.0, 400.0)
@@ -192,12 +195,6 @@ _SUMMARY = re.compile(r"served (\d+) responses on \d+ connections \((\d+) thrott
 _PHASE = re.compile(r"rate phase from ([\d.]+) s at \S+: (\d+) requests, (\d+) throttled")
 
 
-def _pinned(core: int, argv: list[str]) -> list[str]:
-    if TASKSET and (os.cpu_count() or 1) > 1:
-        return [TASKSET, "-c", str(core), *argv]
-    return argv
-
-
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     root = str(HERE.parent)
@@ -206,46 +203,22 @@ def _env() -> dict[str, str]:
 
 
 class FakeServer:
-    """The fake with a token bucket, in its own process (pinned to core 1 when possible)."""
+    """The fake with a token bucket, in its own process (see ``_common.FakeProcess``)."""
 
     def __init__(
         self, rate: float, burst: int | None, latency: float, schedule: str | None = None
     ) -> None:
-        argv = [sys.executable, "-m", "scaleway_volumes.testing", "--port", "0"]
-        argv += ["--latency", str(latency), "--token", TOKEN, "--rate-limit", str(rate)]
+        args = ["--latency", str(latency), "--token", TOKEN, "--rate-limit", str(rate)]
         if burst is not None:
-            argv += ["--rate-burst", str(burst)]
+            args += ["--rate-burst", str(burst)]
         if schedule:
-            argv += ["--rate-schedule", schedule]
-        self.err = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in stop)
-        self.proc = subprocess.Popen(
-            _pinned(1, argv), stdout=subprocess.PIPE, stderr=self.err, text=True, env=_env()
-        )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line.startswith("READY "):
-            self.proc.kill()
-            self.proc.wait()
-            raise RuntimeError(f"fake server did not start: {line!r} {self._stderr()}")
-        self.base_url = line.split()[1]
-
-    def _stderr(self) -> str:
-        self.err.seek(0)
-        text = self.err.read()
-        self.err.close()
-        return text
+            args += ["--rate-schedule", schedule]
+        self.process = FakeProcess(args, env=_env())
+        self.base_url = self.process.urls[0]
 
     def stop(self) -> dict[str, Any]:
         """SIGTERM, then the server's own counts: served, throttled, and per rate phase."""
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
-        err = self._stderr()
+        err = self.process.stop()
         match = _SUMMARY.search(err)
         if not match:
             raise RuntimeError(f"no summary from the fake server: {err[-300:]!r}")
@@ -295,7 +268,7 @@ class Client:
     def __init__(self, params: dict[str, Any], core: int | None) -> None:
         argv = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(params)]
         self.proc = subprocess.Popen(
-            _pinned(core, argv) if core is not None else argv,
+            pinned(core, argv) if core is not None else argv,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,

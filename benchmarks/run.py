@@ -30,19 +30,27 @@ import os
 import platform
 import re
 import resource
-import shutil
-import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from _block import BlockAiohttpAdapter, BlockScalewayVolumesAdapter
-from _common import ORG, SIZE, TOKEN, WARM_UP_NAME, ZONE, Adapter, worker_pool
+from _common import (
+    ORG,
+    SIZE,
+    TASKSET,
+    TOKEN,
+    WARM_UP_NAME,
+    ZONE,
+    Adapter,
+    FakeProcess,
+    pinned,
+    worker_pool,
+)
 
 HERE = Path(__file__).resolve().parent
 
@@ -447,20 +455,13 @@ def worker_main(argv: list[str]) -> int:
 # The orchestrator: servers, seeding, worker processes, statistics, report
 # ---------------------------------------------------------------------------
 
-TASKSET = shutil.which("taskset")
 _SUMMARY = re.compile(
     r"served (\d+) responses on (\d+) connections \((\d+) throttled\) in ([\d.]+) s CPU"
 )
 
 
-def _pinned(core: int, argv: list[str]) -> list[str]:
-    if TASKSET and (os.cpu_count() or 1) > 1:
-        return [TASKSET, "-c", str(core), *argv]
-    return argv
-
-
 class FakeServer:
-    """``python -m scaleway_volumes.testing`` in its own process, pinned to core 1.
+    """The fake in its own process, pinned to core 1 (see ``_common.FakeProcess``).
 
     ``block_create_time``: seconds a Block volume stays ``creating``. ``base_url``
     and ``block_base_url`` are the Instance and Block APIs it serves.
@@ -469,49 +470,20 @@ class FakeServer:
     def __init__(
         self, latency: float, rate_limit: float | None, block_create_time: float = 0.0
     ) -> None:
-        argv = [sys.executable, "-m", "scaleway_volumes.testing", "--port", "0"]
-        argv += ["--latency", str(latency), "--token", TOKEN]
+        args = ["--latency", str(latency), "--token", TOKEN]
         if rate_limit is not None:
-            argv += ["--rate-limit", str(rate_limit)]
+            args += ["--rate-limit", str(rate_limit)]
         if block_create_time:
-            argv += ["--block-create-time", str(block_create_time)]
-        # stderr goes to a file: an unread pipe would block a server that logs a lot.
-        self.err = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in _stderr)
-        self.proc = subprocess.Popen(
-            _pinned(1, argv),
-            stdout=subprocess.PIPE,
-            stderr=self.err,
-            text=True,
-        )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        fields = line.split()
-        if len(fields) != 3 or fields[0] != "READY":  # READY <base_url> <block_base_url>
-            self.proc.kill()
-            self.proc.wait()
-            raise RuntimeError(f"fake server did not start: {line!r} {self._stderr()}")
-        self.base_url, self.block_base_url = fields[1], fields[2]
-
-    def _stderr(self) -> str:
-        self.err.seek(0)
-        text = self.err.read()
-        self.err.close()
-        return text
+            args += ["--block-create-time", str(block_create_time)]
+        self.process = FakeProcess(args)
+        self.base_url, self.block_base_url = self.process.urls[:2]
 
     def stop(self) -> dict[str, Any]:
         """SIGTERM, then the server's own counts from its summary line."""
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
-        err = self._stderr()
-        match = _SUMMARY.search(err or "")
+        err = self.process.stop()
+        match = _SUMMARY.search(err)
         if not match:
-            return {"summary": (err or "").strip()[-300:]}
+            return {"summary": err.strip()[-300:]}
         served, conns, throttled, cpu = match.groups()
         return {
             "served": int(served),
@@ -565,7 +537,7 @@ def run_one(
         argv = [sys.executable, str(Path(__file__).resolve()), "--worker", client, scenario]
         argv += [url, json.dumps(worker_params)]
         proc = subprocess.run(
-            _pinned(0, argv),
+            pinned(0, argv),
             capture_output=True,
             text=True,
             timeout=900,
