@@ -17,6 +17,7 @@ import attrs
 
 from ._ids import check_id
 from ._models import to_tags
+from ._validate import check_optional_str
 
 __all__ = [
     "BlockSnapshot",
@@ -185,8 +186,7 @@ def _snapshot_id(value: str | BlockSnapshot | None) -> str | None:
 
 
 def _check_project(_: object, __: attrs.Attribute[Any], value: object) -> None:
-    if value is not None and (not isinstance(value, str) or not value):
-        raise ValueError(f"project must be a non-empty string, got {value!r}")
+    check_optional_str("project", value)
 
 
 @attrs.frozen
