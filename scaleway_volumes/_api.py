@@ -143,6 +143,8 @@ class BaseAPI:
             ("X-Auth-Token", self._token),
             ("User-Agent", self._user_agent),
             ("Accept", "application/json"),
+            # Answers are small JSON: compressing them would cost more CPU than it saves.
+            ("Accept-Encoding", "identity"),
         ]
         if self._owned is not None:
             return ClientSender(self._owned.get, httpx, base_url, headers)

@@ -60,6 +60,50 @@ def map_aiohttp_error(exc: BaseException) -> httpx.TransportError:
 _HTTP_11 = {"http_version": b"HTTP/1.1"}
 
 
+class _ReadResponse(httpx.Response):
+    """An ``httpx.Response`` whose body aiohttp has already read and decoded.
+
+    Built with ``content=``, a response pushes its body through httpx's chunking
+    and decoder generators on construction; reading a stream costs the same.
+    Here there is nothing left to decode, so ``content``, ``read`` and ``aread``
+    hand back the bytes as they are: about 15 µs less per request, a twentieth
+    of the library's CPU (docs/performance.md). ``aread`` also closes the
+    response, so ``elapsed`` is set as for any response httpx has read.
+    """
+
+    def __init__(
+        self,
+        status_code: int,
+        *,
+        headers: httpx.Headers,
+        body: bytes,
+        request: httpx.Request,
+        extensions: dict[str, Any],
+    ) -> None:
+        super().__init__(
+            status_code,
+            headers=headers,
+            stream=httpx.ByteStream(body),
+            request=request,
+            extensions=extensions,
+        )
+        self._read_body = body
+
+    @property
+    def content(self) -> bytes:
+        """The body, as aiohttp read and decoded it."""
+        return self._read_body
+
+    def read(self) -> bytes:
+        """The body (already read)."""
+        return self._read_body
+
+    async def aread(self) -> bytes:
+        """The body (already read); closes the response, as a completed read does."""
+        await self.aclose()
+        return self._read_body
+
+
 class AiohttpTransport(httpx.AsyncBaseTransport):
     """``httpx.AsyncBaseTransport`` backed by one ``aiohttp.ClientSession`` (asyncio only).
 
@@ -93,15 +137,15 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             ssl=self._verify,
             ttl_dns_cache=300,
         )
+        # No ``skip_auto_headers``: aiohttp rebuilds that set for every request
+        # (about 10 % of its own CPU). The library sends User-Agent, Accept and
+        # Accept-Encoding itself, so aiohttp adds none of its defaults.
         session = aiohttp.ClientSession(
             connector=connector,
-            # We ask for no compression, but a proxy may compress anyway: bodies
-            # reach the library decoded either way.
+            # The library asks for no compression, but a proxy may compress
+            # anyway: bodies reach the library decoded either way.
             auto_decompress=True,
             cookie_jar=aiohttp.DummyCookieJar(),
-            # The caller sets the headers it wants; aiohttp must not add its own
-            # (no Accept-Encoding: API answers are small, compressing them costs CPU).
-            skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
         )
         disable_hidden_resend(session)
         return session
@@ -159,8 +203,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             [(k, v) for k, v in raw_headers if k.lower() != b"content-encoding"],
             encoding="ascii",
         )
-        return httpx.Response(
-            status, headers=headers, content=content, request=request, extensions=extensions
+        return _ReadResponse(
+            status, headers=headers, body=content, request=request, extensions=extensions
         )
 
     async def aclose(self) -> None:

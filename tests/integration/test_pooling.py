@@ -175,3 +175,44 @@ async def test_compressed_answers_are_decoded(fake: FakeScaleway, server: FakeSe
     )
     async with make_api(fake, server) as api:
         assert (await api.get_volume(volume["id"])).name == "zipped"
+
+
+@pytest.mark.anyio
+async def test_requests_ask_for_identity_and_carry_no_aiohttp_defaults(
+    fake: FakeScaleway, server: FakeServer
+) -> None:
+    """On either event loop, the API sends its own headers and aiohttp adds none of its own."""
+    async with make_api(fake, server, user_agent="tool/1") as api:
+        created = await api.create_volume(name="hdr", size=10 * GB)
+        await api.get_volume(created.id)
+    post, get = fake.stats.requests[-2:]
+    for request in (post, get):
+        assert request.headers["accept-encoding"] == "identity"
+        assert request.headers["accept"] == "application/json"
+        assert request.headers["user-agent"].endswith(" tool/1")
+    assert int(post.headers["content-length"]) == len(post.body) > 0
+    assert "content-length" not in get.headers
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_answers_read_by_aiohttp_behave_as_read_httpx_responses(
+    fake: FakeScaleway, server: FakeServer
+) -> None:
+    """Through ``client.send``: body, text, JSON, headers and ``elapsed`` as httpx gives them."""
+    from scaleway_volumes._transport import AiohttpTransport
+
+    volume = fake.add_volume(name="é")
+    async with httpx.AsyncClient(transport=AiohttpTransport()) as client:
+        request = httpx.Request(
+            "GET",
+            f"{server.base_url}/volumes/{volume['id']}",
+            headers={"X-Auth-Token": fake.token, "Accept-Encoding": "identity"},
+        )
+        response = await client.send(request)
+    assert response.json()["volume"]["name"] == "é"
+    assert response.text == response.content.decode("utf-8")
+    assert response.content == response.read() == await response.aread()
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.is_closed
+    assert response.elapsed.total_seconds() >= 0

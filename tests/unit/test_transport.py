@@ -48,3 +48,34 @@ def test_trio_pool_bounds_and_shards() -> None:
     transport = CancelSafeHTTPTransport(limits=httpx.Limits(max_connections=20))
     assert transport._sizes == [8, 8, 4]
     assert [s._pool._max_connections for s in transport._shards] == [8, 8, 4]
+
+
+@pytest.mark.parametrize(
+    ("method", "body", "query"),
+    [
+        ("GET", None, None),
+        ("GET", None, "page=2&per_page=100"),
+        ("DELETE", None, None),
+        ("POST", b'{"name": "v"}', None),
+        ("PATCH", b"{}", None),
+        ("POST", None, None),
+        ("PUT", None, None),
+    ],
+)
+def test_requests_carry_the_headers_httpx_would_give(
+    method: str, body: bytes | None, query: str | None
+) -> None:
+    """Built from a stream, a request has the Host and content headers ``content=`` gives."""
+    from scaleway_volumes._transport import ClientSender
+
+    ours = [("X-Auth-Token", "t"), ("User-Agent", "ua"), ("Accept", "application/json")]
+    base = "https://api.example.com:8443/block/v1"
+    sender = ClientSender(lambda: None, httpx, base, ours)
+    built = sender._build(method, "/volumes", query, body, {"read": 1.0})
+    extra = [("Content-Type", "application/json")] if body is not None else []
+    url = base + "/volumes" + (f"?{query}" if query else "")
+    expected = httpx.Request(method, url, headers=[*ours, *extra], content=body)
+    assert built.headers.raw == expected.headers.raw
+    assert built.url == expected.url
+    assert built.content == expected.content == (body or b"")
+    assert built.extensions["timeout"] == {"read": 1.0}
