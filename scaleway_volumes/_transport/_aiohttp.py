@@ -58,6 +58,7 @@ def map_aiohttp_error(exc: BaseException) -> httpx.TransportError:
 
 
 _HTTP_11 = {"http_version": b"HTTP/1.1"}
+_URL_CACHE_SIZE = 256
 
 
 class _ReadResponse(httpx.Response):
@@ -128,6 +129,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._verify = verify
         self._session: aiohttp.ClientSession | None = None
         self._timeouts: dict[tuple[Any, ...], aiohttp.ClientTimeout] = {}
+        self._urls: dict[str, yarl.URL] = {}
 
     def _make_session(self) -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(
@@ -166,6 +168,15 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             self._timeouts[key] = timeout
         return timeout
 
+    def _yarl_url(self, url: str) -> yarl.URL:
+        """aiohttp's form of an httpx URL (cached: a bulk job sends one URL many times)."""
+        parsed = self._urls.get(url)
+        if parsed is None:
+            if len(self._urls) >= _URL_CACHE_SIZE:
+                self._urls.clear()
+            parsed = self._urls[url] = yarl.URL(url, encoded=True)
+        return parsed
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send ``request`` over the pool and return the response with its body read.
 
@@ -183,7 +194,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         try:
             async with session.request(
                 request.method,
-                yarl.URL(str(request.url), encoded=True),
+                self._yarl_url(str(request.url)),
                 headers=request.headers.multi_items(),
                 data=data,
                 allow_redirects=False,

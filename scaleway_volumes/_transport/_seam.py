@@ -12,7 +12,7 @@ client's event hooks, mounts and mocks see every request.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from types import ModuleType
 from typing import Any, Protocol
 
@@ -70,6 +70,20 @@ class Sender(Protocol):
         ...
 
 
+def _no_auth(module: ModuleType) -> Any:
+    """An ``Auth`` of ``module`` that adds nothing, in one step.
+
+    ``auth=None`` makes the client look for credentials in the URL and then run
+    the base ``Auth`` flow, two generators deep, for every request.
+    """
+
+    class NoAuth(module.Auth):  # type: ignore[name-defined,misc]
+        async def async_auth_flow(self, request: Any) -> AsyncGenerator[Any, Any]:
+            yield request
+
+    return NoAuth()
+
+
 def http_module_of(client: object) -> ModuleType:
     """The httpx-compatible package a client comes from (``httpx`` or ``httpx2``)."""
     root = type(client).__module__.partition(".")[0]
@@ -99,6 +113,7 @@ class ClientSender:
         "_get_client",
         "_headers",
         "_json_headers",
+        "_no_auth",
         "_not_sent",
         "_request",
         "_request_error",
@@ -113,6 +128,7 @@ class ClientSender:
         headers: Sequence[tuple[str, str]],
     ) -> None:
         self._get_client = get_client
+        self._no_auth = _no_auth(module)
         self._request = module.Request
         self._byte_stream = module.ByteStream
         self._empty = module.ByteStream(b"")
@@ -169,7 +185,7 @@ class ClientSender:
         request = self._build(method, path, query, body, timeouts)
         try:
             response: Reply = await self._get_client().send(
-                request, auth=None, follow_redirects=False
+                request, auth=self._no_auth, follow_redirects=False
             )
         except self._request_error as exc:
             message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

@@ -169,3 +169,19 @@ async def test_with_options_copies_settings_and_shares_pool() -> None:
     assert other.with_options(deadline=None).deadline is None
     with pytest.raises(ValueError):
         api.with_options(deadline=-1)
+
+
+async def test_a_shared_clients_auth_and_url_credentials_are_never_applied() -> None:
+    """Only the API token authenticates: a host app's client auth stays with the host app."""
+    vol = volume_json()
+    shared = httpx.AsyncClient(auth=("host-user", "host-secret"))
+    with respx.mock(using="httpx", assert_all_called=False) as mock:
+        mock.get(url__regex=r".*/volumes/.*").respond(200, json={"volume": vol})
+        async with AsyncVolumeAPI(
+            TOKEN, client=shared, organization=ORG, base_url="https://u:p@api.example.com/v1"
+        ) as api:
+            await api.get_volume(vol["id"])
+        request = mock.calls.last.request
+    assert "authorization" not in request.headers
+    assert request.headers["x-auth-token"] == TOKEN
+    await shared.aclose()

@@ -59,7 +59,14 @@ async def test_patching_async_client_send_sees_the_owned_client() -> None:
     assert volume.id == vol["id"]
     (request,), kwargs = send.call_args
     assert request.url == f"{BASE}/volumes/{vol['id']}"
-    assert kwargs == {"auth": None, "follow_redirects": False}
+    assert kwargs.keys() == {"auth", "follow_redirects"}
+    assert kwargs["follow_redirects"] is False
+    # An auth that adds nothing: the client's own auth and URL credentials never apply.
+    flow = kwargs["auth"].async_auth_flow(request)
+    assert await flow.__anext__() is request
+    assert "authorization" not in request.headers
+    with pytest.raises(StopAsyncIteration):
+        await flow.asend(answer)
 
 
 @pytest.mark.parametrize("module", HTTP_MODULES, ids=HTTP_MODULE_IDS)

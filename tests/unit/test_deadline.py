@@ -1,0 +1,87 @@
+"""``run_within``: one bound on a whole call, told apart from the caller's own cancellations."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import anyio
+import pytest
+
+from scaleway_volumes._deadline import run_within
+
+pytestmark = pytest.mark.anyio
+
+asyncio_only = pytest.mark.parametrize("anyio_backend", ["asyncio"])
+
+
+class Expired(Exception):
+    pass
+
+
+async def sleeper(seconds: float, result: str = "done") -> str:
+    await anyio.sleep(seconds)
+    return result
+
+
+async def test_a_call_within_its_bound_returns_its_result() -> None:
+    assert await run_within(5.0, lambda: sleeper(0), Expired) == "done"
+    assert await run_within(None, lambda: sleeper(0), Expired) == "done"
+
+
+async def test_a_call_over_its_bound_raises_expired_from_a_timeout() -> None:
+    with pytest.raises(Expired) as caught:
+        await run_within(0.01, lambda: sleeper(10), Expired)
+    assert isinstance(caught.value.__cause__, TimeoutError)
+
+
+async def test_errors_of_the_call_pass_through() -> None:
+    async def boom() -> str:
+        raise KeyError("x")
+
+    with pytest.raises(KeyError):
+        await run_within(5.0, boom, Expired)
+
+
+@asyncio_only
+async def test_the_callers_cancellation_is_not_an_expiry() -> None:
+    """A task cancelled from outside stays cancelled, and its cancel count is intact."""
+    task = asyncio.ensure_future(run_within(5.0, lambda: sleeper(10), Expired))
+    await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert task.cancelled()
+
+
+@asyncio_only
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="asyncio.timeout is 3.11+")
+async def test_an_outer_timeout_that_fires_first_is_the_outer_ones() -> None:
+    with pytest.raises(TimeoutError) as caught:
+        async with asyncio.timeout(0.01):
+            await run_within(5.0, lambda: sleeper(10), Expired)
+    assert not isinstance(caught.value, Expired)
+
+
+@asyncio_only
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="asyncio.timeout is 3.11+")
+async def test_an_inner_expiry_leaves_an_outer_timeout_working() -> None:
+    task = asyncio.current_task()
+    assert task is not None
+    async with asyncio.timeout(5.0):
+        with pytest.raises(Expired):
+            await run_within(0.01, lambda: sleeper(10), Expired)
+        assert task.cancelling() == 0
+        assert await run_within(5.0, lambda: sleeper(0), Expired) == "done"
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.01):
+            await sleeper(10)
+
+
+@asyncio_only
+async def test_no_timer_is_left_behind() -> None:
+    """The bound's timer is cancelled when the call ends: it can never fire later."""
+    for _ in range(3):
+        await run_within(0.02, lambda: sleeper(0), Expired)
+    # Past every bound: a live timer would cancel this task, and the sleep would raise.
+    await asyncio.sleep(0.05)
