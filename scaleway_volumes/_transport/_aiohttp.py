@@ -35,6 +35,7 @@ import httpx
 import yarl
 
 from .._compat import abandon_session, disable_hidden_resend
+from ._cache import Memo
 
 __all__ = ["AiohttpTransport", "map_aiohttp_error"]
 
@@ -58,7 +59,6 @@ def map_aiohttp_error(exc: BaseException) -> httpx.TransportError:
 
 
 _HTTP_11 = {"http_version": b"HTTP/1.1"}
-_URL_CACHE_SIZE = 256
 
 
 class _ReadResponse(httpx.Response):
@@ -129,7 +129,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._verify = verify
         self._session: aiohttp.ClientSession | None = None
         self._timeouts: dict[tuple[Any, ...], aiohttp.ClientTimeout] = {}
-        self._urls: dict[str, yarl.URL] = {}
+        # A bulk job sends the same URL and the same headers (but for the body's
+        # length) many times: their aiohttp forms are derived once.
+        self._urls: Memo[str, yarl.URL] = Memo()
+        self._headers: Memo[tuple[tuple[bytes, bytes], ...], tuple[tuple[str, str], ...]] = Memo()
 
     def _make_session(self) -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(
@@ -169,13 +172,19 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         return timeout
 
     def _yarl_url(self, url: str) -> yarl.URL:
-        """aiohttp's form of an httpx URL (cached: a bulk job sends one URL many times)."""
+        """aiohttp's form of an httpx URL."""
         parsed = self._urls.get(url)
         if parsed is None:
-            if len(self._urls) >= _URL_CACHE_SIZE:
-                self._urls.clear()
-            parsed = self._urls[url] = yarl.URL(url, encoded=True)
+            parsed = self._urls.put(url, yarl.URL(url, encoded=True))
         return parsed
+
+    def _aiohttp_headers(self, headers: httpx.Headers) -> tuple[tuple[str, str], ...]:
+        """aiohttp's form of a request's headers (decoded as httpx decodes them)."""
+        key = tuple(headers.raw)
+        items = self._headers.get(key)
+        if items is None:
+            items = self._headers.put(key, tuple(headers.multi_items()))
+        return items
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send ``request`` over the pool and return the response with its body read.
@@ -195,7 +204,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             async with session.request(
                 request.method,
                 self._yarl_url(str(request.url)),
-                headers=request.headers.multi_items(),
+                headers=self._aiohttp_headers(request.headers),
                 data=data,
                 allow_redirects=False,
                 timeout=self._client_timeout(request.extensions.get("timeout") or {}),

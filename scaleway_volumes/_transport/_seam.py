@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import Any, Protocol
 
 from .._compat import fast_join
+from ._cache import Memo
 
 __all__ = ["ClientSender", "Reply", "Sender", "TransportFailure", "http_module_of"]
 
@@ -112,12 +113,15 @@ class ClientSender:
         "_empty_post_headers",
         "_get_client",
         "_headers",
+        "_headers_class",
         "_json_headers",
+        "_json_headers_by_length",
         "_no_auth",
         "_not_sent",
         "_request",
         "_request_error",
         "_timeout_error",
+        "_urls",
     )
 
     def __init__(
@@ -130,6 +134,7 @@ class ClientSender:
         self._get_client = get_client
         self._no_auth = _no_auth(module)
         self._request = module.Request
+        self._headers_class = module.Headers
         self._byte_stream = module.ByteStream
         self._empty = module.ByteStream(b"")
         self._base = module.URL(base_url)
@@ -141,8 +146,12 @@ class ClientSender:
         fixed = [("Host", self._base.netloc.decode("ascii")), *headers]
         self._headers = module.Headers(fixed)
         host, *rest = self._headers.raw
-        self._empty_post_headers = [host, (b"Content-Length", b"0"), *rest]
+        self._empty_post_headers = module.Headers([host, (b"Content-Length", b"0"), *rest])
         self._json_headers = module.Headers([*fixed, ("Content-Type", "application/json")]).raw
+        # A request copies a given Headers object cheaply but normalises a list
+        # item by item; bodies of one kind have a few lengths, URLs a few paths.
+        self._json_headers_by_length: Memo[int, Any] = Memo()
+        self._urls: Memo[tuple[str, str | None], Any] = Memo()
         self._not_sent = (module.ConnectError, module.ConnectTimeout, module.PoolTimeout)
         self._timeout_error = module.TimeoutException
         self._request_error = module.RequestError
@@ -158,17 +167,22 @@ class ClientSender:
         """The request, its body already read (hooks and mocks may read ``content``)."""
         headers: Any
         if body is not None:
-            headers = [*self._json_headers, (b"Content-Length", b"%d" % len(body))]
+            size = len(body)
+            headers = self._json_headers_by_length.get(size)
+            if headers is None:
+                length = (b"Content-Length", b"%d" % size)
+                headers = self._json_headers_by_length.put(
+                    size, self._headers_class([*self._json_headers, length])
+                )
             stream = self._byte_stream(body)
         else:
             headers = self._empty_post_headers if method in _BODY_METHODS else self._headers
             stream = self._empty
+        url = self._urls.get((path, query))
+        if url is None:
+            url = self._urls.put((path, query), fast_join(self._base, path, query))
         request = self._request(
-            method,
-            fast_join(self._base, path, query),
-            headers=headers,
-            stream=stream,
-            extensions={"timeout": timeouts},
+            method, url, headers=headers, stream=stream, extensions={"timeout": timeouts}
         )
         request.read()
         return request

@@ -79,3 +79,33 @@ def test_requests_carry_the_headers_httpx_would_give(
     assert built.url == expected.url
     assert built.content == expected.content == (body or b"")
     assert built.extensions["timeout"] == {"read": 1.0}
+
+
+def test_remembered_headers_and_urls_follow_each_request() -> None:
+    """Headers kept per body length and URLs per path never leak into another request."""
+    from scaleway_volumes._transport import ClientSender
+
+    sender = ClientSender(lambda: None, httpx, "https://api.example.com/v1", [("A", "1")])
+    for body, path, query in [
+        (b"{}", "/volumes", None),
+        (b'{"a": 1}', "/volumes", None),
+        (b"{}", "/volumes", "page=2"),
+        (b"[1]", "/snapshots", None),
+    ]:
+        built = sender._build("POST", path, query, body, {})
+        assert built.headers["content-length"] == str(len(body))
+        assert built.content == body
+        assert str(built.url) == "https://api.example.com/v1" + path + (
+            f"?{query}" if query else ""
+        )
+
+
+def test_memo_forgets_everything_when_full() -> None:
+    from scaleway_volumes._transport._cache import Memo
+
+    memo: Memo[int, str] = Memo(size=2)
+    assert memo.put(1, "a") == "a" and memo.get(1) == "a"
+    memo.put(2, "b")
+    memo.put(3, "c")
+    assert len(memo) == 1
+    assert memo.get(1) is None and memo.get(3) == "c"
