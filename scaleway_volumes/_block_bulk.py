@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 from . import _block_common as common
 from ._block_models import BlockVolume, BlockVolumeSpec
@@ -122,22 +122,24 @@ class BlockBulk(BlockVolumes):
             attempts = Attempts()
             created: list[BlockVolume] = []
 
-            async def create() -> BlockVolume:
-                return await self._post_volume(body, spec.name, marker, attempts, THROTTLE_BUDGET)
-
-            async def job() -> BlockVolume:
-                if slots is None or poller is None:
-                    return await create()
-                async with slots.hold():
-                    volume = await create()
-                created.append(volume)
-                return await poller.wait(volume)
+            def create() -> Awaitable[BlockVolume]:
+                return self._post_volume(body, spec.name, marker, attempts, THROTTLE_BUDGET)
 
             async def settle() -> BlockVolume | ScalewayError:
                 if created:
                     return created[0]  # it exists; whether it became available is unknown
                 lookup = self._volume_lookup(spec.name, marker)
                 return await settle_cancelled_create(f"volume {spec.name!r}", marker, lookup)
+
+            if slots is None or poller is None:
+                return create(), settle, attempts
+            held, waiter = slots, poller
+
+            async def job() -> BlockVolume:
+                async with held.hold():
+                    volume = await create()
+                created.append(volume)
+                return await waiter.wait(volume)
 
             return job(), settle, attempts
 

@@ -133,10 +133,10 @@ class BlockVolumes(BaseAPI):
             page_size_param=common.PAGE_SIZE_PARAM,
         )
 
-    async def _post_volume(
+    def _post_volume(
         self, body: bytes, name: str, marker: str | None, attempts: Attempts, throttle_budget: int
-    ) -> BlockVolume:
-        return await create_once(
+    ) -> Awaitable[BlockVolume]:
+        return create_once(
             self._pipeline,
             COLLECTION,
             body,

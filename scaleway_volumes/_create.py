@@ -54,13 +54,12 @@ def marker_lookup(
     """
     if marker is None:
         return None
-    query = [*filters, ("tags", marker)]
 
     async def lookup() -> T | None:
         found: T | None = await find_marked(
             pipeline,
             path,
-            query,
+            [*filters, ("tags", marker)],
             DEFAULT_PER_PAGE,
             lambda reply: find(reply, marker),
             page_size_param=page_size_param,
@@ -89,7 +88,7 @@ async def settle_cancelled_create(
     return found if found is not None else error
 
 
-async def create_once(
+def create_once(
     pipeline: Pipeline,
     path: str,
     body: bytes,
@@ -100,8 +99,8 @@ async def create_once(
     decode: Callable[[Reply], T],
     attempts: Attempts | None = None,
     throttle_budget: int = 0,
-) -> T:
-    """POST ``body`` to ``path`` once in effect, and return the decoded resource.
+) -> Awaitable[T]:
+    """POST ``body`` to ``path`` once in effect; awaiting it gives the decoded resource.
 
     ``what`` names the resource in messages (``"volume 'data'"``); ``lookup``
     finds the resource carrying ``marker`` (None: no marker, so an ambiguous
@@ -150,7 +149,7 @@ async def create_once(
                     raise
                 return found
 
-    return await run_within(pipeline.deadline, create, expired)
+    return run_within(pipeline.deadline, create, expired)
 
 
 async def _check(

@@ -26,17 +26,28 @@ class _Task(Protocol):
     def uncancel(self) -> int: ...
 
 
-async def run_within(
+def run_within(
     seconds: float | None,
     call: Callable[[], Awaitable[T]],
     expired: Callable[[], BaseException],
-) -> T:
-    """``await call()``; raise ``expired()`` if it takes over ``seconds`` (None: no bound)."""
+) -> Awaitable[T]:
+    """``call()`` bounded: awaiting it raises ``expired()`` after ``seconds`` (None: no bound).
+
+    A plain function returning what to await: every request of a bulk job passes
+    through here, and each coroutine layer is paid again at every resumption.
+    """
     if seconds is None:
-        return await call()
-    task = _asyncio_task()
-    if task is not None:
-        return await _within_on_asyncio(task, seconds, call, expired)
+        return call()
+    if _asyncio_task() is not None:
+        return _within_on_asyncio(seconds, call, expired)
+    return _within_on_anyio(seconds, call, expired)
+
+
+async def _within_on_anyio(
+    seconds: float,
+    call: Callable[[], Awaitable[T]],
+    expired: Callable[[], BaseException],
+) -> T:
     try:
         with anyio.fail_after(seconds):
             return await call()
@@ -55,7 +66,6 @@ def _asyncio_task() -> _Task | None:
 
 
 async def _within_on_asyncio(
-    task: _Task,
     seconds: float,
     call: Callable[[], Awaitable[T]],
     expired: Callable[[], BaseException],
@@ -69,6 +79,8 @@ async def _within_on_asyncio(
     (``uncancel`` brings the count back to where it was) does the
     ``CancelledError`` become ``expired()``.
     """
+    task = _asyncio_task()  # the task that awaits, which may not be the one that called
+    assert task is not None
     loop = task.get_loop()
     cancelling = task.cancelling()
     fired = False

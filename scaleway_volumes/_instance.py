@@ -189,10 +189,10 @@ class AsyncVolumeAPI(InstanceListing):
             lambda reply, tag: find_marked_page(reply.content, reply.status_code, tag, name),
         )
 
-    async def _post_create(
+    def _post_create(
         self, body: bytes, name: str, marker: str | None, attempts: Attempts, throttle_budget: int
-    ) -> Volume:
-        return await create_once(
+    ) -> Awaitable[Volume]:
+        return create_once(
             self._pipeline,
             _COLLECTION,
             body,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import Any
 
 import attrs
@@ -74,7 +74,7 @@ class Pipeline:
     limiter: RateLimiter | None
     base_path: str = ""
 
-    async def call(
+    def call(
         self,
         method: str,
         path: str,
@@ -83,8 +83,8 @@ class Pipeline:
         body: bytes | None = None,
         attempts: Attempts | None = None,
         throttle_budget: int = 0,
-    ) -> Reply:
-        """``request`` bounded by the deadline (``APITimeoutError`` when it expires)."""
+    ) -> Awaitable[Reply]:
+        """``request`` bounded by the deadline (``APITimeoutError`` when it expires); await it."""
         attempts = attempts if attempts is not None else Attempts()
 
         def expired() -> APITimeoutError:
@@ -95,7 +95,7 @@ class Pipeline:
                 path=path,
             )
 
-        return await run_within(
+        return run_within(
             self.deadline,
             lambda: self.request(
                 method, path, query, body, attempts, throttle_budget=throttle_budget
