@@ -133,6 +133,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         # length) many times: their aiohttp forms are derived once.
         self._urls: Memo[str, yarl.URL] = Memo()
         self._headers: Memo[tuple[tuple[bytes, bytes], ...], tuple[tuple[str, str], ...]] = Memo()
+        self._extensions: Memo[str | None, dict[str, Any]] = Memo()
 
     def _make_session(self) -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(
@@ -211,18 +212,18 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             ) as resp:
                 content = await resp.read()
                 status, reason, raw_headers = resp.status, resp.reason, resp.raw_headers
+                decoded = "Content-Encoding" in resp.headers
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise map_aiohttp_error(exc) from exc
-        extensions: dict[str, Any] = _HTTP_11
-        if reason:
-            extensions = {**_HTTP_11, "reason_phrase": reason.encode("ascii", "replace")}
-        # The body is already decoded: httpx must not decode it again. Header
-        # bytes are ASCII (aiohttp parsed them as such): saying so spares httpx
-        # a scan of every header on first access.
-        headers = httpx.Headers(
-            [(k, v) for k, v in raw_headers if k.lower() != b"content-encoding"],
-            encoding="ascii",
-        )
+        extensions = self._extensions.get(reason)
+        if extensions is None:
+            phrase = {"reason_phrase": reason.encode("ascii", "replace")} if reason else {}
+            extensions = self._extensions.put(reason, {**_HTTP_11, **phrase})
+        # Header bytes are ASCII (aiohttp parsed them as such): saying so spares
+        # httpx a scan of every header on first access.
+        headers = httpx.Headers(raw_headers, encoding="ascii")
+        if decoded:  # the body is already decoded: httpx must not decode it again
+            del headers["Content-Encoding"]
         return _ReadResponse(
             status, headers=headers, body=content, request=request, extensions=extensions
         )

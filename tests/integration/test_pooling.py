@@ -216,3 +216,23 @@ async def test_answers_read_by_aiohttp_behave_as_read_httpx_responses(
     assert response.headers["content-type"].startswith("application/json")
     assert response.is_closed
     assert response.elapsed.total_seconds() >= 0
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_answers_are_freed_without_the_garbage_collector(
+    fake: FakeScaleway, server: FakeServer
+) -> None:
+    """No reference cycle is left per request: a bulk call's answers never pile up for GC."""
+    volume = fake.add_volume(name="freed")
+    async with make_api(fake, server) as api:
+        await api.get_volume(volume["id"])  # the pool and the first connection
+        gc.collect()
+        gc.disable()
+        try:
+            for _ in range(20):
+                await api.get_volume(volume["id"])
+            garbage = gc.collect()
+        finally:
+            gc.enable()
+    assert garbage == 0
