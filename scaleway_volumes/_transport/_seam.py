@@ -164,7 +164,11 @@ class ClientSender:
         body: bytes | None,
         timeouts: Mapping[str, float | None],
     ) -> Any:
-        """The request, its body already read (hooks and mocks may read ``content``)."""
+        """The request, its body given as a stream (as httpx builds a redirect's).
+
+        Like any streamed request, its ``content`` is there once read: an event
+        hook that wants the body calls ``request.read()`` (mocks do so themselves).
+        """
         headers: Any
         if body is not None:
             size = len(body)
@@ -184,7 +188,6 @@ class ClientSender:
         request = self._request(
             method, url, headers=headers, stream=stream, extensions={"timeout": timeouts}
         )
-        request.read()
         return request
 
     async def send(

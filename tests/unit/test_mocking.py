@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from unittest import mock
 
 import httpx
@@ -112,3 +113,25 @@ def test_a_client_of_another_kind_is_refused() -> None:
     """client= takes an httpx or httpx2 AsyncClient, nothing else."""
     with pytest.raises(TypeError, match=r"httpx\.AsyncClient or an httpx2\.AsyncClient"):
         AsyncVolumeAPI(TOKEN, client=httpx.Client())
+
+
+async def test_request_hooks_see_each_request_and_can_read_its_body() -> None:
+    """A shared client's request hook sees every request; ``read()`` gives its body."""
+    seen: list[tuple[str, object]] = []
+
+    async def hook(request: httpx.Request) -> None:
+        body = request.read()
+        seen.append((request.method, json.loads(body) if body else None))
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(201, json={"volume": volume_json(name="hooked")})
+
+    client = httpx.AsyncClient(
+        transport=httpx.MockTransport(handler), event_hooks={"request": [hook]}
+    )
+    async with AsyncVolumeAPI(TOKEN, client=client, organization=ORG) as api:
+        await api.create_volume(name="hooked", size=10**10)
+    await client.aclose()
+    ((method, body),) = seen
+    assert method == "POST"
+    assert isinstance(body, dict) and body["name"] == "hooked"

@@ -77,7 +77,7 @@ def test_requests_carry_the_headers_httpx_would_give(
     expected = httpx.Request(method, url, headers=[*ours, *extra], content=body)
     assert built.headers.raw == expected.headers.raw
     assert built.url == expected.url
-    assert built.content == expected.content == (body or b"")
+    assert built.read() == expected.content == (body or b"")
     assert built.extensions["timeout"] == {"read": 1.0}
 
 
@@ -94,7 +94,7 @@ def test_remembered_headers_and_urls_follow_each_request() -> None:
     ]:
         built = sender._build("POST", path, query, body, {})
         assert built.headers["content-length"] == str(len(body))
-        assert built.content == body
+        assert built.read() == body
         assert str(built.url) == "https://api.example.com/v1" + path + (
             f"?{query}" if query else ""
         )
