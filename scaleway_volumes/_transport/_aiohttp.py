@@ -27,7 +27,9 @@ other ClientError                     RemoteProtocolError          maybe
 from __future__ import annotations
 
 import asyncio
+import datetime
 import ssl
+import time
 from typing import Any
 
 import aiohttp
@@ -68,8 +70,9 @@ class _ReadResponse(httpx.Response):
     and decoder generators on construction; reading a stream costs the same.
     Here there is nothing left to decode, so ``content``, ``read`` and ``aread``
     hand back the bytes as they are: about 15 µs less per request, a twentieth
-    of the library's CPU (docs/performance.md). ``aread`` also closes the
-    response, so ``elapsed`` is set as for any response httpx has read.
+    of the library's CPU (docs/performance.md). It is closed once read (aiohttp
+    has already released the connection) and ``elapsed`` is the transport's own
+    measure, so httpx's close machinery has nothing to do.
     """
 
     def __init__(
@@ -80,6 +83,7 @@ class _ReadResponse(httpx.Response):
         body: bytes,
         request: httpx.Request,
         extensions: dict[str, Any],
+        elapsed: float,
     ) -> None:
         super().__init__(
             status_code,
@@ -89,6 +93,7 @@ class _ReadResponse(httpx.Response):
             extensions=extensions,
         )
         self._read_body = body
+        self.elapsed = datetime.timedelta(seconds=elapsed)
 
     @property
     def content(self) -> bytes:
@@ -100,8 +105,8 @@ class _ReadResponse(httpx.Response):
         return self._read_body
 
     async def aread(self) -> bytes:
-        """The body (already read); closes the response, as a completed read does."""
-        await self.aclose()
+        """The body (already read); the response is closed, as after any complete read."""
+        self.is_closed = True
         return self._read_body
 
 
@@ -194,6 +199,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         httpx's chunk-by-chunk stream machinery. Failures are raised as the
         httpx errors of the module table.
         """
+        start = time.perf_counter()
         stream = request.stream
         if isinstance(stream, httpx.ByteStream):
             # The body in one piece (every request of the library): no need to
@@ -229,7 +235,12 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         if decoded:  # the body is already decoded: httpx must not decode it again
             del headers["Content-Encoding"]
         return _ReadResponse(
-            status, headers=headers, body=content, request=request, extensions=extensions
+            status,
+            headers=headers,
+            body=content,
+            request=request,
+            extensions=extensions,
+            elapsed=time.perf_counter() - start,
         )
 
     async def aclose(self) -> None:
