@@ -151,6 +151,10 @@ def test_library_does_not_import_the_cli() -> None:
     subprocess.run([sys.executable, "-c", code], check=True, timeout=30, env=_env())
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT delivery is POSIX")
 def test_ctrl_c_during_bulk_create_reports_what_was_done() -> None:
@@ -167,6 +171,9 @@ def test_ctrl_c_during_bulk_create_reports_what_was_done() -> None:
             stderr=subprocess.PIPE,
             text=True,
             env=_env(),
+            # As from a terminal: a test run started in the background (``cmd &``
+            # in a script) ignores SIGINT, and a child would inherit that.
+            preexec_fn=_default_sigint,
         )  # fmt: skip
         deadline = time.monotonic() + 20
         while len(fake.volumes) < 10 and time.monotonic() < deadline:
