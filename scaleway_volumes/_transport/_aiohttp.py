@@ -133,7 +133,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._limits = limits or httpx.Limits()
         self._verify = verify
         self._session: aiohttp.ClientSession | None = None
-        self._timeouts: dict[tuple[Any, ...], aiohttp.ClientTimeout] = {}
+        self._timeouts: Memo[tuple[Any, ...], aiohttp.ClientTimeout] = Memo()
         # A bulk job sends the same URL and the same headers (but for the body's
         # length) many times: their aiohttp forms are derived once.
         self._urls: Memo[str, yarl.URL] = Memo()
@@ -168,13 +168,15 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         if timeout is None:
             # aiohttp's `connect` covers the wait for a pool slot plus connecting.
             pool, connect, read = key
-            timeout = aiohttp.ClientTimeout(
-                total=None,
-                connect=None if pool is None or connect is None else pool + connect,
-                sock_connect=connect,
-                sock_read=read,
+            timeout = self._timeouts.put(
+                key,
+                aiohttp.ClientTimeout(
+                    total=None,
+                    connect=None if pool is None or connect is None else pool + connect,
+                    sock_connect=connect,
+                    sock_read=read,
+                ),
             )
-            self._timeouts[key] = timeout
         return timeout
 
     def _yarl_url(self, url: str) -> yarl.URL:
