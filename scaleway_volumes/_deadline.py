@@ -38,21 +38,7 @@ def run_within(
     """
     if seconds is None:
         return call()
-    if _asyncio_task() is not None:
-        return _within_on_asyncio(seconds, call, expired)
-    return _within_on_anyio(seconds, call, expired)
-
-
-async def _within_on_anyio(
-    seconds: float,
-    call: Callable[[], Awaitable[T]],
-    expired: Callable[[], BaseException],
-) -> T:
-    try:
-        with anyio.fail_after(seconds):
-            return await call()
-    except TimeoutError as exc:
-        raise expired() from exc
+    return _bounded(seconds, call, expired)
 
 
 def _asyncio_task() -> _Task | None:
@@ -65,22 +51,29 @@ def _asyncio_task() -> _Task | None:
         return None
 
 
-async def _within_on_asyncio(
+async def _bounded(
     seconds: float,
     call: Callable[[], Awaitable[T]],
     expired: Callable[[], BaseException],
 ) -> T:
-    """What ``asyncio.timeout(seconds)`` does around ``call()``, at half its cost.
+    """``await call()`` within ``seconds``: anyio's cancel scope, or on asyncio a lean timer.
 
-    This runs once per call, so once per request of a bulk job: ``asyncio.timeout``'s
-    context manager (state machine, reschedule, repr support) costs about 5 µs,
-    one timer handle about 2. The cancellation bookkeeping is the same: the timer
-    cancels the task, and only if no other cancellation arrived meanwhile
-    (``uncancel`` brings the count back to where it was) does the
-    ``CancelledError`` become ``expired()``.
+    The asyncio path does what ``asyncio.timeout(seconds)`` does, at half its
+    cost: this runs once per call, so once per request of a bulk job, and
+    ``asyncio.timeout``'s context manager (state machine, reschedule, repr
+    support) costs about 5 µs, one timer handle about 2. The cancellation
+    bookkeeping is the same: the timer cancels the task, and only if no other
+    cancellation arrived meanwhile (``uncancel`` brings the count back to where
+    it was) does the ``CancelledError`` become ``expired()``. The task is the
+    one that awaits, which need not be the one that called ``run_within``.
     """
-    task = _asyncio_task()  # the task that awaits, which may not be the one that called
-    assert task is not None
+    task = _asyncio_task()
+    if task is None:
+        try:
+            with anyio.fail_after(seconds):
+                return await call()
+        except TimeoutError as exc:
+            raise expired() from exc
     loop = task.get_loop()
     cancelling = task.cancelling()
     fired = False
