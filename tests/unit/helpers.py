@@ -11,6 +11,15 @@ from scaleway_volumes import AsyncVolumeAPI, RetryPolicy
 
 from ..conftest import BASE, ORG, TOKEN
 
+# The httpx-compatible packages a shared client may come from, for parametrize.
+try:  # httpx2 needs Python 3.11+: on 3.10 these tests run for httpx alone.
+    import httpx2
+except ImportError:  # pragma: no cover - Python 3.10
+    HTTP_MODULES: list[object] = [httpx]
+else:
+    HTTP_MODULES = [httpx, httpx2]
+HTTP_MODULE_IDS = [module.__name__ for module in HTTP_MODULES]  # type: ignore[attr-defined]
+
 
 def volume_json(**overrides: Any) -> dict[str, Any]:
     """A volume as the current API sends it."""

@@ -19,13 +19,7 @@ from scaleway_volumes._compat import (
 )
 from scaleway_volumes.testing import FakeScaleway
 
-try:  # httpx2 needs Python 3.11+: on 3.10 these tests run for httpx alone.
-    import httpx2
-except ImportError:  # pragma: no cover - Python 3.10
-    HTTP_MODULES: list[object] = [httpx]
-else:
-    HTTP_MODULES = [httpx, httpx2]
-HTTP_MODULE_IDS = [module.__name__ for module in HTTP_MODULES]  # type: ignore[attr-defined]
+from .helpers import HTTP_MODULE_IDS, HTTP_MODULES
 
 
 async def _serve_then_drop(requests: list[bytes]) -> tuple[asyncio.Server, int]:

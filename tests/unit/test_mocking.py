@@ -12,16 +12,7 @@ import respx
 from scaleway_volumes import AsyncVolumeAPI, Volume
 
 from ..conftest import BASE, ORG, TOKEN
-from .helpers import volume_json
-
-try:  # httpx2 needs Python 3.11+: on 3.10 these tests run for httpx alone.
-    import httpx2
-except ImportError:  # pragma: no cover - Python 3.10
-    HTTP_MODULES: list[object] = [httpx]
-else:
-    HTTP_MODULES = [httpx, httpx2]
-HTTP_MODULE_IDS = [module.__name__ for module in HTTP_MODULES]  # type: ignore[attr-defined]
-
+from .helpers import HTTP_MODULE_IDS, HTTP_MODULES, volume_json
 
 pytestmark = pytest.mark.anyio
 
