@@ -7,13 +7,20 @@ The algorithm (the reasons are in docs/rate-limiting.md):
 2. First 429: pace at what got through in the last round trip, assuming a burst
    holds ``first_span`` seconds of requests, and search: double the rate each
    round trip while the pacing holds requests back, never past twice what got
-   through lately.
-3. Every later 429 of a request sent after the last cut is one cut, from the
-   rate that request went out at: to what got through if far above the limit,
-   by ``decrease`` otherwise, a little if 429s are rare. Then grow back along a
-   CUBIC curve (botocore's adaptive mode, TCP CUBIC) to just under the rate
-   that failed, hold there, and probe above it, in time units of ``cycle``
-   requests so that slow limits are probed as rarely per request as fast ones.
+   through lately. The search ends at the next 429: pace at what got through.
+3. Holding: every success raises the rate a little, every 429 lowers it by
+   ``step``, so that the rate settles where ``target`` of the requests meet a
+   429: just over a limit with a burst (whose extra requests cost nothing but a
+   resend), just under a one-token limit (where a request too early wastes its
+   slot). Far above the limit (a lowered limit: most requests of the last round
+   trip refused) the rate goes at once to what got through, one cut per round.
+   The rise per success makes slow and fast limits probe with the same share of
+   their requests.
+
+The fleet's limiter (``redis.RedisRateLimiter``) decides in Lua and grows back
+along a CUBIC curve instead; ``cut_rate`` is its cut, in Python for the tests
+that compare the two, and the constants only it uses are marked "fleet" in
+``Tuning``.
 """
 
 from __future__ import annotations
@@ -26,10 +33,9 @@ import attrs
 __all__ = [
     "AdaptiveControl",
     "Tuning",
-    "cubic_k",
-    "cubic_rate",
     "cut_rate",
     "first_rate",
+    "rise",
     "search_rate",
     "take_token",
 ]
@@ -48,7 +54,22 @@ class Tuning:
     first_span: float = 0.1
     #: Shortest doubling time while searching, seconds.
     search_time: float = 0.05
-    #: Cut factor for a 429 at the limit.
+    #: Share of requests meeting a 429 that the holding rate settles at: a pace
+    #: above a limit with a burst gains nothing...
+    target: float = 0.01
+    #: ...while under a one-token limit, the closer the pace, the more requests
+    #: arrive a little early and meet a 429 (the network's and the loops' jitter).
+    target_one: float = 0.02
+    #: Cut per 429 while holding (the rise per success follows from ``target``).
+    step: float = 0.04
+    #: Share of the way back to the rate that failed, per success, after a deep cut.
+    recovery: float = 0.05
+    #: Answers per round trip that move the rate by a full step or rise each;
+    #: with more in flight, each moves it by a share.
+    round_trip: float = 16.0
+    #: Successes without a 429 that double the rise per success.
+    run: float = 32.0
+    #: Cut factor for a 429 at the limit (fleet).
     decrease: float = 0.85
     #: Share of the measured rate to hold at after a cut from far above.
     headroom: float = 0.95
@@ -56,29 +77,37 @@ class Tuning:
     deep: float = 0.75
     #: Deepest single cut.
     backoff: float = 0.5
-    #: 429s up to this share of the last ``long_span`` seconds are strays: small cut.
+    #: 429s up to this share of the last ``long_span`` seconds are strays: small
+    #: cut (fleet).
     tolerance: float = 0.03
-    #: The plateau sits at this share of the rate that failed.
+    #: The plateau sits at this share of the rate that failed (fleet).
     hold: float = 0.95
-    #: CUBIC constant below the plateau (share of it per time unit cubed).
+    #: CUBIC constant below the plateau (share of it per time unit cubed; fleet).
     scale: float = 0.4
-    #: CUBIC constant above the plateau: probing is gentler than coming back.
+    #: CUBIC constant above the plateau: probing is gentler than coming back (fleet).
     probe_scale: float = 0.2
-    #: Requests per CUBIC time unit.
+    #: Requests per CUBIC time unit (fleet).
     cycle: float = 80.0
-    #: Seconds per CUBIC time unit, at most (a rate pushed far down must come back)...
+    #: Seconds per CUBIC time unit, at most (a rate pushed far down must come back;
+    #: fleet)...
     max_unit: float = 1.0
     #: ...but one success moves the curve by this share of a unit at most (a slow
-    #: rate must not leap in a few requests).
+    #: rate must not leap in a few requests; fleet).
     max_step: float = 0.25
-    #: Round trips per CUBIC time unit, at least.
+    #: Round trips per CUBIC time unit, at least (fleet).
     rtts: float = 4.0
     #: Requests judged after a cut.
     sample: int = 16
-    #: Seconds of requests judged for stray 429s.
+    #: Seconds of requests judged for stray 429s (fleet).
     long_span: float = 2.0
     #: Seconds of lateness the pacing may catch up (a late wake-up, a slow loop).
-    catch_up: float = 0.002
+    catch_up: float = 0.0
+
+
+def rise(step: float, target: float) -> float:
+    """The rise per success that balances a ``step`` cut per 429 when ``target`` of
+    the requests meet a 429: ``(1 - target) * rise == target * step``."""
+    return step * target / (1.0 - target)
 
 
 def take_token(tokens: float, elapsed: float, rate: float, capacity: float) -> tuple[float, float]:
@@ -94,7 +123,7 @@ def take_token(tokens: float, elapsed: float, rate: float, capacity: float) -> t
     return tokens, (1.0 - tokens) / rate
 
 
-def first_rate(recent_ok: int, srtt: float, first_span: float) -> float:
+def first_rate(recent_ok: float, srtt: float, first_span: float) -> float:
     """The first guess after the first 429: what got through per round trip.
 
     A round trip shorter than ``first_span`` tells nothing but the server's
@@ -110,7 +139,7 @@ def search_rate(rate: float, elapsed: float, per_double: float, got: float) -> f
 
 
 def cut_rate(base: float, short: float, long: float, tuning: Tuning) -> tuple[float, float]:
-    """The rate after a 429 and the plateau to come back to.
+    """The fleet's rate after a 429 and the plateau to come back to (``_lua.THROTTLE``).
 
     ``base`` is the rate the throttled request went out at; ``short`` the share
     of the requests sent since the last cut that got through, ``long`` the same
@@ -129,22 +158,6 @@ def cut_rate(base: float, short: float, long: float, tuning: Tuning) -> tuple[fl
         new = base * tuning.decrease
         plateau = base * tuning.hold
     return new, max(plateau, new)
-
-
-def cubic_k(plateau: float, start: float, scale: float) -> float:
-    """Time units the CUBIC curve takes from ``start`` back up to ``plateau``."""
-    if plateau <= start:
-        return 0.0
-    return float(((plateau - start) / (scale * plateau)) ** (1.0 / 3.0))
-
-
-def cubic_rate(plateau: float, k: float, elapsed: float, tuning: Tuning) -> float:
-    """The CUBIC curve ``elapsed`` time units after a cut: concave up to ``plateau``
-    (reached at ``k``), flat around it, then convex above it."""
-    if elapsed < k:
-        return plateau - tuning.scale * plateau * (k - elapsed) ** 3
-    # Bounded: a curve left alone for years must not overflow.
-    return plateau + tuning.probe_scale * plateau * min(elapsed - k, 1e6) ** 3
 
 
 def count_since(times: deque[float], since: float) -> int:
@@ -166,20 +179,18 @@ class AdaptiveControl:
     __slots__ = (
         "answered",
         "burst_seen",
-        "clock",
-        "epoch",
+        "ceiling",
         "grown",
         "in_flight",
-        "k",
         "last_cut",
-        "last_ok",
         "max_rate",
         "min_rate",
         "mode",
         "oks",
         "paced_since",
-        "plateau",
         "rate",
+        "rise",
+        "run",
         "sends",
         "srtt",
         "stamp",
@@ -199,17 +210,15 @@ class AdaptiveControl:
         self.mode = UNTHROTTLED
         #: Requests per second the pacing allows (``inf`` until the first 429).
         self.rate = INF
+        self.rise = rise(tuning.step, tuning.target)
+        self.run = 0  # successes since the last 429
+        self.ceiling = 0.0  # the rate to come back to quickly after a deep cut
         self.window = tuning.initial_window
         self.in_flight = 0
         self.tokens = 1.0
         self.stamp = 0.0
         self.last_cut = -INF
         self.paced_since = INF
-        self.plateau = INF
-        self.k = 0.0
-        self.clock = 0.0  # time that counts for growth: only while requests succeed
-        self.epoch = 0.0  # ``clock`` at the last cut
-        self.last_ok = -INF
         self.grown = 0.0
         self.srtt = 0.0
         self.burst_seen = 1
@@ -231,8 +240,6 @@ class AdaptiveControl:
             return INF
         if self.mode != UNTHROTTLED:
             rate = self.rate
-            if self.mode == HOLDING:
-                rate = self._curve()
             # A late wake-up may be caught up, by a few requests at most.
             capacity = 1.0 + min(rate * self.tuning.catch_up, 4.0)
             self.tokens, wait = take_token(self.tokens, now - self.stamp, rate, capacity)
@@ -244,30 +251,18 @@ class AdaptiveControl:
         self.in_flight += 1
         return 0.0
 
-    def _unit(self) -> float:
-        tuning = self.tuning
-        # Time counts in units of ``cycle`` requests at the plateau's rate (or a few
-        # round trips if longer): a slow limit gets as many requests per probe as a
-        # fast one, so its 429s are as rare a share of its requests.
-        return max(min(tuning.cycle / self.plateau, tuning.max_unit), tuning.rtts * self.srtt)
-
-    def _curve(self) -> float:
-        tuning = self.tuning
-        rate = cubic_rate(self.plateau, self.k, (self.clock - self.epoch) / self._unit(), tuning)
-        self.rate = rate = min(max(rate, self.min_rate), self.max_rate)
-        return rate
-
     def resume_at(self, rate: float, now: float) -> None:
         """Pace at ``rate`` from now on, holding it (0.0: keep what we have)."""
         if rate > 0:
             self.mode = HOLDING
-            self.rate = self.plateau = min(max(rate, self.min_rate), self.max_rate)
-            self.k = 0.0
-            self.epoch = self.clock
+            self.rate = self._bounded(rate)
             self.window = INF
             self.paced_since = self.last_cut = now
             self.tokens = min(self.tokens, 1.0)
             self.stamp = now
+
+    def _bounded(self, rate: float) -> float:
+        return min(max(rate, self.min_rate), self.max_rate)
 
     # -- answers -------------------------------------------------------------------------
 
@@ -277,7 +272,7 @@ class AdaptiveControl:
         if status == 429:
             self.throttled += 1
             if sent >= self.last_cut:
-                self._cut(sent, now)
+                self._throttled(sent, now)
         elif status is not None and status < 500:
             self._success(sent, now)
 
@@ -289,14 +284,30 @@ class AdaptiveControl:
             self.window += 1.0
             return
         self.answered.append(now)
-        # Growth time passes only while answers keep coming: not while idle.
-        step = now - self.last_ok
-        if self.mode == HOLDING:
-            step = min(step, self.tuning.max_step * self._unit())
-        self.clock += min(step, 2.0 / self.rate + self.srtt)
-        self.last_ok = now
         if self.mode == SEARCHING:
             self._search(now)
+        elif self._saturated(now):
+            # Only a rate that holds requests back is probed: one the callers do
+            # not use would grow without bound.
+            if self.rate < self.ceiling:
+                # Back towards the rate that failed, within a few round trips.
+                share = min(self.tuning.recovery, 0.5 / max(self.rate * self.srtt, 1e-9))
+                self.rate += (self.ceiling - self.rate) * share
+                return
+            # The longer no 429 came, the faster: a rate far under the limit comes
+            # back in a few round trips.
+            self.run += 1
+            # Doubling at most every two round trips: its 429s come a round trip late.
+            per_double = max(self.tuning.run, 2.0 * self.rate * self.srtt)
+            boost = 2.0 ** min(self.run / per_double, 3.0)
+            self.rate = self._bounded(self.rate * (1.0 + self.rise * boost * self._per_answer()))
+
+    def _per_answer(self) -> float:
+        """The share of a full step one answer moves the rate by: a round trip's
+        worth of answers moves it as much as ``round_trip`` answers would, however
+        many are in flight (their 429s all come a round trip late: one step each
+        would cut many times for one overshoot)."""
+        return min(1.0, self.tuning.round_trip / max(self.rate * self.srtt, 1e-9))
 
     def _saturated(self, now: float) -> bool:
         """Whether the pacing held a request back lately: then it sets the send rate."""
@@ -313,65 +324,83 @@ class AdaptiveControl:
             rate = search_rate(self.rate, elapsed, per_double, got)
             self.rate = min(rate, self.max_rate)
 
-    def _window(self, sent: float) -> tuple[float, float, float, float]:
+    def _window(self, sent: float) -> tuple[float, float, float]:
         """How the requests sent just before ``sent`` fared.
 
-        Returns the pacing rate ``sent`` went out at, the rate requests went out
-        at since the last cut (0.0 if too few to tell), the share of those that
-        got through, and that share over the last ``long_span`` seconds.
+        Returns the rate at which the last ``sample`` requests sent since the last
+        cut got through (0.0 if too few to tell), the share of them that did (1.0
+        if too few), and the highest pacing rate they went out at.
         """
         tuning = self.tuning
-        start = max(sent - max(tuning.long_span, tuning.sample / self.rate), self.paced_since)
-        sends = fresh = 0
-        paced = self.rate
-        fresh_start = sent
+        sends = 0
+        start = sent
+        top = 0.0
         for t, rate in reversed(self.sends):
-            if t < start:
+            if t > sent:
+                continue
+            # Requests sent before the last cut went out at a corrected rate.
+            if t < self.last_cut or sends == tuning.sample:
                 break
-            if t <= sent:
-                if not sends:
-                    paced = rate
-                sends += 1
-                # Requests sent before the last cut went out at a corrected rate.
-                if fresh < tuning.sample and t >= self.last_cut:
-                    fresh += 1
-                    fresh_start = t
-        oks = fresh_oks = 0
+            sends += 1
+            start = t
+            top = max(top, rate)
+        if sends < 4:
+            return 0.0, 1.0, top
+        oks = 0
         for t in reversed(self.oks):
             if t < start:
                 break
             if t < sent:
                 oks += 1
-                if t >= fresh_start:
-                    fresh_oks += 1
-        long = oks / sends if sends >= 4 else 1.0
-        if fresh < 4:
-            return paced, 0.0, long, long
-        return paced, fresh / max(sent - fresh_start, 1e-6), fresh_oks / fresh, long
+        # ``sends`` requests span ``sends - 1`` intervals, and one more for ``sent``.
+        span = (sent - start) * sends / (sends - 1)
+        return oks / max(span, 1e-6), oks / sends, top
 
-    def _cut(self, sent: float, now: float) -> None:
+    def _throttled(self, sent: float, now: float) -> None:
         tuning = self.tuning
-        srtt = self.srtt or (now - sent)
         if self.mode == UNTHROTTLED:
+            srtt = self.srtt or (now - sent)
             recent = count_since(self.oks, sent - srtt / 2)
             self.burst_seen = max(recent, 1)
-            new = first_rate(recent, srtt, tuning.first_span)
+            if self.burst_seen == 1:
+                # Closing in on a one-token limit costs a few 429s more (see ``target_one``).
+                self.rise = rise(tuning.step, tuning.target_one)
+            # The first wave tells the burst, not the rate: at least the first
+            # window per ``first_span`` is assumed, and the search doubles from there.
+            guess = max(recent, tuning.initial_window)
+            self.rate = self._bounded(first_rate(guess, srtt, tuning.first_span))
             self.mode = SEARCHING
             self.window = INF
             self.paced_since = self.grown = now
-        else:
-            paced, measured, short, long = self._window(sent)
-            # The rate the throttled request went out at: the pacing rate then if the
-            # pacing held requests back, else what was actually sent.
-            base = paced if self._saturated(sent) or not measured else min(paced, measured)
-            new, self.plateau = cut_rate(base, short, long, tuning)
-            self.mode = HOLDING
-        new = min(max(new, self.min_rate), self.max_rate)
-        self.plateau = max(self.plateau, new) if self.mode == HOLDING else INF
-        self.k = cubic_k(self.plateau, new, tuning.scale) if self.mode == HOLDING else 0.0
-        self.epoch = self.clock
-        self.rate = new
+            self._cut_at(now)
+            return
+        got, share, top = self._window(sent)
+        if not got and self.mode == SEARCHING:
+            # Too few requests since the first guess to tell how far above it is:
+            # the search goes on (it never passes twice what gets through).
+            return
+        if self.mode == HOLDING and share >= tuning.deep:
+            # At the limit: one step per 429 (the target share settles it).
+            self.rate = self._bounded(self.rate * (1.0 - tuning.step * self._per_answer()))
+            self.run = 0
+            self.ceiling = 0.0
+            return
+        # The end of the search, or far above a lowered limit: what got through,
+        # never more than half the rate at once.
+        base = self.rate
+        self.rate = self._bounded(max(got * tuning.headroom, base * tuning.backoff))
+        # A server that let one request of the first wave through keeps no burst:
+        # it refuses every other request of a pace under twice its rate, so what
+        # got through is half its rate, not its rate. Come back towards the rate
+        # that failed, quickly; the first 429 on the way ends that.
+        failed = max(base, top)
+        self.ceiling = self._bounded(failed * tuning.headroom) if self.burst_seen == 1 else 0.0
+        self.mode = HOLDING
+        self._cut_at(now)
+
+    def _cut_at(self, now: float) -> None:
+        """A cut: 429s of requests sent before ``now`` are not counted again, and the
+        next request waits a full interval at the new rate."""
         self.last_cut = now
-        # The next request waits a full interval at the new rate.
         self.tokens = min(self.tokens, 0.0)
         self.stamp = now

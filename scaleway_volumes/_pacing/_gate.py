@@ -11,6 +11,8 @@ from typing import Protocol
 import anyio
 import anyio.lowlevel
 
+from ._sleep import Sleeper
+
 __all__ = ["REFILL", "Gate", "Schedule"]
 
 #: What ``Schedule.reserve`` returns when the gate must ``await refill(waiting)`` first.
@@ -42,7 +44,15 @@ class Gate:
     the line and takes nothing.
     """
 
-    __slots__ = ("_blocked", "_line", "_line_loop", "_refill", "_release_event", "schedule")
+    __slots__ = (
+        "_blocked",
+        "_line",
+        "_line_loop",
+        "_refill",
+        "_release_event",
+        "_sleeper",
+        "schedule",
+    )
 
     def __init__(self, schedule: Schedule, refill: Refill | None = None) -> None:
         self.schedule = schedule
@@ -50,6 +60,7 @@ class Gate:
         self._line: deque[anyio.Event] = deque()
         self._line_loop: object = None
         self._release_event: anyio.Event | None = None
+        self._sleeper = Sleeper()
         # Whether the head of the line waits for the schedule (a delay, a
         # request to end, a refill). While it does not, the line is only
         # handing over from one waiter to the next, and a newcomer the schedule
@@ -106,7 +117,7 @@ class Gate:
                         event = self._release_event = anyio.Event()
                         await event.wait()
                     else:
-                        await anyio.sleep(max(delay, 0.0))
+                        await self._sleeper.until(now + delay)
                 finally:
                     self._blocked = False
         finally:

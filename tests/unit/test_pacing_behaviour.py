@@ -33,7 +33,15 @@ def test_the_first_wave_is_held_to_the_initial_window() -> None:
 
 @pytest.mark.parametrize(
     ("rate", "burst", "latency"),
-    [(20, 5, 0.005), (100, 5, 0.005), (100, 10, 0.02), (400, 40, 0.0), (50, 5, 0.1)],
+    [
+        (20, 5, 0.005),
+        (100, 5, 0.005),
+        (100, 10, 0.02),
+        (400, 40, 0.0),
+        (50, 5, 0.1),
+        (100, 1, 0.005),
+        (50, 1, 0.02),
+    ],
 )
 def test_finds_the_limit_and_holds_under_it(rate: int, burst: int, latency: float) -> None:
     """Finishes within 1.2x of N/rate (virtual time) with at most 10 % of 429s, and

@@ -14,10 +14,9 @@ from scaleway_volumes._pacing._control import (
     UNTHROTTLED,
     AdaptiveControl,
     Tuning,
-    cubic_k,
-    cubic_rate,
     cut_rate,
     first_rate,
+    rise,
     search_rate,
     take_token,
 )
@@ -56,16 +55,13 @@ def test_a_stray_429_is_a_small_step_back(base: float, long: float) -> None:
     assert plateau == pytest.approx(base)
 
 
-@given(rates, st.floats(min_value=0.0, max_value=0.99), seconds, st.floats(0.01, 100))
-def test_cubic_comes_back_to_the_plateau_at_k_and_never_falls(
-    plateau: float, start_share: float, elapsed: float, step: float
-) -> None:
-    """The curve starts at the cut's rate, reaches the plateau at ``k`` and only grows."""
-    start = plateau * start_share
-    k = cubic_k(plateau, start, TUNING.scale)
-    assert cubic_rate(plateau, k, 0.0, TUNING) == pytest.approx(start, rel=1e-6, abs=1e-9)
-    assert cubic_rate(plateau, k, k, TUNING) == pytest.approx(plateau)
-    assert cubic_rate(plateau, k, elapsed + step, TUNING) >= cubic_rate(plateau, k, elapsed, TUNING)
+@given(st.floats(0.001, 0.5), st.floats(0.001, 0.5))
+def test_the_rise_balances_the_steps_at_the_target_share(step: float, target: float) -> None:
+    """Where ``target`` of the requests meet a 429, the rises of the others make up
+    for the steps down: the holding rate settles there."""
+    up = rise(step, target)
+    assert up > 0
+    assert (1 - target) * up == pytest.approx(target * step)
 
 
 @given(st.integers(0, 1000), st.floats(0.0, 10.0), st.floats(0.001, 1.0))
@@ -169,7 +165,9 @@ def test_unthrottled_until_the_first_429_and_paced_after() -> None:
     assert control.reserve(0.02) == 0.0  # one more per success
     control.release(0.0, 429, 0.021)
     assert control.mode == SEARCHING
-    assert control.rate == pytest.approx(first_rate(1, 0.02, TUNING.first_span))
+    # The first wave tells the burst, not the rate: at least a first window per
+    # ``first_span`` is assumed.
+    assert control.rate == pytest.approx(first_rate(6, 0.02, TUNING.first_span))
     assert control.throttled == 1
 
 
@@ -186,8 +184,8 @@ def test_one_cut_per_round_of_429s() -> None:
 
 
 def test_a_429_after_the_cut_cuts_and_holds() -> None:
-    """A 429 of a request sent after the last cut is a new round: the rate drops and
-    the limiter holds under a plateau."""
+    """A 429 of a request sent after the last cut ends the search: the rate drops and
+    the limiter holds."""
     control = AdaptiveControl()
     control.release(0.0, 429, 0.01)
     now = 0.02
@@ -203,7 +201,6 @@ def test_a_429_after_the_cut_cuts_and_holds() -> None:
     control.release(sent[-1], 429, sent[-1] + 0.005)
     assert control.mode == HOLDING
     assert control.rate < before
-    assert control.plateau >= control.rate
 
 
 def test_429s_of_requests_in_flight_before_the_first_are_one_round() -> None:
@@ -215,3 +212,63 @@ def test_429s_of_requests_in_flight_before_the_first_are_one_round() -> None:
         control.release(0.0, 429, 0.01 + i * 1e-4)
     assert control.mode == SEARCHING
     assert control.throttled == 6
+
+
+def _holding(rate: float) -> AdaptiveControl:
+    control = AdaptiveControl()
+    control.resume_at(rate, 0.0)
+    assert control.mode == HOLDING
+    return control
+
+
+def test_holding_a_success_that_was_held_back_raises_the_rate_a_little() -> None:
+    """While the pacing holds requests back, each success raises the rate by about
+    ``rise``; a rate the callers do not use is never raised."""
+    control = _holding(100.0)
+    assert control.reserve(0.0) == 0.0
+    assert control.reserve(0.001) > 0.0  # held back
+    control.release(0.0, 201, 0.005)
+    assert 100.0 < control.rate <= 100.0 * (1 + 2 * rise(TUNING.step, TUNING.target))
+    idle = _holding(100.0)
+    assert idle.reserve(0.0) == 0.0
+    idle.release(0.0, 201, 0.005)  # nobody waited
+    assert idle.rate == 100.0
+
+
+def test_holding_every_429_is_one_step_down() -> None:
+    """Near the limit each 429 lowers the rate by ``step`` (not one cut per round:
+    the share of 429s is what settles the rate)."""
+    control = _holding(100.0)
+    assert control.reserve(0.0) == 0.0
+    control.in_flight = 2
+    control.release(0.0, 429, 0.01)
+    assert control.rate == pytest.approx(100.0 * (1 - TUNING.step))
+    control.release(0.0, 429, 0.011)
+    assert control.rate == pytest.approx(100.0 * (1 - TUNING.step) ** 2)
+    assert control.mode == HOLDING
+
+
+def test_with_many_answers_per_round_trip_each_moves_the_rate_by_a_share() -> None:
+    """400 req/s behind 100 ms: 40 answers per round trip, each moving the rate by
+    ``round_trip / 40`` of a step (one overshoot's 429s all come a round trip late)."""
+    control = _holding(400.0)
+    control.srtt = 0.1
+    assert control.reserve(0.0) == 0.0
+    control.release(0.0, 429, 0.1)
+    share = TUNING.round_trip / 40.0
+    assert control.rate == pytest.approx(400.0 * (1 - TUNING.step * share))
+
+
+@pytest.mark.parametrize(("first_wave_ok", "target"), [(1, TUNING.target_one), (5, TUNING.target)])
+def test_a_one_token_limit_is_held_closer(first_wave_ok: int, target: float) -> None:
+    """A first wave of which one request got through shows a limit with no burst:
+    the rate settles where more 429s (``target_one``) are met, since under such a
+    limit a pace a little too slow wastes every slot it misses."""
+    control = AdaptiveControl()
+    for _ in range(6):
+        assert control.reserve(0.0) == 0.0
+    for i in range(first_wave_ok):
+        control.release(0.0, 201, 0.01 + i * 1e-4)
+    control.release(0.0, 429, 0.011)
+    assert control.burst_seen == first_wave_ok
+    assert control.rise == pytest.approx(rise(TUNING.step, target))
