@@ -33,11 +33,11 @@ class AdaptiveRateLimiter:
     bookkeeping); only the start of a burst is held to ``initial_window``
     requests in flight, one more per success, so that a server with a small
     burst does not answer a whole wave with 429s. From the first 429 on, requests
-    are spaced at a rate found as TCP congestion control and botocore's adaptive
-    retry mode find theirs: a quick search, a cut on each round of 429s to what
-    got through, a CUBIC curve back to just under the rate that failed, then a
-    gentle probe above it. A lowered limit is followed within a few round trips;
-    a rate below one request per round trip spaces requests out.
+    are spaced at a rate found from the 429s alone: a quick search (doubling per
+    round trip, as TCP's slow start), a cut to what got through, then a hold where
+    each success raises the rate a little and each 429 lowers it, settling where
+    1 % of the requests meet a 429. A lowered limit is followed within a few
+    round trips; a rate below one request per round trip spaces requests out.
 
     ```python
     limiter = AdaptiveRateLimiter()

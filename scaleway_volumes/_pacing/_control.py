@@ -4,18 +4,20 @@ The algorithm (the reasons are in docs/rate-limiting.md):
 
 1. Unthrottled: no pacing; at most ``initial_window`` requests in flight, one
    more per success (TCP's slow start), so a burst at start-up meets few 429s.
-2. First 429: pace at what got through in the last round trip, assuming a burst
-   holds ``first_span`` seconds of requests, and search: double the rate each
+2. First 429: pace at least the first window per ``first_span`` seconds (the
+   first wave tells the burst, not the rate), and search: double the rate each
    round trip while the pacing holds requests back, never past twice what got
    through lately. The search ends at the next 429: pace at what got through.
 3. Holding: every success raises the rate a little, every 429 lowers it by
    ``step``, so that the rate settles where ``target`` of the requests meet a
    429: just over a limit with a burst (whose extra requests cost nothing but a
    resend), just under a one-token limit (where a request too early wastes its
-   slot). Far above the limit (a lowered limit: most requests of the last round
-   trip refused) the rate goes at once to what got through, one cut per round.
-   The rise per success makes slow and fast limits probe with the same share of
-   their requests.
+   slot). The rise grows while no 429 comes (a rate far under the limit comes
+   back fast); with many answers per round trip each moves the rate by a share.
+   Far above the limit (most of the last requests refused: a lowered limit) the
+   rate goes at once to what got through, one cut per round; above a one-token
+   limit what got through is half the limit, so the rate then climbs back
+   quickly towards the rate that failed.
 
 The fleet's limiter (``redis.RedisRateLimiter``) decides in Lua and grows back
 along a CUBIC curve instead; ``cut_rate`` is its cut, in Python for the tests
@@ -58,7 +60,8 @@ class Tuning:
     #: above a limit with a burst gains nothing...
     target: float = 0.01
     #: ...while under a one-token limit, the closer the pace, the more requests
-    #: arrive a little early and meet a 429 (the network's and the loops' jitter).
+    #: arrive a little early and meet a 429 (the network's and the loops' jitter),
+    #: and a pace a little too slow wastes a part of every slot.
     target_one: float = 0.02
     #: Cut per 429 while holding (the rise per success follows from ``target``).
     step: float = 0.04
@@ -67,8 +70,14 @@ class Tuning:
     #: Answers per round trip that move the rate by a full step or rise each;
     #: with more in flight, each moves it by a share.
     round_trip: float = 16.0
-    #: Successes without a 429 that double the rise per success.
+    #: Successes without a 429 that double the rise per success...
     run: float = 32.0
+    #: Doublings of the rise at most.
+    doublings: float = 3.0
+    #: Seconds without a 429 (and at least eight round trips) after which the
+    #: rate grows by at least ``calm_growth`` of itself per second.
+    calm: float = 1.0
+    calm_growth: float = 0.25
     #: Cut factor for a 429 at the limit (fleet).
     decrease: float = 0.85
     #: Share of the measured rate to hold at after a cut from far above.
@@ -100,8 +109,10 @@ class Tuning:
     sample: int = 16
     #: Seconds of requests judged for stray 429s (fleet).
     long_span: float = 2.0
-    #: Seconds of lateness the pacing may catch up (a late wake-up, a slow loop).
-    catch_up: float = 0.0
+    #: Seconds of lateness a fleet member's pacing may catch up (fleet; the
+    #: in-process pacing catches up nothing: pauses are slept precisely, and under
+    #: a one-token limit a request caught up arrives early and wastes its slot).
+    catch_up: float = 0.002
 
 
 def rise(step: float, target: float) -> float:
@@ -179,6 +190,7 @@ class AdaptiveControl:
     __slots__ = (
         "answered",
         "burst_seen",
+        "calm_since",
         "ceiling",
         "grown",
         "in_flight",
@@ -187,7 +199,6 @@ class AdaptiveControl:
         "min_rate",
         "mode",
         "oks",
-        "paced_since",
         "rate",
         "rise",
         "run",
@@ -212,13 +223,13 @@ class AdaptiveControl:
         self.rate = INF
         self.rise = rise(tuning.step, tuning.target)
         self.run = 0  # successes since the last 429
+        self.calm_since = 0.0  # time of the last 429
         self.ceiling = 0.0  # the rate to come back to quickly after a deep cut
         self.window = tuning.initial_window
         self.in_flight = 0
         self.tokens = 1.0
         self.stamp = 0.0
         self.last_cut = -INF
-        self.paced_since = INF
         self.grown = 0.0
         self.srtt = 0.0
         self.burst_seen = 1
@@ -240,9 +251,7 @@ class AdaptiveControl:
             return INF
         if self.mode != UNTHROTTLED:
             rate = self.rate
-            # A late wake-up may be caught up, by a few requests at most.
-            capacity = 1.0 + min(rate * self.tuning.catch_up, 4.0)
-            self.tokens, wait = take_token(self.tokens, now - self.stamp, rate, capacity)
+            self.tokens, wait = take_token(self.tokens, now - self.stamp, rate, 1.0)
             self.stamp = now
             if wait:
                 self.waited = now
@@ -257,7 +266,9 @@ class AdaptiveControl:
             self.mode = HOLDING
             self.rate = self._bounded(rate)
             self.window = INF
-            self.paced_since = self.last_cut = now
+            self.last_cut = self.calm_since = now
+            self.ceiling = 0.0
+            self.run = 0
             self.tokens = min(self.tokens, 1.0)
             self.stamp = now
 
@@ -299,8 +310,17 @@ class AdaptiveControl:
             self.run += 1
             # Doubling at most every two round trips: its 429s come a round trip late.
             per_double = max(self.tuning.run, 2.0 * self.rate * self.srtt)
-            boost = 2.0 ** min(self.run / per_double, 3.0)
-            self.rate = self._bounded(self.rate * (1.0 + self.rise * boost * self._per_answer()))
+            boost = 2.0 ** min(self.run / per_double, self.tuning.doublings)
+            up = self.rise * boost * self._per_answer()
+            if self.burst_seen > 1 and now - self.calm_since > max(
+                self.tuning.calm, 8.0 * self.srtt
+            ):
+                # No 429 for long: the limit rose, or others sharing it left. Grow
+                # by time, not only per success: a slow rate (a fleet member the
+                # others squeezed) must not take minutes to creep up. Not under a
+                # one-token limit, where passing it wastes every other slot.
+                up = max(up, self.tuning.calm_growth / self.rate)
+            self.rate = self._bounded(self.rate * (1.0 + up))
 
     def _per_answer(self) -> float:
         """The share of a full step one answer moves the rate by: a round trip's
@@ -363,7 +383,7 @@ class AdaptiveControl:
             recent = count_since(self.oks, sent - srtt / 2)
             self.burst_seen = max(recent, 1)
             if self.burst_seen == 1:
-                # Closing in on a one-token limit costs a few 429s more (see ``target_one``).
+                # Closing in on a one-token limit costs a few 429s more (``target_one``).
                 self.rise = rise(tuning.step, tuning.target_one)
             # The first wave tells the burst, not the rate: at least the first
             # window per ``first_span`` is assumed, and the search doubles from there.
@@ -371,7 +391,7 @@ class AdaptiveControl:
             self.rate = self._bounded(first_rate(guess, srtt, tuning.first_span))
             self.mode = SEARCHING
             self.window = INF
-            self.paced_since = self.grown = now
+            self.grown = now
             self._cut_at(now)
             return
         got, share, top = self._window(sent)
@@ -383,6 +403,7 @@ class AdaptiveControl:
             # At the limit: one step per 429 (the target share settles it).
             self.rate = self._bounded(self.rate * (1.0 - tuning.step * self._per_answer()))
             self.run = 0
+            self.calm_since = now
             self.ceiling = 0.0
             return
         # The end of the search, or far above a lowered limit: what got through,
@@ -401,6 +422,6 @@ class AdaptiveControl:
     def _cut_at(self, now: float) -> None:
         """A cut: 429s of requests sent before ``now`` are not counted again, and the
         next request waits a full interval at the new rate."""
-        self.last_cut = now
+        self.last_cut = self.calm_since = now
         self.tokens = min(self.tokens, 0.0)
         self.stamp = now

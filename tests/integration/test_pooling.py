@@ -220,6 +220,42 @@ async def test_answers_read_by_aiohttp_behave_as_read_httpx_responses(
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_answer_headers_are_httpx_headers_without_the_decoded_encoding(
+    fake: FakeScaleway, server: FakeServer
+) -> None:
+    """Headers (built on first access) are aiohttp's, as ``httpx.Headers``, minus a
+    ``Content-Encoding`` aiohttp already undid; they may be replaced like any
+    response's."""
+    import gzip
+
+    from scaleway_volumes._transport import AiohttpTransport
+    from scaleway_volumes.testing import Fault
+
+    body = gzip.compress(b'{"zipped": true}')
+    fake.add_fault(
+        Fault(
+            "respond",
+            method="GET",
+            status=200,
+            body=body,
+            headers={"Content-Encoding": "gzip", "X-Request-Id": "r-1"},
+        )
+    )
+    async with httpx.AsyncClient(transport=AiohttpTransport()) as client:
+        request = httpx.Request("GET", f"{server.base_url}/volumes", headers={"Accept": "*/*"})
+        response = await client.send(request)
+    assert response.json() == {"zipped": True}
+    headers = response.headers
+    assert isinstance(headers, httpx.Headers)
+    assert headers is response.headers
+    assert "content-encoding" not in headers
+    assert headers["x-request-id"] == "r-1"
+    response.headers = httpx.Headers({"X-Other": "1"})
+    assert dict(response.headers) == {"x-other": "1"}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
 async def test_answers_are_freed_without_the_garbage_collector(
     fake: FakeScaleway, server: FakeServer
 ) -> None:

@@ -263,7 +263,7 @@ def test_with_many_answers_per_round_trip_each_moves_the_rate_by_a_share() -> No
 def test_a_one_token_limit_is_held_closer(first_wave_ok: int, target: float) -> None:
     """A first wave of which one request got through shows a limit with no burst:
     the rate settles where more 429s (``target_one``) are met, since under such a
-    limit a pace a little too slow wastes every slot it misses."""
+    limit a pace a little too slow wastes a part of every slot."""
     control = AdaptiveControl()
     for _ in range(6):
         assert control.reserve(0.0) == 0.0
@@ -272,3 +272,19 @@ def test_a_one_token_limit_is_held_closer(first_wave_ok: int, target: float) -> 
     control.release(0.0, 429, 0.011)
     assert control.burst_seen == first_wave_ok
     assert control.rise == pytest.approx(rise(TUNING.step, target))
+
+
+@pytest.mark.parametrize(("burst_seen", "grows_by_time"), [(5, True), (1, False)])
+def test_after_a_long_calm_a_slow_rate_grows_by_time(burst_seen: int, grows_by_time: bool) -> None:
+    """No 429 for ``calm`` seconds: the rate grows by at least ``calm_growth`` of
+    itself per second, however few its successes (a fleet member others squeezed
+    must not creep up for minutes); not under a one-token limit, where passing
+    the limit wastes every other slot."""
+    control = _holding(10.0)
+    control.burst_seen = burst_seen
+    now = TUNING.calm + 1.0
+    assert control.reserve(now) == 0.0
+    assert control.reserve(now + 0.001) > 0.0  # held back
+    control.release(now, 201, now + 0.005)
+    by_time = 10.0 * (1 + TUNING.calm_growth / 10.0)
+    assert (control.rate >= by_time * (1 - 1e-9)) is grows_by_time
