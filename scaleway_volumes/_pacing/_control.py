@@ -90,11 +90,11 @@ class Tuning:
     #: cut (fleet).
     tolerance: float = 0.03
     #: The plateau sits at this share of the rate that failed (fleet).
-    hold: float = 0.95
+    hold: float = 0.92
     #: CUBIC constant below the plateau (share of it per time unit cubed; fleet).
     scale: float = 0.4
     #: CUBIC constant above the plateau: probing is gentler than coming back (fleet).
-    probe_scale: float = 0.2
+    probe_scale: float = 0.1
     #: Requests per CUBIC time unit (fleet).
     cycle: float = 80.0
     #: Seconds per CUBIC time unit, at most (a rate pushed far down must come back;
