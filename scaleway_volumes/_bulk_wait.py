@@ -17,7 +17,9 @@ became available.
 
 The poller's requests take a slot of the bulk call's bound on requests in
 flight (``Slots``) ahead of the queued creates, and go through the pipeline
-like any call (retried, paced by the rate limiter).
+like any call (retried, paced by the rate limiter). A poll's listing decodes
+only the volumes it settles (``settles``); the others are reported by id and
+status alone, which is all the poller reads of them.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import anyio
 
 from ._block_models import BlockVolume
 from ._constants import WAIT_TIMEOUT
+from ._decode_block import VolumeStatus
 from ._errors import (
     APIConnectionError,
     NotFoundError,
@@ -51,6 +54,7 @@ __all__ = [
     "VolumePoller",
     "poll_count",
     "poll_delay",
+    "settles",
 ]
 
 T = TypeVar("T")
@@ -69,8 +73,24 @@ _EXPECTED = ("available",)
 # Poll errors that the next poll may not meet; any other fails the volumes polled.
 _PASSING = (APIConnectionError, ServerError, RateLimitError)
 
-ListByIds = Callable[[Sequence[str]], Awaitable[list[BlockVolume]]]
+# A listed volume the poll settles comes whole; one still pending, maybe as
+# its status alone (see ``settles``).
+ListByIds = Callable[[Sequence[str]], Awaitable[list[BlockVolume | VolumeStatus]]]
 GetOne = Callable[[str], Awaitable[BlockVolume]]
+
+
+def settles(status: str) -> bool:
+    """Whether a poll seeing ``status`` ends a volume's wait (available, or failed).
+
+    The volumes it does not settle are polled again, so their listing needs
+    only their status (``decode_block_volume_statuses``).
+
+    ```python
+    settles("available"), settles("error")   # True, True
+    settles("creating"), settles("brand_new_state")   # False, False: poll again
+    ```
+    """
+    return classify(status, until=READY, transient=BLOCK_VOLUME_TRANSIENT) != "wait"
 
 
 def poll_count(due: int, pending: int, batch: int = BATCH) -> int:
@@ -252,52 +272,64 @@ class VolumePoller:
 
     async def _poll(self, batch: list[_Pending]) -> None:
         try:
-            volumes = await self._request(self._list_by_ids, [entry.volume_id for entry in batch])
+            listed = await self._request(self._list_by_ids, [entry.volume_id for entry in batch])
         except ScalewayError as error:
+            now = self._now()
             for entry in batch:
-                self._after_error(entry, error)
+                self._after_error(entry, error, now)
             return
-        seen = {volume.id: volume for volume in volumes}
+        seen = {item.id: item for item in listed}
+        # One reading of the clock for the whole batch (it is not free under
+        # anyio), read again only after an await.
+        now = self._now()
         for entry in batch:
             if self._pending.get(entry.volume_id) is not entry:
                 continue  # its worker was cancelled meanwhile
-            volume = seen.get(entry.volume_id)
-            if volume is None:
+            item = seen.get(entry.volume_id)
+            if item is None:
                 # Not listed: deleted meanwhile, or not listed yet. Ask for it alone.
-                try:
-                    volume = await self._request(self._get_one, entry.volume_id)
-                except NotFoundError as gone:
-                    self._settle(entry, gone)
+                item = await self._get_alone(entry)
+                now = self._now()
+                if item is None:
                     continue
-                except ScalewayError as error:
-                    self._after_error(entry, error)
-                    continue
-            self._judge(entry, volume)
+            self._judge(entry, item, now)
+
+    async def _get_alone(self, entry: _Pending) -> BlockVolume | None:
+        """The volume by a GET of its own; None when the GET's error decided the entry."""
+        try:
+            return await self._request(self._get_one, entry.volume_id)
+        except NotFoundError as gone:
+            self._settle(entry, gone)
+        except ScalewayError as error:
+            self._after_error(entry, error, self._now())
+        return None
 
     async def _request(self, call: Callable[[A], Awaitable[T]], argument: A) -> T:
         async with self._slots.hold(first=True):
             return await call(argument)
 
-    def _judge(self, entry: _Pending, volume: BlockVolume) -> None:
-        entry.last_state = volume.status
-        verdict = classify(volume.status, until=READY, transient=BLOCK_VOLUME_TRANSIENT)
+    def _judge(self, entry: _Pending, seen: BlockVolume | VolumeStatus, now: float) -> None:
+        entry.last_state = seen.status
+        verdict = classify(seen.status, until=READY, transient=BLOCK_VOLUME_TRANSIENT)
+        if verdict == "wait":
+            self._reschedule(entry, None, now)
+            return
+        # A listing decodes every volume whose status settles it (``settles``).
+        assert isinstance(seen, BlockVolume), seen
         if verdict == "done":
-            self._ready_age = min(self._ready_age, self._now() - entry.created)
-            self._settle(entry, volume)
-        elif verdict == "failed":
-            error = ResourceStateError(state=volume.status, resource=volume, expected=_EXPECTED)
-            self._settle(entry, error)
+            self._ready_age = min(self._ready_age, now - entry.created)
+            self._settle(entry, seen)
         else:
-            self._reschedule(entry, None)
+            error = ResourceStateError(state=seen.status, resource=seen, expected=_EXPECTED)
+            self._settle(entry, error)
 
-    def _after_error(self, entry: _Pending, error: ScalewayError) -> None:
+    def _after_error(self, entry: _Pending, error: ScalewayError, now: float) -> None:
         if isinstance(error, _PASSING):
-            self._reschedule(entry, error)
+            self._reschedule(entry, error, now)
         else:
             self._settle(entry, error)
 
-    def _reschedule(self, entry: _Pending, error: ScalewayError | None) -> None:
-        now = self._now()
+    def _reschedule(self, entry: _Pending, error: ScalewayError | None, now: float) -> None:
         if now < entry.deadline:
             # From now, whether it was due or polled early to fill a request:
             # volumes polled together come due together again.
