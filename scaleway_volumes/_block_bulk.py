@@ -22,6 +22,7 @@ from ._create import settle_cancelled_create
 from ._decode_block import VolumeStatus, decode_block_volume_statuses
 from ._deletes import prepare_delete
 from ._errors import ScalewayError
+from ._later import Later
 from ._listing import pages
 from ._pipeline import Attempts
 from ._slots import Slots
@@ -92,18 +93,20 @@ class BlockBulk(BlockVolumes):
                 on_item=on_item,
             )
         timeout = check_wait_timeout(wait_timeout, "wait_timeout")
+        # The workers' creates and the poller's requests share ``concurrency``
+        # slots, the poller's served first so ready volumes are seen in time.
         slots = Slots(concurrency)
         poller = VolumePoller(self._list_by_ids, self.get_volume, slots, timeout=timeout)
-        # More workers than slots: the extra ones wait for their volume while
-        # ``concurrency`` others create (the slots bound the requests).
-        workers = concurrency * (1 + PENDING_PER_SLOT)
+        # Each worker hands its created volume to the poller and goes on creating:
+        # the items under way are bounded, not the workers.
         return await poller.running(
             lambda: run_bulk(
                 self._bulk_create_item(slots, poller),
                 specs,
-                concurrency=workers,
+                concurrency=concurrency,
                 on_progress=on_progress,
                 on_item=on_item,
+                max_under_way=concurrency * (1 + PENDING_PER_SLOT),
             )
         )
 
@@ -141,11 +144,14 @@ class BlockBulk(BlockVolumes):
                 return create(), settle, attempts
             held, waiter = slots, poller
 
-            async def job() -> BlockVolume:
-                async with held.hold():
+            async def job() -> BlockVolume | Later:
+                await held.acquire()
+                try:
                     volume = await create()
+                finally:
+                    held.release()
                 created.append(volume)
-                return await waiter.wait(volume)
+                return waiter.hand_over(volume)
 
             return job(), settle, attempts
 

@@ -1,11 +1,13 @@
 """``create_volumes(wait=True)``: one poller per bulk call, up to 100 volumes per request.
 
-Workers hand each volume they created to the call's ``VolumePoller`` and wait
-for its verdict; they do not poll. The poller keeps, for each pending volume,
-when it is next due and a deadline. It sleeps until the earliest volume is
-due, then polls every due volume with ``GET /volumes?volume_ids=a&volume_ids=b...``
-(100 ids per request, the API's page size), filling the last request with the
-oldest of the others, since a request costs the same with 3 ids or 100.
+Workers hand each volume they created to the call's ``VolumePoller`` and go on
+with the next item: ``hand_over`` returns a ``Later`` that the poller finishes
+with the verdict (no task, no event per volume); they do not poll. The poller
+keeps, for each pending volume, when it is next due and a deadline. It sleeps
+until the earliest volume is due, then polls every due volume with
+``GET /volumes?volume_ids=a&volume_ids=b...`` (100 ids per request, the API's
+page size), filling the last request with the oldest of the others, since a
+request costs the same with 3 ids or 100.
 
 A volume's next poll comes after a delay as long as its age (drawn in
 [age/2, age], at least ``POLL_INITIAL``, at most ``POLL_CAP``): capped
@@ -43,6 +45,7 @@ from ._errors import (
     ServerError,
     WaitTimeoutError,
 )
+from ._later import Later
 from ._retry import wait
 from ._slots import Slots
 from ._states import BLOCK_VOLUME_TRANSIENT, classify
@@ -129,19 +132,32 @@ def poll_delay(
     return draw(bound / 2, bound)
 
 
-class _Pending:
-    """One volume being waited for, and the worker's way to learn the verdict."""
+class _Pending(Later):
+    """One volume being waited for; ``finish`` gives its verdict to whoever handed it over."""
 
-    __slots__ = ("created", "deadline", "due", "last_state", "outcome", "settled", "volume_id")
+    __slots__ = ("created", "deadline", "due", "last_state", "pending", "volume_id")
 
-    def __init__(self, volume: BlockVolume, now: float, due: float, timeout: float) -> None:
+    def __init__(
+        self,
+        volume: BlockVolume,
+        now: float,
+        due: float,
+        timeout: float,
+        pending: dict[str, _Pending],
+    ) -> None:
+        super().__init__()
         self.volume_id = volume.id
         self.last_state: str | None = volume.status
         self.created = now
         self.deadline = now + timeout
         self.due = min(due, self.deadline)
-        self.outcome: BlockVolume | ScalewayError | None = None
-        self.settled = anyio.Event()
+        self.pending = pending
+
+    def abandon(self) -> None:
+        """Nobody waits for the verdict any more: stop polling the volume."""
+        super().abandon()
+        if self.pending.get(self.volume_id) is self:
+            del self.pending[self.volume_id]
 
 
 class VolumePoller:
@@ -150,7 +166,8 @@ class VolumePoller:
     ```python
     poller = VolumePoller(list_by_ids, get_volume, slots, timeout=300.0)
     result = await poller.running(lambda: run_bulk(prepare, specs, concurrency=n))
-    # each item's job: ``volume = await create(); return await poller.wait(volume)``
+    # each item's job: ``volume = await create(); return poller.hand_over(volume)``
+    # (or, one task per volume: ``return await poller.wait(volume)``)
     ```
     """
 
@@ -191,9 +208,15 @@ class VolumePoller:
 
     # -- the workers' side -----------------------------------------------------
 
-    async def wait(self, volume: BlockVolume) -> BlockVolume:
-        """``volume`` once it is available; raise ``ResourceStateError`` (``error``,
-        ``locked``, ``deleted``), ``WaitTimeoutError`` or the poll's error otherwise."""
+    def hand_over(self, volume: BlockVolume) -> BlockVolume | Later:
+        """``volume`` if it is available already, else a ``Later`` the poller finishes
+        with the volume once available, or with ``ResourceStateError`` (``error``,
+        ``locked``, ``deleted``), ``WaitTimeoutError`` or the poll's error.
+
+        Raises ``ResourceStateError`` at once for a volume created failed. The
+        caller need not wait: a bulk call's worker hands its volume over and goes
+        on with the next item (``run_bulk`` listens to the ``Later``).
+        """
         verdict = classify(volume.status, until=READY, transient=BLOCK_VOLUME_TRANSIENT)
         if verdict == "done":
             return volume
@@ -201,19 +224,34 @@ class VolumePoller:
             raise ResourceStateError(state=volume.status, resource=volume, expected=_EXPECTED)
         # No poll at once: the create's answer was that poll.
         now = self._now()
-        entry = _Pending(volume, now, now + self._next_delay(0.0), self._timeout)
+        entry = _Pending(volume, now, now + self._next_delay(0.0), self._timeout, self._pending)
         self._pending[entry.volume_id] = entry
         if entry.due < self._nap_until and self._nap is not None:
             self._nap.cancel()  # due before the poller wakes up: wake it now
+        return entry
+
+    async def wait(self, volume: BlockVolume) -> BlockVolume:
+        """``volume`` once it is available; raise ``ResourceStateError`` (``error``,
+        ``locked``, ``deleted``), ``WaitTimeoutError`` or the poll's error otherwise."""
+        handed = self.hand_over(volume)
+        if not isinstance(handed, Later):
+            return handed
+        settled = anyio.Event()
+        verdict: list[BlockVolume | ScalewayError] = []
+
+        def hear(outcome: BlockVolume | ScalewayError, ok: bool) -> None:
+            verdict.append(outcome)
+            settled.set()
+
+        handed.on_finish(hear)
         try:
-            await entry.settled.wait()
+            await settled.wait()
         finally:
             # Cancelled: nobody waits for it any more, so stop polling it.
-            self._pending.pop(entry.volume_id, None)
-        outcome = entry.outcome
+            handed.abandon()
+        outcome = verdict[0]
         if isinstance(outcome, ScalewayError):
             raise outcome
-        assert outcome is not None
         return outcome
 
     async def running(self, body: Callable[[], Awaitable[T]]) -> T:
@@ -354,6 +392,5 @@ class VolumePoller:
         return poll_delay(age, *self._schedule)
 
     def _settle(self, entry: _Pending, outcome: BlockVolume | ScalewayError) -> None:
-        entry.outcome = outcome
         self._pending.pop(entry.volume_id, None)
-        entry.settled.set()
+        entry.finish(outcome, not isinstance(outcome, ScalewayError))

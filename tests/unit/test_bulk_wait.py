@@ -31,6 +31,7 @@ from scaleway_volumes._decode_block import (
     decode_block_volume_page,
     decode_block_volume_statuses,
 )
+from scaleway_volumes._later import Later
 from scaleway_volumes._slots import Slots
 from scaleway_volumes._states import DELETED, FAILURE_STATES, classify
 
@@ -418,3 +419,44 @@ async def test_malformed_settled_volume_fails_its_batch_as_before(no_sleep: list
         decode_block_volume_page(content, 200)
     assert len(errors) == 3 and all(error is errors[0] for error in errors)
     assert (errors[0].path, str(errors[0])) == (full.value.path, str(full.value))
+
+
+async def test_hand_over_gives_a_later_the_poller_finishes(no_sleep: list[float]) -> None:
+    """``hand_over``: a volume ready at once comes back as itself; one creating comes
+    back as a ``Later`` the poller finishes with the verdict, no task waiting on it."""
+    listing = FakeList()
+    poller = VolumePoller(listing, no_get, Slots(1))
+    ready = volume("available")
+    assert poller.hand_over(ready) is ready
+    with pytest.raises(ResourceStateError):
+        poller.hand_over(volume("error"))
+    creating = volume()
+    heard: list[tuple[object, bool]] = []
+
+    async def body() -> None:
+        later = poller.hand_over(creating)
+        assert isinstance(later, Later) and not later.done
+        later.on_finish(lambda outcome, ok: heard.append((outcome, ok)))
+        while not later.done:
+            await anyio.lowlevel.checkpoint()
+
+    await poller.running(body)
+    ((outcome, ok),) = heard
+    assert ok and isinstance(outcome, BlockVolume) and outcome.id == creating.id
+    assert listing.batches == [[creating.id]]
+
+
+async def test_abandoned_hand_over_is_no_longer_polled(no_sleep: list[float]) -> None:
+    """A ``Later`` abandoned before its poll: the poller drops the volume."""
+    listing = FakeList()
+    poller = VolumePoller(listing, no_get, Slots(1))
+    dropped, kept = volume(), volume()
+
+    async def body() -> None:
+        gone = poller.hand_over(dropped)
+        assert isinstance(gone, Later)
+        gone.abandon()
+        assert (await poller.wait(kept)).id == kept.id
+
+    await poller.running(body)
+    assert listing.batches == [[kept.id]]
