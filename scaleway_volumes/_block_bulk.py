@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 from . import _block_common as common
 from ._block_models import BlockVolume, BlockVolumeSpec
-from ._block_volumes import COLLECTION, BlockVolumes, decode_volume_page, volume_path
+from ._block_volumes import COLLECTION, BlockVolumes, volume_path
 from ._bulk import (
     THROTTLE_BUDGET,
     BulkResult,
@@ -16,14 +16,17 @@ from ._bulk import (
     check_concurrency,
     run_bulk,
 )
-from ._bulk_wait import BATCH, VolumePoller
+from ._bulk_wait import BATCH, VolumePoller, settles
 from ._constants import DEFAULT_CONCURRENCY, WAIT_TIMEOUT
 from ._create import settle_cancelled_create
+from ._decode_block import VolumeStatus, decode_block_volume_statuses
 from ._deletes import prepare_delete
 from ._errors import ScalewayError
+from ._later import Later
 from ._listing import pages
 from ._pipeline import Attempts
 from ._slots import Slots
+from ._transport import Reply
 from ._waiters import check_wait_timeout
 
 __all__ = ["PENDING_PER_SLOT", "BlockBulk"]
@@ -33,6 +36,10 @@ __all__ = ["PENDING_PER_SLOT", "BlockBulk"]
 # creates at full speed are not held up by volumes taking ~10x a create's
 # time to settle, and a bound on the items in memory.
 PENDING_PER_SLOT = 20
+
+
+def _decode_poll_page(reply: Reply) -> tuple[list[BlockVolume | VolumeStatus], int | None]:
+    return decode_block_volume_statuses(reply.content, reply.status_code, settles)
 
 
 class BlockBulk(BlockVolumes):
@@ -86,18 +93,20 @@ class BlockBulk(BlockVolumes):
                 on_item=on_item,
             )
         timeout = check_wait_timeout(wait_timeout, "wait_timeout")
+        # The workers' creates and the poller's requests share ``concurrency``
+        # slots, the poller's served first so ready volumes are seen in time.
         slots = Slots(concurrency)
         poller = VolumePoller(self._list_by_ids, self.get_volume, slots, timeout=timeout)
-        # More workers than slots: the extra ones wait for their volume while
-        # ``concurrency`` others create (the slots bound the requests).
-        workers = concurrency * (1 + PENDING_PER_SLOT)
+        # Each worker hands its created volume to the poller and goes on creating:
+        # the items under way are bounded, not the workers.
         return await poller.running(
             lambda: run_bulk(
                 self._bulk_create_item(slots, poller),
                 specs,
-                concurrency=workers,
+                concurrency=concurrency,
                 on_progress=on_progress,
                 on_item=on_item,
+                max_under_way=concurrency * (1 + PENDING_PER_SLOT),
             )
         )
 
@@ -135,25 +144,32 @@ class BlockBulk(BlockVolumes):
                 return create(), settle, attempts
             held, waiter = slots, poller
 
-            async def job() -> BlockVolume:
-                async with held.hold():
+            async def job() -> BlockVolume | Later:
+                await held.acquire()
+                try:
                     volume = await create()
+                finally:
+                    held.release()
                 created.append(volume)
-                return await waiter.wait(volume)
+                return waiter.hand_over(volume)
 
             return job(), settle, attempts
 
         return prepare
 
-    async def _list_by_ids(self, volume_ids: Sequence[str]) -> list[BlockVolume]:
-        """The volumes among ``volume_ids`` that the API lists (one request for up to 100)."""
-        found: list[BlockVolume] = []
+    async def _list_by_ids(self, volume_ids: Sequence[str]) -> list[BlockVolume | VolumeStatus]:
+        """The volumes among ``volume_ids`` that the API lists (one request for up to 100).
+
+        Only those the poll settles are decoded (``settles``); the others come
+        as their id and status.
+        """
+        found: list[BlockVolume | VolumeStatus] = []
         listing = pages(
             self._pipeline,
             COLLECTION,
             [("volume_ids", volume_id) for volume_id in volume_ids],
             BATCH,
-            decode_volume_page,
+            _decode_poll_page,
             page_size_param=common.PAGE_SIZE_PARAM,
             what="GET /volumes?volume_ids=",
         )

@@ -9,6 +9,7 @@ import anyio
 import attrs
 
 from ._errors import APIConnectionError, BulkOperationError, ScalewayError
+from ._later import Later
 from ._pipeline import Attempts
 
 __all__ = [
@@ -89,6 +90,22 @@ Prepared = tuple[Awaitable[Any], Settle, Attempts]
 """What ``prepare(item)`` returns: the item's job, its settle function, its attempts."""
 
 
+async def _settle_cancelled(settle: Settle) -> Any:
+    """What a cancelled item did, found out shielded and within ``SETTLE_TIMEOUT``."""
+    with anyio.CancelScope(shield=True):
+        settled: Any = APIConnectionError(
+            "cancelled while in flight; outcome unknown", outcome_unknown=True
+        )
+        with anyio.move_on_after(SETTLE_TIMEOUT):
+            try:
+                settled = await settle()
+            except ScalewayError as exc:
+                # A failed lookup must not replace the cancellation
+                # (the task group would raise it as an ExceptionGroup).
+                settled.__cause__ = exc
+        return settled
+
+
 async def run_bulk(
     prepare: Callable[[In], Prepared],
     items: Iterable[In],
@@ -96,6 +113,7 @@ async def run_bulk(
     concurrency: int,
     on_progress: ProgressCallback | None = None,
     on_item: ItemCallback | None = None,
+    max_under_way: int | None = None,
 ) -> BulkResult[In, Out]:
     """Run each item's job with ``concurrency`` workers pulling from one iterator.
 
@@ -108,8 +126,18 @@ async def run_bulk(
     flight is settled (shielded, at most ``SETTLE_TIMEOUT`` seconds) and reported
     through ``on_item``, so the caller learns which volumes exist; then the
     cancellation propagates.
+
+    A job may end by handing its item over: it returns a ``Later``, its worker
+    goes on with the next item, and the item settles (is recorded, reported)
+    when the taker calls ``Later.finish``; the call returns once every item
+    has settled. At most ``max_under_way`` items (default ``concurrency``) are
+    taken from ``items`` and not yet settled: past that, workers pause. Items
+    handed over count as in flight on cancellation: ``settle`` reports them.
     """
     check_concurrency(concurrency)
+    limit = concurrency if max_under_way is None else max_under_way
+    if type(limit) is not int or limit < 1:
+        raise ValueError(f"max_under_way must be an int >= 1, got {limit!r}")
     if isinstance(items, (str, bytes)):
         raise TypeError("items must be an iterable of items, not a string")
     total = len(items) if isinstance(items, Sized) else None
@@ -121,9 +149,16 @@ async def run_bulk(
     failures: dict[int, tuple[In, BaseException]] = {}
     done = 0
     throttled = 0
+    under_way = 0
+    # Items handed over and not settled yet, for the cancellation's report.
+    handed: dict[int, tuple[In, Settle, Later]] = {}
+    # Set when a worker may take an item again / when the last handed item
+    # settles; made only when somebody waits for it.
+    room: anyio.Event | None = None
+    all_settled: anyio.Event | None = None
 
     def record(index: int, item: In, outcome: Any, ok: bool) -> None:
-        nonlocal done
+        nonlocal done, under_way, room
         if len(outputs) <= index:
             outputs.extend([_FAILED] * (index + 1 - len(outputs)))
         if ok:
@@ -131,14 +166,37 @@ async def run_bulk(
         else:
             failures[index] = (item, outcome)
         done += 1
+        under_way -= 1
+        if room is not None:
+            room.set()
+            room = None
         if on_item is not None:
             on_item(index, item, outcome)
         if on_progress is not None:
             on_progress(done, total)
 
+    def hand_over(index: int, item: In, settle: Settle, later: Later) -> None:
+        def finished(outcome: Any, ok: bool) -> None:
+            del handed[index]
+            record(index, item, outcome, ok)
+            if not handed and all_settled is not None:
+                all_settled.set()
+
+        handed[index] = (item, settle, later)
+        later.on_finish(finished)
+
     async def worker() -> None:
-        nonlocal throttled
-        for index, item in jobs:
+        nonlocal throttled, under_way, room
+        while True:
+            while under_way >= limit:
+                if room is None:
+                    room = anyio.Event()
+                await room.wait()
+            try:
+                index, item = next(jobs)
+            except StopIteration:
+                return
+            under_way += 1
             try:
                 job, settle, attempts = prepare(item)
             except (ValueError, TypeError) as exc:
@@ -149,28 +207,40 @@ async def run_bulk(
             except ScalewayError as exc:
                 record(index, item, exc, False)
             except anyio.get_cancelled_exc_class():
-                with anyio.CancelScope(shield=True):
-                    settled: Any = APIConnectionError(
-                        "cancelled while in flight; outcome unknown", outcome_unknown=True
-                    )
-                    with anyio.move_on_after(SETTLE_TIMEOUT):
-                        try:
-                            settled = await settle()
-                        except ScalewayError as exc:
-                            # A failed lookup must not replace the cancellation
-                            # (the task group would raise it as an ExceptionGroup).
-                            settled.__cause__ = exc
+                settled = await _settle_cancelled(settle)
                 record(index, item, settled, not isinstance(settled, BaseException))
                 raise
             else:
-                record(index, item, output, True)
+                if isinstance(output, Later):
+                    hand_over(index, item, settle, output)
+                else:
+                    record(index, item, output, True)
             finally:
                 throttled += attempts.throttled
 
     workers = concurrency if total is None else min(concurrency, total)
-    async with anyio.create_task_group() as tg:
-        for _ in range(workers):
-            tg.start_soon(worker)
+    try:
+        async with anyio.create_task_group() as tg:
+            for _ in range(workers):
+                tg.start_soon(worker)
+        if handed:
+            all_settled = anyio.Event()
+            await all_settled.wait()
+    except BaseException:
+        # Cancelled (or a bug): the items handed over are in flight too. They
+        # are settled side by side, so the whole takes ``SETTLE_TIMEOUT`` at most.
+        async def settle_handed(index: int, item: In, settle: Settle) -> None:
+            settled = await _settle_cancelled(settle)
+            record(index, item, settled, not isinstance(settled, BaseException))
+
+        left = sorted(handed.items())
+        handed.clear()
+        with anyio.CancelScope(shield=True):
+            async with anyio.create_task_group() as tg:
+                for index, (item, settle, later) in left:
+                    later.abandon()
+                    tg.start_soon(settle_handed, index, item, settle)
+        raise
 
     return BulkResult(
         succeeded=[output for output in outputs if output is not _FAILED],

@@ -1,11 +1,13 @@
 """``create_volumes(wait=True)``: one poller per bulk call, up to 100 volumes per request.
 
-Workers hand each volume they created to the call's ``VolumePoller`` and wait
-for its verdict; they do not poll. The poller keeps, for each pending volume,
-when it is next due and a deadline. It sleeps until the earliest volume is
-due, then polls every due volume with ``GET /volumes?volume_ids=a&volume_ids=b...``
-(100 ids per request, the API's page size), filling the last request with the
-oldest of the others, since a request costs the same with 3 ids or 100.
+Workers hand each volume they created to the call's ``VolumePoller`` and go on
+with the next item: ``hand_over`` returns a ``Later`` that the poller finishes
+with the verdict (no task, no event per volume); they do not poll. The poller
+keeps, for each pending volume, when it is next due and a deadline. It sleeps
+until the earliest volume is due, then polls every due volume with
+``GET /volumes?volume_ids=a&volume_ids=b...`` (100 ids per request, the API's
+page size), filling the last request with the oldest of the others, since a
+request costs the same with 3 ids or 100.
 
 A volume's next poll comes after a delay as long as its age (drawn in
 [age/2, age], at least ``POLL_INITIAL``, at most ``POLL_CAP``): capped
@@ -17,7 +19,9 @@ became available.
 
 The poller's requests take a slot of the bulk call's bound on requests in
 flight (``Slots``) ahead of the queued creates, and go through the pipeline
-like any call (retried, paced by the rate limiter).
+like any call (retried, paced by the rate limiter). A poll's listing decodes
+only the volumes it settles (``settles``); the others are reported by id and
+status alone, which is all the poller reads of them.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import anyio
 
 from ._block_models import BlockVolume
 from ._constants import WAIT_TIMEOUT
+from ._decode_block import VolumeStatus
 from ._errors import (
     APIConnectionError,
     NotFoundError,
@@ -40,6 +45,7 @@ from ._errors import (
     ServerError,
     WaitTimeoutError,
 )
+from ._later import Later
 from ._retry import wait
 from ._slots import Slots
 from ._states import BLOCK_VOLUME_TRANSIENT, classify
@@ -51,6 +57,7 @@ __all__ = [
     "VolumePoller",
     "poll_count",
     "poll_delay",
+    "settles",
 ]
 
 T = TypeVar("T")
@@ -69,8 +76,24 @@ _EXPECTED = ("available",)
 # Poll errors that the next poll may not meet; any other fails the volumes polled.
 _PASSING = (APIConnectionError, ServerError, RateLimitError)
 
-ListByIds = Callable[[Sequence[str]], Awaitable[list[BlockVolume]]]
+# A listed volume the poll settles comes whole; one still pending, maybe as
+# its status alone (see ``settles``).
+ListByIds = Callable[[Sequence[str]], Awaitable[list[BlockVolume | VolumeStatus]]]
 GetOne = Callable[[str], Awaitable[BlockVolume]]
+
+
+def settles(status: str) -> bool:
+    """Whether a poll seeing ``status`` ends a volume's wait (available, or failed).
+
+    The volumes it does not settle are polled again, so their listing needs
+    only their status (``decode_block_volume_statuses``).
+
+    ```python
+    settles("available"), settles("error")   # True, True
+    settles("creating"), settles("brand_new_state")   # False, False: poll again
+    ```
+    """
+    return classify(status, until=READY, transient=BLOCK_VOLUME_TRANSIENT) != "wait"
 
 
 def poll_count(due: int, pending: int, batch: int = BATCH) -> int:
@@ -109,19 +132,32 @@ def poll_delay(
     return draw(bound / 2, bound)
 
 
-class _Pending:
-    """One volume being waited for, and the worker's way to learn the verdict."""
+class _Pending(Later):
+    """One volume being waited for; ``finish`` gives its verdict to whoever handed it over."""
 
-    __slots__ = ("created", "deadline", "due", "last_state", "outcome", "settled", "volume_id")
+    __slots__ = ("created", "deadline", "due", "last_state", "pending", "volume_id")
 
-    def __init__(self, volume: BlockVolume, now: float, due: float, timeout: float) -> None:
+    def __init__(
+        self,
+        volume: BlockVolume,
+        now: float,
+        due: float,
+        timeout: float,
+        pending: dict[str, _Pending],
+    ) -> None:
+        super().__init__()
         self.volume_id = volume.id
         self.last_state: str | None = volume.status
         self.created = now
         self.deadline = now + timeout
         self.due = min(due, self.deadline)
-        self.outcome: BlockVolume | ScalewayError | None = None
-        self.settled = anyio.Event()
+        self.pending = pending
+
+    def abandon(self) -> None:
+        """Nobody waits for the verdict any more: stop polling the volume."""
+        super().abandon()
+        if self.pending.get(self.volume_id) is self:
+            del self.pending[self.volume_id]
 
 
 class VolumePoller:
@@ -130,7 +166,8 @@ class VolumePoller:
     ```python
     poller = VolumePoller(list_by_ids, get_volume, slots, timeout=300.0)
     result = await poller.running(lambda: run_bulk(prepare, specs, concurrency=n))
-    # each item's job: ``volume = await create(); return await poller.wait(volume)``
+    # each item's job: ``volume = await create(); return poller.hand_over(volume)``
+    # (or, one task per volume: ``return await poller.wait(volume)``)
     ```
     """
 
@@ -171,9 +208,15 @@ class VolumePoller:
 
     # -- the workers' side -----------------------------------------------------
 
-    async def wait(self, volume: BlockVolume) -> BlockVolume:
-        """``volume`` once it is available; raise ``ResourceStateError`` (``error``,
-        ``locked``, ``deleted``), ``WaitTimeoutError`` or the poll's error otherwise."""
+    def hand_over(self, volume: BlockVolume) -> BlockVolume | Later:
+        """``volume`` if it is available already, else a ``Later`` the poller finishes
+        with the volume once available, or with ``ResourceStateError`` (``error``,
+        ``locked``, ``deleted``), ``WaitTimeoutError`` or the poll's error.
+
+        Raises ``ResourceStateError`` at once for a volume created failed. The
+        caller need not wait: a bulk call's worker hands its volume over and goes
+        on with the next item (``run_bulk`` listens to the ``Later``).
+        """
         verdict = classify(volume.status, until=READY, transient=BLOCK_VOLUME_TRANSIENT)
         if verdict == "done":
             return volume
@@ -181,19 +224,34 @@ class VolumePoller:
             raise ResourceStateError(state=volume.status, resource=volume, expected=_EXPECTED)
         # No poll at once: the create's answer was that poll.
         now = self._now()
-        entry = _Pending(volume, now, now + self._next_delay(0.0), self._timeout)
+        entry = _Pending(volume, now, now + self._next_delay(0.0), self._timeout, self._pending)
         self._pending[entry.volume_id] = entry
         if entry.due < self._nap_until and self._nap is not None:
             self._nap.cancel()  # due before the poller wakes up: wake it now
+        return entry
+
+    async def wait(self, volume: BlockVolume) -> BlockVolume:
+        """``volume`` once it is available; raise ``ResourceStateError`` (``error``,
+        ``locked``, ``deleted``), ``WaitTimeoutError`` or the poll's error otherwise."""
+        handed = self.hand_over(volume)
+        if not isinstance(handed, Later):
+            return handed
+        settled = anyio.Event()
+        verdict: list[BlockVolume | ScalewayError] = []
+
+        def hear(outcome: BlockVolume | ScalewayError, ok: bool) -> None:
+            verdict.append(outcome)
+            settled.set()
+
+        handed.on_finish(hear)
         try:
-            await entry.settled.wait()
+            await settled.wait()
         finally:
             # Cancelled: nobody waits for it any more, so stop polling it.
-            self._pending.pop(entry.volume_id, None)
-        outcome = entry.outcome
+            handed.abandon()
+        outcome = verdict[0]
         if isinstance(outcome, ScalewayError):
             raise outcome
-        assert outcome is not None
         return outcome
 
     async def running(self, body: Callable[[], Awaitable[T]]) -> T:
@@ -252,52 +310,64 @@ class VolumePoller:
 
     async def _poll(self, batch: list[_Pending]) -> None:
         try:
-            volumes = await self._request(self._list_by_ids, [entry.volume_id for entry in batch])
+            listed = await self._request(self._list_by_ids, [entry.volume_id for entry in batch])
         except ScalewayError as error:
+            now = self._now()
             for entry in batch:
-                self._after_error(entry, error)
+                self._after_error(entry, error, now)
             return
-        seen = {volume.id: volume for volume in volumes}
+        seen = {item.id: item for item in listed}
+        # One reading of the clock for the whole batch (it is not free under
+        # anyio), read again only after an await.
+        now = self._now()
         for entry in batch:
             if self._pending.get(entry.volume_id) is not entry:
                 continue  # its worker was cancelled meanwhile
-            volume = seen.get(entry.volume_id)
-            if volume is None:
+            item = seen.get(entry.volume_id)
+            if item is None:
                 # Not listed: deleted meanwhile, or not listed yet. Ask for it alone.
-                try:
-                    volume = await self._request(self._get_one, entry.volume_id)
-                except NotFoundError as gone:
-                    self._settle(entry, gone)
+                item = await self._get_alone(entry)
+                now = self._now()
+                if item is None:
                     continue
-                except ScalewayError as error:
-                    self._after_error(entry, error)
-                    continue
-            self._judge(entry, volume)
+            self._judge(entry, item, now)
+
+    async def _get_alone(self, entry: _Pending) -> BlockVolume | None:
+        """The volume by a GET of its own; None when the GET's error decided the entry."""
+        try:
+            return await self._request(self._get_one, entry.volume_id)
+        except NotFoundError as gone:
+            self._settle(entry, gone)
+        except ScalewayError as error:
+            self._after_error(entry, error, self._now())
+        return None
 
     async def _request(self, call: Callable[[A], Awaitable[T]], argument: A) -> T:
         async with self._slots.hold(first=True):
             return await call(argument)
 
-    def _judge(self, entry: _Pending, volume: BlockVolume) -> None:
-        entry.last_state = volume.status
-        verdict = classify(volume.status, until=READY, transient=BLOCK_VOLUME_TRANSIENT)
+    def _judge(self, entry: _Pending, seen: BlockVolume | VolumeStatus, now: float) -> None:
+        entry.last_state = seen.status
+        verdict = classify(seen.status, until=READY, transient=BLOCK_VOLUME_TRANSIENT)
+        if verdict == "wait":
+            self._reschedule(entry, None, now)
+            return
+        # A listing decodes every volume whose status settles it (``settles``).
+        assert isinstance(seen, BlockVolume), seen
         if verdict == "done":
-            self._ready_age = min(self._ready_age, self._now() - entry.created)
-            self._settle(entry, volume)
-        elif verdict == "failed":
-            error = ResourceStateError(state=volume.status, resource=volume, expected=_EXPECTED)
-            self._settle(entry, error)
+            self._ready_age = min(self._ready_age, now - entry.created)
+            self._settle(entry, seen)
         else:
-            self._reschedule(entry, None)
+            error = ResourceStateError(state=seen.status, resource=seen, expected=_EXPECTED)
+            self._settle(entry, error)
 
-    def _after_error(self, entry: _Pending, error: ScalewayError) -> None:
+    def _after_error(self, entry: _Pending, error: ScalewayError, now: float) -> None:
         if isinstance(error, _PASSING):
-            self._reschedule(entry, error)
+            self._reschedule(entry, error, now)
         else:
             self._settle(entry, error)
 
-    def _reschedule(self, entry: _Pending, error: ScalewayError | None) -> None:
-        now = self._now()
+    def _reschedule(self, entry: _Pending, error: ScalewayError | None, now: float) -> None:
         if now < entry.deadline:
             # From now, whether it was due or polled early to fill a request:
             # volumes polled together come due together again.
@@ -322,6 +392,5 @@ class VolumePoller:
         return poll_delay(age, *self._schedule)
 
     def _settle(self, entry: _Pending, outcome: BlockVolume | ScalewayError) -> None:
-        entry.outcome = outcome
         self._pending.pop(entry.volume_id, None)
-        entry.settled.set()
+        entry.finish(outcome, not isinstance(outcome, ScalewayError))

@@ -12,12 +12,14 @@ listing body decodes in about 10.5 µs per volume, JSON parsing (4.5 µs)
 included, against 19 µs through the converter. It accepts only what the
 converter accepts, gives the same models (a property test checks), and
 hands anything unusual to the converter, which decides and names the path.
+The polls of ``create_volumes(wait=True)`` go further: a volume still pending
+is read for its id and status only (``decode_block_volume_statuses``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import attrs
 
@@ -45,10 +47,12 @@ from ._errors import ResponseDecodeError
 
 __all__ = [
     "MarkedPage",
+    "VolumeStatus",
     "decode_block_snapshot",
     "decode_block_snapshot_page",
     "decode_block_volume",
     "decode_block_volume_page",
+    "decode_block_volume_statuses",
     "decode_volume_type_page",
     "find_marked_snapshot",
     "find_marked_volume",
@@ -265,7 +269,16 @@ def _page(
     fast: Callable[[Any], T] | None,
     page_type: type[Any],
 ) -> tuple[list[T], int | None]:
-    data = load_object(content, status_code)
+    return _page_of(load_object(content, status_code), status_code, key, fast, page_type)
+
+
+def _page_of(
+    data: dict[str, Any],
+    status_code: int | None,
+    key: str,
+    fast: Callable[[Any], T] | None,
+    page_type: type[Any],
+) -> tuple[list[T], int | None]:
     items = data.get(key)
     if items is not None and type(items) is not list:
         # cattrs would read a dict's keys as the list: {} would pass as no items.
@@ -291,6 +304,52 @@ def decode_block_volume_page(
     further pages).
     """
     return _page(content, status_code, "volumes", _fast_volume, _VolumePage)
+
+
+class VolumeStatus(NamedTuple):
+    """A listed volume known only by its id and status (the rest left undecoded)."""
+
+    id: str
+    status: str
+
+
+def _model_or_status(item: Any, settled: Callable[[str], bool]) -> BlockVolume | VolumeStatus:
+    if type(item) is not dict:
+        raise NotPlain
+    volume_id, status = item.get("id"), item.get("status")
+    if type(volume_id) is not str or type(status) is not str:
+        raise NotPlain
+    if settled(status):
+        return _fast_volume(item)
+    return VolumeStatus(volume_id, intern(status))
+
+
+def decode_block_volume_statuses(
+    content: bytes, status_code: int | None, settled: Callable[[str], bool]
+) -> tuple[list[BlockVolume | VolumeStatus], int | None]:
+    """Like ``decode_block_volume_page``, but only volumes whose status is ``settled`` are decoded.
+
+    The others come as ``VolumeStatus(id, status)``: a waiter polling them
+    needs nothing more until they settle, and their other fields are read
+    (and judged) by the poll that sees them settled. The body, the envelope,
+    the count, each item's ``id`` and ``status`` and every settled volume are
+    checked as ``decode_block_volume_page`` checks them; anything unusual
+    goes to it whole, so it raises the same ``ResponseDecodeError``.
+
+    ```python
+    items, total = decode_block_volume_statuses(content, 200, lambda s: s != "creating")
+    ```
+    """
+    data = load_object(content, status_code)
+    items = data.get("volumes")
+    if type(items) is list:
+        try:
+            return [_model_or_status(item, settled) for item in items], _total(data, status_code)
+        except NotPlain:
+            pass
+    volumes: list[BlockVolume | VolumeStatus]
+    volumes, total = _page_of(data, status_code, "volumes", _fast_volume, _VolumePage)
+    return volumes, total
 
 
 def decode_block_snapshot_page(

@@ -46,13 +46,18 @@ class Slots:
     @asynccontextmanager
     async def hold(self, *, first: bool = False) -> AsyncIterator[None]:
         """Hold one slot for the body of the ``async with``."""
-        await self._acquire(first)
+        await self.acquire(first=first)
         try:
             yield
         finally:
-            self._release()
+            self.release()
 
-    async def _acquire(self, first: bool) -> None:
+    async def acquire(self, *, first: bool = False) -> None:
+        """Take one slot, waiting in line for it; give it back with ``release``.
+
+        ``hold`` is the safe form; this pair spares a hot path the context
+        manager's generator.
+        """
         if self._free and not self._first and not self._others:
             self._free -= 1
             return
@@ -64,12 +69,13 @@ class Slots:
         except BaseException:
             if granted.is_set():
                 # Handed the slot as the cancellation came: pass it on.
-                self._release()
+                self.release()
             else:
                 queue.remove(granted)
             raise
 
-    def _release(self) -> None:
+    def release(self) -> None:
+        """Give back a slot taken with ``acquire``."""
         # A slot freed goes straight to the next waiter, so nobody can overtake it.
         for queue in (self._first, self._others):
             if queue:

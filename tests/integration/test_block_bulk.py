@@ -295,6 +295,33 @@ async def test_cancelled_mid_create_finds_the_volume_by_marker(
     assert sum(1 for r in fake.stats.requests if is_marker_lookup(r)) == 1
 
 
+async def test_cancelled_with_volumes_waiting_and_one_mid_create(
+    fake: FakeScaleway, server: FakeServer
+) -> None:
+    """Cancelled while created volumes wait on the poller and one create hangs: each
+    waiting one is reported with its volume, the hanging one is found by its marker."""
+    fake.clock = ManualClock()
+    fake.block_create_time = 10
+    fake.add_fault(Fault("act_then_delay", method="POST", body_contains="bulk-5", delay=1.0))
+    reported = Outcomes()
+    async with make_block(fake, server) as api:
+        with anyio.CancelScope() as scope:
+            async with anyio.create_task_group() as tg:
+
+                async def run() -> None:
+                    await api.create_volumes(specs(6), concurrency=2, wait=True, on_item=reported)
+
+                tg.start_soon(run)
+                await all_created(fake, 6)
+                scope.cancel()
+    stored = {v["id"] for v in fake.block.volumes()}
+    assert sorted(reported) == list(range(6))
+    assert all(isinstance(v, BlockVolume) for v in reported.values())
+    assert {v.id for v in reported.values()} == stored  # type: ignore[attr-defined]
+    assert reported[5].name == "bulk-5"  # type: ignore[attr-defined]
+    assert sum(1 for r in fake.stats.requests if is_marker_lookup(r)) == 1
+
+
 async def test_bad_bulk_input(fake: FakeScaleway, server: FakeServer) -> None:
     """Bad concurrency and a string are refused at once; a non-spec item is a failed item."""
     async with make_block(fake, server) as api:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 
@@ -11,9 +12,30 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scaleway_volumes import BlockVolume, ResourceStateError, ServerError
-from scaleway_volumes._bulk_wait import BATCH, VolumePoller, poll_count, poll_delay
+from scaleway_volumes import (
+    BlockVolume,
+    ResourceStateError,
+    ResponseDecodeError,
+    ServerError,
+)
+from scaleway_volumes._bulk_wait import (
+    BATCH,
+    READY,
+    VolumePoller,
+    poll_count,
+    poll_delay,
+    settles,
+)
+from scaleway_volumes._decode_block import (
+    VolumeStatus,
+    decode_block_volume_page,
+    decode_block_volume_statuses,
+)
+from scaleway_volumes._later import Later
 from scaleway_volumes._slots import Slots
+from scaleway_volumes._states import DELETED, FAILURE_STATES, classify
+
+from .block_json import block_volume_json
 
 pytestmark = pytest.mark.anyio
 
@@ -48,6 +70,29 @@ class FakeList:
 
 async def no_get(volume_id: str) -> BlockVolume:
     raise AssertionError("every volume is listed: no single GET")
+
+
+class JsonList:
+    """``list_by_ids`` through the poll's real decoder: each volume listed with its
+    scripted statuses in turn (the last one repeats), as ``GET /volumes`` bodies."""
+
+    def __init__(self, script: dict[str, list[str]], **fields: object) -> None:
+        self.script = script
+        self.fields = fields
+        self.bodies: list[bytes] = []
+        self.decoded: list[BlockVolume | VolumeStatus] = []
+
+    async def __call__(self, ids: Sequence[str]) -> list[BlockVolume | VolumeStatus]:
+        await anyio.lowlevel.checkpoint()
+        page = []
+        for volume_id in ids:
+            statuses = self.script[volume_id]
+            status = statuses.pop(0) if len(statuses) > 1 else statuses[0]
+            page.append(block_volume_json(id=volume_id, status=status, **self.fields))
+        self.bodies.append(json.dumps({"volumes": page, "total_count": len(page)}).encode())
+        items, _ = decode_block_volume_statuses(self.bodies[-1], 200, settles)
+        self.decoded.extend(items)
+        return items
 
 
 # -- poll_count and poll_delay (pure) ---------------------------------------------------
@@ -95,6 +140,17 @@ def test_poll_delay_doubles_the_age_of_a_volume_polled_when_due() -> None:
         age += poll_delay(age, 0.1, 5.0, draw=lambda a, b: b)
         ages.append(round(age, 6))
     assert ages == [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 11.4]
+
+
+@given(
+    st.sampled_from(sorted({"creating", "resizing", "updating", *READY, *FAILURE_STATES}))
+    | st.text()
+)
+def test_settles_is_the_pollers_verdict(status: str) -> None:
+    """A status settles a wait exactly when the poller would not poll it again."""
+    verdict = classify(status, until=READY, transient=frozenset({"creating"}))
+    assert settles(status) == (verdict != "wait")
+    assert settles(status) == (status in READY | FAILURE_STATES | {DELETED})
 
 
 # -- the poller -------------------------------------------------------------------------
@@ -295,3 +351,112 @@ async def test_volumes_are_first_polled_at_the_age_one_was_seen_ready(
     assert poller._next_delay(learnt - 0.001) == pytest.approx(0.05)
     # An older one that is still not ready: back to the doubling schedule.
     assert 1.0 <= poller._next_delay(2.0) <= 2.0
+
+
+async def test_mixed_poll_pages_decode_only_settled_volumes(no_sleep: list[float]) -> None:
+    """Pages listing volumes creating, available and failed: the results are those of
+    the full decoder, and only the settled volumes were ever decoded into models."""
+    ids = [str(uuid.uuid4()) for _ in range(6)]
+    script = {
+        ids[0]: ["available"],
+        ids[1]: ["creating", "available"],
+        ids[2]: ["creating", "creating", "in_use"],
+        ids[3]: ["error"],
+        ids[4]: ["creating", "locked"],
+        ids[5]: ["resizing", "brand_new_state", "available"],
+    }
+    listing = JsonList(script)
+    poller = VolumePoller(listing, no_get, Slots(2))
+    outcomes: dict[str, BlockVolume | ResourceStateError] = {}
+
+    async def one(volume_id: str) -> None:
+        try:
+            outcomes[volume_id] = await poller.wait(volume("creating", volume_id))
+        except ResourceStateError as error:
+            outcomes[volume_id] = error
+
+    async def body() -> None:
+        async with anyio.create_task_group() as tg:
+            for volume_id in ids:
+                tg.start_soon(one, volume_id)
+
+    await poller.running(body)
+    models = [m for content in listing.bodies for m in decode_block_volume_page(content, 200)[0]]
+    assert listing.decoded == [
+        model if settles(model.status) else VolumeStatus(model.id, model.status) for model in models
+    ]
+    assert {type(item) for item in listing.decoded} == {BlockVolume, VolumeStatus}
+    last_model = {model.id: model for model in models}  # each id's last listing settled it
+    for volume_id in (ids[0], ids[1], ids[2], ids[5]):
+        assert outcomes[volume_id] == last_model[volume_id]
+    for volume_id, state in ((ids[3], "error"), (ids[4], "locked")):
+        error = outcomes[volume_id]
+        assert isinstance(error, ResourceStateError) and error.state == state
+        assert error.resource == last_model[volume_id]
+
+
+async def test_malformed_settled_volume_fails_its_batch_as_before(no_sleep: list[float]) -> None:
+    """A poll listing a settled volume that cannot be decoded fails the volumes polled
+    with ``ResponseDecodeError``, the error the whole-page decoder raises for that body."""
+    ids = [str(uuid.uuid4()) for _ in range(3)]
+    listing = JsonList({i: ["available"] for i in ids}, size="20")
+    poller = VolumePoller(listing, no_get, Slots(1))
+    errors: list[Exception] = []
+
+    async def one(volume_id: str) -> None:
+        with pytest.raises(ResponseDecodeError) as info:
+            await poller.wait(volume("creating", volume_id))
+        errors.append(info.value)
+
+    async def body() -> None:
+        async with anyio.create_task_group() as tg:
+            for volume_id in ids:
+                tg.start_soon(one, volume_id)
+
+    await poller.running(body)
+    (content,) = listing.bodies
+    with pytest.raises(ResponseDecodeError) as full:
+        decode_block_volume_page(content, 200)
+    assert len(errors) == 3 and all(error is errors[0] for error in errors)
+    assert (errors[0].path, str(errors[0])) == (full.value.path, str(full.value))
+
+
+async def test_hand_over_gives_a_later_the_poller_finishes(no_sleep: list[float]) -> None:
+    """``hand_over``: a volume ready at once comes back as itself; one creating comes
+    back as a ``Later`` the poller finishes with the verdict, no task waiting on it."""
+    listing = FakeList()
+    poller = VolumePoller(listing, no_get, Slots(1))
+    ready = volume("available")
+    assert poller.hand_over(ready) is ready
+    with pytest.raises(ResourceStateError):
+        poller.hand_over(volume("error"))
+    creating = volume()
+    heard: list[tuple[object, bool]] = []
+
+    async def body() -> None:
+        later = poller.hand_over(creating)
+        assert isinstance(later, Later) and not later.done
+        later.on_finish(lambda outcome, ok: heard.append((outcome, ok)))
+        while not later.done:
+            await anyio.lowlevel.checkpoint()
+
+    await poller.running(body)
+    ((outcome, ok),) = heard
+    assert ok and isinstance(outcome, BlockVolume) and outcome.id == creating.id
+    assert listing.batches == [[creating.id]]
+
+
+async def test_abandoned_hand_over_is_no_longer_polled(no_sleep: list[float]) -> None:
+    """A ``Later`` abandoned before its poll: the poller drops the volume."""
+    listing = FakeList()
+    poller = VolumePoller(listing, no_get, Slots(1))
+    dropped, kept = volume(), volume()
+
+    async def body() -> None:
+        gone = poller.hand_over(dropped)
+        assert isinstance(gone, Later)
+        gone.abandon()
+        assert (await poller.wait(kept)).id == kept.id
+
+    await poller.running(body)
+    assert listing.batches == [[kept.id]]

@@ -13,13 +13,16 @@ from hypothesis import strategies as st
 
 from scaleway_volumes import ResponseDecodeError, converter
 from scaleway_volumes._block_models import BlockSnapshot, BlockVolume
+from scaleway_volumes._bulk_wait import settles
 from scaleway_volumes._decode_block import (
+    VolumeStatus,
     _fast_snapshot,
     _fast_volume,
     decode_block_snapshot,
     decode_block_snapshot_page,
     decode_block_volume,
     decode_block_volume_page,
+    decode_block_volume_statuses,
     decode_volume_type_page,
     find_marked_snapshot,
     find_marked_volume,
@@ -130,6 +133,83 @@ def test_bad_snapshot_and_type_bodies() -> None:
     with pytest.raises(ResponseDecodeError) as info:
         decode_volume_type_page(body({"volume_types": [kind]}))
     assert info.value.path == "$.volume_types[0].pricing.units"
+
+
+# -- poll pages: settled volumes decoded, the others by status --------------------
+
+
+def test_poll_page_decodes_only_settled_volumes() -> None:
+    """Settled volumes are the full decoder's models; the others their id and status."""
+    statuses = ["creating", "available", "error", "resizing", "in_use", "deleted", "new_state"]
+    items = [block_volume_json(status=status) for status in statuses]
+    content = body({"volumes": items, "total_count": 7})
+    full, total = decode_block_volume_page(content, 200)
+    got, got_total = decode_block_volume_statuses(content, 200, settles)
+    assert got_total == total == 7
+    assert got == [
+        model if settles(model.status) else VolumeStatus(model.id, model.status) for model in full
+    ]
+    assert [type(item) for item in got] == [
+        VolumeStatus,
+        BlockVolume,
+        BlockVolume,
+        VolumeStatus,
+        BlockVolume,
+        BlockVolume,
+        VolumeStatus,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("items", "path"),
+    [
+        ([block_volume_json(status="creating"), block_volume_json(size="20")], "$.volumes[1].size"),
+        ([block_volume_json(status="error", created_at="today")], "$.volumes[0].created_at"),
+        ([block_volume_json(status="creating", id=None)], "$.volumes[0].id"),
+        ([block_volume_json(status=3)], "$.volumes[0].status"),
+        ([{"status": "creating"}], "$.volumes[0].id"),
+        (["creating"], "$.volumes[0].id"),
+    ],
+)
+def test_poll_page_errors_are_the_full_decoders(items: list[Any], path: str) -> None:
+    """A bad settled volume, id or status raises what ``decode_block_volume_page`` raises."""
+    content = body({"volumes": items})
+    with pytest.raises(ResponseDecodeError) as full:
+        decode_block_volume_page(content, 200)
+    with pytest.raises(ResponseDecodeError) as info:
+        decode_block_volume_statuses(content, 200, settles)
+    assert info.value.path == full.value.path == path
+    assert str(info.value) == str(full.value) and info.value.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [b"<html>", b"[]", body({"volumes": {}}), body({"volumes": [], "total_count": -1})],
+)
+def test_poll_page_bad_envelopes_are_the_full_decoders(payload: bytes) -> None:
+    """A body that is not a page fails as it does for ``decode_block_volume_page``."""
+    with pytest.raises(ResponseDecodeError) as full:
+        decode_block_volume_page(payload, 200)
+    with pytest.raises(ResponseDecodeError) as info:
+        decode_block_volume_statuses(payload, 200, settles)
+    assert (info.value.path, str(info.value)) == (full.value.path, str(full.value))
+
+
+def test_poll_page_leaves_a_pending_volumes_other_fields_to_its_settling_poll() -> None:
+    """Where validation moved: a volume still creating is judged by the poll that settles it.
+
+    The whole-page decoder refuses the bad timestamp at once; the poll's
+    decoder reports the volume as creating, and the same fault raises the
+    same error once the volume is listed available.
+    """
+    creating = block_volume_json(status="creating", created_at="today")
+    got, _ = decode_block_volume_statuses(body({"volumes": [creating]}), 200, settles)
+    assert got == [VolumeStatus(creating["id"], "creating")]
+    with pytest.raises(ResponseDecodeError) as info:
+        decode_block_volume_statuses(
+            body({"volumes": [{**creating, "status": "available"}]}), 200, settles
+        )
+    assert info.value.path == "$.volumes[0].created_at"
 
 
 # -- marker lookup ---------------------------------------------------------------
@@ -268,6 +348,51 @@ json_values = st.recursive(
 )
 
 
+def _outcome(decode: Any) -> Any:
+    try:
+        return decode()
+    except ResponseDecodeError as error:
+        return error
+
+
+statuses = st.sampled_from(["creating", "available", "in_use", "error", "deleted"]) | text
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(volumes, statuses), max_size=4), st.booleans())
+def test_poll_page_agrees_with_the_full_decoder(
+    items: list[tuple[dict[str, Any], str]], all_settled: bool
+) -> None:
+    """Same models for settled volumes, id and status for the others, same errors otherwise.
+
+    With every status settled it is the full decoder exactly; else it may
+    accept a page the full decoder refuses only for a pending volume's other fields.
+    """
+    settled = (lambda status: True) if all_settled else settles
+    page = [{**data, "status": status} for data, status in items]
+    content = body({"volumes": page})
+    expected = _outcome(lambda: decode_block_volume_page(content, 200))
+    outcome = _outcome(lambda: decode_block_volume_statuses(content, 200, settled))
+    if isinstance(outcome, ResponseDecodeError):
+        assert isinstance(expected, ResponseDecodeError)
+        assert (outcome.path, str(outcome)) == (expected.path, str(expected))
+        return
+    got, total = outcome
+    assert len(got) == len(page)
+    for item, data in zip(got, page, strict=True):
+        # A page the fast path cannot read is the full decoder's, pending volumes too.
+        if isinstance(item, VolumeStatus):
+            assert not settled(data["status"])
+            assert item == VolumeStatus(data["id"], data["status"])
+    if isinstance(expected, ResponseDecodeError):
+        assert not all_settled, "with every status settled the two decoders agree"
+        return
+    models, expected_total = expected
+    assert total == expected_total
+    for item, model in zip(got, models, strict=True):
+        assert item == model or item == VolumeStatus(model.id, model.status)
+
+
 @given(json_values | volumes | snapshots)
 def test_any_json_only_ever_raises_decode_error(value: Any) -> None:
     """Whatever a 2xx body holds, the only failure is ResponseDecodeError."""
@@ -279,6 +404,7 @@ def test_any_json_only_ever_raises_decode_error(value: Any) -> None:
             decode_block_volume_page,
             decode_block_snapshot_page,
             decode_volume_type_page,
+            lambda c, s: decode_block_volume_statuses(c, s, settles),
             lambda c, s: find_marked_volume(c, s, MARKER),
             lambda c, s: find_marked_snapshot(c, s, MARKER),
         ):
