@@ -26,21 +26,16 @@ import attrs
 from ._block_models import (
     BlockSnapshot,
     BlockVolume,
-    BlockVolumeSpecs,
     BlockVolumeType,
-    SnapshotParentVolume,
-    VolumeReference,
 )
 from ._converter import converter
+from ._decode_block_fast import fast_snapshot, fast_volume
 from ._decoding import (
     MarkedPage,
     NotPlain,
     decode_error,
-    fast_date,
-    fast_tags,
     intern,
     load_object,
-    opt_str,
     structure_or_raise,
 )
 from ._errors import ResponseDecodeError
@@ -77,133 +72,6 @@ class _VolumeTypePage:
     volume_types: list[BlockVolumeType]
 
 
-# -- the fast path ---------------------------------------------------------------
-
-
-def _req_str(value: Any) -> str:
-    if type(value) is not str:
-        raise NotPlain
-    return value
-
-
-# Volumes of one type share one specs object (frozen, so sharing is safe);
-# bounded, so odd values cannot grow it forever.
-_SPECS: dict[tuple[int | None, str | None], BlockVolumeSpecs] = {}
-_SPECS_MAX = 256
-
-
-def _specs(value: Any) -> BlockVolumeSpecs | None:
-    if value is None:
-        return None
-    if type(value) is not dict:
-        raise NotPlain
-    iops, class_ = value.get("perf_iops"), value.get("class")
-    if iops is not None and type(iops) is not int:
-        raise NotPlain
-    if class_ is not None and type(class_) is not str:
-        raise NotPlain
-    key = (iops, class_)
-    specs = _SPECS.get(key)
-    if specs is None:
-        specs = BlockVolumeSpecs(iops, class_)
-        if len(_SPECS) < _SPECS_MAX:
-            _SPECS[key] = specs
-    return specs
-
-
-def _references(value: Any) -> tuple[VolumeReference, ...]:
-    if type(value) is not list:
-        if value == ():
-            return ()
-        raise NotPlain
-    refs = []
-    for ref in value:
-        if type(ref) is not dict:
-            raise NotPlain
-        get = ref.get
-        refs.append(
-            VolumeReference(
-                _req_str(get("id")),
-                intern(_req_str(get("product_resource_type"))),
-                _req_str(get("product_resource_id")),
-                intern(_req_str(get("type"))),
-                intern(_req_str(get("status"))),
-                fast_date(get("created_at")),
-            )
-        )
-    return tuple(refs)
-
-
-def _fast_volume(data: Any) -> BlockVolume:
-    """``BlockVolume`` from a well-formed dict, or ``NotPlain`` for the converter to judge.
-
-    Values that repeat across volumes (type, project, status, zone, class)
-    are interned, so a listing of thousands shares one copy each.
-    """
-    if type(data) is not dict:
-        raise NotPlain
-    get = data.get
-    size = get("size")
-    if type(size) is not int:
-        raise NotPlain
-    created_raw, updated_raw = get("created_at"), get("updated_at")
-    created = fast_date(created_raw)
-    updated = created if updated_raw == created_raw else fast_date(updated_raw)
-    return BlockVolume(
-        _req_str(get("id")),
-        _req_str(get("name")),
-        intern(_req_str(get("type"))),
-        size,
-        intern(_req_str(get("project_id"))),
-        intern(_req_str(get("status"))),
-        created,
-        updated,
-        _references(get("references", ())),
-        opt_str(get("parent_snapshot_id")),
-        fast_tags(get("tags", ())),
-        _specs(get("specs")),
-        fast_date(get("last_detached_at")),
-        opt_str(get("kms_key_id")),
-        opt_str(get("zone"), interned=True),
-    )
-
-
-def _fast_snapshot(data: Any) -> BlockSnapshot:
-    """``BlockSnapshot`` from a well-formed dict, or ``NotPlain`` (see ``_fast_volume``)."""
-    if type(data) is not dict:
-        raise NotPlain
-    get = data.get
-    size = get("size")
-    if type(size) is not int:
-        raise NotPlain
-    parent = get("parent_volume")
-    if parent is not None:
-        if type(parent) is not dict:
-            raise NotPlain
-        parent = SnapshotParentVolume(
-            _req_str(parent.get("id")),
-            _req_str(parent.get("name")),
-            intern(_req_str(parent.get("type"))),
-            intern(_req_str(parent.get("status"))),
-        )
-    created_raw, updated_raw = get("created_at"), get("updated_at")
-    created = fast_date(created_raw)
-    return BlockSnapshot(
-        _req_str(get("id")),
-        _req_str(get("name")),
-        size,
-        intern(_req_str(get("project_id"))),
-        intern(_req_str(get("status"))),
-        parent,
-        created,
-        created if updated_raw == created_raw else fast_date(updated_raw),
-        _references(get("references", ())),
-        fast_tags(get("tags", ())),
-        opt_str(get("zone"), interned=True),
-        opt_str(get("class"), interned=True),
-    )
-
-
 # -- bare objects ----------------------------------------------------------------
 
 _structure_volume: Callable[[Any, Any], BlockVolume] = converter.get_structure_hook(BlockVolume)
@@ -238,14 +106,12 @@ def decode_block_volume(content: bytes, status_code: int | None = None) -> Block
     volume = decode_block_volume(response.content, response.status_code)
     ```
     """
-    return _bare(load_object(content, status_code), _fast_volume, _structure_volume, status_code)
+    return _bare(load_object(content, status_code), fast_volume, _structure_volume, status_code)
 
 
 def decode_block_snapshot(content: bytes, status_code: int | None = None) -> BlockSnapshot:
     """The ``BlockSnapshot`` of a get, create or update body (the bare object)."""
-    return _bare(
-        load_object(content, status_code), _fast_snapshot, _structure_snapshot, status_code
-    )
+    return _bare(load_object(content, status_code), fast_snapshot, _structure_snapshot, status_code)
 
 
 # -- list pages ------------------------------------------------------------------
@@ -303,7 +169,7 @@ def decode_block_volume_page(
     ``total_count`` is None when the body has none (it then says nothing about
     further pages).
     """
-    return _page(content, status_code, "volumes", _fast_volume, _VolumePage)
+    return _page(content, status_code, "volumes", fast_volume, _VolumePage)
 
 
 class VolumeStatus(NamedTuple):
@@ -320,7 +186,7 @@ def _model_or_status(item: Any, settled: Callable[[str], bool]) -> BlockVolume |
     if type(volume_id) is not str or type(status) is not str:
         raise NotPlain
     if settled(status):
-        return _fast_volume(item)
+        return fast_volume(item)
     return VolumeStatus(volume_id, intern(status))
 
 
@@ -348,7 +214,7 @@ def decode_block_volume_statuses(
         except NotPlain:
             pass
     volumes: list[BlockVolume | VolumeStatus]
-    volumes, total = _page_of(data, status_code, "volumes", _fast_volume, _VolumePage)
+    volumes, total = _page_of(data, status_code, "volumes", fast_volume, _VolumePage)
     return volumes, total
 
 
@@ -356,7 +222,7 @@ def decode_block_snapshot_page(
     content: bytes, status_code: int | None = None
 ) -> tuple[list[BlockSnapshot], int | None]:
     """(snapshots, ``total_count``) of a ``{"snapshots": [...], "total_count": N}`` body."""
-    return _page(content, status_code, "snapshots", _fast_snapshot, _SnapshotPage)
+    return _page(content, status_code, "snapshots", fast_snapshot, _SnapshotPage)
 
 
 def decode_volume_type_page(
@@ -412,7 +278,7 @@ def find_marked_volume(
     ```
     """
     return _find_marked(
-        content, status_code, marker, "volumes", _fast_volume, _structure_volume, _VolumePage
+        content, status_code, marker, "volumes", fast_volume, _structure_volume, _VolumePage
     )
 
 
@@ -425,7 +291,7 @@ def find_marked_snapshot(
         status_code,
         marker,
         "snapshots",
-        _fast_snapshot,
+        fast_snapshot,
         _structure_snapshot,
         _SnapshotPage,
     )

@@ -38,10 +38,10 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     ) from exc
 
 from ._pacing._adaptive import AdaptiveRateLimiter, check_rates
-from ._pacing._control import Tuning
 from ._pacing._fleet import FleetBook, Lease
 from ._pacing._gate import Gate
 from ._pacing._lua import LEASE, THROTTLE
+from ._pacing._tuning import Tuning
 
 __all__ = ["RedisRateLimiter"]
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 import time
 
-from ._control import AdaptiveControl, Tuning
+from ._control import AdaptiveControl
 from ._gate import Gate
+from ._tuning import Tuning
 
 __all__ = ["AdaptiveRateLimiter", "check_rates"]
 

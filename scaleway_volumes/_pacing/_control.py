@@ -30,11 +30,10 @@ from __future__ import annotations
 import math
 from collections import deque
 
-import attrs
+from ._tuning import Tuning
 
 __all__ = [
     "AdaptiveControl",
-    "Tuning",
     "cut_rate",
     "first_rate",
     "rise",
@@ -44,75 +43,6 @@ __all__ = [
 
 INF = math.inf
 UNTHROTTLED, SEARCHING, HOLDING = "unthrottled", "searching", "holding"
-
-
-@attrs.frozen
-class Tuning:
-    """The constants of the adaptive algorithm, as measured by benchmarks/ratelimit.py."""
-
-    #: Requests in flight before the first 429; one more per success.
-    initial_window: float = 6.0
-    #: Seconds of requests a server's burst is assumed to hold (first guess of a rate).
-    first_span: float = 0.1
-    #: Shortest doubling time while searching, seconds.
-    search_time: float = 0.05
-    #: Share of requests meeting a 429 that the holding rate settles at: a pace
-    #: above a limit with a burst gains nothing...
-    target: float = 0.01
-    #: ...while under a one-token limit, the closer the pace, the more requests
-    #: arrive a little early and meet a 429 (the network's and the loops' jitter),
-    #: and a pace a little too slow wastes a part of every slot.
-    target_one: float = 0.02
-    #: Cut per 429 while holding (the rise per success follows from ``target``).
-    step: float = 0.04
-    #: Share of the way back to the rate that failed, per success, after a deep cut.
-    recovery: float = 0.05
-    #: Answers per round trip that move the rate by a full step or rise each;
-    #: with more in flight, each moves it by a share.
-    round_trip: float = 16.0
-    #: Successes without a 429 that double the rise per success...
-    run: float = 32.0
-    #: Doublings of the rise at most.
-    doublings: float = 3.0
-    #: Seconds without a 429 (and at least eight round trips) after which the
-    #: rate grows by at least ``calm_growth`` of itself per second.
-    calm: float = 1.0
-    calm_growth: float = 0.25
-    #: Cut factor for a 429 at the limit (fleet).
-    decrease: float = 0.85
-    #: Share of the measured rate to hold at after a cut from far above.
-    headroom: float = 0.95
-    #: Below this share of requests getting through, the rate was far above the limit.
-    deep: float = 0.75
-    #: Deepest single cut.
-    backoff: float = 0.5
-    #: 429s up to this share of the last ``long_span`` seconds are strays: small
-    #: cut (fleet).
-    tolerance: float = 0.03
-    #: The plateau sits at this share of the rate that failed (fleet).
-    hold: float = 0.92
-    #: CUBIC constant below the plateau (share of it per time unit cubed; fleet).
-    scale: float = 0.4
-    #: CUBIC constant above the plateau: probing is gentler than coming back (fleet).
-    probe_scale: float = 0.1
-    #: Requests per CUBIC time unit (fleet).
-    cycle: float = 80.0
-    #: Seconds per CUBIC time unit, at most (a rate pushed far down must come back;
-    #: fleet)...
-    max_unit: float = 1.0
-    #: ...but one success moves the curve by this share of a unit at most (a slow
-    #: rate must not leap in a few requests; fleet).
-    max_step: float = 0.25
-    #: Round trips per CUBIC time unit, at least (fleet).
-    rtts: float = 4.0
-    #: Requests judged after a cut.
-    sample: int = 16
-    #: Seconds of requests judged for stray 429s (fleet).
-    long_span: float = 2.0
-    #: Seconds of lateness a fleet member's pacing may catch up (fleet; the
-    #: in-process pacing catches up nothing: pauses are slept precisely, and under
-    #: a one-token limit a request caught up arrives early and wastes its slot).
-    catch_up: float = 0.002
 
 
 def rise(step: float, target: float) -> float:

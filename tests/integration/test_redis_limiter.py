@@ -23,8 +23,9 @@ from tests.redis_server import REQUIRE_ENV, RedisServer, free_port, redis_server
 
 redis = pytest.importorskip("redis")
 
-from scaleway_volumes._pacing._control import Tuning, cut_rate  # noqa: E402
+from scaleway_volumes._pacing._control import cut_rate  # noqa: E402
 from scaleway_volumes._pacing._lua import THROTTLE  # noqa: E402
+from scaleway_volumes._pacing._tuning import Tuning  # noqa: E402
 from scaleway_volumes.redis import RedisRateLimiter, redact  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]

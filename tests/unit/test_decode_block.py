@@ -16,8 +16,6 @@ from scaleway_volumes._block_models import BlockSnapshot, BlockVolume
 from scaleway_volumes._bulk_wait import settles
 from scaleway_volumes._decode_block import (
     VolumeStatus,
-    _fast_snapshot,
-    _fast_volume,
     decode_block_snapshot,
     decode_block_snapshot_page,
     decode_block_volume,
@@ -27,6 +25,7 @@ from scaleway_volumes._decode_block import (
     find_marked_snapshot,
     find_marked_volume,
 )
+from scaleway_volumes._decode_block_fast import fast_snapshot, fast_volume
 from scaleway_volumes._decoding import NotPlain
 
 from .block_json import block_snapshot_json, block_volume_json, reference_json, volume_type_json
@@ -331,14 +330,14 @@ def _agree(data: Any, fast: Any, cls: type[Any]) -> None:
 @given(volumes)
 def test_fast_volume_agrees_with_the_converter(data: dict[str, Any]) -> None:
     """The fast path returns exactly the converter's volume, or defers to it."""
-    _agree(data, _fast_volume, BlockVolume)
+    _agree(data, fast_volume, BlockVolume)
 
 
 @settings(max_examples=500)
 @given(snapshots)
 def test_fast_snapshot_agrees_with_the_converter(data: dict[str, Any]) -> None:
     """The fast path returns exactly the converter's snapshot, or defers to it."""
-    _agree(data, _fast_snapshot, BlockSnapshot)
+    _agree(data, fast_snapshot, BlockSnapshot)
 
 
 json_values = st.recursive(

@@ -13,13 +13,13 @@ from scaleway_volumes._pacing._control import (
     SEARCHING,
     UNTHROTTLED,
     AdaptiveControl,
-    Tuning,
     cut_rate,
     first_rate,
     rise,
     search_rate,
     take_token,
 )
+from scaleway_volumes._pacing._tuning import Tuning
 
 TUNING = Tuning()
 rates = st.floats(min_value=0.01, max_value=1e5, allow_nan=False)
