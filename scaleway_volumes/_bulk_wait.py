@@ -167,7 +167,6 @@ class VolumePoller:
     poller = VolumePoller(list_by_ids, get_volume, slots, timeout=300.0)
     result = await poller.running(lambda: run_bulk(prepare, specs, concurrency=n))
     # each item's job: ``volume = await create(); return poller.hand_over(volume)``
-    # (or, one task per volume: ``return await poller.wait(volume)``)
     ```
     """
 
@@ -229,30 +228,6 @@ class VolumePoller:
         if entry.due < self._nap_until and self._nap is not None:
             self._nap.cancel()  # due before the poller wakes up: wake it now
         return entry
-
-    async def wait(self, volume: BlockVolume) -> BlockVolume:
-        """``volume`` once it is available; raise ``ResourceStateError`` (``error``,
-        ``locked``, ``deleted``), ``WaitTimeoutError`` or the poll's error otherwise."""
-        handed = self.hand_over(volume)
-        if not isinstance(handed, Later):
-            return handed
-        settled = anyio.Event()
-        verdict: list[BlockVolume | ScalewayError] = []
-
-        def hear(outcome: BlockVolume | ScalewayError, ok: bool) -> None:
-            verdict.append(outcome)
-            settled.set()
-
-        handed.on_finish(hear)
-        try:
-            await settled.wait()
-        finally:
-            # Cancelled: nobody waits for it any more, so stop polling it.
-            handed.abandon()
-        outcome = verdict[0]
-        if isinstance(outcome, ScalewayError):
-            raise outcome
-        return outcome
 
     async def running(self, body: Callable[[], Awaitable[T]]) -> T:
         """``await body()`` with the poller running beside it; stops it when ``body`` ends.

@@ -40,6 +40,29 @@ from .block_json import block_volume_json
 pytestmark = pytest.mark.anyio
 
 
+async def wait_for(poller: VolumePoller, volume: BlockVolume) -> BlockVolume:
+    """One task waiting for one volume: ``hand_over``, then the poller's verdict
+    (raised if an error); cancelled, the volume is abandoned."""
+    handed = poller.hand_over(volume)
+    if not isinstance(handed, Later):
+        return handed
+    settled = anyio.Event()
+    verdict: list[BlockVolume | BaseException] = []
+
+    def hear(outcome: BlockVolume | BaseException, ok: bool) -> None:
+        verdict.append(outcome)
+        settled.set()
+
+    handed.on_finish(hear)
+    try:
+        await settled.wait()
+    finally:
+        handed.abandon()
+    if isinstance(verdict[0], BaseException):
+        raise verdict[0]
+    return verdict[0]
+
+
 def volume(status: str = "creating", volume_id: str | None = None) -> BlockVolume:
     return BlockVolume(
         id=volume_id or str(uuid.uuid4()),
@@ -165,7 +188,7 @@ async def test_many_volumes_polled_in_batches_of_100(no_sleep: list[float]) -> N
 
     async def body() -> None:
         async def one(v: BlockVolume) -> None:
-            results.append(await poller.wait(v))
+            results.append(await wait_for(poller, v))
 
         async with anyio.create_task_group() as tg:
             for v in volumes:
@@ -182,9 +205,9 @@ async def test_settled_answer_needs_no_poll() -> None:
     listing = FakeList()
     poller = VolumePoller(listing, no_get, Slots(1))
     ready = volume("available")
-    assert await poller.wait(ready) is ready
+    assert await wait_for(poller, ready) is ready
     with pytest.raises(ResourceStateError):
-        await poller.wait(volume("error"))
+        await wait_for(poller, volume("error"))
     assert listing.batches == []
 
 
@@ -193,7 +216,7 @@ async def test_passing_poll_error_is_retried_next_round(no_sleep: list[float]) -
     listing = FakeList()
     listing.fail = ServerError("bad gateway", status_code=502)
     poller = VolumePoller(listing, no_get, Slots(1))
-    result = await poller.running(lambda: poller.wait(volume()))
+    result = await poller.running(lambda: wait_for(poller, volume()))
     assert result.status == "available" and len(listing.batches) == 2
 
 
@@ -206,9 +229,9 @@ async def test_cancelled_waiter_is_no_longer_polled() -> None:
     async def body() -> None:
         async with anyio.create_task_group() as tg:
             with anyio.move_on_after(0.05):
-                await poller.wait(dropped)
+                await wait_for(poller, dropped)
             seen = len(listing.batches)
-            tg.start_soon(poller.wait, kept)
+            tg.start_soon(wait_for, poller, kept)
             await anyio.sleep(0.1)
             tg.cancel_scope.cancel()
             assert seen >= 1
@@ -341,7 +364,7 @@ async def test_volumes_are_first_polled_at_the_age_one_was_seen_ready(
     poller = VolumePoller(listing, no_get, Slots(1), initial=0.1, cap=5.0)
     assert poller._ready_age == float("inf")  # nothing learnt: the doubling schedule
     assert 0.05 <= poller._next_delay(0.0) <= 0.1
-    first = await poller.running(lambda: poller.wait(volume()))
+    first = await poller.running(lambda: wait_for(poller, volume()))
     assert first.status == "available"
     (seen_at,) = no_sleep  # the one wait before the poll that found it ready
     learnt = poller._ready_age
@@ -371,7 +394,7 @@ async def test_mixed_poll_pages_decode_only_settled_volumes(no_sleep: list[float
 
     async def one(volume_id: str) -> None:
         try:
-            outcomes[volume_id] = await poller.wait(volume("creating", volume_id))
+            outcomes[volume_id] = await wait_for(poller, volume("creating", volume_id))
         except ResourceStateError as error:
             outcomes[volume_id] = error
 
@@ -405,7 +428,7 @@ async def test_malformed_settled_volume_fails_its_batch_as_before(no_sleep: list
 
     async def one(volume_id: str) -> None:
         with pytest.raises(ResponseDecodeError) as info:
-            await poller.wait(volume("creating", volume_id))
+            await wait_for(poller, volume("creating", volume_id))
         errors.append(info.value)
 
     async def body() -> None:
@@ -456,7 +479,7 @@ async def test_abandoned_hand_over_is_no_longer_polled(no_sleep: list[float]) ->
         gone = poller.hand_over(dropped)
         assert isinstance(gone, Later)
         gone.abandon()
-        assert (await poller.wait(kept)).id == kept.id
+        assert (await wait_for(poller, kept)).id == kept.id
 
     await poller.running(body)
     assert listing.batches == [[kept.id]]
