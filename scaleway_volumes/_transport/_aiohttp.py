@@ -82,7 +82,6 @@ class _ReadResponse(httpx.Response):
         status_code: int,
         *,
         raw_headers: tuple[tuple[bytes, bytes], ...],
-        decoded: bool,
         body: bytes,
         request: httpx.Request,
         extensions: dict[str, Any],
@@ -97,7 +96,6 @@ class _ReadResponse(httpx.Response):
         # httpx's __init__ assigned empty headers through the setter below.
         self._built_headers: httpx.Headers | None = None
         self._raw_headers = raw_headers
-        self._body_decoded = decoded
         self._read_body = body
         self.elapsed = datetime.timedelta(seconds=elapsed)
 
@@ -109,7 +107,8 @@ class _ReadResponse(httpx.Response):
             # Header bytes are ASCII (aiohttp parsed them as such): saying so
             # spares httpx a scan of every header.
             headers = self._built_headers = httpx.Headers(self._raw_headers, encoding="ascii")
-            if self._body_decoded:  # already decoded: httpx must not decode it again
+            if "Content-Encoding" in headers:
+                # aiohttp decoded the body already: httpx must not decode it again.
                 del headers["Content-Encoding"]
         return headers
 
@@ -246,7 +245,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             ) as resp:
                 content = await resp.read()
                 status, reason, raw_headers = resp.status, resp.reason, resp.raw_headers
-                decoded = "Content-Encoding" in resp.headers
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise map_aiohttp_error(exc) from exc
         extensions = self._extensions.get(reason)
@@ -256,7 +254,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         return _ReadResponse(
             status,
             raw_headers=raw_headers,
-            decoded=decoded,
             body=content,
             request=request,
             extensions=extensions,
