@@ -84,7 +84,7 @@ def cut_rate(base: float, short: float, long: float, tuning: Tuning) -> tuple[fl
 
     ``base`` is the rate the throttled request went out at; ``short`` the share
     of the requests sent since the last cut that got through, ``long`` the same
-    over the last ``tuning.long_span`` seconds.
+    over the last two seconds.
     The new rate is always below ``base``; the plateau is never below the new rate.
     """
     if short < tuning.deep:

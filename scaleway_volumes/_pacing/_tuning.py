@@ -47,7 +47,7 @@ class Tuning:
     deep: float = 0.75
     #: Deepest single cut.
     backoff: float = 0.5
-    #: 429s up to this share of the last ``long_span`` seconds are strays: small
+    #: 429s up to this share of the last two seconds are strays: small
     #: cut (fleet).
     tolerance: float = 0.03
     #: The plateau sits at this share of the rate that failed (fleet).
@@ -68,8 +68,6 @@ class Tuning:
     rtts: float = 4.0
     #: Requests judged after a cut.
     sample: int = 16
-    #: Seconds of requests judged for stray 429s (fleet).
-    long_span: float = 2.0
     #: Seconds of lateness a fleet member's pacing may catch up (fleet; the
     #: in-process pacing catches up nothing: pauses are slept precisely, and under
     #: a one-token limit a request caught up arrives early and wastes its slot).
