@@ -129,6 +129,7 @@ class AdaptiveControl:
         "min_rate",
         "mode",
         "oks",
+        "one_token",
         "rate",
         "rise",
         "run",
@@ -139,6 +140,7 @@ class AdaptiveControl:
         "tokens",
         "tuning",
         "waited",
+        "wave",
         "window",
     )
 
@@ -163,6 +165,8 @@ class AdaptiveControl:
         self.grown = 0.0
         self.srtt = 0.0
         self.burst_seen = 1
+        self.one_token = False  # the first wave met a limit that keeps no burst
+        self.wave = (0.0, 0.0)  # send time of the first 429, and the round trip then
         self.waited = -INF
         #: 429s seen, in all.
         self.throttled = 0
@@ -226,31 +230,59 @@ class AdaptiveControl:
             return
         self.answered.append(now)
         if self.mode == SEARCHING:
+            if sent <= self.wave[0]:
+                # An answer of the first wave that came after its first 429.
+                self._classify()
             self._search(now)
         elif self._saturated(now):
             # Only a rate that holds requests back is probed: one the callers do
             # not use would grow without bound.
+            tuning = self.tuning
             if self.rate < self.ceiling:
                 # Back towards the rate that failed, within a few round trips.
-                share = min(self.tuning.recovery, 0.5 / max(self.rate * self.srtt, 1e-9))
+                share = min(tuning.recovery, 0.5 / max(self.rate * self.srtt, 1e-9))
                 self.rate += (self.ceiling - self.rate) * share
                 return
             # The longer no 429 came, the faster: a rate far under the limit comes
             # back in a few round trips.
             self.run += 1
             # Doubling at most every two round trips: its 429s come a round trip late.
-            per_double = max(self.tuning.run, 2.0 * self.rate * self.srtt)
-            boost = 2.0 ** min(self.run / per_double, self.tuning.doublings)
+            per_double = max(tuning.run, 2.0 * self.rate * self.srtt)
+            boost = 2.0 ** min(self.run / per_double, tuning.doublings)
             up = self.rise * boost * self._per_answer()
-            if self.burst_seen > 1 and now - self.calm_since > max(
-                self.tuning.calm, 8.0 * self.srtt
-            ):
+            calm = max(tuning.calm, 8.0 * self.srtt)
+            quiet = now - self.calm_since
+            if quiet > calm and not self.one_token:
                 # No 429 for long: the limit rose, or others sharing it left. Grow
-                # by time, not only per success: a slow rate (a fleet member the
-                # others squeezed) must not take minutes to creep up. Not under a
-                # one-token limit, where passing it wastes every other slot.
-                up = max(up, self.tuning.calm_growth / self.rate)
+                # by time, not only per success, and faster the longer it lasts: a
+                # slow rate (a fleet member the others squeezed) must not take
+                # minutes to creep up. Not under a one-token limit, where passing
+                # it wastes every other slot.
+                speed = max(1.0, (quiet - calm) / (2.0 * calm))
+                up = max(up, tuning.calm_growth * speed / self.rate)
             self.rate = self._bounded(self.rate * (1.0 + up))
+
+    def _classify(self) -> int:
+        """Tell the limit from the first wave (at its first 429, and again as the rest of
+        its answers come); return how many of it got through."""
+        sent, srtt = self.wave
+        # The successes sent with the refused request or before it: not those sent
+        # after it, as the window grew.
+        recent = 0
+        for t in reversed(self.oks):
+            if t < sent - srtt / 2:
+                break
+            recent += t <= sent
+        self.burst_seen = max(recent, 1)
+        # Exactly one request of the first wave got through, and it went out before
+        # the refused one: a limit that keeps no burst lets the first through. None
+        # did, or a later one did: others drained a shared bucket (a fleet) and it
+        # refilled by a token, which tells nothing of its burst.
+        self.one_token = recent == 1
+        # Closing in on a one-token limit costs a few 429s more (``target_one``).
+        target = self.tuning.target_one if self.one_token else self.tuning.target
+        self.rise = rise(self.tuning.step, target)
+        return recent
 
     def _per_answer(self) -> float:
         """The share of a full step one answer moves the rate by: a round trip's
@@ -310,11 +342,8 @@ class AdaptiveControl:
         tuning = self.tuning
         if self.mode == UNTHROTTLED:
             srtt = self.srtt or (now - sent)
-            recent = count_since(self.oks, sent - srtt / 2)
-            self.burst_seen = max(recent, 1)
-            if self.burst_seen == 1:
-                # Closing in on a one-token limit costs a few 429s more (``target_one``).
-                self.rise = rise(tuning.step, tuning.target_one)
+            self.wave = (sent, srtt)
+            recent = self._classify()
             # The first wave tells the burst, not the rate: at least the first
             # window per ``first_span`` is assumed, and the search doubles from there.
             guess = max(recent, tuning.initial_window)
@@ -345,7 +374,7 @@ class AdaptiveControl:
         # got through is half its rate, not its rate. Come back towards the rate
         # that failed, quickly; the first 429 on the way ends that.
         failed = max(base, top)
-        self.ceiling = self._bounded(failed * tuning.headroom) if self.burst_seen == 1 else 0.0
+        self.ceiling = self._bounded(failed * tuning.headroom) if self.one_token else 0.0
         self.mode = HOLDING
         self._cut_at(now)
 

@@ -36,7 +36,8 @@ class Tuning:
     #: Doublings of the rise at most.
     doublings: float = 3.0
     #: Seconds without a 429 (and at least eight round trips) after which the
-    #: rate grows by at least ``calm_growth`` of itself per second.
+    #: rate grows by at least ``calm_growth`` of itself per second, and faster
+    #: from three ``calm`` on (by one ``calm_growth`` more every two ``calm``).
     calm: float = 1.0
     calm_growth: float = 0.25
     #: Cut factor for a 429 at the limit (fleet).

@@ -271,20 +271,92 @@ def test_a_one_token_limit_is_held_closer(first_wave_ok: int, target: float) -> 
         control.release(0.0, 201, 0.01 + i * 1e-4)
     control.release(0.0, 429, 0.011)
     assert control.burst_seen == first_wave_ok
+    assert control.one_token is (first_wave_ok == 1)
     assert control.rise == pytest.approx(rise(TUNING.step, target))
 
 
-@pytest.mark.parametrize(("burst_seen", "grows_by_time"), [(5, True), (1, False)])
-def test_after_a_long_calm_a_slow_rate_grows_by_time(burst_seen: int, grows_by_time: bool) -> None:
-    """No 429 for ``calm`` seconds: the rate grows by at least ``calm_growth`` of
-    itself per second, however few its successes (a fleet member others squeezed
-    must not creep up for minutes); not under a one-token limit, where passing
-    the limit wastes every other slot."""
-    control = _holding(10.0)
-    control.burst_seen = burst_seen
-    now = TUNING.calm + 1.0
+@pytest.mark.parametrize(
+    ("first_ok_sent", "oks"),
+    [(0.0, 0), (0.0004, 1)],
+    ids=["none-got-through", "a-later-one-got-through"],
+)
+def test_a_first_wave_behind_a_drained_shared_bucket_is_not_a_one_token_limit(
+    first_ok_sent: float, oks: int
+) -> None:
+    """In a fleet the first process empties the shared burst: the others' first
+    waves meet 429s from the start (none got through), or one of them gets the
+    token the bucket refilled by, whichever arrives then (not the first sent).
+    Neither tells a limit with no burst, so neither is held as one."""
+    control = AdaptiveControl()
+    for i in range(6):
+        assert control.reserve(i * 1e-4) == 0.0
+    for _ in range(oks):
+        control.release(first_ok_sent, 201, 0.01)
+    control.release(0.0, 429, 0.011)  # the first sent was refused
+    assert control.one_token is False
+    assert control.rise == pytest.approx(rise(TUNING.step, TUNING.target))
+
+
+@pytest.mark.parametrize(("late_oks", "one_token"), [(1, True), (3, False)])
+def test_answers_of_the_first_wave_after_its_first_429_still_tell_the_limit(
+    late_oks: int, one_token: bool
+) -> None:
+    """Answers of one wave arrive in any order: a success of the first wave that
+    comes after its first 429 still counts (one: a one-token limit; more: a burst)."""
+    control = AdaptiveControl()
+    for _ in range(6):
+        assert control.reserve(0.0) == 0.0
+    control.release(0.0, 429, 0.010)
+    assert control.one_token is False
+    for i in range(late_oks):
+        control.release(0.0, 201, 0.011 + i * 1e-4)
+    assert control.mode == SEARCHING
+    assert control.one_token is one_token
+    assert control.burst_seen == late_oks
+    target = TUNING.target_one if one_token else TUNING.target
+    assert control.rise == pytest.approx(rise(TUNING.step, target))
+
+
+def _quiet_success(control: AdaptiveControl, now: float) -> None:
+    """A success at ``now`` of a request the pacing held the next one back after."""
     assert control.reserve(now) == 0.0
     assert control.reserve(now + 0.001) > 0.0  # held back
     control.release(now, 201, now + 0.005)
+
+
+@pytest.mark.parametrize(
+    ("one_token", "quiet", "grows_by_time"),
+    [
+        (False, TUNING.calm + 1.0, True),
+        (True, TUNING.calm + 1.0, False),
+        (True, 30 * TUNING.calm, False),
+    ],
+)
+def test_after_a_long_calm_a_slow_rate_grows_by_time(
+    one_token: bool, quiet: float, grows_by_time: bool
+) -> None:
+    """No 429 for ``calm`` seconds: the rate grows by time, ``calm_growth`` of
+    itself per second one ``calm`` later, however few its successes (a fleet member
+    others squeezed must not creep up for minutes); not under a one-token limit,
+    where passing the limit wastes every other slot."""
+    control = _holding(10.0)
+    control.one_token = one_token
+    _quiet_success(control, quiet)
     by_time = 10.0 * (1 + TUNING.calm_growth / 10.0)
     assert (control.rate >= by_time * (1 - 1e-9)) is grows_by_time
+
+
+@settings(max_examples=50)
+@given(st.floats(min_value=0.0, max_value=30.0), st.floats(min_value=0.01, max_value=30.0))
+def test_the_longer_the_calm_the_faster_the_rate_grows(quiet: float, more: float) -> None:
+    """Growth by time never slows while no 429 comes, and from three ``calm`` on it
+    speeds up (a member left alone when the others of a fleet finish climbs back
+    within seconds, not at a quarter of itself per second)."""
+    grown = []
+    for after in (quiet, quiet + more):
+        control = _holding(10.0)
+        _quiet_success(control, after)
+        grown.append(control.rate)
+    assert grown[1] >= grown[0]
+    if quiet >= 3.0 * TUNING.calm:
+        assert grown[1] > grown[0]
