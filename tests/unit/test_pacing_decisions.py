@@ -335,9 +335,9 @@ def _quiet_success(control: AdaptiveControl, now: float) -> None:
 def test_after_a_long_calm_a_slow_rate_grows_by_time(
     one_token: bool, quiet: float, grows_by_time: bool
 ) -> None:
-    """No 429 for ``calm`` seconds: the rate grows by time, ``calm_growth`` of
-    itself per second one ``calm`` later, however few its successes (a fleet member
-    others squeezed must not creep up for minutes); not under a one-token limit,
+    """No 429 for ``calm`` seconds: the rate grows by time, by at least
+    ``calm_growth`` of itself per second, however few its successes (a fleet member
+    others squeezed must not creep up for minutes); never under a one-token limit,
     where passing the limit wastes every other slot."""
     control = _holding(10.0)
     control.one_token = one_token
