@@ -184,8 +184,12 @@ async def test_cancellation_stops_polling_cleanly(fake: FakeScaleway, server: Fa
         with anyio.move_on_after(0.3) as scope:
             await api.wait_for_volume(volume)
         assert scope.cancelled_caught
+        # A poll already on the wire when the cancel came still lands: count from
+        # when it has (loopback: well within 0.1 s).
+        await anyio.sleep(0.1)
         polls = gets(fake)
-        await anyio.sleep(0.6)  # the next poll would have come by now
+        # Polls went at 0 and within [0.25, 0.5] s; the next would come by 1.25 s.
+        await anyio.sleep(1.0)
         assert gets(fake) == polls
         assert (await api.get_volume(volume)).id == volume.id
 
