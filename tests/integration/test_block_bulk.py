@@ -54,6 +54,13 @@ class Outcomes(dict[int, object]):
         self[index] = outcome
 
 
+async def all_polled(fake: FakeScaleway, ids: set[str]) -> None:
+    """Until the poller has asked about every one of ``ids`` (each was handed to it)."""
+    with anyio.fail_after(5):
+        while not ids <= {i for batch in polls(fake) for i in batch}:  # noqa: ASYNC110
+            await anyio.sleep(0.01)
+
+
 async def all_created(fake: FakeScaleway, count: int) -> None:
     """Until the fake holds ``count`` volumes (it runs in another thread: poll it)."""
     with anyio.fail_after(5):
@@ -302,7 +309,7 @@ async def test_cancelled_with_volumes_waiting_and_one_mid_create(
     waiting one is reported with its volume, the hanging one is found by its marker."""
     fake.clock = ManualClock()
     fake.block_create_time = 10
-    fake.add_fault(Fault("act_then_delay", method="POST", body_contains="bulk-5", delay=1.0))
+    fake.add_fault(Fault("act_then_delay", method="POST", body_contains="bulk-5", delay=2.0))
     reported = Outcomes()
     async with make_block(fake, server) as api:
         with anyio.CancelScope() as scope:
@@ -313,6 +320,10 @@ async def test_cancelled_with_volumes_waiting_and_one_mid_create(
 
                 tg.start_soon(run)
                 await all_created(fake, 6)
+                # Cancel once the five answered creates wait on the poller: an
+                # answer still on its way would be one more create in flight.
+                waiting = {v["id"] for v in fake.block.volumes() if v["name"] != "bulk-5"}
+                await all_polled(fake, waiting)
                 scope.cancel()
     stored = {v["id"] for v in fake.block.volumes()}
     assert sorted(reported) == list(range(6))
