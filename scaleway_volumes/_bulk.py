@@ -8,6 +8,7 @@ from typing import Any, Generic, TypeVar
 import anyio
 import attrs
 
+from ._cancel import sole_cancellation
 from ._errors import APIConnectionError, BulkOperationError, ScalewayError
 from ._later import Later
 from ._pipeline import Attempts
@@ -206,7 +207,11 @@ async def run_bulk(
                 output = await job
             except ScalewayError as exc:
                 record(index, item, exc, False)
-            except anyio.get_cancelled_exc_class():
+            except BaseException as exc:
+                # A bug propagates unreported; a cancellation (plain, or a group
+                # of them from a trio nursery) first settles the item.
+                if sole_cancellation(exc) is None:
+                    raise
                 settled = await _settle_cancelled(settle)
                 record(index, item, settled, not isinstance(settled, BaseException))
                 raise

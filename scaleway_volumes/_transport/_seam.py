@@ -16,6 +16,7 @@ from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from types import ModuleType
 from typing import Any, Protocol
 
+from .._cancel import sole_cancellation
 from .._compat import fast_join
 from ._cache import Memo
 
@@ -211,6 +212,14 @@ class ClientSender:
                 sent=not isinstance(exc, self._not_sent),
                 timed_out=isinstance(exc, self._timeout_error),
             ) from exc
+        except BaseException as exc:
+            # Cancelled while httpx's pool connects under trio: the nursery that
+            # tries the addresses wraps the cancellation in a group. Callers get
+            # the plain cancellation any other await would raise.
+            cancelled = sole_cancellation(exc)
+            if cancelled is None or cancelled is exc:
+                raise
+            raise cancelled from None
         # The client wraps the answer's stream in one that points back at the
         # answer: a reference cycle that only the garbage collector can free
         # (15 objects per request, and GC passes that grow with a bulk call's
