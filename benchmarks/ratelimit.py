@@ -455,7 +455,7 @@ def scenario_fleet(args: argparse.Namespace) -> list[dict[str, Any]]:
     url = args.redis_url or (redis.url if redis else None)
     rows = []
     try:
-        for size in (2,) if args.quick else FLEET_SIZES:
+        for size in (2,) if args.quick else args.fleet_sizes:
             for kind in kinds:
                 row = run_fleet(size, kind, args.fleet_n, 100.0, args.fleet_latency, url)
                 rows.append(row)
@@ -607,6 +607,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--options", help="JSON keyword options for AdaptiveRateLimiter")
     parser.add_argument("--fleet-n", type=int, default=1000, help="creates per fleet run")
     parser.add_argument("--fleet-latency", type=float, default=0.005)
+    parser.add_argument(
+        "--fleet-sizes", type=_ints, default=FLEET_SIZES, help="processes per fleet, e.g. 8"
+    )
     parser.add_argument(
         "--fleet-limiters", default=",".join(FLEET_LIMITERS), help="redis,adaptive,none"
     )

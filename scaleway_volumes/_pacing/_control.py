@@ -238,8 +238,11 @@ class AdaptiveControl:
             # Only a rate that holds requests back is probed: one the callers do
             # not use would grow without bound.
             tuning = self.tuning
-            if self.rate < self.ceiling:
-                # Back towards the rate that failed, within a few round trips.
+            calm = max(tuning.calm_one if self.one_token else tuning.calm, 8.0 * self.srtt)
+            quiet = now - self.calm_since
+            if self.rate < self.ceiling and quiet <= calm:
+                # Back towards the rate that failed, within a few round trips (and
+                # no further: just under it is where a one-token limit is held).
                 share = min(tuning.recovery, 0.5 / max(self.rate * self.srtt, 1e-9))
                 self.rate += (self.ceiling - self.rate) * share
                 return
@@ -250,14 +253,13 @@ class AdaptiveControl:
             per_double = max(tuning.run, 2.0 * self.rate * self.srtt)
             boost = 2.0 ** min(self.run / per_double, tuning.doublings)
             up = self.rise * boost * self._per_answer()
-            calm = max(tuning.calm, 8.0 * self.srtt)
-            quiet = now - self.calm_since
-            if quiet > calm and not self.one_token:
+            if quiet > calm:
                 # No 429 for long: the limit rose, or others sharing it left. Grow
                 # by time, not only per success, and faster the longer it lasts: a
                 # slow rate (a fleet member the others squeezed) must not take
-                # minutes to creep up. Not under a one-token limit, where passing
-                # it wastes every other slot.
+                # minutes to creep up. Later under a one-token limit, where passing
+                # it wastes every other slot: but a fleet member's first wave can
+                # look like one (one refilled token), and must not stay squeezed.
                 speed = max(1.0, (quiet - calm) / (2.0 * calm))
                 up = max(up, tuning.calm_growth * speed / self.rate)
             self.rate = self._bounded(self.rate * (1.0 + up))

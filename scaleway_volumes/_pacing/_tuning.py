@@ -40,6 +40,9 @@ class Tuning:
     #: from three ``calm`` on (by one ``calm_growth`` more every two ``calm``).
     calm: float = 1.0
     calm_growth: float = 0.25
+    #: ``calm`` under a one-token limit: longer, since passing it wastes every
+    #: other slot (but a fleet member can be taken for one, see ``_control``).
+    calm_one: float = 3.0
     #: Cut factor for a 429 at the limit (fleet).
     decrease: float = 0.85
     #: Share of the measured rate to hold at after a cut from far above.

@@ -329,7 +329,8 @@ def _quiet_success(control: AdaptiveControl, now: float) -> None:
     [
         (False, TUNING.calm + 1.0, True),
         (True, TUNING.calm + 1.0, False),
-        (True, 30 * TUNING.calm, False),
+        (True, TUNING.calm_one - 0.1, False),
+        (True, TUNING.calm_one + 0.1, True),
     ],
 )
 def test_after_a_long_calm_a_slow_rate_grows_by_time(
@@ -337,13 +338,30 @@ def test_after_a_long_calm_a_slow_rate_grows_by_time(
 ) -> None:
     """No 429 for ``calm`` seconds: the rate grows by time, by at least
     ``calm_growth`` of itself per second, however few its successes (a fleet member
-    others squeezed must not creep up for minutes); never under a one-token limit,
-    where passing the limit wastes every other slot."""
+    others squeezed must not creep up for minutes). Under a one-token limit, where
+    passing the limit wastes every other slot, only after ``calm_one``: a fleet
+    member's first wave can look like one (it got one refilled token)."""
     control = _holding(10.0)
     control.one_token = one_token
     _quiet_success(control, quiet)
     by_time = 10.0 * (1 + TUNING.calm_growth / 10.0)
     assert (control.rate >= by_time * (1 - 1e-9)) is grows_by_time
+
+
+def test_climbing_back_to_the_rate_that_failed_stops_nothing_after_a_long_calm() -> None:
+    """After a cut from above a one-token limit the rate climbs back towards just
+    under the rate that failed, and no further; but a calm of ``calm_one`` grows it
+    by time past that (a rate kept under an old failure would never follow a limit
+    that rose, or take what a fleet's other members leave)."""
+    control = _holding(10.0)
+    control.one_token = True
+    control.ceiling = 10.05
+    for i in range(20):  # 2.2 s: not yet ``calm_one``
+        _quiet_success(control, 0.1 + i * 0.11)
+    assert 10.0 < control.rate <= 10.05
+    climbed = control.rate
+    _quiet_success(control, TUNING.calm_one + 1.0)
+    assert control.rate >= climbed * (1 + TUNING.calm_growth / climbed) * (1 - 1e-9)
 
 
 @settings(max_examples=50)
