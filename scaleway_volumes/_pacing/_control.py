@@ -79,14 +79,24 @@ def search_rate(rate: float, elapsed: float, per_double: float, got: float) -> f
     return max(min(grown, 2.0 * got), rate)
 
 
-def cut_rate(base: float, short: float, long: float, tuning: Tuning) -> tuple[float, float]:
+def cut_rate(
+    base: float, short: float, long: float, tuning: Tuning, got: float = 0.0
+) -> tuple[float, float]:
     """The fleet's rate after a 429 and the plateau to come back to (``_lua.THROTTLE``).
 
     ``base`` is the rate the throttled request went out at; ``short`` the share
     of the requests sent since the last cut that got through, ``long`` the same
-    over the last two seconds.
+    over the last two seconds. ``got`` is given at the end of the search (the
+    first cut after the fleet's first 429): the successes per second of the
+    last half second or more. The search's rate is a schedule that the
+    processes fill late (their successes reach Redis with their next lease), so
+    it can run far past the limit before a 429 comes: it ends at what got
+    through, never below half ``base`` at once.
     The new rate is always below ``base``; the plateau is never below the new rate.
     """
+    if 0.0 < got < base:
+        new = max(got * tuning.headroom, base * tuning.backoff)
+        return new, max(got, new)
     if short < tuning.deep:
         # Far above the limit: go to what got through.
         new = base * max(short * tuning.headroom, tuning.backoff)

@@ -186,7 +186,14 @@ elseif req_gen >= s.gen and sent >= s.cut then
   local base = s.rate
   if paced > 0 then base = paced end
   local new, plateau
-  if short < deep then
+  -- The end of the search: what got through (successes per second over the
+  -- current and the last half-second buckets), the rest as cut_rate decides.
+  local got = 0
+  if s.mode == 's' then got = window(2) / (now - (math.floor(now * 2) - 1) / 2) end
+  if got > 0 and got < base then
+    new = math.max(got * headroom, base * backoff)
+    plateau = got
+  elseif short < deep then
     new = base * math.max(short * headroom, backoff)
     plateau = base * short
   elseif long >= 1 - tolerance then

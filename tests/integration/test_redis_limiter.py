@@ -321,6 +321,46 @@ def test_the_lua_cut_is_the_python_cut(
         client.close()
 
 
+@pytest.mark.parametrize(("base", "wok"), [(300.0, 60), (120.0, 40), (200.0, 200)])
+def test_the_search_ends_at_what_got_through(
+    redis_server: RedisServer, base: float, wok: int
+) -> None:
+    """The first cut after the fleet's search lands at what got through lately (never
+    below half the rate at once), as ``cut_rate`` does given ``got``: a search whose
+    schedule ran far past the limit must not take six cuts, with their 429s, to come
+    down. A search not above what got through is cut as a hold is."""
+    tuning = Tuning()
+    limiter = RedisRateLimiter(redis_server.url, name="search-end")
+    client = redis.Redis.from_url(redis_server.url)
+    try:
+        key = KEY + "search-end"
+        seconds, micros = client.time()
+        now = seconds + micros / 1e6
+        bucket = int(now * 2)
+        client.delete(key)
+        client.hset(
+            key,
+            mapping={
+                "mode": "s", "rate": base, "gen": 1, "cut": 0, "rok": 50, "rthr": 1,
+                "srtt": 0.01, f"w{bucket % 4}s": bucket, f"w{bucket % 4}o": wok,
+            },
+        )  # fmt: skip
+        script = client.register_script(THROTTLE)
+        gen, rate, cut = script(
+            keys=[key], args=[0.0, base, 1, 0, 0, 0.0, 0, *limiter._throttle_tail]
+        )
+        # The script read the clock a moment later than ``now``: within a millisecond.
+        got = wok / (now - (bucket - 1) / 2)
+        expected, plateau = cut_rate(base, 50 / 51, 1.0, tuning, got=got)
+        assert int(cut) == 1 and int(gen) == 2
+        assert client.hget(key, "mode") == b"h"
+        assert float(rate) == pytest.approx(expected, rel=1e-2)
+        assert float(client.hget(key, "plateau")) == pytest.approx(plateau, rel=1e-2)
+        assert float(rate) < base
+    finally:
+        client.close()
+
+
 def test_missing_redis_server_skips_or_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without redis-server the Redis tests skip saying how to install it, or fail when
     SCALEWAY_VOLUMES_REQUIRE_REDIS=1 (as CI sets it)."""
