@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -276,6 +277,25 @@ def test_bad_arguments(kwargs: dict[str, object], error: type, match: str) -> No
         RedisRateLimiter(url, **kwargs)  # type: ignore[arg-type]
 
 
+def throttle_from(
+    client: Any, limiter: RedisRateLimiter, key: str, fields: dict[str, Any], wok: int, wthr: int
+) -> tuple[int, float, int, float]:
+    """Set ``key`` to ``fields`` (no cut yet, 10 ms round trip) with ``wok``
+    successes and ``wthr`` 429s in this half second's bucket, then report a 429 sent
+    now at the hash's rate and generation through THROTTLE. Returns its generation,
+    rate and cut flag, and Redis's time just before."""
+    seconds, micros = client.time()
+    now = seconds + micros / 1e6
+    bucket = int(now * 2)
+    window = {f"w{bucket % 4}s": bucket, f"w{bucket % 4}o": wok, f"w{bucket % 4}t": wthr}
+    client.delete(key)
+    client.hset(key, mapping={"cut": 0, "srtt": 0.01, **fields, **window})
+    script = client.register_script(THROTTLE)
+    args = [0.0, fields["rate"], fields["gen"], 0, 0, 0.0, 0, *limiter._throttle_tail]
+    gen, rate, cut = script(keys=[key], args=args)
+    return int(gen), float(rate), int(cut), now
+
+
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -295,21 +315,8 @@ def test_the_lua_cut_is_the_python_cut(
     client = redis.Redis.from_url(redis_server.url)
     try:
         key = KEY + "lua-vs-python"
-        seconds, micros = client.time()
-        bucket = int((seconds + micros / 1e6) * 2)
-        client.delete(key)
-        client.hset(
-            key,
-            mapping={
-                "mode": "h", "rate": base, "plateau": base, "gen": 3, "cut": 0, "rok": ok,
-                "rthr": thr, "srtt": 0.01, f"w{bucket % 4}s": bucket, f"w{bucket % 4}o": wok,
-                f"w{bucket % 4}t": wthr,
-            },
-        )  # fmt: skip
-        script = client.register_script(THROTTLE)
-        gen, rate, cut = script(
-            keys=[key], args=[0.0, base, 3, 0, 0, 0.0, 0, *limiter._throttle_tail]
-        )
+        fields = {"mode": "h", "rate": base, "plateau": base, "gen": 3, "rok": ok, "rthr": thr}
+        gen, rate, cut, _ = throttle_from(client, limiter, key, fields, wok, wthr)
         long = wok / (wok + wthr) if wok + wthr >= 4 else 1.0
         short = ok / (ok + thr) if ok + thr >= 4 else long
         expected, plateau = cut_rate(base, short, long, tuning)
@@ -334,23 +341,10 @@ def test_the_search_ends_at_what_got_through(
     client = redis.Redis.from_url(redis_server.url)
     try:
         key = KEY + "search-end"
-        seconds, micros = client.time()
-        now = seconds + micros / 1e6
-        bucket = int(now * 2)
-        client.delete(key)
-        client.hset(
-            key,
-            mapping={
-                "mode": "s", "rate": base, "gen": 1, "cut": 0, "rok": 50, "rthr": 1,
-                "srtt": 0.01, f"w{bucket % 4}s": bucket, f"w{bucket % 4}o": wok,
-            },
-        )  # fmt: skip
-        script = client.register_script(THROTTLE)
-        gen, rate, cut = script(
-            keys=[key], args=[0.0, base, 1, 0, 0, 0.0, 0, *limiter._throttle_tail]
-        )
+        fields = {"mode": "s", "rate": base, "gen": 1, "rok": 50, "rthr": 1}
+        gen, rate, cut, now = throttle_from(client, limiter, key, fields, wok, 0)
         # The script read the clock a moment later than ``now``: within a millisecond.
-        got = wok / (now - (bucket - 1) / 2)
+        got = wok / (now - (int(now * 2) - 1) / 2)
         expected, plateau = cut_rate(base, 50 / 51, 1.0, tuning, got=got)
         assert int(cut) == 1 and int(gen) == 2
         assert client.hget(key, "mode") == b"h"
