@@ -111,13 +111,13 @@ def cut_rate(
     return new, max(plateau, new)
 
 
-def count_since(times: deque[float], since: float) -> int:
-    """How many of ``times`` (ascending) are at or after ``since``."""
+def count_since(times: deque[float], since: float, until: float = INF) -> int:
+    """How many of ``times`` (ascending) are at or after ``since`` (and not after ``until``)."""
     count = 0
     for t in reversed(times):
         if t < since:
             break
-        count += 1
+        count += t <= until
     return count
 
 
@@ -280,11 +280,7 @@ class AdaptiveControl:
         sent, srtt = self.wave
         # The successes sent with the refused request or before it: not those sent
         # after it, as the window grew.
-        recent = 0
-        for t in reversed(self.oks):
-            if t < sent - srtt / 2:
-                break
-            recent += t <= sent
+        recent = count_since(self.oks, sent - srtt / 2, until=sent)
         self.burst_seen = max(recent, 1)
         # Exactly one request of the first wave got through, and it went out before
         # the refused one: a limit that keeps no burst lets the first through. None
