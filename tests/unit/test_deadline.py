@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import sys
 
 import anyio
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from scaleway_volumes._deadline import run_within
+from scaleway_volumes._deadline import MIN_GRAIN, _timers, expiry_slot, grain, run_within
 
 pytestmark = pytest.mark.anyio
 
@@ -83,5 +86,64 @@ async def test_no_timer_is_left_behind() -> None:
     """The bound's timer is cancelled when the call ends: it can never fire later."""
     for _ in range(3):
         await run_within(0.02, lambda: sleeper(0), Expired)
+    if sys.version_info >= (3, 11):
+        assert _timers(asyncio.get_running_loop()).slots == {}
     # Past every bound: a live timer would cancel this task, and the sleep would raise.
     await asyncio.sleep(0.05)
+
+
+@given(
+    now=st.floats(min_value=0.0, max_value=1e7, allow_nan=False),
+    seconds=st.floats(min_value=1e-4, max_value=1e5, allow_nan=False),
+)
+def test_a_shared_timer_fires_never_early_and_at_most_a_grain_late(
+    now: float, seconds: float
+) -> None:
+    step = grain(seconds)
+    assert step == MIN_GRAIN or step <= seconds / 32
+    assert math.log2(step).is_integer()
+    slot = expiry_slot(now, seconds, step)
+    assert now + seconds <= slot < now + seconds + step * (1 + 1e-9) + 1e-9
+
+
+@asyncio_only
+async def test_calls_ending_in_one_slot_share_a_timer_and_each_gets_its_verdict() -> None:
+    """Of 40 calls bounded alike, those done in time return, the others expire."""
+    results = await asyncio.gather(
+        *(
+            run_within(0.05, lambda i=i: sleeper(0 if i % 2 else 10, str(i)), Expired)
+            for i in range(40)
+        ),
+        return_exceptions=True,
+    )
+    for i, result in enumerate(results):
+        if i % 2:
+            assert result == str(i)
+        else:
+            assert isinstance(result, Expired)
+    loop = asyncio.get_running_loop()
+    assert _timers(loop).slots == {}
+
+
+@asyncio_only
+async def test_an_expiry_comes_no_earlier_than_the_bound() -> None:
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    with pytest.raises(Expired):
+        await run_within(0.03, lambda: sleeper(10), Expired)
+    # The loop's clock, not a measure of speed: a shared timer never fires early.
+    assert loop.time() >= start + 0.03 - 0.001
+
+
+@asyncio_only
+async def test_cancelling_one_call_leaves_the_others_of_its_slot_bounded() -> None:
+    loop = asyncio.get_running_loop()
+    victim = asyncio.ensure_future(run_within(0.05, lambda: sleeper(10), Expired))
+    other = asyncio.ensure_future(run_within(0.05, lambda: sleeper(10), Expired))
+    await asyncio.sleep(0)
+    victim.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await victim
+    with pytest.raises(Expired):
+        await other
+    assert _timers(loop).slots == {}
