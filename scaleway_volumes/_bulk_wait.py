@@ -15,7 +15,11 @@ exponential backoff with jitter for a volume polled when due, and one polled
 early for free (to fill a request) is not pushed back for it. So each volume
 is polled about log2(settle time / 0.1 s) times at most, in requests shared by
 up to 100 volumes, and a volume is seen at most about its own age after it
-became available.
+became available. Once one volume of the call is seen ready at age R, younger
+ones are next polled at age R, and one still not ready between R and 2R backs
+off from R (R/8, then doubling: four polls at most): volumes made together
+settle together, and the last of them are seen within a few hundredths of a
+second, not after another R.
 
 The poller's requests take a slot of the bulk call's bound on requests in
 flight (``Slots``) ahead of the queued creates, and go through the pipeline
@@ -360,10 +364,19 @@ class VolumePoller:
 
     def _next_delay(self, age: float) -> float:
         """Seconds until the next poll of a volume ``age`` seconds old."""
-        if age < self._ready_age < math.inf:
-            # Not yet as old as the youngest volume seen ready: poll it at that age
-            # (never sooner than the shortest delay).
-            return max(self._ready_age - age, self._schedule[0] / 2)
+        ready = self._ready_age
+        if ready < math.inf:
+            if age < ready:
+                # Not yet as old as the youngest volume seen ready: poll it at
+                # that age (never sooner than the shortest delay).
+                return max(ready - age, self._schedule[0] / 2)
+            if age < 2.0 * ready:
+                # Past that age and not ready: late by a few milliseconds, mostly
+                # (each create's answer and each poll cross the network at their
+                # own time). Backing off by its age would keep the last volumes of
+                # a call waiting about that long again; back off from that age
+                # instead, from an eighth of it (four polls at most until twice it).
+                return max(age - ready, ready / 8)
         return poll_delay(age, *self._schedule)
 
     def _settle(self, entry: _Pending, outcome: BlockVolume | ScalewayError) -> None:

@@ -372,7 +372,12 @@ async def test_volumes_are_first_polled_at_the_age_one_was_seen_ready(
     # A younger volume: due exactly when it reaches that age (at least initial/2 away).
     assert poller._next_delay(learnt / 4) == pytest.approx(max(learnt * 3 / 4, 0.05))
     assert poller._next_delay(learnt - 0.001) == pytest.approx(0.05)
-    # An older one that is still not ready: back to the doubling schedule.
+    # Just past that age and not ready: polled again soon, backing off from that
+    # age (an eighth of it first), not from zero.
+    assert poller._next_delay(learnt) == pytest.approx(learnt / 8)
+    assert poller._next_delay(learnt * 1.05) == pytest.approx(learnt / 8)
+    assert poller._next_delay(learnt * 1.5) == pytest.approx(learnt / 2)
+    # Twice that age and still not ready: a slow one, back to the doubling schedule.
     assert 1.0 <= poller._next_delay(2.0) <= 2.0
 
 
