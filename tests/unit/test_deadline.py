@@ -147,3 +147,20 @@ async def test_cancelling_one_call_leaves_the_others_of_its_slot_bounded() -> No
     with pytest.raises(Expired):
         await other
     assert _timers(loop).slots == {}
+
+
+@asyncio_only
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="Task.cancelling is 3.11+")
+async def test_nested_bounds_of_one_task_expire_as_the_outer_one() -> None:
+    """A call bounded inside a bounded call (a lookup inside a create): when both end
+    in one slot, the outer bound's error comes out and no cancellation is left over."""
+
+    class Inner(Exception):
+        pass
+
+    task = asyncio.current_task()
+    assert task is not None
+    with pytest.raises(Expired):
+        await run_within(0.05, lambda: run_within(0.05, lambda: sleeper(10), Inner), Expired)
+    assert task.cancelling() == 0
+    assert _timers(asyncio.get_running_loop()).slots == {}
