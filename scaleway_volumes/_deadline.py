@@ -82,13 +82,13 @@ class _Bound:
 class _Slot:
     """The calls whose bounds end in one slot, and the one timer that ends them."""
 
-    __slots__ = ("bounds", "handle", "key", "owner")
+    __slots__ = ("bounds", "key", "owner")
 
     def __init__(self, owner: _Timers, key: float) -> None:
         self.owner = owner
         self.key = key
         self.bounds: set[_Bound] = set()
-        self.handle = owner.loop.call_at(key, self.fire)
+        owner.loop.call_at(key, self.fire)
 
     def fire(self) -> None:
         self.owner.slots.pop(self.key, None)
@@ -98,26 +98,31 @@ class _Slot:
         self.bounds = set()
 
     def leave(self, bound: _Bound) -> None:
-        bounds = self.bounds
-        bounds.discard(bound)
-        if not bounds and self.owner.slots.get(self.key) is self:
-            # The last call of the slot ended in time: no timer is left behind.
-            del self.owner.slots[self.key]
-            self.handle.cancel()
+        # An emptied slot keeps its timer, which will cancel nothing: the next
+        # calls ending in the slot (one after another, as a web app makes them)
+        # join it instead of each making and cancelling a timer of its own.
+        self.bounds.discard(bound)
 
 
 class _Timers:
     """The shared timers of one event loop, by the end of their slot."""
 
-    __slots__ = ("loop", "slots")
+    __slots__ = ("grains", "loop", "slots")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self.slots: dict[float, _Slot] = {}
+        # A program uses a few bounds (a deadline or two per API copy).
+        self.grains: dict[float, float] = {}
 
     def join(self, bound: _Bound, seconds: float) -> _Slot:
         """Put ``bound`` under the timer of the slot its ``seconds`` end in."""
-        key = expiry_slot(self.loop.time(), seconds, grain(seconds))
+        step = self.grains.get(seconds)
+        if step is None:
+            if len(self.grains) >= 64:
+                self.grains.clear()
+            step = self.grains[seconds] = grain(seconds)
+        key = expiry_slot(self.loop.time(), seconds, step)
         slot = self.slots.get(key)
         if slot is None:
             slot = self.slots[key] = _Slot(self, key)
