@@ -84,11 +84,11 @@ class _Slot:
 
     __slots__ = ("bounds", "key", "owner")
 
-    def __init__(self, owner: _Timers, key: float) -> None:
+    def __init__(self, owner: _Timers, key: float, loop: asyncio.AbstractEventLoop) -> None:
         self.owner = owner
         self.key = key
         self.bounds: set[_Bound] = set()
-        owner.loop.call_at(key, self.fire)
+        loop.call_at(key, self.fire)
 
     def fire(self) -> None:
         self.owner.slots.pop(self.key, None)
@@ -107,25 +107,26 @@ class _Slot:
 class _Timers:
     """The shared timers of one event loop, by the end of their slot."""
 
-    __slots__ = ("grains", "loop", "slots")
+    __slots__ = ("grains", "slots")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
+    def __init__(self) -> None:
+        # No reference to the loop: these are the values of a weak dictionary
+        # keyed by it, and would keep every finished loop alive.
         self.slots: dict[float, _Slot] = {}
         # A program uses a few bounds (a deadline or two per API copy).
         self.grains: dict[float, float] = {}
 
-    def join(self, bound: _Bound, seconds: float) -> _Slot:
-        """Put ``bound`` under the timer of the slot its ``seconds`` end in."""
+    def join(self, bound: _Bound, seconds: float, loop: asyncio.AbstractEventLoop) -> _Slot:
+        """Put ``bound`` under the timer (in ``loop``) of the slot its ``seconds`` end in."""
         step = self.grains.get(seconds)
         if step is None:
             if len(self.grains) >= 64:
                 self.grains.clear()
             step = self.grains[seconds] = grain(seconds)
-        key = expiry_slot(self.loop.time(), seconds, step)
+        key = expiry_slot(loop.time(), seconds, step)
         slot = self.slots.get(key)
         if slot is None:
-            slot = self.slots[key] = _Slot(self, key)
+            slot = self.slots[key] = _Slot(self, key, loop)
         slot.bounds.add(bound)
         return slot
 
@@ -143,7 +144,7 @@ def _timers(loop: asyncio.AbstractEventLoop) -> _Timers:
         return last[1]
     timers = _TIMERS.get(loop)
     if timers is None:
-        timers = _TIMERS[loop] = _Timers(loop)
+        timers = _TIMERS[loop] = _Timers()
     _last = (loop, timers)
     return timers
 
@@ -175,7 +176,8 @@ async def _bounded(
             raise expired() from exc
     cancelling = task.cancelling()
     bound = _Bound(task)
-    slot = _timers(task.get_loop()).join(bound, seconds)
+    loop = task.get_loop()
+    slot = _timers(loop).join(bound, seconds, loop)
     try:
         result = await call()
     except asyncio.CancelledError:

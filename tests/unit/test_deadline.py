@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import math
 import sys
+import weakref
 
 import anyio
 import pytest
@@ -182,3 +184,20 @@ async def test_calls_one_after_another_reuse_their_slot() -> None:
     # Ten calls within microseconds end in one 2 s slot, or two at a boundary.
     assert 1 <= len(set(_timers(loop).slots) - before) <= 2
     assert no_call_bounded(loop)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="the shared timers are 3.11+")
+def test_a_finished_event_loop_is_not_kept_alive() -> None:
+    """A worker running ``asyncio.run`` per job must not keep every finished loop."""
+
+    async def bounded_call() -> None:
+        assert await run_within(120.0, lambda: sleeper(0), Expired) == "done"
+
+    first = asyncio.new_event_loop()
+    first.run_until_complete(bounded_call())
+    first.close()
+    gone = weakref.ref(first)
+    del first
+    asyncio.run(bounded_call())  # the next loop takes over the one-entry cache
+    gc.collect()
+    assert gone() is None
