@@ -85,13 +85,17 @@ class _Slot:
     __slots__ = ("bounds", "key", "owner")
 
     def __init__(self, owner: _Timers, key: float, loop: asyncio.AbstractEventLoop) -> None:
-        self.owner = owner
+        # Weakly: the owner holds its slots, and a cycle between them would be
+        # left for the garbage collector once their loop is gone.
+        self.owner = weakref.ref(owner)
         self.key = key
         self.bounds: set[_Bound] = set()
         loop.call_at(key, self.fire)
 
     def fire(self) -> None:
-        self.owner.slots.pop(self.key, None)
+        owner = self.owner()
+        if owner is not None:
+            owner.slots.pop(self.key, None)
         for bound in self.bounds:
             bound.fired = True
             bound.task.cancel()
@@ -107,7 +111,7 @@ class _Slot:
 class _Timers:
     """The shared timers of one event loop, by the end of their slot."""
 
-    __slots__ = ("grains", "slots")
+    __slots__ = ("__weakref__", "grains", "slots")
 
     def __init__(self) -> None:
         # No reference to the loop: these are the values of a weak dictionary

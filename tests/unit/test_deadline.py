@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from scaleway_volumes import _deadline
 from scaleway_volumes._deadline import MIN_GRAIN, _timers, expiry_slot, grain, run_within
 
 pytestmark = pytest.mark.anyio
@@ -193,11 +194,21 @@ def test_a_finished_event_loop_is_not_kept_alive() -> None:
     async def bounded_call() -> None:
         assert await run_within(120.0, lambda: sleeper(0), Expired) == "done"
 
+    gc.collect()  # what earlier tests left, so that only this test's garbage is seen
     first = asyncio.new_event_loop()
-    first.run_until_complete(bounded_call())
+    first.run_until_complete(bounded_call())  # leaves an emptied slot, its timer pending
     first.close()
     gone = weakref.ref(first)
     del first
     asyncio.run(bounded_call())  # the next loop takes over the one-entry cache
-    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        gc.collect()
+        gc.collect()
+        # Nor do the loop's timers linger as a cycle for the collector to find.
+        left = [type(o).__name__ for o in gc.garbage if type(o).__module__ == _deadline.__name__]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
     assert gone() is None
+    assert left == []
