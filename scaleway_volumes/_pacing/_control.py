@@ -96,15 +96,16 @@ def cut_rate(
     """
     if 0.0 < got < base:
         new = max(got * tuning.headroom, base * tuning.backoff)
-        return new, max(got, new)
-    if short < tuning.deep:
+        plateau = got
+    elif short < tuning.deep:
         # Far above the limit: go to what got through.
         new = base * max(short * tuning.headroom, tuning.backoff)
         plateau = base * short
     elif long >= 1.0 - tuning.tolerance:
         # Stray 429s among many successes (a server's own jitter): step back a
         # little and come back soon.
-        return base * tuning.headroom, base
+        new = base * tuning.headroom
+        plateau = base
     else:
         new = base * tuning.decrease
         plateau = base * tuning.hold
