@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 
 import aiohttp
 import httpx
@@ -10,6 +11,7 @@ import pytest
 from aiohttp.client_reqrep import ConnectionKey
 
 from scaleway_volumes._transport import map_aiohttp_error
+from scaleway_volumes._transport._aiohttp import _ReadResponse
 
 KEY = ConnectionKey("h", 80, False, True, None, None, None)
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout)
@@ -109,3 +111,50 @@ def test_memo_forgets_everything_when_full() -> None:
     memo.put(3, "c")
     assert len(memo) == 1
     assert memo.get(1) is None and memo.get(3) == "c"
+
+
+def _read_response(reason: str = "Created") -> _ReadResponse:
+    request = httpx.Request("POST", "http://127.0.0.1/volumes")
+    raw = ((b"Content-Type", b"application/json"), (b"X-Request-Id", b"r-1"))
+    return _ReadResponse(
+        201, raw_headers=raw, body=b'{"a": 1}', request=request, reason=reason, elapsed=0.25
+    )
+
+
+def test_read_response_sets_what_httpx_response_init_sets() -> None:
+    """httpx's ``__init__`` is skipped: every attribute it sets must be set here too, or
+    answered by a property of ours. A new httpx attribute fails here, not in use."""
+    request = httpx.Request("POST", "http://127.0.0.1/volumes")
+    stock = httpx.Response(201, stream=httpx.ByteStream(b"{}"), request=request)
+    ours = _read_response()
+    properties = {
+        name for name, value in vars(_ReadResponse).items() if isinstance(value, property)
+    }
+    # httpx keeps some values under a private name behind a public property.
+    unknown = [
+        name
+        for name in vars(stock)
+        if name not in vars(ours) and name not in properties and name.lstrip("_") not in properties
+    ]
+    assert unknown == []
+
+
+def test_read_response_reads_as_an_httpx_response() -> None:
+    """What the lazily built parts give equals what httpx's own response gives."""
+    ours = _read_response()
+    assert (ours.status_code, ours.reason_phrase, ours.http_version) == (201, "Created", "HTTP/1.1")
+    assert ours.extensions == {"http_version": b"HTTP/1.1", "reason_phrase": b"Created"}
+    assert ours.headers["x-request-id"] == "r-1"
+    assert ours.json() == {"a": 1} and ours.text == '{"a": 1}'
+    assert ours.elapsed == datetime.timedelta(seconds=0.25)
+    assert ours.num_bytes_downloaded == len(ours.content) == 8
+    assert ours.url == httpx.URL("http://127.0.0.1/volumes")
+    assert (ours.history, ours.next_request, ours.is_stream_consumed) == ([], None, False)
+    ours.elapsed = datetime.timedelta(seconds=1)
+    assert ours.elapsed.total_seconds() == 1
+    unnamed = _read_response(reason="")
+    assert unnamed.reason_phrase == "Created"  # the standard phrase, as httpx gives it
+    assert unnamed.extensions == {"http_version": b"HTTP/1.1"}
+    replaced = _read_response()
+    replaced.extensions = {"http_version": b"HTTP/1.0", "reason_phrase": b"Made"}
+    assert (replaced.http_version, replaced.reason_phrase) == ("HTTP/1.0", "Made")
