@@ -138,7 +138,7 @@ class _ReadResponse(httpx.Response):
 
     @property
     def http_version(self) -> str:
-        """``HTTP/1.1``, the only version aiohttp speaks (httpx logs it for every answer)."""
+        """``HTTP/1.1``, as the transport has always said (httpx logs it for every answer)."""
         if self._extensions is None:
             return "HTTP/1.1"
         return super().http_version
