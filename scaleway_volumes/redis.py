@@ -91,6 +91,16 @@ def _number(name: str, value: object, *, positive: bool = True) -> float:
     return float(value)
 
 
+def _start_rate(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"start_rate must be a number of requests per second, got {value!r}")
+    if not 0 <= value < math.inf:
+        raise ValueError(
+            f"start_rate must be >= 0 and finite (0: unpaced until the first 429), got {value!r}"
+        )
+    return float(value)
+
+
 class RedisRateLimiter:
     """``AdaptiveRateLimiter``'s limit, shared through Redis by every process using ``name``.
 
@@ -117,6 +127,13 @@ class RedisRateLimiter:
         url: a redis-py URL, e.g. ``redis://:password@host:6379/0``.
         name: the limit's name: processes sharing credentials share a name.
         min_rate, max_rate: as for ``AdaptiveRateLimiter``.
+        start_rate: 0 (the default): a new shared limit starts unpaced, each process
+            with ``initial_window`` requests in flight, one more per success,
+            until a 429 of its own. Above 0: a new limit starts paced at this many
+            requests per second for the whole fleet, searching up from there; for
+            fleets that start together and will meet the limit (fewer 429s at the
+            start, but a slower start for a process far under the limit; see
+            docs/rate-limiting.md).
         initial_window: requests in flight per process before the fleet's first 429
             (default 2: a fleet of N processes starts with 2N).
         key_prefix: prefix of the Redis key (the key is ``key_prefix + name``).
@@ -133,6 +150,7 @@ class RedisRateLimiter:
         name: str = "default",
         min_rate: float = 0.5,
         max_rate: float | None = None,
+        start_rate: float = 0.0,
         initial_window: int = 2,
         key_prefix: str = "scaleway_volumes:ratelimit:",
         lease_time: float = 0.05,
@@ -179,6 +197,7 @@ class RedisRateLimiter:
             tuning.probe_scale,
             tuning.max_unit,
             tuning.max_step,
+            _start_rate(start_rate),
         ]
         self._throttle_tail = [
             float(min_rate),

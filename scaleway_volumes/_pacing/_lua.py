@@ -14,8 +14,9 @@ their clock. Every call refreshes the hash's TTL: a limit nobody uses expires.
 ``LEASE`` hands out up to ``want`` consecutive slots of the shared schedule
 (never more than ``lease_time`` seconds' worth, never more than ``max_ahead``
 seconds ahead): the caller spends them locally, so most requests cost no
-Redis call. ``THROTTLE`` reports a 429 at once and makes the cut, the same
-decision as ``_control.cut_rate`` (tests compare the two).
+Redis call. A new limit starts unthrottled, or searching at ``start_rate``
+when that is above 0. ``THROTTLE`` reports a 429 at once and makes the cut,
+the same decision as ``_control.cut_rate`` (tests compare the two).
 """
 
 from __future__ import annotations
@@ -93,11 +94,21 @@ local lease_time, max_ahead, ttl = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumbe
 local search_time, cycle, rtts = tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
 local scale, probe_scale = tonumber(ARGV[14]), tonumber(ARGV[15])
 local max_unit, max_step = tonumber(ARGV[16]), tonumber(ARGV[17])
+local start_rate = tonumber(ARGV[18])
 
 count(ok, thr, sample)
 if s.mode == 'u' then
-  save(ttl)
-  return {tostring(want), '0', '0', tostring(s.gen), '0'}
+  if start_rate <= 0 then
+    save(ttl)
+    return {tostring(want), '0', '0', tostring(s.gen), '0'}
+  end
+  -- A new limit: the fleet searches from start_rate at once. Unpaced, each
+  -- process would learn of the fleet's first 429 only from a 429 of its own,
+  -- and all of their requests in flight then would meet one.
+  s.mode = 's'
+  s.rate = clamp(start_rate, min_rate, max_rate)
+  s.grown = now
+  s.gok = 0
 end
 local unit = 1
 if s.mode == 'h' then

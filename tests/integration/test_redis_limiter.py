@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import os
 import signal
 import subprocess
@@ -119,6 +120,36 @@ async def test_processes_share_one_limit(redis_server: RedisServer, name: str) -
     # Alone, each would take `rate * seconds` (30); together they share them.
     assert sum(counts) <= rate * (seconds + 0.5) + 6, counts
     assert min(counts) >= 3, counts
+
+
+@pytest.mark.anyio
+async def test_a_new_limit_is_paced_from_the_first_request(
+    redis_server: RedisServer, name: str
+) -> None:
+    """``start_rate`` above 0: a new limit searches from it for the whole fleet, so
+    no process sends unpaced (and learns of the first 429 only from its own)."""
+    async with RedisRateLimiter(redis_server.url, name=name, start_rate=40.0) as lim:
+        lim.release(await lim.acquire(), 201)
+        assert lim._book.paced
+    fields = state(redis_server, name)
+    assert (fields["mode"], float(fields["rate"])) == ("s", 40.0)
+
+
+@pytest.mark.anyio
+async def test_start_rate_zero_starts_unpaced(redis_server: RedisServer, name: str) -> None:
+    """``start_rate=0``: unthrottled, ``initial_window`` in flight per process, until
+    the fleet's first 429 starts the search."""
+    async with RedisRateLimiter(redis_server.url, name=name, start_rate=0, initial_window=3) as lim:
+        permits = [await lim.acquire() for _ in range(3)]
+        assert not lim._book.paced and state(redis_server, name)["mode"] == "u"
+        with anyio.move_on_after(0.2) as scope:
+            await lim.acquire()  # a fourth waits for one of the three to end
+        assert scope.cancelled_caught
+        lim.release(permits[0], 429)
+        for permit in permits[1:]:
+            lim.release(permit, 201)
+        lim.release(await lim.acquire(), 201)  # reports the 429
+    assert state(redis_server, name)["mode"] == "s"
 
 
 @pytest.mark.slow
@@ -267,6 +298,9 @@ def test_successive_loops_and_trio(
         ({"retry_interval": -1.0}, ValueError, "retry_interval"),
         ({"min_rate": -1}, ValueError, "min_rate"),
         ({"key_prefix": None}, TypeError, "key_prefix"),
+        ({"start_rate": -1}, ValueError, "start_rate"),
+        ({"start_rate": math.inf}, ValueError, "start_rate"),
+        ({"start_rate": "20"}, TypeError, "start_rate"),
     ],
 )
 def test_bad_arguments(kwargs: dict[str, object], error: type, match: str) -> None:
