@@ -18,6 +18,7 @@ import contextlib
 import logging
 import math
 import re
+import secrets
 import time
 from types import TracebackType
 from typing import Any
@@ -91,14 +92,17 @@ def _number(name: str, value: object, *, positive: bool = True) -> float:
     return float(value)
 
 
-def _start_rate(value: object) -> float:
+def _start(value: object, tuning: Tuning) -> tuple[float, float]:
+    """The LEASE script's ``start_rate`` and ``together`` for ``start_rate=value``."""
+    if value is None:
+        return tuning.fleet_start, tuning.together
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"start_rate must be a number of requests per second, got {value!r}")
     if not 0 <= value < math.inf:
         raise ValueError(
             f"start_rate must be >= 0 and finite (0: unpaced until the first 429), got {value!r}"
         )
-    return float(value)
+    return float(value), 0.0
 
 
 class RedisRateLimiter:
@@ -127,13 +131,13 @@ class RedisRateLimiter:
         url: a redis-py URL, e.g. ``redis://:password@host:6379/0``.
         name: the limit's name: processes sharing credentials share a name.
         min_rate, max_rate: as for ``AdaptiveRateLimiter``.
-        start_rate: 0 (the default): a new shared limit starts unpaced, each process
-            with ``initial_window`` requests in flight, one more per success,
-            until a 429 of its own. Above 0: a new limit starts paced at this many
-            requests per second for the whole fleet, searching up from there; for
-            fleets that start together and will meet the limit (fewer 429s at the
-            start, but a slower start for a process far under the limit; see
-            docs/rate-limiting.md).
+        start_rate: how a new shared limit starts. ``None`` (the default): unpaced,
+            each process with ``initial_window`` requests in flight, one more per
+            success, until a 429 of its own; but once a second process joins
+            within a second of the limit's first use (a fleet starting together),
+            paced at 20 req/s for the whole fleet, searching up from there.
+            0: always unpaced. Above 0: always paced, from this many requests per
+            second (docs/rate-limiting.md).
         initial_window: requests in flight per process before the fleet's first 429
             (default 2: a fleet of N processes starts with 2N).
         key_prefix: prefix of the Redis key (the key is ``key_prefix + name``).
@@ -150,7 +154,7 @@ class RedisRateLimiter:
         name: str = "default",
         min_rate: float = 0.5,
         max_rate: float | None = None,
-        start_rate: float = 0.0,
+        start_rate: float | None = None,
         initial_window: int = 2,
         key_prefix: str = "scaleway_volumes:ratelimit:",
         lease_time: float = 0.05,
@@ -179,7 +183,12 @@ class RedisRateLimiter:
         self._ttl_ms = int(_number("ttl", ttl) * 1000)
         self._timeout = _number("timeout", timeout)
         self._retry_interval = _number("retry_interval", retry_interval)
-        self._book = FleetBook(float(initial_window), tuning.first_span, tuning.catch_up)
+        self._book = FleetBook(
+            float(initial_window),
+            tuning.first_span,
+            tuning.catch_up,
+            reprobe=start_rate is None,
+        )
         # The first acquire asks Redis how the fleet is doing: a worker joining a
         # throttled fleet starts paced instead of with a burst.
         self._book.probe = True
@@ -197,7 +206,9 @@ class RedisRateLimiter:
             tuning.probe_scale,
             tuning.max_unit,
             tuning.max_step,
-            _start_rate(start_rate),
+            *_start(start_rate, tuning),
+            # Who asks: the script tells a second process joining from this one asking again.
+            float(secrets.randbits(48) or 1),
         ]
         self._throttle_tail = [
             float(min_rate),

@@ -54,6 +54,7 @@ class FleetBook:
         "remaining",
         "report_ok",
         "report_thr",
+        "reprobe",
         "rtt_sample",
         "sends",
         "srtt",
@@ -61,14 +62,20 @@ class FleetBook:
         "window",
     )
 
-    def __init__(self, initial_window: float, first_span: float, catch_up: float) -> None:
+    def __init__(
+        self, initial_window: float, first_span: float, catch_up: float, *, reprobe: bool = False
+    ) -> None:
         self.first_span = first_span
         self.catch_up = catch_up
-        #: False until this process hears of a 429 in the fleet: then slots come from leases.
+        #: False until the fleet is paced (a 429, or a fleet starting): then slots come
+        #: from leases.
         self.paced = False
         #: Set to make the next ``acquire()`` talk to Redis (to see if it is back).
         self.probe = False
         self.window = initial_window
+        #: Unpaced, ask again when the window reaches this (it doubles each time): a
+        #: fleet may have started meanwhile. ``inf``: never.
+        self.reprobe = 2.0 * initial_window if reprobe else INF
         self.in_flight = 0
         self.remaining = 0
         self.next_slot = 0.0
@@ -125,6 +132,9 @@ class FleetBook:
             self.oks.append(sent)
             if not self.paced:
                 self.window += 1.0
+                if self.window >= self.reprobe:
+                    self.probe = True
+                    self.reprobe = 2.0 * self.window
 
     def _paced_at(self, sent: float) -> tuple[float, int]:
         for t, rate, gen in reversed(self.sends):

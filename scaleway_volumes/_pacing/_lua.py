@@ -14,9 +14,11 @@ their clock. Every call refreshes the hash's TTL: a limit nobody uses expires.
 ``LEASE`` hands out up to ``want`` consecutive slots of the shared schedule
 (never more than ``lease_time`` seconds' worth, never more than ``max_ahead``
 seconds ahead): the caller spends them locally, so most requests cost no
-Redis call. A new limit starts unthrottled, or searching at ``start_rate``
-when that is above 0. ``THROTTLE`` reports a 429 at once and makes the cut,
-the same decision as ``_control.cut_rate`` (tests compare the two).
+Redis call. A new limit starts unthrottled, or searching at ``start_rate``:
+always, or once a second process asks within ``together`` seconds of the
+limit's first use (``j1``, ``jt``: the first process to ask, and when).
+``THROTTLE`` reports a 429 at once and makes the cut, the same decision as
+``_control.cut_rate`` (tests compare the two).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ local key = KEYS[1]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local names = {'mode', 'rate', 'plateau', 'k', 'epoch', 'clock', 'active', 'tat', 'cut',
-  'gen', 'rok', 'rthr', 'srtt', 'grown', 'gok',
+  'gen', 'rok', 'rthr', 'srtt', 'grown', 'gok', 'j1', 'jt',
   'w0s', 'w0o', 'w0t', 'w1s', 'w1o', 'w1t', 'w2s', 'w2o', 'w2t', 'w3s', 'w3o', 'w3t'}
 local raw = redis.call('HMGET', key, unpack(names))
 local s = {}
@@ -94,17 +96,28 @@ local lease_time, max_ahead, ttl = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumbe
 local search_time, cycle, rtts = tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
 local scale, probe_scale = tonumber(ARGV[14]), tonumber(ARGV[15])
 local max_unit, max_step = tonumber(ARGV[16]), tonumber(ARGV[17])
-local start_rate = tonumber(ARGV[18])
+local start_rate, together, member = tonumber(ARGV[18]), tonumber(ARGV[19]), tonumber(ARGV[20])
 
 count(ok, thr, sample)
 if s.mode == 'u' then
-  if start_rate <= 0 then
+  -- Unpaced, each process learns of the fleet's first 429 only from a 429 of
+  -- its own, and all of their requests in flight then meet one. So a fleet
+  -- searches from start_rate at once: always, or (together > 0) once another
+  -- process asks within `together` seconds of the limit's first use, a fleet
+  -- starting (not one joining a process that has long run alone).
+  local start = start_rate > 0 and together <= 0
+  if start_rate > 0 and together > 0 then
+    if s.j1 == 0 then
+      s.j1 = member
+      s.jt = now
+    elseif s.j1 ~= member and now - s.jt <= together then
+      start = true
+    end
+  end
+  if not start then
     save(ttl)
     return {tostring(want), '0', '0', tostring(s.gen), '0'}
   end
-  -- A new limit: the fleet searches from start_rate at once. Unpaced, each
-  -- process would learn of the fleet's first 429 only from a 429 of its own,
-  -- and all of their requests in flight then would meet one.
   s.mode = 's'
   s.rate = clamp(start_rate, min_rate, max_rate)
   s.grown = now

@@ -76,3 +76,8 @@ class Tuning:
     #: in-process pacing catches up nothing: pauses are slept precisely, and under
     #: a one-token limit a request caught up arrives early and wastes its slot).
     catch_up: float = 0.002
+    #: Requests per second a fleet whose processes start together starts at,
+    #: searching up from there (fleet; ``RedisRateLimiter(start_rate=None)``)...
+    fleet_start: float = 20.0
+    #: ...processes that first ask within this many seconds of each other (fleet).
+    together: float = 1.0

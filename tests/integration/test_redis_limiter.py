@@ -135,11 +135,57 @@ async def test_a_new_limit_is_paced_from_the_first_request(
     assert (fields["mode"], float(fields["rate"])) == ("s", 40.0)
 
 
+async def succeed(limiter: RedisRateLimiter, times: int) -> None:
+    """``times`` requests through ``limiter``, each a success."""
+    for _ in range(times):
+        limiter.release(await limiter.acquire(), 201)
+
+
+@pytest.mark.anyio
+async def test_a_fleet_starting_together_is_paced_from_the_start(
+    redis_server: RedisServer, name: str
+) -> None:
+    """By default a second process joining a new limit within a second of the first
+    makes it a fleet starting: the limit searches from 20 req/s, and the first
+    process, unpaced until then, hears of it when its window has doubled."""
+    async with (
+        RedisRateLimiter(redis_server.url, name=name) as first,
+        RedisRateLimiter(redis_server.url, name=name) as second,
+    ):
+        await succeed(first, 1)
+        assert not first._book.paced and state(redis_server, name)["mode"] == "u"
+        await succeed(second, 1)
+        assert second._book.paced
+        fields = state(redis_server, name)
+        assert (fields["mode"], float(fields["rate"])) == ("s", 20.0)
+        await succeed(first, 4)  # its window goes from 2 to 4: it asks again
+        assert first._book.paced
+
+
+@pytest.mark.anyio
+async def test_a_lone_process_stays_unpaced(redis_server: RedisServer, name: str) -> None:
+    """One process asking again as its window doubles is not a fleet: it stays unpaced,
+    and so does one joining after the first second."""
+    tuning = Tuning(initial_window=2.0, together=0.05)
+    async with RedisRateLimiter(redis_server.url, name=name, tuning=tuning) as alone:
+        await succeed(alone, 40)  # asks again at windows 4, 8, 16, 32
+        assert not alone._book.paced and state(redis_server, name)["mode"] == "u"
+        await anyio.sleep(0.1)
+        async with RedisRateLimiter(redis_server.url, name=name, tuning=tuning) as late:
+            await succeed(late, 1)
+            assert not late._book.paced
+    assert state(redis_server, name)["mode"] == "u"
+
+
 @pytest.mark.anyio
 async def test_start_rate_zero_starts_unpaced(redis_server: RedisServer, name: str) -> None:
-    """``start_rate=0``: unthrottled, ``initial_window`` in flight per process, until
-    the fleet's first 429 starts the search."""
-    async with RedisRateLimiter(redis_server.url, name=name, start_rate=0, initial_window=3) as lim:
+    """``start_rate=0``: unthrottled, ``initial_window`` in flight per process (two
+    processes starting together too), until the fleet's first 429 starts the search."""
+    async with (
+        RedisRateLimiter(redis_server.url, name=name, start_rate=0, initial_window=3) as lim,
+        RedisRateLimiter(redis_server.url, name=name, start_rate=0) as other,
+    ):
+        await succeed(other, 1)
         permits = [await lim.acquire() for _ in range(3)]
         assert not lim._book.paced and state(redis_server, name)["mode"] == "u"
         with anyio.move_on_after(0.2) as scope:
