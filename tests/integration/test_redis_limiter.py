@@ -165,7 +165,7 @@ async def test_a_fleet_starting_together_is_paced_from_the_start(
 @pytest.mark.anyio
 async def test_a_lone_process_stays_unpaced(redis_server: RedisServer, name: str) -> None:
     """One process asking again as its window doubles is not a fleet: it stays unpaced,
-    and so does one joining after the first second."""
+    and so does one joining later than ``together`` after the limit's first use."""
     tuning = Tuning(initial_window=2.0, together=0.05)
     async with RedisRateLimiter(redis_server.url, name=name, tuning=tuning) as alone:
         await succeed(alone, 40)  # asks again at windows 4, 8, 16, 32
