@@ -183,11 +183,13 @@ class RedisRateLimiter:
         self._ttl_ms = int(_number("ttl", ttl) * 1000)
         self._timeout = _number("timeout", timeout)
         self._retry_interval = _number("retry_interval", retry_interval)
+        start, together = _start(start_rate, tuning)
         self._book = FleetBook(
             float(initial_window),
             tuning.first_span,
             tuning.catch_up,
-            reprobe=start_rate is None,
+            # Only a limit that may start paced once a fleet gathers is worth asking again.
+            reprobe=start > 0 and together > 0,
         )
         # The first acquire asks Redis how the fleet is doing: a worker joining a
         # throttled fleet starts paced instead of with a burst.
@@ -206,7 +208,8 @@ class RedisRateLimiter:
             tuning.probe_scale,
             tuning.max_unit,
             tuning.max_step,
-            *_start(start_rate, tuning),
+            start,
+            together,
             # Who asks: the script tells a second process joining from this one asking again.
             float(secrets.randbits(48) or 1),
         ]

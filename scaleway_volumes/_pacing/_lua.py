@@ -105,14 +105,13 @@ if s.mode == 'u' then
   -- searches from start_rate at once: always, or (together > 0) once another
   -- process asks within `together` seconds of the limit's first use, a fleet
   -- starting (not one joining a process that has long run alone).
-  local start = start_rate > 0 and together <= 0
-  if start_rate > 0 and together > 0 then
+  local start = start_rate > 0
+  if start and together > 0 then
     if s.j1 == 0 then
       s.j1 = member
       s.jt = now
-    elseif s.j1 ~= member and now - s.jt <= together then
-      start = true
     end
+    start = s.j1 ~= member and now - s.jt <= together
   end
   if not start then
     save(ttl)
