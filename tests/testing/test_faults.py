@@ -98,7 +98,9 @@ async def test_act_then_error(target: Target) -> None:
 
 
 async def test_delay_acts_after_sleeping(target: Target) -> None:
-    target.fake.add_fault(Fault("delay", method="POST", delay=0.2))
+    # A second of margin over the read timeout: on a busy 2-core machine the
+    # client's loop once took over 0.15 s to notice its 0.05 s timeout.
+    target.fake.add_fault(Fault("delay", method="POST", delay=1.0))
     async with target.client(timeout=httpx.Timeout(5, read=0.05)) as http:
         with pytest.raises(httpx.ReadTimeout):
             await http.post("/volumes", json=BODY)
