@@ -8,10 +8,10 @@ updates with the bare object (no envelope), counts list results in the body
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
+from ._json import dumps
 from ._validate import check_optional_str, check_tags
 
 __all__ = [
@@ -25,12 +25,10 @@ __all__ = [
 
 PAGE_SIZE_PARAM = "page_size"
 
-_encoder = json.JSONEncoder(separators=(",", ":"))
-
 
 def encode(payload: dict[str, Any]) -> bytes:
     """A compact JSON request body."""
-    return _encoder.encode(payload).encode()
+    return dumps(payload)
 
 
 def project_for(project: object, default_project: str | None, organization: str | None) -> str:

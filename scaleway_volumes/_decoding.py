@@ -7,7 +7,6 @@ on these, so the rules for a bad body are written once.
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from collections.abc import Callable
@@ -19,6 +18,7 @@ import cattrs
 
 from ._constants import MARKER_TAG_PREFIX
 from ._errors import ResponseDecodeError
+from ._json import loads
 
 __all__ = [
     "MarkedPage",
@@ -156,14 +156,11 @@ def fast_tags(value: Any) -> tuple[str, ...]:
 
 # -- bodies and errors -----------------------------------------------------------
 
-# Bound once: json.loads re-checks its arguments and sniffs the encoding per call.
-_json_decode = json.JSONDecoder().decode
-
 
 def load_object(content: bytes, status_code: int | None) -> dict[str, Any]:
     """The JSON object of a body, or ``ResponseDecodeError`` at ``$``."""
     try:
-        data = _json_decode(content.decode("utf-8"))
+        data = loads(content)
     except ValueError as err:  # UnicodeDecodeError and JSONDecodeError both are
         raise ResponseDecodeError(
             f"response body is not valid JSON ({err})", path="$", status_code=status_code

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, ClassVar, Literal, overload
 
@@ -15,6 +14,7 @@ from ._deletes import delete_resource, prepare_delete
 from ._errors import ScalewayError
 from ._ids import check_id
 from ._instance_listing import InstanceListing
+from ._json import dumps
 from ._models import Volume, VolumeSpec
 from ._pipeline import Attempts
 from ._states import INSTANCE_VOLUME_TRANSIENT
@@ -23,9 +23,6 @@ from ._validate import check_name, check_optional_str, check_size, check_tags
 from ._waiters import wait_for
 
 __all__ = ["AsyncVolumeAPI"]
-
-# Compact JSON bodies; bound once rather than set up by json.dumps per call.
-_encode = json.JSONEncoder(separators=(",", ":")).encode
 
 _COLLECTION = "/volumes"
 
@@ -175,7 +172,7 @@ class AsyncVolumeAPI(InstanceListing):
             tag_list.append(marker)
         if tag_list:
             payload["tags"] = tag_list
-        return _encode(payload).encode()
+        return dumps(payload)
 
     def _lookup(
         self, name: str, marker: str | None
@@ -231,7 +228,7 @@ class AsyncVolumeAPI(InstanceListing):
             payload["tags"] = check_tags(tags)
         if not payload:
             raise ValueError("update_volume needs at least one of name, size or tags")
-        return _decode(await self._pipeline.call("PATCH", path, body=_encode(payload).encode()))
+        return _decode(await self._pipeline.call("PATCH", path, body=dumps(payload)))
 
     async def delete_volume(self, volume_id: str | Volume, *, missing_ok: bool = False) -> None:
         """Delete a volume.
