@@ -285,9 +285,9 @@ class VolumePoller:
             (due if entry.due <= now else others).append(entry)
         chosen = due + others[: poll_count(len(due), len(self._pending)) - len(due)]
         for start in range(0, len(chosen), BATCH):
-            await self._poll(chosen[start : start + BATCH])
+            await self._poll(chosen[start : start + BATCH], now)
 
-    async def _poll(self, batch: list[_Pending]) -> None:
+    async def _poll(self, batch: list[_Pending], chosen_at: float) -> None:
         try:
             listed = await self._request(self._list_by_ids, [entry.volume_id for entry in batch])
         except ScalewayError as error:
@@ -309,7 +309,7 @@ class VolumePoller:
                 now = self._now()
                 if item is None:
                     continue
-            self._judge(entry, item, now)
+            self._judge(entry, item, now, early=entry.due > chosen_at)
 
     async def _get_alone(self, entry: _Pending) -> BlockVolume | None:
         """The volume by a GET of its own; None when the GET's error decided the entry."""
@@ -325,11 +325,20 @@ class VolumePoller:
         async with self._slots.hold(first=True):
             return await call(argument)
 
-    def _judge(self, entry: _Pending, seen: BlockVolume | VolumeStatus, now: float) -> None:
+    def _judge(
+        self, entry: _Pending, seen: BlockVolume | VolumeStatus, now: float, *, early: bool
+    ) -> None:
         entry.last_state = seen.status
         verdict = classify(seen.status, until=READY, transient=BLOCK_VOLUME_TRANSIENT)
         if verdict == "wait":
-            self._reschedule(entry, None, now)
+            # Polled before it was due, to fill a request, and its turn came while
+            # the poll was on its way: it is due now, not a backoff after this
+            # answer (the last volumes of a call, polled to fill the request just
+            # before their turn, are seen a round trip after they are ready, not
+            # R/8 later). Otherwise from now on: volumes polled together come due
+            # together again.
+            if not (early and entry.due <= now):
+                self._reschedule(entry, None, now)
             return
         # A listing decodes every volume whose status settles it (``settles``).
         assert isinstance(seen, BlockVolume), seen

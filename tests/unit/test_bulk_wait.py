@@ -22,6 +22,7 @@ from scaleway_volumes._bulk_wait import (
     BATCH,
     READY,
     VolumePoller,
+    _Pending,
     poll_count,
     poll_delay,
     settles,
@@ -379,6 +380,31 @@ async def test_volumes_are_first_polled_at_the_age_one_was_seen_ready(
     assert poller._next_delay(learnt * 1.5) == pytest.approx(learnt / 2)
     # Twice that age and still not ready: a slow one, back to the doubling schedule.
     assert 1.0 <= poller._next_delay(2.0) <= 2.0
+
+
+def test_a_volume_polled_early_whose_turn_came_meanwhile_is_due_at_once() -> None:
+    """Polled to fill a request just before its turn, and not ready: if its turn came
+    while the poll was on its way, it is due at once (the next round polls it), not a
+    backoff after the answer; the others are rescheduled from the answer, together."""
+    poller = VolumePoller(FakeList(), no_get, Slots(1))
+    poller._ready_age = 0.2
+    chosen_at, answered = 10.18, 10.2
+
+    def pending(due: float) -> _Pending:
+        entry = _Pending(volume(), 10.0, due, 300.0, poller._pending)
+        poller._pending[entry.volume_id] = entry
+        return entry
+
+    came = pending(10.19)  # chosen to fill the request; its turn came before the answer
+    still_to_come = pending(10.25)  # chosen to fill it too; its turn is still to come
+    was_due = pending(10.17)  # chosen because it was due
+    for entry in (came, still_to_come, was_due):
+        seen = volume("creating", entry.volume_id)
+        poller._judge(entry, seen, answered, early=entry.due > chosen_at)
+    assert came.due == 10.19 <= answered
+    backoff = answered + poller._next_delay(answered - 10.0)
+    assert still_to_come.due == was_due.due == pytest.approx(backoff)
+    assert backoff > 10.2 and all(e.last_state == "creating" for e in (came, was_due))
 
 
 async def test_mixed_poll_pages_decode_only_settled_volumes(no_sleep: list[float]) -> None:
