@@ -315,13 +315,12 @@ class AdaptiveControl:
             rate = search_rate(self.rate, elapsed, per_double, got)
             self.rate = min(rate, self.max_rate)
 
-    def _window(self, sent: float) -> tuple[float, float, float, int]:
+    def _window(self, sent: float) -> tuple[float, float, float]:
         """How the requests sent just before ``sent`` fared.
 
         Returns the rate at which the last ``sample`` requests sent since the last
         cut got through (0.0 if too few to tell), the share of them that did (1.0
-        if too few), the highest pacing rate they went out at, and how many they
-        are.
+        if too few), and the highest pacing rate they went out at.
         """
         tuning = self.tuning
         sends = 0
@@ -337,7 +336,7 @@ class AdaptiveControl:
             start = t
             top = max(top, rate)
         if sends < 4:
-            return 0.0, 1.0, top, sends
+            return 0.0, 1.0, top
         oks = 0
         for t in reversed(self.oks):
             if t < start:
@@ -346,7 +345,7 @@ class AdaptiveControl:
                 oks += 1
         # ``sends`` requests span ``sends - 1`` intervals, and one more for ``sent``.
         span = (sent - start) * sends / (sends - 1)
-        return oks / max(span, 1e-6), oks / sends, top, sends
+        return oks / max(span, 1e-6), oks / sends, top
 
     def _throttled(self, sent: float, now: float) -> None:
         tuning = self.tuning
@@ -363,16 +362,12 @@ class AdaptiveControl:
             self.grown = now
             self._cut_at(now)
             return
-        got, share, top, sends = self._window(sent)
+        got, share, top = self._window(sent)
         if not got and self.mode == SEARCHING:
             # Too few requests since the first guess to tell how far above it is:
             # the search goes on (it never passes twice what gets through).
             return
-        # Far above the limit only on a full sample: where many requests meet a
-        # 429 (a fleet sharing a limit: 15 % of them), a few just after a cut
-        # often count two refusals in five, and a slow sender, whose next 429
-        # comes before it has sent many more, was halved again and again.
-        if self.mode == HOLDING and (share >= tuning.deep or sends < tuning.sample // 2):
+        if self.mode == HOLDING and share >= tuning.deep:
             # At the limit: one step per 429 (the target share settles it).
             self.rate = self._bounded(self.rate * (1.0 - tuning.step * self._per_answer()))
             self.run = 0
