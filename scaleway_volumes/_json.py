@@ -3,13 +3,16 @@
 orjson parses a volume's answer in a quarter of the standard library's time
 (2.6 µs against 10 µs; a page of 100 Block volumes, 47 KB, in 300 µs against
 500 µs with the check below) and cuts about 3.5 % of the instructions a bulk
-create costs (docs/performance.md). It is a dependency on
-CPython; elsewhere, or if it is missing, the standard library does the work.
-Either way the values are the same: what orjson refuses and the standard
+create costs (docs/performance.md). It is a dependency on CPython; elsewhere,
+or if it is missing, the standard library does the work.
+
+Either way the values read are the same: what orjson refuses and the standard
 library takes (``NaN``, lone surrogates, invalid UTF-8 for its error message)
 goes to the standard library, and so does a body with a run of 19 digits or
-more, since orjson would read an integer past 64 bits as a float. Behaviour
-and error messages do not depend on which one is installed.
+more, since orjson would read an integer past 64 bits as a float. What is
+written is the same JSON but for non-ASCII text (orjson writes it as UTF-8,
+the standard library as ``\\u`` escapes) and floats that are not numbers (no
+request body holds a float: sizes and IOPS are integers).
 """
 
 from __future__ import annotations
