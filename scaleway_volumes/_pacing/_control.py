@@ -15,7 +15,8 @@ The algorithm (the reasons are in docs/rate-limiting.md):
    slot). The rise grows while no 429 comes (a rate far under the limit comes
    back fast); with many answers per round trip each moves the rate by a share.
    Far above the limit (most of the last requests refused: a lowered limit) the
-   rate goes at once to what got through, one cut per round; above a one-token
+   rate goes at once to what got through, one cut per round (a quarter down at
+   most when judged on the few requests sent since a cut); above a one-token
    limit what got through is half the limit, so the rate then climbs back
    quickly towards the rate that failed.
 
@@ -315,12 +316,13 @@ class AdaptiveControl:
             rate = search_rate(self.rate, elapsed, per_double, got)
             self.rate = min(rate, self.max_rate)
 
-    def _window(self, sent: float) -> tuple[float, float, float]:
+    def _window(self, sent: float) -> tuple[float, float, float, int]:
         """How the requests sent just before ``sent`` fared.
 
         Returns the rate at which the last ``sample`` requests sent since the last
         cut got through (0.0 if too few to tell), the share of them that did (1.0
-        if too few), and the highest pacing rate they went out at.
+        if too few), the highest pacing rate they went out at, and how many they
+        are.
         """
         tuning = self.tuning
         sends = 0
@@ -336,7 +338,7 @@ class AdaptiveControl:
             start = t
             top = max(top, rate)
         if sends < 4:
-            return 0.0, 1.0, top
+            return 0.0, 1.0, top, sends
         oks = 0
         for t in reversed(self.oks):
             if t < start:
@@ -345,7 +347,7 @@ class AdaptiveControl:
                 oks += 1
         # ``sends`` requests span ``sends - 1`` intervals, and one more for ``sent``.
         span = (sent - start) * sends / (sends - 1)
-        return oks / max(span, 1e-6), oks / sends, top
+        return oks / max(span, 1e-6), oks / sends, top, sends
 
     def _throttled(self, sent: float, now: float) -> None:
         tuning = self.tuning
@@ -362,7 +364,7 @@ class AdaptiveControl:
             self.grown = now
             self._cut_at(now)
             return
-        got, share, top = self._window(sent)
+        got, share, top, sends = self._window(sent)
         if not got and self.mode == SEARCHING:
             # Too few requests since the first guess to tell how far above it is:
             # the search goes on (it never passes twice what gets through).
@@ -375,9 +377,17 @@ class AdaptiveControl:
             self.ceiling = 0.0
             return
         # The end of the search, or far above a lowered limit: what got through,
-        # never more than half the rate at once.
+        # never more than half the rate at once. Judged on fewer than half a
+        # sample since the last cut, a quarter at most (``small_backoff``): two
+        # 429s in the four or five requests after a cut are common where many
+        # requests meet one anyway (a shared bucket's spare tokens, a fleet),
+        # and halving on each such run squeezed slow senders to a request a
+        # second. Not under a one-token limit, whose refusals after a cut are
+        # the overshoot of the climb back and must end it at once.
         base = self.rate
-        self.rate = self._bounded(max(got * tuning.headroom, base * tuning.backoff))
+        small = sends < tuning.sample // 2 and self.mode == HOLDING and not self.one_token
+        deepest = tuning.small_backoff if small else tuning.backoff
+        self.rate = self._bounded(max(got * tuning.headroom, base * deepest))
         # A server that let one request of the first wave through keeps no burst:
         # it refuses every other request of a pace under twice its rate, so what
         # got through is half its rate, not its rate. Come back towards the rate

@@ -51,6 +51,9 @@ class Tuning:
     deep: float = 0.75
     #: Deepest single cut.
     backoff: float = 0.5
+    #: Deepest single cut judged on fewer than half a ``sample`` since the last
+    #: cut (not under a one-token limit).
+    small_backoff: float = 0.75
     #: 429s up to this share of the last two seconds are strays: small
     #: cut (fleet).
     tolerance: float = 0.03

@@ -248,6 +248,43 @@ def test_holding_every_429_is_one_step_down() -> None:
     assert control.mode == HOLDING
 
 
+def _sample_after_a_cut(
+    sends: int, refused: int, *, one_token: bool = False
+) -> tuple[float, float]:
+    """Holding at 10 req/s: ``sends`` paced requests after the cut, the last
+    ``refused`` of them refused. Returns the rate before the first 429, and after."""
+    control = _holding(10.0)
+    control.one_token = one_token
+    times: list[float] = []
+    now = 0.0
+    while len(times) < sends:
+        now += 0.01
+        if control.reserve(now) == 0.0:
+            times.append(now)
+    for t in times[: sends - refused]:
+        control.release(t, 201, t + 0.005)
+    before = control.rate
+    for t in times[sends - refused :]:
+        control.release(t, 429, t + 0.005)
+    assert control.mode == HOLDING
+    return before, control.rate
+
+
+def test_far_above_the_limit_on_a_few_requests_cuts_a_quarter_at_most() -> None:
+    """Two 429s in the five requests since a cut read as far above the limit, but
+    cut a quarter at most (``small_backoff``): where many requests meet a 429 (a
+    fleet), such runs are common, and halving on each squeezed slow senders. Half
+    a sample or more, or a one-token limit, may cut by half (``backoff``)."""
+    assert TUNING.deep > 3 / 5  # two refused in five is "far above" by the share
+    before, after = _sample_after_a_cut(5, 2)
+    stepped = before * (1 - TUNING.step)  # the first 429 (3 of 4 got through)
+    assert after == pytest.approx(stepped * TUNING.small_backoff)
+    before, after = _sample_after_a_cut(5, 2, one_token=True)
+    assert after < stepped * TUNING.small_backoff
+    before, after = _sample_after_a_cut(10, 5)
+    assert after < before * 0.7
+
+
 def test_with_many_answers_per_round_trip_each_moves_the_rate_by_a_share() -> None:
     """400 req/s behind 100 ms: 40 answers per round trip, each moving the rate by
     ``round_trip / 40`` of a step (one overshoot's 429s all come a round trip late)."""
