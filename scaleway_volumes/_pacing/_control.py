@@ -382,8 +382,8 @@ class AdaptiveControl:
         # 429s in the four or five requests after a cut are common where many
         # requests meet one anyway (a shared bucket's spare tokens, a fleet),
         # and halving on each such run squeezed slow senders to a request a
-        # second. Not under a one-token limit, whose refusals after a cut are
-        # the overshoot of the climb back and must end it at once.
+        # second. Not under a one-token limit: there the shallower cut met more
+        # 429s (simulated at 20 req/s behind 100 ms: 29.0 against 26.9, 30 seeds).
         base = self.rate
         small = sends < tuning.sample // 2 and self.mode == HOLDING and not self.one_token
         deepest = tuning.small_backoff if small else tuning.backoff
