@@ -45,9 +45,13 @@ def test_both_codecs_read_what_either_writes(value: Any) -> None:
 
 
 @given(st.dictionaries(st.text(), st.text() | st.integers(0, 2**63 - 1), max_size=5))
-def test_bodies_are_compact_json(payload: dict[str, Any]) -> None:
+def test_bodies_read_back_as_written(payload: dict[str, Any]) -> None:
     assert json.loads(_json.dumps(payload)) == payload
+
+
+def test_bodies_are_compact_json() -> None:
     assert b", " not in _json.std_dumps({"a": 1, "b": 2})
+    assert b", " not in _json.dumps({"a": 1, "b": 2})
 
 
 @pytest.mark.parametrize(
