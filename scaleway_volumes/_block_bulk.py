@@ -69,9 +69,11 @@ class BlockBulk(BlockVolumes):
         keep creating while one poller per call watches the volumes created so
         far, up to 100 per request (``GET /volumes?volume_ids=...``), each
         volume at ages about doubling from 0.1 s (at most 5 s apart), so the
-        polls add a fraction of a request per volume. ``on_progress(done,
-        total)`` counts an item when it is settled: created and, with
-        ``wait``, available or failed.
+        polls add a fraction of a request per volume. While creates are in
+        flight, polls wait for them (5 s at most): the last volume's wait
+        decides when the call ends, and the polls' work would slow the
+        creates. ``on_progress(done, total)`` counts an item when it is
+        settled: created and, with ``wait``, available or failed.
 
         ```python
         specs = (BlockVolumeSpec(f"data-{i}", size=20 * 10**9) for i in range(500))

@@ -15,11 +15,21 @@ exponential backoff with jitter for a volume polled when due, and one polled
 early for free (to fill a request) is not pushed back for it. So each volume
 is polled about log2(settle time / 0.1 s) times at most, in requests shared by
 up to 100 volumes, and a volume is seen at most about its own age after it
-became available. Once one volume of the call is seen ready at age R, younger
-ones are next polled at age R, and one still not ready between R and 2R backs
+became available. Once one volume of the call is seen ready at age R (its age
+when that poll left), younger ones are next polled at age R, and one still not
+ready between R and 2R backs
 off from R (R/8, then doubling: four polls at most): volumes made together
 settle together, and the last of them are seen within a few hundredths of a
 second, not after another R.
+
+While creates of the call are in flight, volumes whose turn came wait: the
+poller polls once every slot is free again (``Slots.on_all_free``: the workers
+are done, or paused at the bound on items under way), or once a volume has
+waited ``cap`` past its turn, or at a volume's deadline. Polling beside the
+creates would take CPU and slots from them (decoding pages, settling items),
+and a volume seen ready sooner does not end the call sooner; polled once the
+creates are answered, most volumes are ready at their first poll. All the due
+volumes of a round are then polled side by side, 100 per request.
 
 The poller's requests take a slot of the bulk call's bound on requests in
 flight (``Slots``) ahead of the queued creates, and go through the pipeline
@@ -202,6 +212,9 @@ class VolumePoller:
         self._ready_age = math.inf
         self._nap: anyio.CancelScope | None = None
         self._nap_until = math.inf
+        # Napping until the creates in flight are answered (see ``run``).
+        self._deferring = False
+        slots.on_all_free(self._creates_answered)
         # Where the poller's time stands: the wall clock, or later when a wait
         # was skipped (``set_testing``), so schedules and deadlines still advance.
         self._virtual = -math.inf
@@ -229,7 +242,7 @@ class VolumePoller:
         now = self._now()
         entry = _Pending(volume, now, now + self._next_delay(0.0), self._timeout, self._pending)
         self._pending[entry.volume_id] = entry
-        if entry.due < self._nap_until and self._nap is not None:
+        if entry.due < self._nap_until and self._nap is not None and not self._deferring:
             self._nap.cancel()  # due before the poller wakes up: wake it now
         return entry
 
@@ -260,8 +273,30 @@ class VolumePoller:
             due = min((entry.due for entry in self._pending.values()), default=math.inf)
             if due > now:
                 await self._sleep_until(due, now)
+            elif not self._slots.all_free and now < (until := self._defer_until(due)):
+                # Creates are in flight: poll once they are all answered (the
+                # slots tell), or when a volume has waited ``cap`` past its turn.
+                self._deferring = True
+                try:
+                    await self._sleep_until(until, now)
+                finally:
+                    self._deferring = False
             else:
                 await self._round(now)
+
+    def _defer_until(self, due: float) -> float:
+        """How long polls may wait for the creates in flight, the earliest turn being ``due``.
+
+        Never past a volume's deadline: the oldest pending volume (the dict is in
+        creation order, every volume has the same timeout) has the earliest.
+        """
+        oldest = next(iter(self._pending.values()))
+        return min(due + self._schedule[1], oldest.deadline)
+
+    def _creates_answered(self) -> None:
+        """The last request in flight was answered: end a nap that waits for that."""
+        if self._deferring and self._nap is not None:
+            self._nap.cancel()
 
     async def _sleep_until(self, until: float, now: float) -> None:
         self._nap_until = until
@@ -284,12 +319,18 @@ class VolumePoller:
         for entry in self._pending.values():
             (due if entry.due <= now else others).append(entry)
         chosen = due + others[: poll_count(len(due), len(self._pending)) - len(due)]
-        for start in range(0, len(chosen), BATCH):
-            await self._poll(chosen[start : start + BATCH], now)
+        if len(chosen) <= BATCH:
+            await self._poll(chosen, now)
+            return
+        async with anyio.create_task_group() as tg:
+            for start in range(0, len(chosen), BATCH):
+                tg.start_soon(self._poll, chosen[start : start + BATCH], now)
 
     async def _poll(self, batch: list[_Pending], chosen_at: float) -> None:
         try:
-            listed = await self._request(self._list_by_ids, [entry.volume_id for entry in batch])
+            listed, sent = await self._request(
+                self._list_by_ids, [entry.volume_id for entry in batch]
+            )
         except ScalewayError as error:
             now = self._now()
             for entry in batch:
@@ -303,16 +344,19 @@ class VolumePoller:
             if self._pending.get(entry.volume_id) is not entry:
                 continue  # its worker was cancelled meanwhile
             item = seen.get(entry.volume_id)
+            asked = sent
             if item is None:
                 # Not listed: deleted meanwhile, or not listed yet. Ask for it alone.
-                item = await self._get_alone(entry)
+                alone = await self._get_alone(entry)
                 now = self._now()
-                if item is None:
+                if alone is None:
                     continue
-            self._judge(entry, item, now, early=entry.due > chosen_at)
+                item, asked = alone
+            self._judge(entry, item, now, asked, early=entry.due > chosen_at)
 
-    async def _get_alone(self, entry: _Pending) -> BlockVolume | None:
-        """The volume by a GET of its own; None when the GET's error decided the entry."""
+    async def _get_alone(self, entry: _Pending) -> tuple[BlockVolume, float] | None:
+        """The volume by a GET of its own, and when it was asked for; None when the
+        GET's error decided the entry."""
         try:
             return await self._request(self._get_one, entry.volume_id)
         except NotFoundError as gone:
@@ -321,12 +365,20 @@ class VolumePoller:
             self._after_error(entry, error, self._now())
         return None
 
-    async def _request(self, call: Callable[[A], Awaitable[T]], argument: A) -> T:
+    async def _request(self, call: Callable[[A], Awaitable[T]], argument: A) -> tuple[T, float]:
+        """``call(argument)``'s answer, and when the request left (once it had its slot)."""
         async with self._slots.hold(first=True):
-            return await call(argument)
+            sent = self._now()
+            return await call(argument), sent
 
     def _judge(
-        self, entry: _Pending, seen: BlockVolume | VolumeStatus, now: float, *, early: bool
+        self,
+        entry: _Pending,
+        seen: BlockVolume | VolumeStatus,
+        now: float,
+        asked: float,
+        *,
+        early: bool,
     ) -> None:
         entry.last_state = seen.status
         verdict = classify(seen.status, until=READY, transient=BLOCK_VOLUME_TRANSIENT)
@@ -343,7 +395,11 @@ class VolumePoller:
         # A listing decodes every volume whose status settles it (``settles``).
         assert isinstance(seen, BlockVolume), seen
         if verdict == "done":
-            self._ready_age = min(self._ready_age, now - entry.created)
+            # Its age when the poll that found it ready left, not when the answer
+            # came: younger volumes polled at that age are read by the API as
+            # late in their life as this one was (polled at the answer's age,
+            # they would be seen a round trip after they are ready).
+            self._ready_age = min(self._ready_age, asked - entry.created)
             self._settle(entry, seen)
         else:
             error = ResourceStateError(state=seen.status, resource=seen, expected=_EXPECTED)

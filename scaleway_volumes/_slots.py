@@ -9,7 +9,7 @@ queue behind them, or volumes that are ready would be seen late. anyio's
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import anyio
@@ -29,19 +29,33 @@ class Slots:
     ```
     """
 
-    __slots__ = ("_first", "_free", "_others")
+    __slots__ = ("_all_free", "_first", "_free", "_others", "_total")
 
     def __init__(self, total: int) -> None:
         if type(total) is not int or total < 1:
             raise ValueError(f"total must be an int >= 1, got {total!r}")
+        self._total = total
         self._free = total
         self._first: deque[anyio.Event] = deque()
         self._others: deque[anyio.Event] = deque()
+        self._all_free: Callable[[], object] | None = None
 
     @property
     def free(self) -> int:
         """Slots nobody holds or has been handed."""
         return self._free
+
+    @property
+    def all_free(self) -> bool:
+        """Whether nobody holds a slot."""
+        return self._free == self._total
+
+    def on_all_free(self, listener: Callable[[], object]) -> None:
+        """Call ``listener()`` whenever the last holder gives its slot back.
+
+        One listener: a second call replaces the first.
+        """
+        self._all_free = listener
 
     @asynccontextmanager
     async def hold(self, *, first: bool = False) -> AsyncIterator[None]:
@@ -82,3 +96,5 @@ class Slots:
                 queue.popleft().set()
                 return
         self._free += 1
+        if self._free == self._total and self._all_free is not None:
+            self._all_free()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from collections.abc import Sequence
 
@@ -17,6 +18,7 @@ from scaleway_volumes import (
     ResourceStateError,
     ResponseDecodeError,
     ServerError,
+    WaitTimeoutError,
 )
 from scaleway_volumes._bulk_wait import (
     BATCH,
@@ -201,6 +203,92 @@ async def test_many_volumes_polled_in_batches_of_100(no_sleep: list[float]) -> N
     assert {r.status for r in results} == {"available"} and len(results) == 250
 
 
+class CountingList(FakeList):
+    """``FakeList`` that also records the most requests it had in flight at once."""
+
+    def __init__(self, status: str = "available") -> None:
+        super().__init__(status)
+        self.in_flight = self.most_in_flight = 0
+
+    async def __call__(self, ids: Sequence[str]) -> list[BlockVolume]:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await anyio.lowlevel.checkpoint()
+            return await super().__call__(ids)
+        finally:
+            self.in_flight -= 1
+
+
+async def test_a_round_sends_its_requests_side_by_side() -> None:
+    """The 3 requests of one round of 250 due volumes are in flight together (the
+    slots allow 4): the round takes one round trip, not three."""
+    listing = CountingList()
+    poller = VolumePoller(listing, no_get, Slots(4))
+    handed = [poller.hand_over(volume()) for _ in range(250)]
+    await poller._round(math.inf)  # every volume is due
+    assert len(listing.batches) == 3 and listing.most_in_flight == 3
+    assert all(isinstance(later, Later) and later.done for later in handed)
+
+
+async def test_polls_wait_for_the_creates_in_flight() -> None:
+    """A volume whose turn came while a create holds a slot is polled when that
+    create gives its slot back, not before (the polls' work would slow the creates),
+    and at once then (the cap, 60 s, is not what ends the wait)."""
+    listing = FakeList()
+    slots = Slots(2)
+    poller = VolumePoller(listing, no_get, slots, initial=0.01, cap=60.0)
+    events: list[str] = []
+
+    async def body() -> BlockVolume:
+        await slots.acquire()  # a create in flight
+        async with anyio.create_task_group() as tg:
+            verdict: list[BlockVolume] = []
+
+            async def waiter() -> None:
+                verdict.append(await wait_for(poller, volume()))
+                events.append("settled")
+
+            tg.start_soon(waiter)
+            with anyio.fail_after(10):
+                while not poller._deferring:  # its turn comes in 0.01 s at most
+                    await anyio.lowlevel.checkpoint()
+            events.append(f"released after {len(listing.batches)} polls")
+            slots.release()
+        return verdict[0]
+
+    with anyio.fail_after(10):
+        ready = await poller.running(body)
+    assert events == ["released after 0 polls", "settled"]
+    assert ready.status == "available" and len(listing.batches) == 1
+
+
+async def test_polls_wait_for_creates_no_longer_than_the_cap(no_sleep: list[float]) -> None:
+    """Creates that never stop (a long bulk call) hold polls back by ``cap`` at most."""
+    listing = FakeList()
+    slots = Slots(2)
+    poller = VolumePoller(listing, no_get, slots, initial=0.1, cap=5.0)
+    await slots.acquire()  # a create in flight for the whole test
+    ready = await poller.running(lambda: wait_for(poller, volume()))
+    assert ready.status == "available" and len(listing.batches) == 1
+    first_turn, held_back = no_sleep
+    assert 0.05 <= first_turn <= 0.1 and held_back == pytest.approx(5.0)
+
+
+async def test_polls_wait_for_creates_no_longer_than_a_deadline(
+    no_sleep: list[float],
+) -> None:
+    """Held back by creates, a volume is still polled by its deadline, and timed out."""
+    listing = FakeList("creating")
+    slots = Slots(2)
+    poller = VolumePoller(listing, no_get, slots, timeout=1.0, initial=0.1, cap=5.0)
+    await slots.acquire()
+    with pytest.raises(WaitTimeoutError) as caught:
+        await poller.running(lambda: wait_for(poller, volume()))
+    assert caught.value.last_state == "creating" and len(listing.batches) == 1
+    assert sum(no_sleep) == pytest.approx(1.0, abs=1e-3)
+
+
 async def test_settled_answer_needs_no_poll() -> None:
     """A create answered already available (or failed) is decided without a request."""
     listing = FakeList()
@@ -350,6 +438,20 @@ async def test_waiter_cancelled_as_it_is_handed_the_slot_passes_it_on() -> None:
     assert slots.free == 1
 
 
+async def test_slots_tell_when_the_last_holder_gives_its_slot_back() -> None:
+    """``on_all_free`` hears the release that frees every slot, and only that one."""
+    slots = Slots(2)
+    heard: list[int] = []
+    slots.on_all_free(lambda: heard.append(slots.free))
+    await slots.acquire()
+    await slots.acquire()
+    assert not slots.all_free
+    slots.release()
+    assert heard == [] and not slots.all_free
+    slots.release()
+    assert heard == [2] and slots.all_free
+
+
 def test_slots_total_must_be_positive() -> None:
     """Zero or a non-int total is a ValueError."""
     for total in (0, -1, 1.5):
@@ -400,7 +502,7 @@ def test_a_volume_polled_early_whose_turn_came_meanwhile_is_due_at_once() -> Non
     was_due = pending(10.17)  # chosen because it was due
     for entry in (came, still_to_come, was_due):
         seen = volume("creating", entry.volume_id)
-        poller._judge(entry, seen, answered, early=entry.due > chosen_at)
+        poller._judge(entry, seen, answered, chosen_at, early=entry.due > chosen_at)
     assert came.due == 10.19 <= answered
     backoff = answered + poller._next_delay(answered - 10.0)
     assert still_to_come.due == was_due.due == pytest.approx(backoff)
