@@ -130,32 +130,10 @@ class BlockBulk(BlockVolumes):
                 spec.tags,
                 marker,
             )
-            attempts = Attempts()
-            created: list[BlockVolume] = []
-
-            def create() -> Awaitable[BlockVolume]:
-                return self._post_volume(body, spec.name, marker, attempts, THROTTLE_BUDGET)
-
-            async def settle() -> BlockVolume | ScalewayError:
-                if created:
-                    return created[0]  # it exists; whether it became available is unknown
-                lookup = self._volume_lookup(spec.name, marker)
-                return await settle_cancelled_create(f"volume {spec.name!r}", marker, lookup)
-
+            item = _BulkCreate(self, spec.name, body, marker)
             if slots is None or poller is None:
-                return create(), settle, attempts
-            held, waiter = slots, poller
-
-            async def job() -> BlockVolume | Later:
-                await held.acquire()
-                try:
-                    volume = await create()
-                finally:
-                    held.release()
-                created.append(volume)
-                return waiter.hand_over(volume)
-
-            return job(), settle, attempts
+                return item.create(), item.settle, item.attempts
+            return item.create_and_hand_over(slots, poller), item.settle, item.attempts
 
         return prepare
 
@@ -213,3 +191,46 @@ class BlockBulk(BlockVolumes):
             on_progress=on_progress,
             on_item=on_item,
         )
+
+
+class _BulkCreate:
+    """One spec of ``create_volumes``: its create, and what it did if cancelled.
+
+    An object rather than closures over the spec: with ``wait=True`` the call
+    keeps one per volume waiting to become available (its ``settle``), and one
+    object is one allocation for the garbage collector to track where a
+    closure is a function, a tuple and a cell per variable.
+    """
+
+    __slots__ = ("_api", "_body", "_created", "_marker", "_name", "attempts")
+
+    def __init__(self, api: BlockBulk, name: str, body: bytes, marker: str | None) -> None:
+        self._api = api
+        self._name = name
+        self._body = body
+        self._marker = marker
+        self._created: BlockVolume | None = None
+        self.attempts = Attempts()
+
+    def create(self) -> Awaitable[BlockVolume]:
+        """The create, never duplicated (``BlockVolumes.create_volume``)."""
+        return self._api._post_volume(
+            self._body, self._name, self._marker, self.attempts, THROTTLE_BUDGET
+        )
+
+    async def create_and_hand_over(self, slots: Slots, poller: VolumePoller) -> BlockVolume | Later:
+        """Create within one of ``slots``, then hand the volume to ``poller``."""
+        await slots.acquire()
+        try:
+            volume = await self.create()
+        finally:
+            slots.release()
+        self._created = volume
+        return poller.hand_over(volume)
+
+    async def settle(self) -> BlockVolume | ScalewayError:
+        """What the item did when cancelled: the volume if created, else a lookup by marker."""
+        if self._created is not None:
+            return self._created  # it exists; whether it became available is unknown
+        lookup = self._api._volume_lookup(self._name, self._marker)
+        return await settle_cancelled_create(f"volume {self._name!r}", self._marker, lookup)

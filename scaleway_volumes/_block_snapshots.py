@@ -11,6 +11,7 @@ from ._block_models import BlockSnapshot, BlockVolume
 from ._constants import DEFAULT_PER_PAGE, MAX_PER_PAGE
 from ._create import create_once, marker_lookup
 from ._decode_block import decode_block_snapshot, decode_block_snapshot_page, find_marked_snapshot
+from ._decoding import MarkedPage
 from ._deletes import delete_resource
 from ._ids import check_id
 from ._listing import pages
@@ -31,6 +32,10 @@ def _snapshot_path(snapshot_id: str | BlockSnapshot) -> str:
 
 def _decode(reply: Reply) -> BlockSnapshot:
     return decode_block_snapshot(reply.content, reply.status_code)
+
+
+def _find_marked(reply: Reply, tag: str) -> MarkedPage[BlockSnapshot]:
+    return find_marked_snapshot(reply.content, reply.status_code, tag)
 
 
 def _decode_page(reply: Reply) -> tuple[list[BlockSnapshot], int | None]:
@@ -78,7 +83,7 @@ class BlockSnapshots(BaseAPI):
             COLLECTION,
             [("name", name), ("volume_id", source)],
             marker,
-            lambda reply, tag: find_marked_snapshot(reply.content, reply.status_code, tag),
+            _find_marked,
             page_size_param=common.PAGE_SIZE_PARAM,
         )
         return await create_once(

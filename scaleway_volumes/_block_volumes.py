@@ -11,6 +11,7 @@ from ._block_models import BlockSnapshot, BlockVolume
 from ._constants import DEFAULT_PER_PAGE, MAX_PER_PAGE
 from ._create import create_once, marker_lookup
 from ._decode_block import decode_block_volume, decode_block_volume_page, find_marked_volume
+from ._decoding import MarkedPage
 from ._deletes import delete_resource
 from ._ids import check_id
 from ._listing import pages
@@ -23,6 +24,10 @@ from ._waiters import wait_for
 __all__ = ["BlockVolumes", "check_perf_iops", "volume_path"]
 
 COLLECTION = "/volumes"
+
+
+def _find_marked(reply: Reply, tag: str) -> MarkedPage[BlockVolume]:
+    return find_marked_volume(reply.content, reply.status_code, tag)
 
 
 def volume_path(volume_id: str | BlockVolume) -> str:
@@ -129,7 +134,7 @@ class BlockVolumes(BaseAPI):
             COLLECTION,
             [("name", name)],
             marker,
-            lambda reply, tag: find_marked_volume(reply.content, reply.status_code, tag),
+            _find_marked,
             page_size_param=common.PAGE_SIZE_PARAM,
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sized
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 import anyio
@@ -176,15 +177,17 @@ async def run_bulk(
         if on_progress is not None:
             on_progress(done, total)
 
-    def hand_over(index: int, item: In, settle: Settle, later: Later) -> None:
-        def finished(outcome: Any, ok: bool) -> None:
-            del handed[index]
-            record(index, item, outcome, ok)
-            if not handed and all_settled is not None:
-                all_settled.set()
+    def finished(index: int, outcome: Any, ok: bool) -> None:
+        item = handed.pop(index)[0]
+        record(index, item, outcome, ok)
+        if not handed and all_settled is not None:
+            all_settled.set()
 
+    def hand_over(index: int, item: In, settle: Settle, later: Later) -> None:
         handed[index] = (item, settle, later)
-        later.on_finish(finished)
+        # A partial, not a closure: it is kept while the item waits, and it is
+        # two objects for the garbage collector to track where a closure is five.
+        later.on_finish(partial(finished, index))
 
     async def worker() -> None:
         nonlocal throttled, under_way, room

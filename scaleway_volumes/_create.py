@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from ._constants import DEFAULT_PER_PAGE, MARKER_TAG_PREFIX
 from ._deadline import run_within
@@ -54,19 +54,45 @@ def marker_lookup(
     """
     if marker is None:
         return None
+    return _MarkerLookup(pipeline, path, filters, marker, find, page_size_param)
 
-    async def lookup() -> T | None:
+
+class _MarkerLookup(Generic[T]):
+    """``marker_lookup``'s coroutine function. An object, not a closure: every create
+    makes one and keeps it while in flight, and one object is one allocation for the
+    garbage collector to track where a closure is a function, a tuple and a cell each."""
+
+    __slots__ = ("_filters", "_find", "_marker", "_page_size_param", "_path", "_pipeline")
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        path: str,
+        filters: Filters,
+        marker: str,
+        find: Callable[[Reply, str], MarkedPage[T]],
+        page_size_param: str,
+    ) -> None:
+        self._pipeline = pipeline
+        self._path = path
+        self._filters = filters
+        self._marker = marker
+        self._find = find
+        self._page_size_param = page_size_param
+
+    async def __call__(self) -> T | None:
         found: T | None = await find_marked(
-            pipeline,
-            path,
-            [*filters, ("tags", marker)],
+            self._pipeline,
+            self._path,
+            [*self._filters, ("tags", self._marker)],
             DEFAULT_PER_PAGE,
-            lambda reply: find(reply, marker),
-            page_size_param=page_size_param,
+            self._pick,
+            page_size_param=self._page_size_param,
         )
         return found
 
-    return lookup
+    def _pick(self, reply: Reply) -> MarkedPage[T]:
+        return self._find(reply, self._marker)
 
 
 async def settle_cancelled_create(
@@ -106,23 +132,83 @@ def create_once(
     finds the resource carrying ``marker`` (None: no marker, so an ambiguous
     failure ends as ``outcome_unknown``).
     """
-    attempts = attempts if attempts is not None else Attempts()
+    once = _Once(
+        pipeline,
+        path,
+        body,
+        what,
+        marker,
+        lookup,
+        decode,
+        attempts if attempts is not None else Attempts(),
+        throttle_budget,
+    )
+    return run_within(pipeline.deadline, once.create, once.expired)
 
-    def expired() -> APITimeoutError:
+
+class _Once(Generic[T]):
+    """One ``create_once`` call. An object rather than two closures over its
+    arguments (see ``_MarkerLookup``): a bulk call keeps one per create in flight."""
+
+    __slots__ = (
+        "_attempts",
+        "_body",
+        "_decode",
+        "_lookup",
+        "_marker",
+        "_path",
+        "_pipeline",
+        "_throttle_budget",
+        "_what",
+    )
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        path: str,
+        body: bytes,
+        what: str,
+        marker: str | None,
+        lookup: Callable[[], Awaitable[T | None]] | None,
+        decode: Callable[[Reply], T],
+        attempts: Attempts,
+        throttle_budget: int,
+    ) -> None:
+        self._pipeline = pipeline
+        self._path = path
+        self._body = body
+        self._what = what
+        self._marker = marker
+        self._lookup = lookup
+        self._decode = decode
+        self._attempts = attempts
+        self._throttle_budget = throttle_budget
+
+    def expired(self) -> APITimeoutError:
+        """The error when the call's deadline passes first: the outcome is unknown."""
         return APITimeoutError(
-            f"create of {what} did not finish within the {pipeline.deadline:g} s deadline; "
-            + _may_exist(marker),
+            f"create of {self._what} did not finish within the "
+            f"{self._pipeline.deadline:g} s deadline; " + _may_exist(self._marker),
             outcome_unknown=True,
-            marker_tag=marker,
+            marker_tag=self._marker,
             method="POST",
-            path=path,
+            path=self._path,
         )
 
-    async def create() -> T:
+    async def create(self) -> T:
+        """POST until the resource exists, looking it up after each ambiguous failure."""
+        pipeline, path, what, marker, lookup = (
+            self._pipeline,
+            self._path,
+            self._what,
+            self._marker,
+            self._lookup,
+        )
+        attempts = self._attempts
         while True:
             try:
                 reply = await pipeline.request(
-                    "POST", path, None, body, attempts, throttle_budget=throttle_budget
+                    "POST", path, None, self._body, attempts, throttle_budget=self._throttle_budget
                 )
             except MaybeActed as ambiguous:
                 found = await _check(ambiguous, what, marker, lookup, path)
@@ -134,7 +220,7 @@ def create_once(
                 await pipeline.backoff("POST", path, why, attempts.count)
                 continue
             try:
-                return decode(reply)
+                return self._decode(reply)
             except ResponseDecodeError:
                 # The API said it made the resource but the body is unreadable:
                 # it exists, so find it rather than report a failure that a
@@ -148,8 +234,6 @@ def create_once(
                 if found is None:
                     raise
                 return found
-
-    return run_within(pipeline.deadline, create, expired)
 
 
 async def _check(
