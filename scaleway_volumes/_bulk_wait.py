@@ -17,10 +17,9 @@ is polled about log2(settle time / 0.1 s) times at most, in requests shared by
 up to 100 volumes, and a volume is seen at most about its own age after it
 became available. Once one volume of the call is seen ready at age R (its age
 when that poll left), younger ones are next polled at age R, and one still not
-ready between R and 2R backs
-off from R (R/8, then doubling: four polls at most): volumes made together
-settle together, and the last of them are seen within a few hundredths of a
-second, not after another R.
+ready between R and 2R backs off from R (R/8, then doubling: four polls at
+most): volumes made together settle together, and the last of them are seen
+within a few hundredths of a second, not after another R.
 
 While creates of the call are in flight, volumes whose turn came wait: the
 poller polls once every slot is free again (``Slots.on_all_free``: the workers
