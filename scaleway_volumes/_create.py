@@ -17,6 +17,8 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
+import attrs
+
 from ._constants import DEFAULT_PER_PAGE, MARKER_TAG_PREFIX
 from ._deadline import run_within
 from ._decoding import MarkedPage
@@ -57,28 +59,18 @@ def marker_lookup(
     return _MarkerLookup(pipeline, path, filters, marker, find, page_size_param)
 
 
+@attrs.define(eq=False)
 class _MarkerLookup(Generic[T]):
     """``marker_lookup``'s coroutine function. An object, not a closure: every create
     makes one and keeps it while in flight, and one object is one allocation for the
     garbage collector to track where a closure is a function, a tuple and a cell each."""
 
-    __slots__ = ("_filters", "_find", "_marker", "_page_size_param", "_path", "_pipeline")
-
-    def __init__(
-        self,
-        pipeline: Pipeline,
-        path: str,
-        filters: Filters,
-        marker: str,
-        find: Callable[[Reply, str], MarkedPage[T]],
-        page_size_param: str,
-    ) -> None:
-        self._pipeline = pipeline
-        self._path = path
-        self._filters = filters
-        self._marker = marker
-        self._find = find
-        self._page_size_param = page_size_param
+    _pipeline: Pipeline
+    _path: str
+    _filters: Filters
+    _marker: str
+    _find: Callable[[Reply, str], MarkedPage[T]]
+    _page_size_param: str
 
     async def __call__(self) -> T | None:
         found: T | None = await find_marked(
@@ -146,43 +138,20 @@ def create_once(
     return run_within(pipeline.deadline, once.create, once.expired)
 
 
+@attrs.define(eq=False)
 class _Once(Generic[T]):
     """One ``create_once`` call. An object rather than two closures over its
     arguments (see ``_MarkerLookup``): a bulk call keeps one per create in flight."""
 
-    __slots__ = (
-        "_attempts",
-        "_body",
-        "_decode",
-        "_lookup",
-        "_marker",
-        "_path",
-        "_pipeline",
-        "_throttle_budget",
-        "_what",
-    )
-
-    def __init__(
-        self,
-        pipeline: Pipeline,
-        path: str,
-        body: bytes,
-        what: str,
-        marker: str | None,
-        lookup: Callable[[], Awaitable[T | None]] | None,
-        decode: Callable[[Reply], T],
-        attempts: Attempts,
-        throttle_budget: int,
-    ) -> None:
-        self._pipeline = pipeline
-        self._path = path
-        self._body = body
-        self._what = what
-        self._marker = marker
-        self._lookup = lookup
-        self._decode = decode
-        self._attempts = attempts
-        self._throttle_budget = throttle_budget
+    _pipeline: Pipeline
+    _path: str
+    _body: bytes
+    _what: str
+    _marker: str | None
+    _lookup: Callable[[], Awaitable[T | None]] | None
+    _decode: Callable[[Reply], T]
+    _attempts: Attempts
+    _throttle_budget: int
 
     def expired(self) -> APITimeoutError:
         """The error when the call's deadline passes first: the outcome is unknown."""
