@@ -14,7 +14,14 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
+
+# The checkout these benchmarks belong to: its ``scaleway_volumes`` is the code
+# measured, in this process and in every process started here, whatever is
+# installed (a worktree of another commit measures that commit).
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 TOKEN = "5f0c3a5e-7c2b-4d8e-9a41-2b1f6c9d0e11"  # UUID-shaped: the official SDK wants one
 ORG = "11111111-2222-4333-8444-555555555555"  # the fake's organization
@@ -83,6 +90,13 @@ def pinned(core: int, argv: list[str]) -> list[str]:
     return argv
 
 
+def tree_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """``env`` (by default this process's) with ``ROOT`` first on ``PYTHONPATH``."""
+    env = dict(os.environ if env is None else env)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
 class FakeProcess:
     """``python -m scaleway_volumes.testing ARGS`` in its own process, pinned to core 1.
 
@@ -95,7 +109,7 @@ class FakeProcess:
         # stderr goes to a file: an unread pipe would block a server that logs a lot.
         self.err = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in _stderr)
         self.proc = subprocess.Popen(
-            pinned(1, argv), stdout=subprocess.PIPE, stderr=self.err, text=True, env=env
+            pinned(1, argv), stdout=subprocess.PIPE, stderr=self.err, text=True, env=tree_env(env)
         )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()

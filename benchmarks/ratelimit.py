@@ -53,7 +53,7 @@ HERE = Path(__file__).resolve().parent
 # The helpers beside this script, also when it is loaded by path (the tests do).
 sys.path.insert(0, str(HERE))
 
-from _common import FakeProcess, pinned  # noqa: E402
+from _common import FakeProcess, pinned, tree_env  # noqa: E402
 
 REDIS_SERVER = shutil.which("redis-server")
 
@@ -195,13 +195,6 @@ _SUMMARY = re.compile(r"served (\d+) responses on \d+ connections \((\d+) thrott
 _PHASE = re.compile(r"rate phase from ([\d.]+) s at \S+: (\d+) requests, (\d+) throttled")
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    root = str(HERE.parent)
-    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-    return env
-
-
 class FakeServer:
     """The fake with a token bucket, in its own process (see ``_common.FakeProcess``)."""
 
@@ -213,7 +206,7 @@ class FakeServer:
             args += ["--rate-burst", str(burst)]
         if schedule:
             args += ["--rate-schedule", schedule]
-        self.process = FakeProcess(args, env=_env())
+        self.process = FakeProcess(args, env=tree_env())
         self.base_url = self.process.urls[0]
 
     def stop(self) -> dict[str, Any]:
@@ -272,7 +265,7 @@ class Client:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
-            env=_env(),
+            env=tree_env(),
         )
 
     def ready(self) -> None:

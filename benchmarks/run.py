@@ -831,14 +831,16 @@ def code_version() -> dict[str, Any]:
     """Which scaleway_volumes code was measured: commit, and a digest of the sources as run."""
     import hashlib
 
-    package = HERE.parent / "scaleway_volumes"
+    import scaleway_volumes  # the code measured (``_common.ROOT`` puts it first on the path)
+
+    package = Path(scaleway_volumes.__file__).resolve().parent
     digest = hashlib.sha256()
     for path in sorted(package.rglob("*.py")):
         digest.update(path.relative_to(package).as_posix().encode())
         digest.update(path.read_bytes())
     info: dict[str, Any] = {"sources_sha256": digest.hexdigest()[:12]}
     with contextlib.suppress(OSError, subprocess.SubprocessError):
-        git = ["git", "-C", str(HERE.parent)]
+        git = ["git", "-C", str(package.parent)]
         commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True)
         status = subprocess.run(
             [*git, "status", "--porcelain", "--", "scaleway_volumes"], capture_output=True

@@ -15,11 +15,11 @@ exponential backoff with jitter for a volume polled when due, and one polled
 early for free (to fill a request) is not pushed back for it. So each volume
 is polled about log2(settle time / 0.1 s) times at most, in requests shared by
 up to 100 volumes, and a volume is seen at most about its own age after it
-became available. Once one volume of the call is seen ready at age R (its age
-when that poll left), younger ones are next polled at age R, and one still not
-ready between R and 2R backs off from R (R/8, then doubling: four polls at
-most): volumes made together settle together, and the last of them are seen
-within a few hundredths of a second, not after another R.
+became available. Once one volume of the call is seen ready at age R, younger
+ones are next polled at age R, and one still not ready between R and 2R backs
+off from R (R/8, then doubling: four polls at most): volumes made together
+settle together, and the last of them are seen within a few hundredths of a
+second, not after another R.
 
 While creates of the call are in flight, volumes whose turn came wait: the
 poller polls once every slot is free again (``Slots.on_all_free``: the workers
@@ -327,9 +327,7 @@ class VolumePoller:
 
     async def _poll(self, batch: list[_Pending], chosen_at: float) -> None:
         try:
-            listed, sent = await self._request(
-                self._list_by_ids, [entry.volume_id for entry in batch]
-            )
+            listed = await self._request(self._list_by_ids, [entry.volume_id for entry in batch])
         except ScalewayError as error:
             now = self._now()
             for entry in batch:
@@ -343,19 +341,16 @@ class VolumePoller:
             if self._pending.get(entry.volume_id) is not entry:
                 continue  # its worker was cancelled meanwhile
             item = seen.get(entry.volume_id)
-            asked = sent
             if item is None:
                 # Not listed: deleted meanwhile, or not listed yet. Ask for it alone.
-                alone = await self._get_alone(entry)
+                item = await self._get_alone(entry)
                 now = self._now()
-                if alone is None:
+                if item is None:
                     continue
-                item, asked = alone
-            self._judge(entry, item, now, asked, early=entry.due > chosen_at)
+            self._judge(entry, item, now, early=entry.due > chosen_at)
 
-    async def _get_alone(self, entry: _Pending) -> tuple[BlockVolume, float] | None:
-        """The volume by a GET of its own, and when it was asked for; None when the
-        GET's error decided the entry."""
+    async def _get_alone(self, entry: _Pending) -> BlockVolume | None:
+        """The volume by a GET of its own; None when the GET's error decided the entry."""
         try:
             return await self._request(self._get_one, entry.volume_id)
         except NotFoundError as gone:
@@ -364,20 +359,12 @@ class VolumePoller:
             self._after_error(entry, error, self._now())
         return None
 
-    async def _request(self, call: Callable[[A], Awaitable[T]], argument: A) -> tuple[T, float]:
-        """``call(argument)``'s answer, and when the request left (once it had its slot)."""
+    async def _request(self, call: Callable[[A], Awaitable[T]], argument: A) -> T:
         async with self._slots.hold(first=True):
-            sent = self._now()
-            return await call(argument), sent
+            return await call(argument)
 
     def _judge(
-        self,
-        entry: _Pending,
-        seen: BlockVolume | VolumeStatus,
-        now: float,
-        asked: float,
-        *,
-        early: bool,
+        self, entry: _Pending, seen: BlockVolume | VolumeStatus, now: float, *, early: bool
     ) -> None:
         entry.last_state = seen.status
         verdict = classify(seen.status, until=READY, transient=BLOCK_VOLUME_TRANSIENT)
@@ -394,11 +381,13 @@ class VolumePoller:
         # A listing decodes every volume whose status settles it (``settles``).
         assert isinstance(seen, BlockVolume), seen
         if verdict == "done":
-            # Its age when the poll that found it ready left, not when the answer
-            # came: younger volumes polled at that age are read by the API as
-            # late in their life as this one was (polled at the answer's age,
-            # they would be seen a round trip after they are ready).
-            self._ready_age = min(self._ready_age, asked - entry.created)
+            # Its age at the answer: an upper bound of the age at which it became
+            # ready (the API read it between the poll's sending and the answer),
+            # so younger volumes polled at that age are read ready. Its age at
+            # the sending, a lower bound, polled them too soon when the API read
+            # the poll late (behind ten polls sent at once), and the last
+            # volumes of a call came 50 ms late in traced runs.
+            self._ready_age = min(self._ready_age, now - entry.created)
             self._settle(entry, seen)
         else:
             error = ResourceStateError(state=seen.status, resource=seen, expected=_EXPECTED)

@@ -502,7 +502,7 @@ def test_a_volume_polled_early_whose_turn_came_meanwhile_is_due_at_once() -> Non
     was_due = pending(10.17)  # chosen because it was due
     for entry in (came, still_to_come, was_due):
         seen = volume("creating", entry.volume_id)
-        poller._judge(entry, seen, answered, chosen_at, early=entry.due > chosen_at)
+        poller._judge(entry, seen, answered, early=entry.due > chosen_at)
     assert came.due == 10.19 <= answered
     backoff = answered + poller._next_delay(answered - 10.0)
     assert still_to_come.due == was_due.due == pytest.approx(backoff)
