@@ -70,7 +70,7 @@ class BlockBulk(BlockVolumes):
         far, up to 100 per request (``GET /volumes?volume_ids=...``), each
         volume at ages about doubling from 0.1 s (at most 5 s apart), so the
         polls add a fraction of a request per volume. While creates are in
-        flight, polls wait for them (5 s at most): the last volume's wait
+        flight, polls wait for them (1 s at most): the last volume's wait
         decides when the call ends, and the polls' work would slow the
         creates. ``on_progress(done, total)`` counts an item when it is
         settled: created and, with ``wait``, available or failed.

@@ -24,7 +24,7 @@ second, not after another R.
 While creates of the call are in flight, volumes whose turn came wait: the
 poller polls once every slot is free again (``Slots.on_all_free``: the workers
 are done, or paused at the bound on items under way), or once a volume has
-waited ``cap`` past its turn, or at a volume's deadline. Polling beside the
+waited ``DEFER_MAX`` (1 s) past its turn, or at a volume's deadline. Polling beside the
 creates would take CPU and slots from them (decoding pages, settling items),
 and a volume seen ready sooner does not end the call sooner; polled once the
 creates are answered, most volumes are ready at their first poll. All the due
@@ -65,6 +65,7 @@ from ._states import BLOCK_VOLUME_TRANSIENT, classify
 
 __all__ = [
     "BATCH",
+    "DEFER_MAX",
     "POLL_CAP",
     "POLL_INITIAL",
     "VolumePoller",
@@ -81,6 +82,10 @@ BATCH = 100
 # The shortest and the longest delay between two polls of a volume.
 POLL_INITIAL = 0.1
 POLL_CAP = 5.0
+# How long past its turn a volume may wait for the creates in flight: longer
+# than the creates of a call of a thousand volumes take when the client is the
+# bottleneck, short enough that a long call's progress moves every second.
+DEFER_MAX = 1.0
 # How long a bulk create waits for one volume to become available.
 # "Reached available": a volume attached meanwhile is in_use, which it only
 # reaches from available.
@@ -274,7 +279,7 @@ class VolumePoller:
                 await self._sleep_until(due, now)
             elif not self._slots.all_free and now < (until := self._defer_until(due)):
                 # Creates are in flight: poll once they are all answered (the
-                # slots tell), or when a volume has waited ``cap`` past its turn.
+                # slots tell), or when a volume has waited ``DEFER_MAX`` past its turn.
                 self._deferring = True
                 try:
                     await self._sleep_until(until, now)
@@ -290,7 +295,7 @@ class VolumePoller:
         creation order, every volume has the same timeout) has the earliest.
         """
         oldest = next(iter(self._pending.values()))
-        return min(due + self._schedule[1], oldest.deadline)
+        return min(due + min(DEFER_MAX, self._schedule[1]), oldest.deadline)
 
     def _creates_answered(self) -> None:
         """The last request in flight was answered: end a nap that waits for that."""

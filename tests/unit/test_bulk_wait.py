@@ -22,6 +22,7 @@ from scaleway_volumes import (
 )
 from scaleway_volumes._bulk_wait import (
     BATCH,
+    DEFER_MAX,
     READY,
     VolumePoller,
     _Pending,
@@ -263,8 +264,9 @@ async def test_polls_wait_for_the_creates_in_flight() -> None:
     assert ready.status == "available" and len(listing.batches) == 1
 
 
-async def test_polls_wait_for_creates_no_longer_than_the_cap(no_sleep: list[float]) -> None:
-    """Creates that never stop (a long bulk call) hold polls back by ``cap`` at most."""
+async def test_polls_wait_for_creates_one_second_at_most(no_sleep: list[float]) -> None:
+    """Creates that never stop (a long bulk call) hold polls back by ``DEFER_MAX`` (1 s)
+    at most, so its progress still moves."""
     listing = FakeList()
     slots = Slots(2)
     poller = VolumePoller(listing, no_get, slots, initial=0.1, cap=5.0)
@@ -272,7 +274,7 @@ async def test_polls_wait_for_creates_no_longer_than_the_cap(no_sleep: list[floa
     ready = await poller.running(lambda: wait_for(poller, volume()))
     assert ready.status == "available" and len(listing.batches) == 1
     first_turn, held_back = no_sleep
-    assert 0.05 <= first_turn <= 0.1 and held_back == pytest.approx(5.0)
+    assert 0.05 <= first_turn <= 0.1 and held_back == pytest.approx(DEFER_MAX) == 1.0
 
 
 async def test_polls_wait_for_creates_no_longer_than_a_deadline(
@@ -281,12 +283,12 @@ async def test_polls_wait_for_creates_no_longer_than_a_deadline(
     """Held back by creates, a volume is still polled by its deadline, and timed out."""
     listing = FakeList("creating")
     slots = Slots(2)
-    poller = VolumePoller(listing, no_get, slots, timeout=1.0, initial=0.1, cap=5.0)
+    poller = VolumePoller(listing, no_get, slots, timeout=0.5, initial=0.1, cap=5.0)
     await slots.acquire()
     with pytest.raises(WaitTimeoutError) as caught:
         await poller.running(lambda: wait_for(poller, volume()))
     assert caught.value.last_state == "creating" and len(listing.batches) == 1
-    assert sum(no_sleep) == pytest.approx(1.0, abs=1e-3)
+    assert sum(no_sleep) == pytest.approx(0.5, abs=1e-3)
 
 
 async def test_settled_answer_needs_no_poll() -> None:
