@@ -15,11 +15,12 @@ exponential backoff with jitter for a volume polled when due, and one polled
 early for free (to fill a request) is not pushed back for it. So each volume
 is polled about log2(settle time / 0.1 s) times at most, in requests shared by
 up to 100 volumes, and a volume is seen at most about its own age after it
-became available. Once one volume of the call is seen ready at age R, younger
-ones are next polled at age R, and one still not ready between R and 2R backs
-off from R (R/8, then doubling: four polls at most): volumes made together
-settle together, and the last of them are seen within a few hundredths of a
-second, not after another R.
+became available. Once one volume of the call is seen ready at age R (at the
+answer), younger ones are next polled so that the API reads them at age R:
+sent one round trip (the shortest a poll took) before it. One still not ready
+past that backs off from it (R/8, then doubling: four polls at most until
+twice R): volumes made together settle together, and the last of them are
+seen within a few hundredths of a second, not after another R.
 
 While creates of the call are in flight, volumes whose turn came wait: the
 poller polls once every slot is free again (``Slots.on_all_free``: the workers
@@ -214,6 +215,11 @@ class VolumePoller:
         # made together take about as long), which cuts the lag before the
         # last ones are seen.
         self._ready_age = math.inf
+        # The shortest time a poll took, from its sending to its answer read: the
+        # polls of younger volumes leave that long before the age R, so that the
+        # API reads them at about R (the answer that showed R came that long
+        # after the API read the volume, at the latest).
+        self._round_trip = math.inf
         self._nap: anyio.CancelScope | None = None
         self._nap_until = math.inf
         # Napping until the creates in flight are answered (see ``run``).
@@ -332,7 +338,9 @@ class VolumePoller:
 
     async def _poll(self, batch: list[_Pending], chosen_at: float) -> None:
         try:
-            listed = await self._request(self._list_by_ids, [entry.volume_id for entry in batch])
+            async with self._slots.hold(first=True):
+                sent = self._now()
+                listed = await self._list_by_ids([entry.volume_id for entry in batch])
         except ScalewayError as error:
             now = self._now()
             for entry in batch:
@@ -342,6 +350,7 @@ class VolumePoller:
         # One reading of the clock for the whole batch (it is not free under
         # anyio), read again only after an await.
         now = self._now()
+        self._round_trip = min(self._round_trip, now - sent)
         for entry in batch:
             if self._pending.get(entry.volume_id) is not entry:
                 continue  # its worker was cancelled meanwhile
@@ -424,6 +433,9 @@ class VolumePoller:
         """Seconds until the next poll of a volume ``age`` seconds old."""
         ready = self._ready_age
         if ready < math.inf:
+            if self._round_trip < math.inf:
+                # The age at which to send: R, less one round trip (at most R/2).
+                ready -= min(self._round_trip, ready / 2)
             if age < ready:
                 # Not yet as old as the youngest volume seen ready: poll it at
                 # that age (never sooner than the shortest delay).

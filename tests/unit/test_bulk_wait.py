@@ -486,6 +486,34 @@ async def test_volumes_are_first_polled_at_the_age_one_was_seen_ready(
     assert 1.0 <= poller._next_delay(2.0) <= 2.0
 
 
+def test_younger_volumes_are_sent_one_round_trip_before_the_age_one_was_seen_ready() -> None:
+    """R is the age at the answer; the polls of younger volumes leave the shortest
+    round trip a poll took before it (half of R at most), so the API reads them at R."""
+    poller = VolumePoller(FakeList(), no_get, Slots(1))
+    poller._ready_age = 0.2
+    assert poller._next_delay(0.0) == pytest.approx(0.2)  # no round trip known yet
+    poller._round_trip = 0.02
+    assert poller._next_delay(0.0) == pytest.approx(0.18)
+    assert poller._next_delay(0.1) == pytest.approx(0.08)
+    assert poller._next_delay(0.19) == pytest.approx(0.18 / 8)  # past it: R/8 later
+    poller._round_trip = 0.5  # one slow poll cannot make the polls leave before R/2
+    assert poller._next_delay(0.0) == pytest.approx(0.1)
+
+
+async def test_the_round_trip_is_the_shortest_a_poll_took() -> None:
+    """Each answered poll offers its time from sending to answer; the shortest stays."""
+    listing = FakeList("creating")
+    poller = VolumePoller(listing, no_get, Slots(1))
+    entry = poller.hand_over(volume())
+    assert isinstance(entry, _Pending) and poller._round_trip == math.inf
+    await poller._poll([entry], math.inf)
+    first = poller._round_trip
+    assert 0 <= first < math.inf
+    poller._round_trip = 1e-9
+    await poller._poll([entry], math.inf)
+    assert poller._round_trip == 1e-9
+
+
 def test_a_volume_polled_early_whose_turn_came_meanwhile_is_due_at_once() -> None:
     """Polled to fill a request just before its turn, and not ready: if its turn came
     while the poll was on its way, it is due at once (the next round polls it), not a
