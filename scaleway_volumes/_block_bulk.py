@@ -16,7 +16,7 @@ from ._bulk import (
     check_concurrency,
     run_bulk,
 )
-from ._bulk_wait import BATCH, VolumePoller, settles
+from ._bulk_wait import VolumePoller, settles
 from ._constants import DEFAULT_CONCURRENCY, WAIT_TIMEOUT
 from ._create import settle_cancelled_create
 from ._decode_block import VolumeStatus, decode_block_volume_statuses
@@ -25,6 +25,7 @@ from ._errors import ScalewayError
 from ._later import Later
 from ._listing import pages
 from ._pipeline import Attempts
+from ._poll_schedule import BATCH
 from ._slots import Slots
 from ._transport import Reply
 from ._waiters import check_wait_timeout

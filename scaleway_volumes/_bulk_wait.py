@@ -9,27 +9,19 @@ until the earliest volume is due, then polls every due volume with
 page size), filling the last request with the oldest of the others, since a
 request costs the same with 3 ids or 100.
 
-A volume's next poll comes after a delay as long as its age (drawn in
-[age/2, age], at least ``POLL_INITIAL``, at most ``POLL_CAP``): capped
-exponential backoff with jitter for a volume polled when due, and one polled
-early for free (to fill a request) is not pushed back for it. So each volume
-is polled about log2(settle time / 0.1 s) times at most, in requests shared by
-up to 100 volumes, and a volume is seen at most about its own age after it
-became available. Once one volume of the call is seen ready at age R (at the
-answer), younger ones are next polled so that the API reads them at age R:
-sent one round trip (the shortest a poll took) before it. One still not ready
-past that backs off from it (R/8, then doubling: four polls at most until
-twice R): volumes made together settle together, and the last of them are
-seen within a few hundredths of a second, not after another R.
+When each volume is next due is ``PollSchedule``'s decision (capped
+exponential backoff, then the age at which volumes of the call were seen
+ready).
 
 While creates of the call are in flight, volumes whose turn came wait: the
 poller polls once every slot is free again (``Slots.on_all_free``: the workers
 are done, or paused at the bound on items under way), or once a volume has
-waited ``DEFER_MAX`` (1 s) past its turn, or at a volume's deadline. Polling beside the
-creates would take CPU and slots from them (decoding pages, settling items),
-and a volume seen ready sooner does not end the call sooner; polled once the
-creates are answered, most volumes are ready at their first poll. All the due
-volumes of a round are then polled side by side, 100 per request.
+waited ``DEFER_MAX`` (1 s) past its turn, or at a volume's deadline. Polling
+beside the creates would take CPU and slots from them (decoding pages,
+settling items), and a volume seen ready sooner does not end the call sooner;
+polled once the creates are answered, most volumes are ready at their first
+poll. All the due volumes of a round are then polled side by side, 100 per
+request.
 
 The poller's requests take a slot of the bulk call's bound on requests in
 flight (``Slots``) ahead of the queued creates, and go through the pipeline
@@ -41,7 +33,6 @@ status alone, which is all the poller reads of them.
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
@@ -60,33 +51,15 @@ from ._errors import (
     WaitTimeoutError,
 )
 from ._later import Later
+from ._poll_schedule import BATCH, POLL_CAP, POLL_INITIAL, PollSchedule, poll_count
 from ._retry import wait
 from ._slots import Slots
 from ._states import BLOCK_VOLUME_TRANSIENT, classify
 
-__all__ = [
-    "BATCH",
-    "DEFER_MAX",
-    "POLL_CAP",
-    "POLL_INITIAL",
-    "VolumePoller",
-    "poll_count",
-    "poll_delay",
-    "settles",
-]
+__all__ = ["READY", "VolumePoller", "settles"]
 
 T = TypeVar("T")
-A = TypeVar("A")
 
-# The Block API's largest page: one list request reports on this many volumes.
-BATCH = 100
-# The shortest and the longest delay between two polls of a volume.
-POLL_INITIAL = 0.1
-POLL_CAP = 5.0
-# How long past its turn a volume may wait for the creates in flight: longer
-# than the creates of a call of a thousand volumes take when the client is the
-# bottleneck, short enough that a long call's progress moves every second.
-DEFER_MAX = 1.0
 # How long a bulk create waits for one volume to become available.
 # "Reached available": a volume attached meanwhile is in_use, which it only
 # reaches from available.
@@ -113,42 +86,6 @@ def settles(status: str) -> bool:
     ```
     """
     return classify(status, until=READY, transient=BLOCK_VOLUME_TRANSIENT) != "wait"
-
-
-def poll_count(due: int, pending: int, batch: int = BATCH) -> int:
-    """How many of ``pending`` volumes, ``due`` of them due, one round polls.
-
-    Every due volume, plus others to fill the last request of ``batch`` ids:
-    a request costs the same however full.
-
-    ```python
-    poll_count(due=1, pending=3, batch=2)   # 2: the due one, and one for free
-    poll_count(due=0, pending=3, batch=2)   # 0: nothing is due
-    ```
-    """
-    return min(pending, -(-due // batch) * batch)
-
-
-def poll_delay(
-    age: float,
-    initial: float = POLL_INITIAL,
-    cap: float = POLL_CAP,
-    draw: Callable[[float, float], float] = random.uniform,
-) -> float:
-    """Seconds until the next poll of a volume created ``age`` seconds ago.
-
-    Drawn in ``[d/2, d]`` with ``d`` the age bounded to ``[initial, cap]``: the
-    polls of a volume come at ages about doubling (exponential backoff, capped),
-    jittered so volumes created together spread out.
-
-    ```python
-    poll_delay(0.0)     # in [0.05, 0.1]: the first poll after the create
-    poll_delay(1.0)     # in [0.5, 1.0]
-    poll_delay(600.0)   # in [2.5, 5.0]
-    ```
-    """
-    bound = min(cap, max(initial, age))
-    return draw(bound / 2, bound)
 
 
 class _Pending(Later):
@@ -203,23 +140,8 @@ class VolumePoller:
         self._get_one = get_one
         self._slots = slots
         self._timeout = timeout
-        for label, value in (("initial", initial), ("cap", cap)):
-            if not (isinstance(value, (int, float)) and 0 < value < math.inf):
-                raise ValueError(f"{label} must be a positive number of seconds, got {value!r}")
-        if cap < initial:
-            raise ValueError(f"cap ({cap}) must be at least initial ({initial})")
-        self._schedule = (float(initial), float(cap))
+        self._plan = PollSchedule(initial, cap)
         self._pending: dict[str, _Pending] = {}
-        # The youngest age at which a volume of this call was seen ready: the
-        # others are first polled at that age, not at ages doubling (volumes
-        # made together take about as long), which cuts the lag before the
-        # last ones are seen.
-        self._ready_age = math.inf
-        # The shortest time a poll took, from its sending to its answer read: the
-        # polls of younger volumes leave that long before the age R, so that the
-        # API reads them at about R (the answer that showed R came that long
-        # after the API read the volume, at the latest).
-        self._round_trip = math.inf
         self._nap: anyio.CancelScope | None = None
         self._nap_until = math.inf
         # Napping until the creates in flight are answered (see ``run``).
@@ -250,7 +172,8 @@ class VolumePoller:
             raise ResourceStateError(state=volume.status, resource=volume, expected=_EXPECTED)
         # No poll at once: the create's answer was that poll.
         now = self._now()
-        entry = _Pending(volume, now, now + self._next_delay(0.0), self._timeout, self._pending)
+        due = now + self._plan.next_delay(0.0)
+        entry = _Pending(volume, now, due, self._timeout, self._pending)
         self._pending[entry.volume_id] = entry
         if entry.due < self._nap_until and self._nap is not None and not self._deferring:
             self._nap.cancel()  # due before the poller wakes up: wake it now
@@ -301,7 +224,7 @@ class VolumePoller:
         creation order, every volume has the same timeout) has the earliest.
         """
         oldest = next(iter(self._pending.values()))
-        return min(due + min(DEFER_MAX, self._schedule[1]), oldest.deadline)
+        return min(due + self._plan.defer_max, oldest.deadline)
 
     def _creates_answered(self) -> None:
         """The last request in flight was answered: end a nap that waits for that."""
@@ -329,9 +252,6 @@ class VolumePoller:
         for entry in self._pending.values():
             (due if entry.due <= now else others).append(entry)
         chosen = due + others[: poll_count(len(due), len(self._pending)) - len(due)]
-        if len(chosen) <= BATCH:
-            await self._poll(chosen, now)
-            return
         async with anyio.create_task_group() as tg:
             for start in range(0, len(chosen), BATCH):
                 tg.start_soon(self._poll, chosen[start : start + BATCH], now)
@@ -350,7 +270,7 @@ class VolumePoller:
         # One reading of the clock for the whole batch (it is not free under
         # anyio), read again only after an await.
         now = self._now()
-        self._round_trip = min(self._round_trip, now - sent)
+        self._plan.answered(now - sent)
         for entry in batch:
             if self._pending.get(entry.volume_id) is not entry:
                 continue  # its worker was cancelled meanwhile
@@ -366,16 +286,13 @@ class VolumePoller:
     async def _get_alone(self, entry: _Pending) -> BlockVolume | None:
         """The volume by a GET of its own; None when the GET's error decided the entry."""
         try:
-            return await self._request(self._get_one, entry.volume_id)
+            async with self._slots.hold(first=True):
+                return await self._get_one(entry.volume_id)
         except NotFoundError as gone:
             self._settle(entry, gone)
         except ScalewayError as error:
             self._after_error(entry, error, self._now())
         return None
-
-    async def _request(self, call: Callable[[A], Awaitable[T]], argument: A) -> T:
-        async with self._slots.hold(first=True):
-            return await call(argument)
 
     def _judge(
         self, entry: _Pending, seen: BlockVolume | VolumeStatus, now: float, *, early: bool
@@ -395,13 +312,7 @@ class VolumePoller:
         # A listing decodes every volume whose status settles it (``settles``).
         assert isinstance(seen, BlockVolume), seen
         if verdict == "done":
-            # Its age at the answer: an upper bound of the age at which it became
-            # ready (the API read it between the poll's sending and the answer),
-            # so younger volumes polled at that age are read ready. Its age at
-            # the sending, a lower bound, polled them too soon when the API read
-            # the poll late (behind ten polls sent at once), and the last
-            # volumes of a call came 50 ms late in traced runs.
-            self._ready_age = min(self._ready_age, now - entry.created)
+            self._plan.seen_ready(now - entry.created)
             self._settle(entry, seen)
         else:
             error = ResourceStateError(state=seen.status, resource=seen, expected=_EXPECTED)
@@ -417,7 +328,7 @@ class VolumePoller:
         if now < entry.deadline:
             # From now, whether it was due or polled early to fill a request:
             # volumes polled together come due together again.
-            entry.due = min(now + self._next_delay(now - entry.created), entry.deadline)
+            entry.due = min(now + self._plan.next_delay(now - entry.created), entry.deadline)
             return
         timeout = WaitTimeoutError(
             resource_id=entry.volume_id,
@@ -428,26 +339,6 @@ class VolumePoller:
         )
         timeout.__cause__ = error
         self._settle(entry, timeout)
-
-    def _next_delay(self, age: float) -> float:
-        """Seconds until the next poll of a volume ``age`` seconds old."""
-        ready = self._ready_age
-        if ready < math.inf:
-            if self._round_trip < math.inf:
-                # The age at which to send: R, less one round trip (at most R/2).
-                ready -= min(self._round_trip, ready / 2)
-            if age < ready:
-                # Not yet as old as the youngest volume seen ready: poll it at
-                # that age (never sooner than the shortest delay).
-                return max(ready - age, self._schedule[0] / 2)
-            if age < 2.0 * ready:
-                # Past that age and not ready: late by a few milliseconds, mostly
-                # (each create's answer and each poll cross the network at their
-                # own time). Backing off by its age would keep the last volumes of
-                # a call waiting about that long again; back off from that age
-                # instead, from an eighth of it (four polls at most until twice it).
-                return max(age - ready, ready / 8)
-        return poll_delay(age, *self._schedule)
 
     def _settle(self, entry: _Pending, outcome: BlockVolume | ScalewayError) -> None:
         self._pending.pop(entry.volume_id, None)

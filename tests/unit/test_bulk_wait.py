@@ -20,22 +20,14 @@ from scaleway_volumes import (
     ServerError,
     WaitTimeoutError,
 )
-from scaleway_volumes._bulk_wait import (
-    BATCH,
-    DEFER_MAX,
-    READY,
-    VolumePoller,
-    _Pending,
-    poll_count,
-    poll_delay,
-    settles,
-)
+from scaleway_volumes._bulk_wait import READY, VolumePoller, _Pending, settles
 from scaleway_volumes._decode_block import (
     VolumeStatus,
     decode_block_volume_page,
     decode_block_volume_statuses,
 )
 from scaleway_volumes._later import Later
+from scaleway_volumes._poll_schedule import BATCH, DEFER_MAX, poll_count, poll_delay
 from scaleway_volumes._slots import Slots
 from scaleway_volumes._states import DELETED, FAILURE_STATES, classify
 
@@ -467,37 +459,37 @@ async def test_volumes_are_first_polled_at_the_age_one_was_seen_ready(
     """Once a volume is seen ready at age A, younger ones are next polled at age A."""
     listing = FakeList()
     poller = VolumePoller(listing, no_get, Slots(1), initial=0.1, cap=5.0)
-    assert poller._ready_age == float("inf")  # nothing learnt: the doubling schedule
-    assert 0.05 <= poller._next_delay(0.0) <= 0.1
+    assert poller._plan.ready_age == float("inf")  # nothing learnt: the doubling schedule
+    assert 0.05 <= poller._plan.next_delay(0.0) <= 0.1
     first = await poller.running(lambda: wait_for(poller, volume()))
     assert first.status == "available"
     (seen_at,) = no_sleep  # the one wait before the poll that found it ready
-    learnt = poller._ready_age
+    learnt = poller._plan.ready_age
     assert seen_at <= learnt < seen_at + 0.05
     # A younger volume: due exactly when it reaches that age (at least initial/2 away).
-    assert poller._next_delay(learnt / 4) == pytest.approx(max(learnt * 3 / 4, 0.05))
-    assert poller._next_delay(learnt - 0.001) == pytest.approx(0.05)
+    assert poller._plan.next_delay(learnt / 4) == pytest.approx(max(learnt * 3 / 4, 0.05))
+    assert poller._plan.next_delay(learnt - 0.001) == pytest.approx(0.05)
     # Just past that age and not ready: polled again soon, backing off from that
     # age (an eighth of it first), not from zero.
-    assert poller._next_delay(learnt) == pytest.approx(learnt / 8)
-    assert poller._next_delay(learnt * 1.05) == pytest.approx(learnt / 8)
-    assert poller._next_delay(learnt * 1.5) == pytest.approx(learnt / 2)
+    assert poller._plan.next_delay(learnt) == pytest.approx(learnt / 8)
+    assert poller._plan.next_delay(learnt * 1.05) == pytest.approx(learnt / 8)
+    assert poller._plan.next_delay(learnt * 1.5) == pytest.approx(learnt / 2)
     # Twice that age and still not ready: a slow one, back to the doubling schedule.
-    assert 1.0 <= poller._next_delay(2.0) <= 2.0
+    assert 1.0 <= poller._plan.next_delay(2.0) <= 2.0
 
 
 def test_younger_volumes_are_sent_one_round_trip_before_the_age_one_was_seen_ready() -> None:
     """R is the age at the answer; the polls of younger volumes leave the shortest
     round trip a poll took before it (half of R at most), so the API reads them at R."""
     poller = VolumePoller(FakeList(), no_get, Slots(1))
-    poller._ready_age = 0.2
-    assert poller._next_delay(0.0) == pytest.approx(0.2)  # no round trip known yet
-    poller._round_trip = 0.02
-    assert poller._next_delay(0.0) == pytest.approx(0.18)
-    assert poller._next_delay(0.1) == pytest.approx(0.08)
-    assert poller._next_delay(0.19) == pytest.approx(0.18 / 8)  # past it: R/8 later
-    poller._round_trip = 0.5  # one slow poll cannot make the polls leave before R/2
-    assert poller._next_delay(0.0) == pytest.approx(0.1)
+    poller._plan.ready_age = 0.2
+    assert poller._plan.next_delay(0.0) == pytest.approx(0.2)  # no round trip known yet
+    poller._plan.round_trip = 0.02
+    assert poller._plan.next_delay(0.0) == pytest.approx(0.18)
+    assert poller._plan.next_delay(0.1) == pytest.approx(0.08)
+    assert poller._plan.next_delay(0.19) == pytest.approx(0.18 / 8)  # past it: R/8 later
+    poller._plan.round_trip = 0.5  # one slow poll cannot make the polls leave before R/2
+    assert poller._plan.next_delay(0.0) == pytest.approx(0.1)
 
 
 async def test_the_round_trip_is_the_shortest_a_poll_took() -> None:
@@ -505,13 +497,13 @@ async def test_the_round_trip_is_the_shortest_a_poll_took() -> None:
     listing = FakeList("creating")
     poller = VolumePoller(listing, no_get, Slots(1))
     entry = poller.hand_over(volume())
-    assert isinstance(entry, _Pending) and poller._round_trip == math.inf
+    assert isinstance(entry, _Pending) and poller._plan.round_trip == math.inf
     await poller._poll([entry], math.inf)
-    first = poller._round_trip
+    first = poller._plan.round_trip
     assert 0 <= first < math.inf
-    poller._round_trip = 1e-9
+    poller._plan.round_trip = 1e-9
     await poller._poll([entry], math.inf)
-    assert poller._round_trip == 1e-9
+    assert poller._plan.round_trip == 1e-9
 
 
 def test_a_volume_polled_early_whose_turn_came_meanwhile_is_due_at_once() -> None:
@@ -519,7 +511,7 @@ def test_a_volume_polled_early_whose_turn_came_meanwhile_is_due_at_once() -> Non
     while the poll was on its way, it is due at once (the next round polls it), not a
     backoff after the answer; the others are rescheduled from the answer, together."""
     poller = VolumePoller(FakeList(), no_get, Slots(1))
-    poller._ready_age = 0.2
+    poller._plan.ready_age = 0.2
     chosen_at, answered = 10.18, 10.2
 
     def pending(due: float) -> _Pending:
@@ -534,7 +526,7 @@ def test_a_volume_polled_early_whose_turn_came_meanwhile_is_due_at_once() -> Non
         seen = volume("creating", entry.volume_id)
         poller._judge(entry, seen, answered, early=entry.due > chosen_at)
     assert came.due == 10.19 <= answered
-    backoff = answered + poller._next_delay(answered - 10.0)
+    backoff = answered + poller._plan.next_delay(answered - 10.0)
     assert still_to_come.due == was_due.due == pytest.approx(backoff)
     assert backoff > 10.2 and all(e.last_state == "creating" for e in (came, was_due))
 
