@@ -259,6 +259,11 @@ class VolumePoller:
     async def _poll(self, batch: list[_Pending], chosen_at: float) -> None:
         try:
             async with self._slots.hold(first=True):
+                # A worker cancelled while this poll waited for its slot has
+                # left the pending dict: its volume is not asked for.
+                batch = [entry for entry in batch if self._pending.get(entry.volume_id) is entry]
+                if not batch:
+                    return
                 sent = self._now()
                 listed = await self._list_by_ids([entry.volume_id for entry in batch])
         except ScalewayError as error:

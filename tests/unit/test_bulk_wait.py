@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 
 import anyio
 import anyio.lowlevel
@@ -322,6 +322,50 @@ async def test_cancelled_waiter_is_no_longer_polled() -> None:
             assert later and all(batch == [kept.id] for batch in later)
 
     await poller.running(body)
+
+
+class WatchedSlots(Slots):
+    """``Slots`` that tell when a poll starts waiting for one."""
+
+    def __init__(self, total: int) -> None:
+        super().__init__(total)
+        self.poll_waits = anyio.Event()
+
+    async def acquire(self, *, first: bool = False) -> None:
+        if first and not self.free:
+            self.poll_waits.set()
+        await super().acquire(first=first)
+
+
+async def test_volume_abandoned_while_its_poll_waits_for_a_slot_is_not_asked_for(
+    no_sleep: list[float],
+) -> None:
+    """A round chose the volume, its worker was cancelled before the poll had a slot:
+    the request leaves it out."""
+    listing = FakeList()
+    slots = WatchedSlots(1)
+    poller = VolumePoller(listing, no_get, slots, initial=0.1, cap=1.0)
+    dropped, kept = volume(), volume()
+
+    settled: list[BlockVolume] = []
+
+    async def body() -> None:
+        await slots.acquire()  # a create in flight: the round's poll waits for it
+        gone = poller.hand_over(dropped)
+        assert isinstance(gone, Later)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(lambda: _append(settled, wait_for(poller, kept)))
+            await slots.poll_waits.wait()
+            gone.abandon()
+            slots.release()
+
+    with anyio.fail_after(10):
+        await poller.running(body)
+    assert [v.id for v in settled] == [kept.id] and listing.batches == [[kept.id]]
+
+
+async def _append(into: list[BlockVolume], waiting: Awaitable[BlockVolume]) -> None:
+    into.append(await waiting)
 
 
 async def test_bad_schedule_is_refused_at_once() -> None:
