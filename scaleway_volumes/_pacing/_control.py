@@ -382,10 +382,11 @@ class AdaptiveControl:
         # 429s in the four or five requests after a cut are common where many
         # requests meet one anyway (a shared bucket's spare tokens, a fleet),
         # and halving on each such run squeezed slow senders to a request a
-        # second. Not under a one-token limit: there the shallower cut met more
-        # 429s (simulated at 20 req/s behind 100 ms: 29.0 against 26.9, 30 seeds).
+        # second. Under a limit taken for one-token too: a fleet member whose
+        # first wave got one refilled token is taken for one, and was the
+        # slowest member in the fleets traced (docs/rate-limiting.md).
         base = self.rate
-        small = sends < tuning.sample // 2 and self.mode == HOLDING and not self.one_token
+        small = sends < tuning.sample // 2 and self.mode == HOLDING
         deepest = tuning.small_backoff if small else tuning.backoff
         self.rate = self._bounded(max(got * tuning.headroom, base * deepest))
         # A server that let one request of the first wave through keeps no burst:

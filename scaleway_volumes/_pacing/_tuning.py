@@ -52,7 +52,7 @@ class Tuning:
     #: Deepest single cut.
     backoff: float = 0.5
     #: Deepest single cut judged on fewer than half a ``sample`` since the last
-    #: cut (not under a one-token limit).
+    #: cut.
     small_backoff: float = 0.75
     #: 429s up to this share of the last two seconds are strays: small
     #: cut (fleet).
