@@ -266,7 +266,10 @@ async def test_polls_wait_for_creates_one_second_at_most(no_sleep: list[float]) 
     ready = await poller.running(lambda: wait_for(poller, volume()))
     assert ready.status == "available" and len(listing.batches) == 1
     first_turn, held_back = no_sleep
-    assert 0.05 <= first_turn <= 0.1 and held_back == pytest.approx(DEFER_MAX) == 1.0
+    # The first wait is the volume's turn (0.05-0.1 s after the hand-over) less
+    # the real time the poller took to wake up and look: a busy host makes that
+    # a few milliseconds.
+    assert 0.03 <= first_turn <= 0.1 and held_back == pytest.approx(DEFER_MAX) == 1.0
 
 
 async def test_polls_wait_for_creates_no_longer_than_a_deadline(
