@@ -206,7 +206,7 @@ class FakeServer:
             args += ["--rate-burst", str(burst)]
         if schedule:
             args += ["--rate-schedule", schedule]
-        self.process = FakeProcess(args, env=tree_env())
+        self.process = FakeProcess(args)  # on this checkout's code (``tree_env``)
         self.base_url = self.process.urls[0]
 
     def stop(self) -> dict[str, Any]:

@@ -261,7 +261,7 @@ class VolumePoller:
             async with self._slots.hold(first=True):
                 # A worker cancelled while this poll waited for its slot has
                 # left the pending dict: its volume is not asked for.
-                batch = [entry for entry in batch if self._pending.get(entry.volume_id) is entry]
+                batch = [entry for entry in batch if self._waiting(entry)]
                 if not batch:
                     return
                 sent = self._now()
@@ -277,7 +277,7 @@ class VolumePoller:
         now = self._now()
         self._plan.answered(now - sent)
         for entry in batch:
-            if self._pending.get(entry.volume_id) is not entry:
+            if not self._waiting(entry):
                 continue  # its worker was cancelled meanwhile
             item = seen.get(entry.volume_id)
             if item is None:
@@ -287,6 +287,10 @@ class VolumePoller:
                 if item is None:
                     continue
             self._judge(entry, item, now, early=entry.due > chosen_at)
+
+    def _waiting(self, entry: _Pending) -> bool:
+        """Whether ``entry`` is still waited for (not settled, its worker not cancelled)."""
+        return self._pending.get(entry.volume_id) is entry
 
     async def _get_alone(self, entry: _Pending) -> BlockVolume | None:
         """The volume by a GET of its own; None when the GET's error decided the entry."""

@@ -166,21 +166,14 @@ class _Once(Generic[T]):
 
     async def create(self) -> T:
         """POST until the resource exists, looking it up after each ambiguous failure."""
-        pipeline, path, what, marker, lookup = (
-            self._pipeline,
-            self._path,
-            self._what,
-            self._marker,
-            self._lookup,
-        )
-        attempts = self._attempts
+        pipeline, path, attempts = self._pipeline, self._path, self._attempts
         while True:
             try:
                 reply = await pipeline.request(
                     "POST", path, None, self._body, attempts, throttle_budget=self._throttle_budget
                 )
             except MaybeActed as ambiguous:
-                found = await _check(ambiguous, what, marker, lookup, path)
+                found = await _check(ambiguous, self._what, self._marker, self._lookup, path)
                 if found is not None:
                     return found
                 if attempts.count > pipeline.retry.max_retries:
@@ -195,9 +188,9 @@ class _Once(Generic[T]):
                 # it exists, so find it rather than report a failure that a
                 # caller would "fix" by creating it again.
                 found = None
-                if lookup is not None:
+                if self._lookup is not None:
                     try:
-                        found = await lookup()
+                        found = await self._lookup()
                     except ScalewayError:
                         found = None
                 if found is None:

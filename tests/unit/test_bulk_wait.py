@@ -27,7 +27,13 @@ from scaleway_volumes._decode_block import (
     decode_block_volume_statuses,
 )
 from scaleway_volumes._later import Later
-from scaleway_volumes._poll_schedule import BATCH, DEFER_MAX, poll_count, poll_delay
+from scaleway_volumes._poll_schedule import (
+    BATCH,
+    DEFER_MAX,
+    PollSchedule,
+    poll_count,
+    poll_delay,
+)
 from scaleway_volumes._slots import Slots
 from scaleway_volumes._states import DELETED, FAILURE_STATES, classify
 
@@ -528,15 +534,15 @@ async def test_volumes_are_first_polled_at_the_age_one_was_seen_ready(
 def test_younger_volumes_are_sent_one_round_trip_before_the_age_one_was_seen_ready() -> None:
     """R is the age at the answer; the polls of younger volumes leave the shortest
     round trip a poll took before it (half of R at most), so the API reads them at R."""
-    poller = VolumePoller(FakeList(), no_get, Slots(1))
-    poller._plan.ready_age = 0.2
-    assert poller._plan.next_delay(0.0) == pytest.approx(0.2)  # no round trip known yet
-    poller._plan.round_trip = 0.02
-    assert poller._plan.next_delay(0.0) == pytest.approx(0.18)
-    assert poller._plan.next_delay(0.1) == pytest.approx(0.08)
-    assert poller._plan.next_delay(0.19) == pytest.approx(0.18 / 8)  # past it: R/8 later
-    poller._plan.round_trip = 0.5  # one slow poll cannot make the polls leave before R/2
-    assert poller._plan.next_delay(0.0) == pytest.approx(0.1)
+    plan = PollSchedule()
+    plan.seen_ready(0.2)
+    assert plan.next_delay(0.0) == pytest.approx(0.2)  # no round trip known yet
+    plan.answered(0.02)
+    assert plan.next_delay(0.0) == pytest.approx(0.18)
+    assert plan.next_delay(0.1) == pytest.approx(0.08)
+    assert plan.next_delay(0.19) == pytest.approx(0.18 / 8)  # past it: R/8 later
+    plan.round_trip = 0.5  # one slow poll cannot make the polls leave before R/2
+    assert plan.next_delay(0.0) == pytest.approx(0.1)
 
 
 async def test_the_round_trip_is_the_shortest_a_poll_took() -> None:
