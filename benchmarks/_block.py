@@ -5,17 +5,33 @@ with the bare volume, usually ``creating``) with the same body: the library's
 ``create_volumes(BlockVolumeSpec(...))`` and raw aiohttp with a fixed pool of
 workers. The library's body carries one more tag, its create marker
 (``scaleway-volumes:create=<32 hex>``): the price of creates that never duplicate.
+
+For ``block-wait``, raw aiohttp is a floor, not a rival: it creates, then polls
+every volume not yet ``available`` (100 ids per request, all requests side by
+side) every 10 ms until none is left. It sees the last volume ready within 10 ms
+of it, and spends requests for that; the library polls at about the age volumes
+become ready, within 1.5 requests per volume in all.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterable
 from typing import Any
 
 from _common import ORG, SIZE, TOKEN, WARM_UP_NAME, Adapter
 
-__all__ = ["BlockAiohttpAdapter", "BlockScalewayVolumesAdapter", "block_create_body"]
+__all__ = [
+    "BlockAiohttpAdapter",
+    "BlockAiohttpWaitAdapter",
+    "BlockScalewayVolumesAdapter",
+    "block_create_body",
+]
+
+# The raw floor's poll: 100 ids per request (the API's page size), every 10 ms.
+POLL_BATCH = 100
+POLL_EVERY = 0.010
 
 
 def block_create_body(i: int) -> dict[str, Any]:
@@ -92,3 +108,33 @@ class BlockAiohttpAdapter(Adapter):
             if response.status != 200:
                 raise RuntimeError(f"POST: {response.status} {body[:200]!r}")
         return json.loads(body)
+
+
+class BlockAiohttpWaitAdapter(BlockAiohttpAdapter):
+    """Raw aiohttp creates, then polls 100 ids per request every 10 ms: ``block-wait``'s floor."""
+
+    async def create_many(self, indices: Iterable[int], concurrency: int) -> list[Any]:
+        created = await super().create_many(indices, concurrency)
+        pending = [volume["id"] for volume in created]
+        ready: dict[str, Any] = {}
+        while pending:
+            batches = [pending[i : i + POLL_BATCH] for i in range(0, len(pending), POLL_BATCH)]
+            for page in await asyncio.gather(*(self._list(batch) for batch in batches)):
+                for volume in page:
+                    if volume["status"] == "available":
+                        ready[volume["id"]] = volume
+            pending = [volume_id for volume_id in pending if volume_id not in ready]
+            if pending:
+                await asyncio.sleep(POLL_EVERY)
+        return [ready[volume["id"]] for volume in created]
+
+    async def _list(self, volume_ids: list[str]) -> list[Any]:
+        params = [("volume_ids", volume_id) for volume_id in volume_ids]
+        params.append(("page_size", str(POLL_BATCH)))
+        url = self.base_url + "/volumes"
+        async with self.session.get(url, params=params, headers=self.headers) as response:
+            body = await response.read()
+            if response.status != 200:
+                raise RuntimeError(f"GET {url}: {response.status} {body[:200]!r}")
+        volumes: list[Any] = json.loads(body)["volumes"]
+        return volumes

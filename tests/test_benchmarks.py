@@ -71,12 +71,15 @@ def test_quick_block_scenarios_run(tmp_path: Path) -> None:
     # Server truth: n creates plus the warm-up list, for the library and raw aiohttp alike.
     assert runs["block-bulk"]["scaleway-volumes"][0]["server_requests"] == n + 1
     assert runs["block-bulk"]["aiohttp"][0]["server_requests"] == n + 1
-    assert list(runs["block-wait"]) == ["scaleway-volumes"]
-    polls = report["stats"]["block-wait"]["scaleway-volumes"]["polls"]["median"]
-    assert polls >= 1  # volumes took 0.2 s to settle: the waiter had to poll
+    assert list(runs["block-wait"]) == ["scaleway-volumes", "aiohttp"]
+    for client in ("scaleway-volumes", "aiohttp"):
+        polls = report["stats"]["block-wait"][client]["polls"]["median"]
+        assert polls >= 1  # volumes took 0.2 s to settle: both had to poll
     rows = {(t["scenario"], t["target"].split(" ")[0]) for t in report["targets"]}
     assert {("block-bulk", "wall"), ("block-bulk", "TCP"), ("block-wait", "wall")} <= rows
     assert ("block-wait", "requests") in rows
+    aims = [t["target"] for t in report["targets"] if t["scenario"] == "block-wait"]
+    assert any(target.endswith(" aiohttp (aim)") for target in aims)
     table = (tmp_path / "latest.md").read_text(encoding="utf-8")
     assert "### block-bulk: " in table and "### block-wait: " in table
 
