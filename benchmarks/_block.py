@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -32,6 +33,8 @@ __all__ = [
 # The raw floor's poll: 100 ids per request (the API's page size), every 10 ms.
 POLL_BATCH = 100
 POLL_EVERY = 0.010
+# A floor that never sees its volumes ready says so instead of polling forever.
+POLL_FOR = 30.0
 
 
 def block_create_body(i: int) -> dict[str, Any]:
@@ -117,7 +120,10 @@ class BlockAiohttpWaitAdapter(BlockAiohttpAdapter):
         created = await super().create_many(indices, concurrency)
         pending = [volume["id"] for volume in created]
         ready: dict[str, Any] = {}
+        give_up = time.monotonic() + POLL_FOR
         while pending:
+            if time.monotonic() > give_up:
+                raise RuntimeError(f"{len(pending)} volumes not available after {POLL_FOR:g} s")
             batches = [pending[i : i + POLL_BATCH] for i in range(0, len(pending), POLL_BATCH)]
             for page in await asyncio.gather(*(self._list(batch) for batch in batches)):
                 for volume in page:
