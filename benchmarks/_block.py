@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from _common import ORG, SIZE, TOKEN, WARM_UP_NAME, Adapter
+from _common import ORG, SIZE, TOKEN, WARM_UP_NAME, Adapter, aiohttp_get_json
 
 __all__ = [
     "BlockAiohttpAdapter",
@@ -95,12 +95,7 @@ class BlockAiohttpAdapter(Adapter):
 
     async def warm_up(self) -> None:
         params = {"name": WARM_UP_NAME, "page": "1", "page_size": "1"}
-        url = self.base_url + "/volumes"
-        async with self.session.get(url, params=params, headers=self.headers) as response:
-            body = await response.read()
-            if response.status != 200:
-                raise RuntimeError(f"GET {url}: {response.status} {body[:200]!r}")
-            json.loads(body)
+        await aiohttp_get_json(self.session, self.base_url + "/volumes", params, self.headers)
 
     async def create(self, i: int) -> Any:
         data = json.dumps(block_create_body(i)).encode()
@@ -138,9 +133,6 @@ class BlockAiohttpWaitAdapter(BlockAiohttpAdapter):
         params = [("volume_ids", volume_id) for volume_id in volume_ids]
         params.append(("page_size", str(POLL_BATCH)))
         url = self.base_url + "/volumes"
-        async with self.session.get(url, params=params, headers=self.headers) as response:
-            body = await response.read()
-            if response.status != 200:
-                raise RuntimeError(f"GET {url}: {response.status} {body[:200]!r}")
-        volumes: list[Any] = json.loads(body)["volumes"]
+        page, _ = await aiohttp_get_json(self.session, url, params, self.headers)
+        volumes: list[Any] = page["volumes"]
         return volumes

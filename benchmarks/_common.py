@@ -7,6 +7,7 @@ imports neither, so the benchmark modules form no import cycle.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import signal
@@ -60,6 +61,15 @@ class Adapter:
         results: list[Any] = []
         await worker_pool(concurrency, indices, self.create, results.append)
         return results
+
+
+async def aiohttp_get_json(session: Any, url: str, params: Any, headers: Any) -> tuple[Any, Any]:
+    """GET ``url`` with a raw ``aiohttp.ClientSession``: the parsed 200 body and its headers."""
+    async with session.get(url, params=params, headers=headers) as response:
+        body = await response.read()
+        if response.status != 200:
+            raise RuntimeError(f"GET {url}: {response.status} {body[:200]!r}")
+        return json.loads(body), response.headers
 
 
 async def worker_pool(

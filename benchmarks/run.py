@@ -54,6 +54,7 @@ from _common import (
     ZONE,
     Adapter,
     FakeProcess,
+    aiohttp_get_json,
     pinned,
     worker_pool,
 )
@@ -267,11 +268,7 @@ class AiohttpAdapter(Adapter):
         await self.session.close()
 
     async def _get_json(self, url: str, params: Any = None) -> tuple[Any, Any]:
-        async with self.session.get(url, params=params, headers=self.headers) as response:
-            body = await response.read()
-            if response.status != 200:
-                raise RuntimeError(f"GET {url}: {response.status}")
-            return json.loads(body), response.headers
+        return await aiohttp_get_json(self.session, url, params, self.headers)
 
     async def warm_up(self) -> None:
         params = {"name": WARM_UP_NAME, "page": "1", "per_page": "1"}
@@ -349,10 +346,9 @@ def make_adapter(client: str, base_url: str, scenario: str) -> Adapter:
     if scenario in BLOCK_SCENARIOS:
         if client == "scaleway-volumes":
             return BlockScalewayVolumesAdapter(base_url, wait=scenario == "block-wait")
-        if client == "aiohttp" and scenario == "block-wait":
-            return BlockAiohttpWaitAdapter(base_url)
         if client == "aiohttp":
-            return BlockAiohttpAdapter(base_url)
+            wait = scenario == "block-wait"
+            return BlockAiohttpWaitAdapter(base_url) if wait else BlockAiohttpAdapter(base_url)
         raise ValueError(f"no {client!r} client for {scenario!r}")
     if client == "scaleway-volumes":
         return ScalewayVolumesAdapter(base_url)
