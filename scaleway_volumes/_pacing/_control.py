@@ -18,7 +18,9 @@ The algorithm (the reasons are in docs/rate-limiting.md):
    rate goes at once to what got through, one cut per round (a quarter down at
    most when judged on the few requests sent since a cut); above a one-token
    limit what got through is half the limit, so the rate then climbs back
-   quickly towards the rate that failed.
+   quickly towards the rate that failed: holding, the pace the first 429 of
+   that round went out at (the later ones went out at a pace still rising);
+   from ``plateau`` of it on, the rise no longer doubles.
 
 The fleet's limiter (``redis.RedisRateLimiter``) decides in Lua and grows back
 along a CUBIC curve instead; ``cut_rate`` is its cut, in Python for the tests
@@ -134,6 +136,7 @@ class AdaptiveControl:
         "burst_seen",
         "calm_since",
         "ceiling",
+        "failed",
         "grown",
         "in_flight",
         "last_cut",
@@ -143,6 +146,7 @@ class AdaptiveControl:
         "oks",
         "one_token",
         "rate",
+        "refused",
         "rise",
         "run",
         "sends",
@@ -169,6 +173,9 @@ class AdaptiveControl:
         self.run = 0  # successes since the last 429
         self.calm_since = 0.0  # time of the last 429
         self.ceiling = 0.0  # the rate to come back to quickly after a deep cut
+        self.failed = 0.0  # the rate found over the limit at the last deep cut
+        #: (answer time, pace it went out at) of the first 429 of the latest round.
+        self.refused = (-INF, 0.0)
         self.window = tuning.initial_window
         self.in_flight = 0
         self.tokens = 1.0
@@ -264,6 +271,11 @@ class AdaptiveControl:
             # Doubling at most every two round trips: its 429s come a round trip late.
             per_double = max(tuning.run, 2.0 * self.rate * self.srtt)
             boost = 2.0 ** min(self.run / per_double, tuning.doublings)
+            if self.one_token and 0.0 < tuning.plateau * self.failed <= self.rate:
+                # Near a one-token limit's cliff: a doubling rise would cross it
+                # by the time its first 429 comes back (traced at 200 req/s
+                # behind 100 ms: 9 % over, 15 429s in a row, then a deep cut).
+                boost = 1.0
             up = self.rise * boost * self._per_answer()
             if quiet > calm:
                 # No 429 for long: the limit rose, or others sharing it left. Grow
@@ -349,8 +361,21 @@ class AdaptiveControl:
         span = (sent - start) * sends / (sends - 1)
         return oks / max(span, 1e-6), oks / sends, top, sends
 
+    def _pace_at(self, sent: float) -> float:
+        """The pacing rate the request sent at ``sent`` went out at (0.0: not known)."""
+        for t, rate in reversed(self.sends):
+            if t <= sent:
+                return rate
+        return 0.0
+
     def _throttled(self, sent: float, now: float) -> None:
         tuning = self.tuning
+        if now - self.refused[0] > 2.0 * self.srtt:
+            # The first 429 of a round: 429s that follow within two round trips
+            # are its consequences (and went out at a pace still rising).
+            self.refused = (now, self._pace_at(sent))
+        else:
+            self.refused = (now, self.refused[1])
         if self.mode == UNTHROTTLED:
             srtt = self.srtt or (now - sent)
             self.wave = (sent, srtt)
@@ -394,6 +419,14 @@ class AdaptiveControl:
         # got through is half its rate, not its rate. Come back towards the rate
         # that failed, quickly; the first 429 on the way ends that.
         failed = max(base, top)
+        first = self.refused[1]
+        if self.mode == HOLDING and first:
+            # Holding, the rate rose slowly: the round's first 429 shows where
+            # the limit was crossed. (Not at the end of the search, whose first
+            # 429 may be a stray one: a garbage collection's pause, a request on
+            # a new connection, arriving with the next.)
+            failed = min(failed, first)
+        self.failed = failed
         self.ceiling = self._bounded(failed * tuning.headroom) if self.one_token else 0.0
         self.mode = HOLDING
         self._cut_at(now)

@@ -43,6 +43,11 @@ class Tuning:
     #: ``calm`` under a one-token limit: longer, since passing it wastes every
     #: other slot (but a fleet member can be taken for one, see ``_control``).
     calm_one: float = 3.0
+    #: Under a one-token limit, the rise no longer doubles at this share of the
+    #: rate that last failed (as CUBIC slows near its last maximum): above such a
+    #: limit every other request is refused, and a doubling rise crossed it by
+    #: a tenth within the round trip its first 429 took to come back.
+    plateau: float = 0.9
     #: Cut factor for a 429 at the limit (fleet).
     decrease: float = 0.85
     #: Share of the measured rate to hold at after a cut from far above.
