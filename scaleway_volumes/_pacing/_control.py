@@ -370,9 +370,10 @@ class AdaptiveControl:
 
     def _throttled(self, sent: float, now: float) -> None:
         tuning = self.tuning
-        if now - self.refused[0] > 2.0 * self.srtt:
+        if now - self.refused[0] > max(2.0 * self.srtt, 4.0 / self.rate):
             # The first 429 of a round: 429s that follow within two round trips
-            # are its consequences (and went out at a pace still rising).
+            # (or four intervals: above a one-token limit, every other request
+            # is refused) are its consequences, sent at a pace still rising.
             self.refused = (now, self._pace_at(sent))
         else:
             self.refused = (now, self.refused[1])

@@ -415,3 +415,61 @@ def test_the_longer_the_calm_the_faster_the_rate_grows(quiet: float, more: float
     assert grown[1] >= grown[0]
     if quiet >= 3.0 * TUNING.calm:
         assert grown[1] > grown[0]
+
+
+def _one_token_round(paces: list[float], first_refused: int) -> AdaptiveControl:
+    """Holding under a one-token limit, requests sent 10 ms apart at ``paces`` (a
+    rate still rising); from ``first_refused`` on, every other one is refused (the
+    pattern above such a limit), answered in order 50 ms after it went out."""
+    control = _holding(paces[0])
+    control.one_token = True
+    times = []
+    for i, pace in enumerate(paces):
+        control.rate = pace
+        control.tokens = 1.0  # each request goes at its own pace, 10 ms apart
+        assert control.reserve(0.01 * (i + 1)) == 0.0
+        times.append(0.01 * (i + 1))
+    for i, t in enumerate(times):
+        refused = i >= first_refused and (i - first_refused) % 2 == 0
+        control.release(t, 429 if refused else 201, t + 0.05)
+        if control.ceiling:
+            break
+    return control
+
+
+def test_above_a_one_token_limit_the_ceiling_is_the_pace_of_the_first_429() -> None:
+    """Holding, the rate rises while the 429s of a crossing are on their way back:
+    the later ones went out at a higher pace. The rate that failed, climbed back
+    towards, is the pace of the round's first 429 (traced at 200 req/s behind 100
+    ms: its pace was under the limit and the last ones 9 % over it)."""
+    paces = [100.0 + i for i in range(24)]
+    control = _one_token_round(paces, first_refused=12)
+    assert control.mode == HOLDING
+    assert control.failed == pytest.approx(112.0)
+    assert control.ceiling == pytest.approx(112.0 * TUNING.headroom)
+    assert control.rate < control.ceiling
+
+
+def _rise_after_a_long_run(rate: float, failed: float, *, one_token: bool) -> float:
+    """The share the rate rises by with one more success after 100 without a 429."""
+    control = _holding(rate)
+    control.one_token = one_token
+    control.failed = failed
+    for i in range(100):
+        _quiet_success(control, 0.1 + i * 0.003)
+    before = control.rate
+    _quiet_success(control, 0.45)
+    return control.rate / before - 1.0
+
+
+def test_near_a_one_token_limit_that_failed_the_rise_stops_doubling() -> None:
+    """A long run of successes doubles the rise (a rate far under the limit comes
+    back fast), but not at ``plateau`` of a one-token rate that failed, or over it
+    (a doubled rise crosses such a limit before its first 429 is back)."""
+    base = rise(TUNING.step, TUNING.target)
+    near = _rise_after_a_long_run(400.0, failed=400.0 / TUNING.plateau, one_token=True)
+    assert near == pytest.approx(base, rel=0.05)
+    far = _rise_after_a_long_run(400.0, failed=1000.0, one_token=True)
+    with_burst = _rise_after_a_long_run(400.0, failed=400.0, one_token=False)
+    for boosted in (far, with_burst):
+        assert boosted == pytest.approx(base * 2.0**TUNING.doublings, rel=0.05)
