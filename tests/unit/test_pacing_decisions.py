@@ -473,3 +473,25 @@ def test_near_a_one_token_limit_that_failed_the_rise_stops_doubling() -> None:
     with_burst = _rise_after_a_long_run(400.0, failed=400.0, one_token=False)
     for boosted in (far, with_burst):
         assert boosted == pytest.approx(base * 2.0**TUNING.doublings, rel=0.05)
+
+
+def test_the_search_ends_at_the_rate_when_its_first_429_comes_back() -> None:
+    """The search's first 429 may be a stray one (a pause of the client, a request
+    on a new connection, arriving with the next): what a one-token limit climbs
+    back towards after it is the rate when that 429 came back, not its own pace."""
+    control = AdaptiveControl()
+    control.release(0.0, 429, 0.01)  # the first wave's 429: the search begins
+    assert control.mode == SEARCHING
+    control.one_token = True
+    times = []
+    for i in range(8):
+        control.rate = 100.0 + 20.0 * i  # the search's rate, still rising
+        control.tokens = 1.0
+        assert control.reserve(0.02 + 0.01 * i) == 0.0
+        times.append(0.02 + 0.01 * i)
+    for t in times[:5]:
+        control.release(t, 201, t + 0.05)
+    control.release(times[5], 429, times[5] + 0.05)  # sent at 200 req/s
+    assert control.mode == HOLDING
+    assert control.failed == pytest.approx(240.0)
+    assert control.ceiling == pytest.approx(240.0 * TUNING.headroom)
