@@ -47,7 +47,7 @@ class Tuning:
     #: rate that last failed (as CUBIC slows near its last maximum): above such a
     #: limit every other request is refused, and a doubling rise crossed it by
     #: a tenth within the round trip its first 429 took to come back.
-    plateau: float = 0.9
+    gentle: float = 0.9
     #: Cut factor for a 429 at the limit (fleet).
     decrease: float = 0.85
     #: Share of the measured rate to hold at after a cut from far above.

@@ -464,10 +464,10 @@ def _rise_after_a_long_run(rate: float, failed: float, *, one_token: bool) -> fl
 
 def test_near_a_one_token_limit_that_failed_the_rise_stops_doubling() -> None:
     """A long run of successes doubles the rise (a rate far under the limit comes
-    back fast), but not at ``plateau`` of a one-token rate that failed, or over it
+    back fast), but not at ``gentle`` of a one-token rate that failed, or over it
     (a doubled rise crosses such a limit before its first 429 is back)."""
     base = rise(TUNING.step, TUNING.target)
-    near = _rise_after_a_long_run(400.0, failed=400.0 / TUNING.plateau, one_token=True)
+    near = _rise_after_a_long_run(400.0, failed=400.0 / TUNING.gentle, one_token=True)
     assert near == pytest.approx(base, rel=0.05)
     far = _rise_after_a_long_run(400.0, failed=1000.0, one_token=True)
     with_burst = _rise_after_a_long_run(400.0, failed=400.0, one_token=False)
