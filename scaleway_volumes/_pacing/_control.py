@@ -146,8 +146,9 @@ class AdaptiveControl:
         "oks",
         "one_token",
         "rate",
-        "refused",
         "rise",
+        "round_at",
+        "round_pace",
         "run",
         "sends",
         "srtt",
@@ -174,8 +175,8 @@ class AdaptiveControl:
         self.calm_since = 0.0  # time of the last 429
         self.ceiling = 0.0  # the rate to come back to quickly after a deep cut
         self.failed = 0.0  # the rate found over the limit at the last deep cut
-        #: (answer time, pace it went out at) of the first 429 of the latest round.
-        self.refused = (-INF, 0.0)
+        self.round_at = -INF  # answer time of the latest 429
+        self.round_pace = 0.0  # the pace the first 429 of that round went out at
         self.window = tuning.initial_window
         self.in_flight = 0
         self.tokens = 1.0
@@ -370,13 +371,12 @@ class AdaptiveControl:
 
     def _throttled(self, sent: float, now: float) -> None:
         tuning = self.tuning
-        if now - self.refused[0] > max(2.0 * self.srtt, 4.0 / self.rate):
+        if now - self.round_at > max(2.0 * self.srtt, 4.0 / self.rate):
             # The first 429 of a round: 429s that follow within two round trips
             # (or four intervals: above a one-token limit, every other request
             # is refused) are its consequences, sent at a pace still rising.
-            self.refused = (now, self._pace_at(sent))
-        else:
-            self.refused = (now, self.refused[1])
+            self.round_pace = self._pace_at(sent)
+        self.round_at = now
         if self.mode == UNTHROTTLED:
             srtt = self.srtt or (now - sent)
             self.wave = (sent, srtt)
@@ -420,7 +420,7 @@ class AdaptiveControl:
         # got through is half its rate, not its rate. Come back towards the rate
         # that failed, quickly; the first 429 on the way ends that.
         failed = max(base, top)
-        first = self.refused[1]
+        first = self.round_pace
         if self.mode == HOLDING and first:
             # Holding, the rate rose slowly: the round's first 429 shows where
             # the limit was crossed. (Not at the end of the search, whose first
