@@ -20,7 +20,8 @@ The algorithm (the reasons are in docs/rate-limiting.md):
    limit what got through is half the limit, so the rate then climbs back
    quickly towards the rate that failed: holding, the pace the first 429 of
    that round went out at (the later ones went out at a pace still rising);
-   from ``gentle`` of it on, the rise no longer doubles.
+   from ``gentle`` of it up to it, the rise no longer doubles (past it with no
+   429, it was too low a guess).
 
 The fleet's limiter (``redis.RedisRateLimiter``) decides in Lua and grows back
 along a CUBIC curve instead; ``cut_rate`` is its cut, in Python for the tests
@@ -272,10 +273,12 @@ class AdaptiveControl:
             # Doubling at most every two round trips: its 429s come a round trip late.
             per_double = max(tuning.run, 2.0 * self.rate * self.srtt)
             boost = 2.0 ** min(self.run / per_double, tuning.doublings)
-            if self.one_token and 0.0 < tuning.gentle * self.failed <= self.rate:
+            if self.one_token and 0.0 < tuning.gentle * self.failed <= self.rate <= self.failed:
                 # Near a one-token limit's cliff: a doubling rise would cross it
                 # by the time its first 429 comes back (traced at 200 req/s
                 # behind 100 ms: 9 % over, 15 429s in a row, then a deep cut).
+                # Past the rate that failed, that rate was a low guess (a round
+                # of stray 429s): without doubling the rate crept 10 % a second.
                 boost = 1.0
             up = self.rise * boost * self._per_answer()
             if quiet > calm:

@@ -464,14 +464,17 @@ def _rise_after_a_long_run(rate: float, failed: float, *, one_token: bool) -> fl
 
 def test_near_a_one_token_limit_that_failed_the_rise_stops_doubling() -> None:
     """A long run of successes doubles the rise (a rate far under the limit comes
-    back fast), but not at ``gentle`` of a one-token rate that failed, or over it
-    (a doubled rise crosses such a limit before its first 429 is back)."""
+    back fast), but not from ``gentle`` of a one-token rate that failed up to it (a
+    doubled rise crosses such a limit before its first 429 is back). Past it with
+    no 429, that rate was too low a guess: the rise doubles again (traced at 400
+    req/s behind 100 ms: the rate crept 10 % a second for three seconds)."""
     base = rise(TUNING.step, TUNING.target)
     near = _rise_after_a_long_run(400.0, failed=400.0 / TUNING.gentle, one_token=True)
     assert near == pytest.approx(base, rel=0.05)
     far = _rise_after_a_long_run(400.0, failed=1000.0, one_token=True)
+    past = _rise_after_a_long_run(400.0, failed=350.0, one_token=True)
     with_burst = _rise_after_a_long_run(400.0, failed=400.0, one_token=False)
-    for boosted in (far, with_burst):
+    for boosted in (far, past, with_burst):
         assert boosted == pytest.approx(base * 2.0**TUNING.doublings, rel=0.05)
 
 
