@@ -277,8 +277,8 @@ class AdaptiveControl:
                 # Near a one-token limit's cliff: a doubling rise would cross it
                 # by the time its first 429 comes back (traced at 200 req/s
                 # behind 100 ms: 9 % over, 15 429s in a row, then a deep cut).
-                # Past the rate that failed, that rate was a low guess (a round
-                # of stray 429s): without doubling the rate crept 10 % a second.
+                # Past the rate that failed with no 429, it was a low guess:
+                # without doubling the rate crept on at 4 % a second.
                 boost = 1.0
             up = self.rise * boost * self._per_answer()
             if quiet > calm:

@@ -467,7 +467,7 @@ def test_near_a_one_token_limit_that_failed_the_rise_stops_doubling() -> None:
     back fast), but not from ``gentle`` of a one-token rate that failed up to it (a
     doubled rise crosses such a limit before its first 429 is back). Past it with
     no 429, that rate was too low a guess: the rise doubles again (traced at 400
-    req/s behind 100 ms: the rate crept 10 % a second for three seconds)."""
+    req/s behind 100 ms: the rate crept 4 % a second for three seconds)."""
     base = rise(TUNING.step, TUNING.target)
     near = _rise_after_a_long_run(400.0, failed=400.0 / TUNING.gentle, one_token=True)
     assert near == pytest.approx(base, rel=0.05)
