@@ -5,9 +5,10 @@ The request counts come from the fake's own record of what it received.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import anyio
+import httpx
 import pytest
 
 from scaleway_volumes import (
@@ -58,6 +59,13 @@ async def all_polled(fake: FakeScaleway, ids: set[str]) -> None:
     """Until the poller has asked about every one of ``ids`` (each was handed to it)."""
     with anyio.fail_after(5):
         while not ids <= {i for batch in polls(fake) for i in batch}:  # noqa: ASYNC110
+            await anyio.sleep(0.01)
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Until ``condition()`` holds (the fake runs in another thread: poll it)."""
+    with anyio.fail_after(5):
+        while not condition():  # noqa: ASYNC110
             await anyio.sleep(0.01)
 
 
@@ -292,11 +300,20 @@ async def test_cancelled_mid_create_finds_the_volume_by_marker(
     fake: FakeScaleway, server: FakeServer
 ) -> None:
     """Cancelled while the create is in flight: the settle looks the marker up."""
-    fake.add_fault(Fault("act_then_delay", method="POST", delay=1.0))
+    # The answer is held back 5 s (within the read timeout): the create is still in
+    # flight at the cancel, however late a busy host lets the test cancel.
+    fake.add_fault(Fault("act_then_delay", method="POST", delay=5.0))
     reported = Outcomes()
-    async with make_block(fake, server) as api:
-        with anyio.move_on_after(0.3):
-            await api.create_volumes(specs(1), wait=True, on_item=reported)
+    async with make_block(fake, server, timeout=httpx.Timeout(10.0, connect=1.0)) as api:
+        with anyio.CancelScope() as scope:
+            async with anyio.create_task_group() as tg:
+
+                async def run() -> None:
+                    await api.create_volumes(specs(1), wait=True, on_item=reported)
+
+                tg.start_soon(run)
+                await all_created(fake, 1)  # made, its answer not sent yet
+                scope.cancel()
     (volume,) = fake.block.volumes()
     assert isinstance(reported[0], BlockVolume) and reported[0].id == volume["id"]
     assert sum(1 for r in fake.stats.requests if is_marker_lookup(r)) == 1
@@ -374,12 +391,28 @@ async def test_cancelled_delete_reports_what_is_gone(
     """A delete cancelled in flight is checked: gone is success, else outcome unknown."""
     gone = fake.block.add_volume("gone")
     kept = fake.block.add_volume("kept")
-    fake.add_fault(Fault("act_then_delay", method="DELETE", path=gone["id"], delay=1.0))
-    fake.add_fault(Fault("delay", method="DELETE", path=kept["id"], delay=1.0))
+    # Both answers are held back 5 s (within the read timeout), ``kept`` deleted only
+    # then: both deletes are still in flight at the cancel and at the settle's checks,
+    # however late a busy host lets the test cancel.
+    fake.add_fault(Fault("act_then_delay", method="DELETE", path=gone["id"], delay=5.0))
+    fake.add_fault(Fault("delay", method="DELETE", path=kept["id"], delay=5.0))
     reported = Outcomes()
-    async with make_block(fake, server) as api:
-        with anyio.move_on_after(0.3):
-            await api.delete_volumes([gone["id"], kept["id"]], on_item=reported)
+    async with make_block(fake, server, timeout=httpx.Timeout(10.0, connect=1.0)) as api:
+        with anyio.CancelScope() as scope:
+            async with anyio.create_task_group() as tg:
+
+                async def run() -> None:
+                    await api.delete_volumes([gone["id"], kept["id"]], on_item=reported)
+
+                tg.start_soon(run)
+                # Cancel once the fake has both deletes, and has acted on ``gone``'s.
+                await until(
+                    lambda: (
+                        len(requests(fake, "DELETE")) == 2
+                        and gone["id"] not in {v["id"] for v in fake.block.volumes()}
+                    )
+                )
+                scope.cancel()
     assert reported[0] == gone["id"]
     assert isinstance(reported[1], APIConnectionError) and reported[1].outcome_unknown
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -77,6 +78,40 @@ class Outcomes(dict[int, object]):
     def __call__(self, index: int, item: object, outcome: object) -> None:
         assert index not in self, f"item {index} reported twice"
         self[index] = outcome
+
+
+def hold_back_after(fake: FakeScaleway, method: str, count: int, acted: int = 0) -> None:
+    """Answer the first ``count`` ``method`` requests at once, and hold every later one
+    back for good (30 s): the fake acts at once on the first ``acted`` of those, not at
+    all on the others. At concurrency ``count``, once the fake has ``2 * count`` of
+    them, ``count`` items are done and ``count`` in flight, and it stays so."""
+    fake.add_fault(Fault("delay", method=method, times=count))  # no delay: answered
+    if acted:
+        fake.add_fault(Fault("act_then_delay", method=method, delay=30.0, times=acted))
+    fake.add_fault(Fault("delay", method=method, delay=30.0, times=None))
+
+
+async def cancel_once_received(
+    fake: FakeScaleway, method: str, count: int, call: Callable[[], Awaitable[object]]
+) -> None:
+    """Run ``call()`` and cancel it once the fake has received ``count`` ``method``
+    requests (a state, not a time: a busy host may pause the test for 300 ms)."""
+    returned = False
+
+    async def run() -> None:
+        nonlocal returned
+        await call()
+        returned = True
+
+    with anyio.CancelScope() as scope:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(run)
+            with anyio.fail_after(5):
+                # The fake records requests in its own thread: poll it.
+                while sum(r.method == method for r in fake.stats.requests) < count:  # noqa: ASYNC110
+                    await anyio.sleep(0.01)
+            scope.cancel()
+    assert not returned, "the call went on after it was cancelled"
 
 
 # -- results, order, failures -------------------------------------------------------------
@@ -266,28 +301,33 @@ async def test_cancelled_create_volumes_reports_every_started_item(
     concurrency = 10
     async with api() as client:
         for round_ in range(2):
-            fake.latency = 0.2
             reported = Outcomes()
             specs = make_specs(50, f"cancel{round_}")
             known = {v["id"] for v in fake.volumes}
             fake.stats.reset()
-            with anyio.move_on_after(0.3) as scope:
-                await client.create_volumes(
-                    specs,
-                    concurrency=concurrency,
-                    on_item=reported,
-                )
-            assert scope.cancelled_caught
+            # Cancelled with a first wave of creates done and a second in flight, half
+            # of them made by the fake (the settle finds those), half not.
+            fake.clear_faults()
+            hold_back_after(fake, "POST", concurrency, acted=concurrency // 2)
+            await cancel_once_received(
+                fake,
+                "POST",
+                2 * concurrency,
+                partial(client.create_volumes, specs, concurrency=concurrency, on_item=reported),
+            )
             requests_at_return = len(fake.stats.requests)
             await anyio.sleep(0.5)  # anything the server was still working on lands
             assert len(fake.stats.requests) == requests_at_return, "a stray task kept sending"
 
             # Every item handed out was reported: finished, or in flight and settled.
-            assert concurrency <= len(reported) < 50
+            assert len(reported) == 2 * concurrency
             assert sorted(reported) == list(range(len(reported)))
             created = {o.id: o for o in reported.values() if isinstance(o, Volume)}
             unknown = [o for o in reported.values() if isinstance(o, APIConnectionError)]
-            assert len(created) + len(unknown) == len(reported)
+            assert (len(created), len(unknown)) == (
+                concurrency + concurrency // 2,
+                concurrency // 2,
+            )
             for error in unknown:
                 assert error.outcome_unknown and (error.marker_tag or "").startswith(MARKER)
             # Every volume that exists was reported (or its marker was).
@@ -311,7 +351,6 @@ async def test_cancelled_create_volumes_reports_every_started_item(
             )
 
             # Still usable, promptly; connections released rather than piling up.
-            fake.latency = 0.0
             with anyio.fail_after(5):
                 listed = await client.list_volumes(name=f"cancel{round_}-")
                 assert {v.id for v in listed} == {v["id"] for v in new}
@@ -325,23 +364,22 @@ async def test_cancel_settle_lookup_failure_still_cancels_cleanly(
     fake: FakeScaleway, api: ApiFactory
 ) -> None:
     """If the settle lookup fails, the call is still just cancelled; items say unknown."""
-    fake.latency = 0.2
     reported = Outcomes()
     async with api() as client:
         fake.add_fault(Fault("respond", method="GET", status=400, times=None))
-        with anyio.move_on_after(0.3) as scope:
-            await client.create_volumes(
-                make_specs(30),
-                concurrency=10,
-                on_item=reported,
-            )
-        assert scope.cancelled_caught
-        assert 10 <= len(reported) < 30
+        # Cancelled with 10 creates done and 10 in flight.
+        hold_back_after(fake, "POST", 10, acted=5)
+        await cancel_once_received(
+            fake,
+            "POST",
+            20,
+            partial(client.create_volumes, make_specs(30), concurrency=10, on_item=reported),
+        )
+        assert sorted(reported) == list(range(20))
         unknown = [o for o in reported.values() if not isinstance(o, Volume)]
-        assert len(unknown) >= 1
+        assert len(unknown) == 10
         assert all(isinstance(o, APIConnectionError) and o.outcome_unknown for o in unknown)
         fake.clear_faults()
-        fake.latency = 0.0
         with anyio.fail_after(5):
             await client.list_volumes()
 
@@ -351,18 +389,19 @@ async def test_cancel_settle_lookup_failure_keeps_marker_tag(
     fake: FakeScaleway, api: ApiFactory
 ) -> None:
     """An in-flight create whose settle lookup fails still reports its marker tag."""
-    fake.latency = 0.2
     reported = Outcomes()
     async with api() as client:
         fake.add_fault(Fault("respond", method="GET", status=400, times=None))
-        with anyio.move_on_after(0.3):
-            await client.create_volumes(
-                make_specs(30),
-                concurrency=10,
-                on_item=reported,
-            )
+        # Cancelled with 10 creates done and 10 in flight.
+        hold_back_after(fake, "POST", 10, acted=5)
+        await cancel_once_received(
+            fake,
+            "POST",
+            20,
+            partial(client.create_volumes, make_specs(30), concurrency=10, on_item=reported),
+        )
     unknown = [o for o in reported.values() if isinstance(o, APIConnectionError)]
-    assert unknown
+    assert len(unknown) == 10
     assert all((o.marker_tag or "").startswith(MARKER) for o in unknown)
 
 
@@ -374,26 +413,25 @@ async def test_cancelled_delete_volumes_reports_what_is_gone(
     ids = [fake.add_volume(name=f"doomed-{i}")["id"] for i in range(50)]
     reported = Outcomes()
     async with api() as client:
-        fake.latency = 0.2
-        with anyio.move_on_after(0.3) as scope:
-            await client.delete_volumes(
-                ids,
-                concurrency=10,
-                on_item=reported,
-            )
-        assert scope.cancelled_caught
+        # Cancelled with 10 deletes done and 10 in flight, 5 of them acted on.
+        hold_back_after(fake, "DELETE", 10, acted=5)
+        await cancel_once_received(
+            fake,
+            "DELETE",
+            20,
+            partial(client.delete_volumes, ids, concurrency=10, on_item=reported),
+        )
         requests_at_return = len(fake.stats.requests)
         await anyio.sleep(0.5)
         assert len(fake.stats.requests) == requests_at_return
-        assert 10 <= len(reported) < 50 and sorted(reported) == list(range(len(reported)))
+        assert sorted(reported) == list(range(20))
         remaining = {v["id"] for v in fake.volumes}
         deleted = {o for o in reported.values() if isinstance(o, str)}
-        assert deleted == set(ids) - remaining
+        assert deleted == set(ids) - remaining and len(deleted) == 15
         for index, outcome in reported.items():
             if isinstance(outcome, BaseException):
                 assert ids[index] in remaining
         print(f"\ncancel delete: {len(reported)} reported, {len(deleted)} deleted")
-        fake.latency = 0.0
         with anyio.fail_after(5):
             assert len(await client.list_volumes()) == len(remaining)
 

@@ -272,7 +272,9 @@ async def test_html_error_page_after_retries(fake: FakeScaleway, server: FakeSer
 async def test_read_timeout_get_retried(fake: FakeScaleway, server: FakeServer) -> None:
     """A GET that times out once is retried and succeeds."""
     volume = fake.add_volume(name="v")
-    fake.add_fault(Fault("delay", method="GET", delay=0.6))
+    # Answered 2 s after the 0.3 s read timeout: a busy host that runs the client late
+    # does not see the answer before its timeout.
+    fake.add_fault(Fault("delay", method="GET", delay=2.0))
     async with make_api(fake, server, timeout=httpx.Timeout(0.3, connect=1.0)) as api:
         assert (await api.get_volume(volume["id"])).id == volume["id"]
     assert len(fake.stats.requests) == 2
@@ -293,13 +295,15 @@ async def test_create_read_timeout_landing_later_is_outcome_unknown(
     fake: FakeScaleway, server: FakeServer
 ) -> None:
     """The create lands after we gave up: we say 'unknown', never resend, no duplicate."""
-    fake.add_fault(Fault("delay", method="POST", delay=0.6))
+    # It lands 2 s after the 0.3 s read timeout: after the lookup that follows the
+    # timeout, however late a busy host runs that lookup.
+    fake.add_fault(Fault("delay", method="POST", delay=2.0))
     async with make_api(fake, server, timeout=httpx.Timeout(0.3, connect=1.0)) as api:
         with pytest.raises(APITimeoutError) as info:
             await api.create_volume(name="data", size=10 * GB)
         err = info.value
         assert err.outcome_unknown and err.marker_tag
-        await settle(fake, lambda: len(fake.volumes) == 1)
+        await settle(fake, lambda: len(fake.volumes) == 1, limit=5.0)
         late = await api.list_volumes(tags=[err.marker_tag])
     assert len(late) == 1 and posts(fake) == 1
 

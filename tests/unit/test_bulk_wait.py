@@ -48,6 +48,12 @@ async def wait_for(poller: VolumePoller, volume: BlockVolume) -> BlockVolume:
     handed = poller.hand_over(volume)
     if not isinstance(handed, Later):
         return handed
+    return await wait_for_later(handed)
+
+
+async def wait_for_later(handed: Later) -> BlockVolume:
+    """The poller's verdict on a volume handed over already (raised if an error);
+    cancelled, the volume is abandoned."""
     settled = anyio.Event()
     verdict: list[BlockVolume | BaseException] = []
 
@@ -262,20 +268,34 @@ async def test_polls_wait_for_the_creates_in_flight() -> None:
     assert ready.status == "available" and len(listing.batches) == 1
 
 
+def stop_the_clock(poller: VolumePoller) -> None:
+    """Make ``poller``'s time stand still but for the waits it skips (``no_sleep``).
+
+    Its clock is the later of the wall clock and where its skipped waits took it:
+    an hour ahead, the wall clock plays no part, so how long the host took to run
+    the test (a busy one pauses it for a few hundred milliseconds) changes no wait.
+    """
+    poller._virtual = anyio.current_time() + 3600.0
+
+
 async def test_polls_wait_for_creates_one_second_at_most(no_sleep: list[float]) -> None:
     """Creates that never stop (a long bulk call) hold polls back by ``DEFER_MAX`` (1 s)
     at most, so its progress still moves."""
     listing = FakeList()
     slots = Slots(2)
     poller = VolumePoller(listing, no_get, slots, initial=0.1, cap=5.0)
+    stop_the_clock(poller)
     await slots.acquire()  # a create in flight for the whole test
-    ready = await poller.running(lambda: wait_for(poller, volume()))
+    entry = poller.hand_over(volume())
+    assert isinstance(entry, _Pending)
+    turn = entry.due - entry.created
+    assert 0.05 <= turn <= 0.1  # the first poll of a volume: after [initial/2, initial]
+    with anyio.fail_after(10):  # held back for good, the poll would never come
+        ready = await poller.running(lambda: wait_for_later(entry))
     assert ready.status == "available" and len(listing.batches) == 1
+    # The poller waited for the volume's turn, then ``DEFER_MAX`` more for the creates.
     first_turn, held_back = no_sleep
-    # The first wait is the volume's turn (0.05-0.1 s after the hand-over) less
-    # the real time the poller took to wake up and look: a busy host makes that
-    # a few milliseconds.
-    assert 0.03 <= first_turn <= 0.1 and held_back == pytest.approx(DEFER_MAX) == 1.0
+    assert first_turn == pytest.approx(turn) and held_back == pytest.approx(DEFER_MAX) == 1.0
 
 
 async def test_polls_wait_for_creates_no_longer_than_a_deadline(
@@ -285,11 +305,17 @@ async def test_polls_wait_for_creates_no_longer_than_a_deadline(
     listing = FakeList("creating")
     slots = Slots(2)
     poller = VolumePoller(listing, no_get, slots, timeout=0.5, initial=0.1, cap=5.0)
+    stop_the_clock(poller)
     await slots.acquire()
-    with pytest.raises(WaitTimeoutError) as caught:
-        await poller.running(lambda: wait_for(poller, volume()))
+    entry = poller.hand_over(volume())
+    assert isinstance(entry, _Pending)
+    with pytest.raises(WaitTimeoutError) as caught, anyio.fail_after(10):
+        await poller.running(lambda: wait_for_later(entry))
     assert caught.value.last_state == "creating" and len(listing.batches) == 1
-    assert sum(no_sleep) == pytest.approx(0.5, abs=1e-3)
+    # Polled at the deadline, 0.5 s after the hand-over, not ``DEFER_MAX`` past its
+    # turn: the wait for the creates was cut short.
+    assert sum(no_sleep) == pytest.approx(entry.deadline - entry.created) == 0.5
+    assert no_sleep[-1] < DEFER_MAX
 
 
 async def test_settled_answer_needs_no_poll() -> None:
