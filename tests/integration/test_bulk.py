@@ -445,12 +445,13 @@ async def test_cancelled_delete_in_flight_is_not_reported_as_surely_kept(
     fake.add_fault(Fault("delay", method="DELETE", delay=0.5, times=None))
     reported = Outcomes()
     async with api() as client:
-        with anyio.move_on_after(0.2):
-            await client.delete_volumes(
-                ids,
-                concurrency=5,
-                on_item=reported,
-            )
+        # Cancelled with the first five DELETEs received, all of them held back.
+        await cancel_once_received(
+            fake,
+            "DELETE",
+            5,
+            partial(client.delete_volumes, ids, concurrency=5, on_item=reported),
+        )
     await anyio.sleep(0.8)  # the delayed DELETEs land
     remaining = {v["id"] for v in fake.volumes}
     errors = {ids[i]: o for i, o in reported.items() if isinstance(o, APIConnectionError)}
