@@ -126,8 +126,8 @@ async def test_read_timeout_landing_later_is_outcome_unknown(
     fake: FakeScaleway, server: FakeServer, target: Target
 ) -> None:
     """The create lands after we gave up: 'unknown' with the marker, never resent."""
-    # It lands 2 s after the 0.3 s read timeout: after the lookup that follows the
-    # timeout, however late a busy host runs that lookup.
+    # It lands 2 s after it arrives, long after the 0.3 s read timeout and the
+    # lookup that follows it, however late a busy host runs that lookup.
     fake.add_fault(Fault("delay", method="POST", path=target.path, delay=2.0))
     async with make_block(fake, server, timeout=httpx.Timeout(0.3, connect=1.0)) as api:
         with pytest.raises(APITimeoutError) as info:

@@ -272,8 +272,8 @@ async def test_html_error_page_after_retries(fake: FakeScaleway, server: FakeSer
 async def test_read_timeout_get_retried(fake: FakeScaleway, server: FakeServer) -> None:
     """A GET that times out once is retried and succeeds."""
     volume = fake.add_volume(name="v")
-    # Answered 2 s after the 0.3 s read timeout: a busy host that runs the client late
-    # does not see the answer before its timeout.
+    # Answered 2 s after it arrives: a busy host that runs the client late still
+    # times out first (0.3 s).
     fake.add_fault(Fault("delay", method="GET", delay=2.0))
     async with make_api(fake, server, timeout=httpx.Timeout(0.3, connect=1.0)) as api:
         assert (await api.get_volume(volume["id"])).id == volume["id"]
@@ -295,8 +295,8 @@ async def test_create_read_timeout_landing_later_is_outcome_unknown(
     fake: FakeScaleway, server: FakeServer
 ) -> None:
     """The create lands after we gave up: we say 'unknown', never resend, no duplicate."""
-    # It lands 2 s after the 0.3 s read timeout: after the lookup that follows the
-    # timeout, however late a busy host runs that lookup.
+    # It lands 2 s after it arrives, long after the 0.3 s read timeout and the
+    # lookup that follows it, however late a busy host runs that lookup.
     fake.add_fault(Fault("delay", method="POST", delay=2.0))
     async with make_api(fake, server, timeout=httpx.Timeout(0.3, connect=1.0)) as api:
         with pytest.raises(APITimeoutError) as info:
