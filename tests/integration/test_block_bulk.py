@@ -5,7 +5,7 @@ The request counts come from the fake's own record of what it received.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import anyio
 import httpx
@@ -25,6 +25,7 @@ from scaleway_volumes import (
 )
 from scaleway_volumes.testing import FakeScaleway, FakeServer, Fault, ManualClock
 
+from ..waiting import cancel_once, eventually
 from .block_helpers import (
     GB,
     MISSING,
@@ -57,23 +58,12 @@ class Outcomes(dict[int, object]):
 
 async def all_polled(fake: FakeScaleway, ids: set[str]) -> None:
     """Until the poller has asked about every one of ``ids`` (each was handed to it)."""
-    with anyio.fail_after(5):
-        while not ids <= {i for batch in polls(fake) for i in batch}:  # noqa: ASYNC110
-            await anyio.sleep(0.01)
-
-
-async def until(condition: Callable[[], bool]) -> None:
-    """Until ``condition()`` holds (the fake runs in another thread: poll it)."""
-    with anyio.fail_after(5):
-        while not condition():  # noqa: ASYNC110
-            await anyio.sleep(0.01)
+    await eventually(lambda: ids <= {i for batch in polls(fake) for i in batch})
 
 
 async def all_created(fake: FakeScaleway, count: int) -> None:
-    """Until the fake holds ``count`` volumes (it runs in another thread: poll it)."""
-    with anyio.fail_after(5):
-        while len(fake.block.volumes()) < count:  # noqa: ASYNC110
-            await anyio.sleep(0.01)
+    """Until the fake holds ``count`` volumes."""
+    await eventually(lambda: len(fake.block.volumes()) >= count)
 
 
 async def test_create_volumes_without_wait(fake: FakeScaleway, server: FakeServer) -> None:
@@ -305,15 +295,11 @@ async def test_cancelled_mid_create_finds_the_volume_by_marker(
     fake.add_fault(Fault("act_then_delay", method="POST", delay=5.0))
     reported = Outcomes()
     async with make_block(fake, server, timeout=httpx.Timeout(10.0, connect=1.0)) as api:
-        with anyio.CancelScope() as scope:
-            async with anyio.create_task_group() as tg:
-
-                async def run() -> None:
-                    await api.create_volumes(specs(1), wait=True, on_item=reported)
-
-                tg.start_soon(run)
-                await all_created(fake, 1)  # made, its answer not sent yet
-                scope.cancel()
+        # Cancelled once made, its answer not sent yet.
+        await cancel_once(
+            lambda: len(fake.block.volumes()) == 1,
+            lambda: api.create_volumes(specs(1), wait=True, on_item=reported),
+        )
     (volume,) = fake.block.volumes()
     assert isinstance(reported[0], BlockVolume) and reported[0].id == volume["id"]
     assert sum(1 for r in fake.stats.requests if is_marker_lookup(r)) == 1
@@ -398,21 +384,14 @@ async def test_cancelled_delete_reports_what_is_gone(
     fake.add_fault(Fault("delay", method="DELETE", path=kept["id"], delay=5.0))
     reported = Outcomes()
     async with make_block(fake, server, timeout=httpx.Timeout(10.0, connect=1.0)) as api:
-        with anyio.CancelScope() as scope:
-            async with anyio.create_task_group() as tg:
-
-                async def run() -> None:
-                    await api.delete_volumes([gone["id"], kept["id"]], on_item=reported)
-
-                tg.start_soon(run)
-                # Cancel once the fake has both deletes, and has acted on ``gone``'s.
-                await until(
-                    lambda: (
-                        len(requests(fake, "DELETE")) == 2
-                        and gone["id"] not in {v["id"] for v in fake.block.volumes()}
-                    )
-                )
-                scope.cancel()
+        # Cancelled once the fake has both deletes, and has acted on ``gone``'s.
+        await cancel_once(
+            lambda: (
+                len(requests(fake, "DELETE")) == 2
+                and gone["id"] not in {v["id"] for v in fake.block.volumes()}
+            ),
+            lambda: api.delete_volumes([gone["id"], kept["id"]], on_item=reported),
+        )
     assert reported[0] == gone["id"]
     assert isinstance(reported[1], APIConnectionError) and reported[1].outcome_unknown
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import anyio
 import httpx
 import pytest
 
 from scaleway_volumes import APIConnectionError, APITimeoutError, AsyncBlockAPI
 from scaleway_volumes.testing import FakeScaleway, FakeServer, Fault
 
+from ..waiting import eventually
 from .block_helpers import (
     GB,
     MARKER,
@@ -134,9 +134,7 @@ async def test_read_timeout_landing_later_is_outcome_unknown(
             await target.create(api)
         error = info.value
         assert error.outcome_unknown and error.marker_tag and error.marker_tag.startswith(MARKER)
-        with anyio.fail_after(5):
-            while not target.stored():  # noqa: ASYNC110  (the server is another thread)
-                await anyio.sleep(0.01)
+        await eventually(target.stored)
         late = await target.listed(api, error.marker_tag)
     assert [r.id for r in late] == [r["id"] for r in target.stored()]
     assert target.posts() == 1

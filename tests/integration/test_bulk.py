@@ -31,6 +31,7 @@ from scaleway_volumes import (
 )
 from scaleway_volumes.testing import FakeScaleway, FakeServer, Fault, RecordedRequest
 
+from ..waiting import cancel_once
 from .conftest import ApiFactory
 
 GB = 1_000_000_000
@@ -95,23 +96,8 @@ async def cancel_once_received(
     fake: FakeScaleway, method: str, count: int, call: Callable[[], Awaitable[object]]
 ) -> None:
     """Run ``call()`` and cancel it once the fake has received ``count`` ``method``
-    requests (a state, not a time: a busy host may pause the test for 300 ms)."""
-    returned = False
-
-    async def run() -> None:
-        nonlocal returned
-        await call()
-        returned = True
-
-    with anyio.CancelScope() as scope:
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(run)
-            with anyio.fail_after(5):
-                # The fake records requests in its own thread: poll it.
-                while sum(r.method == method for r in fake.stats.requests) < count:  # noqa: ASYNC110
-                    await anyio.sleep(0.01)
-            scope.cancel()
-    assert not returned, "the call went on after it was cancelled"
+    requests."""
+    await cancel_once(lambda: sum(r.method == method for r in fake.stats.requests) >= count, call)
 
 
 # -- results, order, failures -------------------------------------------------------------

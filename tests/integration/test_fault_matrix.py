@@ -33,6 +33,8 @@ from scaleway_volumes import (
 )
 from scaleway_volumes.testing import FakeScaleway, FakeServer, Fault
 
+from ..waiting import eventually
+
 pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("no_sleep")]
 
 GB = 1_000_000_000
@@ -60,12 +62,6 @@ def assert_no_duplicates(fake: FakeScaleway) -> None:
 
 def posts(fake: FakeScaleway) -> int:
     return sum(1 for r in fake.stats.requests if r.method == "POST")
-
-
-async def settle(fake: FakeScaleway, predicate: object, limit: float = 3.0) -> None:
-    with anyio.fail_after(limit):
-        while not predicate():  # type: ignore[operator]  # noqa: ASYNC110
-            await anyio.sleep(0.01)
 
 
 # -- connection-level failures ------------------------------------------------
@@ -252,7 +248,7 @@ async def test_delete_acted_then_failed_is_success(
     assert fake.volumes == []
     assert [r.method for r in fake.stats.requests] == ["DELETE", "DELETE"]
     # The server counts a status once it has written it: maybe just after we read it.
-    await settle(fake, lambda: fake.stats.statuses[404] == 1)
+    await eventually(lambda: fake.stats.statuses[404] == 1)
 
 
 async def test_html_error_page_after_retries(fake: FakeScaleway, server: FakeServer) -> None:
@@ -303,7 +299,7 @@ async def test_create_read_timeout_landing_later_is_outcome_unknown(
             await api.create_volume(name="data", size=10 * GB)
         err = info.value
         assert err.outcome_unknown and err.marker_tag
-        await settle(fake, lambda: len(fake.volumes) == 1, limit=5.0)
+        await eventually(lambda: len(fake.volumes) == 1)
         late = await api.list_volumes(tags=[err.marker_tag])
     assert len(late) == 1 and posts(fake) == 1
 
@@ -417,7 +413,7 @@ async def test_cancellation_storm_leaks_no_pool_slots(
                 tg.start_soon(one)
     assert len(results) == 8
     await api.aclose()
-    await settle(fake, lambda: fake.stats.open_connections == 0)
+    await eventually(lambda: fake.stats.open_connections == 0)
 
 
 async def test_timeouts_under_contention_release_slots(

@@ -11,6 +11,8 @@ import pytest
 
 from scaleway_volumes.testing import FAKE_ORGANIZATION, FakeScaleway, Fault, RecordedRequest
 
+from ..waiting import eventually
+
 if TYPE_CHECKING:
     from .conftest import Target
 
@@ -18,13 +20,6 @@ pytestmark = pytest.mark.anyio
 
 GB = 1_000_000_000
 BODY = {"name": "data", "size": 20 * GB, "volume_type": "l_ssd", "project": FAKE_ORGANIZATION}
-
-
-async def _eventually(predicate: Any, limit: float = 3.0) -> None:
-    with anyio.fail_after(limit):
-        # The state changes in the server's thread, which has no event to wait on.
-        while not predicate():  # noqa: ASYNC110
-            await anyio.sleep(0.01)
 
 
 async def test_respond_skips_state_auth_and_throttling(target: Target) -> None:
@@ -106,8 +101,8 @@ async def test_delay_acts_after_sleeping(target: Target) -> None:
             await http.post("/volumes", json=BODY)
         # The client gave up before the server acted; the server acts anyway, later.
         assert target.fake.volumes == []
-        await _eventually(lambda: len(target.fake.volumes) == 1)
-    await _eventually(lambda: target.fake.stats.in_flight == 0)
+        await eventually(lambda: len(target.fake.volumes) == 1)
+    await eventually(lambda: target.fake.stats.in_flight == 0)
 
 
 async def test_delay_then_normal_answer(target: Target) -> None:
@@ -132,7 +127,7 @@ async def test_act_then_delay_is_the_ambiguous_case(target: Target) -> None:
             assert len(fake.volumes) == 1
         else:
             # The server's thread may get to the request after the client gave up.
-            await _eventually(lambda: len(fake.volumes) == 1)
+            await eventually(lambda: len(fake.volumes) == 1)
             # It acted first, then delayed: the answer is still held back.
             assert fake.stats.in_flight == 1
     target.fake.add_fault(Fault("act_then_delay", delay=0.05))
@@ -303,7 +298,7 @@ async def test_tcp_connection_stats(server: Any, fake: FakeScaleway) -> None:
             assert (await http.get("/volumes")).status_code == 200
         assert fake.stats.connections_opened == 1
         assert fake.stats.open_connections == 1
-    await _eventually(lambda: fake.stats.open_connections == 0)
+    await eventually(lambda: fake.stats.open_connections == 0)
     async with (
         httpx.AsyncClient(base_url=server.base_url, headers=headers) as a,
         httpx.AsyncClient(base_url=server.base_url, headers=headers) as b,

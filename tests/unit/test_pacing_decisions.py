@@ -417,18 +417,25 @@ def test_the_longer_the_calm_the_faster_the_rate_grows(quiet: float, more: float
         assert grown[1] > grown[0]
 
 
+def _send_at(control: AdaptiveControl, paces: list[float], start: float) -> list[float]:
+    """Send one request at each of ``paces`` (a rate still rising), 10 ms apart from
+    ``start``; return their send times."""
+    times = []
+    for i, pace in enumerate(paces):
+        control.rate = pace
+        control.tokens = 1.0  # each request goes at its own pace
+        assert control.reserve(start + 0.01 * i) == 0.0
+        times.append(start + 0.01 * i)
+    return times
+
+
 def _one_token_round(paces: list[float], first_refused: int) -> AdaptiveControl:
     """Holding under a one-token limit, requests sent 10 ms apart at ``paces`` (a
     rate still rising); from ``first_refused`` on, every other one is refused (the
     pattern above such a limit), answered in order 50 ms after it went out."""
     control = _holding(paces[0])
     control.one_token = True
-    times = []
-    for i, pace in enumerate(paces):
-        control.rate = pace
-        control.tokens = 1.0  # each request goes at its own pace, 10 ms apart
-        assert control.reserve(0.01 * (i + 1)) == 0.0
-        times.append(0.01 * (i + 1))
+    times = _send_at(control, paces, 0.01)
     for i, t in enumerate(times):
         refused = i >= first_refused and (i - first_refused) % 2 == 0
         control.release(t, 429 if refused else 201, t + 0.05)
@@ -486,12 +493,7 @@ def test_the_search_ends_at_the_rate_when_its_first_429_comes_back() -> None:
     control.release(0.0, 429, 0.01)  # the first wave's 429: the search begins
     assert control.mode == SEARCHING
     control.one_token = True
-    times = []
-    for i in range(8):
-        control.rate = 100.0 + 20.0 * i  # the search's rate, still rising
-        control.tokens = 1.0
-        assert control.reserve(0.02 + 0.01 * i) == 0.0
-        times.append(0.02 + 0.01 * i)
+    times = _send_at(control, [100.0 + 20.0 * i for i in range(8)], 0.02)
     for t in times[:5]:
         control.release(t, 201, t + 0.05)
     control.release(times[5], 429, times[5] + 0.05)  # sent at 200 req/s
