@@ -21,7 +21,9 @@ The algorithm (the reasons are in docs/rate-limiting.md):
    quickly towards the rate that failed: holding, the pace the first 429 of
    that round went out at (the later ones went out at a pace still rising);
    from ``gentle`` of it up to it, the rise no longer doubles (past it with no
-   429, it was too low a guess).
+   429, it was too low a guess). The climb back ends within ``near`` of it.
+   The 429s of the two requests around a stall of the event loop (a slot taken
+   long after it came due) move nothing: they arrived together.
 
 The fleet's limiter (``redis.RedisRateLimiter``) decides in Lua and grows back
 along a CUBIC curve instead; ``cut_rate`` is its cut, in Python for the tests
@@ -153,6 +155,7 @@ class AdaptiveControl:
         "run",
         "sends",
         "srtt",
+        "stalled",
         "stamp",
         "throttled",
         "tokens",
@@ -192,6 +195,7 @@ class AdaptiveControl:
         #: 429s seen, in all.
         self.throttled = 0
         self.sends: deque[tuple[float, float]] = deque(maxlen=2048)  # (sent, pacing rate)
+        self.stalled: deque[float] = deque(maxlen=8)  # send times just after a stall
         self.oks: deque[float] = deque(maxlen=2048)  # send times of successes
         self.answered: deque[float] = deque(maxlen=2048)  # answer times of successes
 
@@ -206,6 +210,20 @@ class AdaptiveControl:
             return INF
         if self.mode != UNTHROTTLED:
             rate = self.rate
+            # How long ago this slot came due: requests were being held back, so
+            # a slot taken long after its time means the loop stalled (a garbage
+            # collection, a slow callback). The request before went out late, at
+            # the end of the stall, and this one just after it: to the server
+            # they come together, and a 429 of either says nothing of the limit
+            # (traced at 400 req/s: a 25-35 ms collection ended the search at
+            # half the limit).
+            overdue = (self.tokens - 1.0) / rate + (now - self.stamp)
+            if overdue > max(self.tuning.stall / rate, self.tuning.stall_floor) and (
+                self._saturated(now)
+            ):
+                self.stalled.append(now)
+                if self.sends:
+                    self.stalled.append(self.sends[-1][0])
             self.tokens, wait = take_token(self.tokens, now - self.stamp, rate, 1.0)
             self.stamp = now
             if wait:
@@ -237,7 +255,7 @@ class AdaptiveControl:
         self.in_flight -= 1
         if status == 429:
             self.throttled += 1
-            if sent >= self.last_cut:
+            if sent >= self.last_cut and sent not in self.stalled:
                 self._throttled(sent, now)
         elif status is not None and status < 500:
             self._success(sent, now)
@@ -266,6 +284,13 @@ class AdaptiveControl:
                 # no further: just under it is where a one-token limit is held).
                 share = min(tuning.recovery, 0.5 / max(self.rate * self.srtt, 1e-9))
                 self.rate += (self.ceiling - self.rate) * share
+                if self.rate >= (1.0 - tuning.near) * self.ceiling:
+                    # Back: hold from here as anywhere else. Climbing on by shares
+                    # of what is left would never arrive, and the rate stayed
+                    # under it until ``calm_one`` (traced: three seconds at half
+                    # a 400 req/s limit after a stray 429 ended the search).
+                    self.rate = self.ceiling
+                    self.ceiling = 0.0
                 return
             # The longer no 429 came, the faster: a rate far under the limit comes
             # back in a few round trips.

@@ -48,6 +48,14 @@ class Tuning:
     #: limit every other request is refused, and a doubling rise crossed it by
     #: a tenth within the round trip its first 429 took to come back.
     gentle: float = 0.9
+    #: The climb back towards the rate that failed ends within this share of it.
+    near: float = 0.02
+    #: A paced request taken this many intervals (and at least ``stall_floor``
+    #: seconds) after its slot came due, while requests were held back, follows
+    #: a stall of the event loop: its 429, and that of the request before it,
+    #: do not move the rate.
+    stall: float = 2.0
+    stall_floor: float = 0.005
     #: Cut factor for a 429 at the limit (fleet).
     decrease: float = 0.85
     #: Share of the measured rate to hold at after a cut from far above.
