@@ -209,7 +209,12 @@ class AdaptiveControl:
         if self.in_flight >= self.window:
             return INF
         if self.mode != UNTHROTTLED:
-            rate = self.rate
+            rate, tokens, stamp = self.rate, self.tokens, self.stamp
+            self.tokens, wait = take_token(tokens, now - stamp, rate, 1.0)
+            self.stamp = now
+            if wait:
+                self.waited = now
+                return wait
             # How long ago this slot came due: requests were being held back, so
             # a slot taken long after its time means the loop stalled (a garbage
             # collection, a slow callback). The request before went out late, at
@@ -217,18 +222,12 @@ class AdaptiveControl:
             # they come together, and a 429 of either says nothing of the limit
             # (traced at 400 req/s: a 25-35 ms collection ended the search at
             # half the limit).
-            overdue = (self.tokens - 1.0) / rate + (now - self.stamp)
-            if overdue > max(self.tuning.stall / rate, self.tuning.stall_floor) and (
-                self._saturated(now)
-            ):
+            late = (tokens - 1.0) / rate + (now - stamp)
+            tuning = self.tuning
+            if late > tuning.stall_floor and late * rate > tuning.stall and self._saturated(now):
                 self.stalled.append(now)
                 if self.sends:
                     self.stalled.append(self.sends[-1][0])
-            self.tokens, wait = take_token(self.tokens, now - self.stamp, rate, 1.0)
-            self.stamp = now
-            if wait:
-                self.waited = now
-                return wait
             self.sends.append((now, rate))
         self.in_flight += 1
         return 0.0
