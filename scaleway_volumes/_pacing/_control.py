@@ -26,9 +26,8 @@ The algorithm (the reasons are in docs/rate-limiting.md):
    long after it came due) move nothing: they arrived together.
 
 The fleet's limiter (``redis.RedisRateLimiter``) decides in Lua and grows back
-along a CUBIC curve instead; ``cut_rate`` is its cut, in Python for the tests
-that compare the two, and the constants only it uses are marked "fleet" in
-``Tuning``.
+along a CUBIC curve instead (its cut in Python: ``_lua.cut_rate``); the
+constants only it uses are marked "fleet" in ``Tuning``.
 """
 
 from __future__ import annotations
@@ -40,7 +39,6 @@ from ._tuning import Tuning
 
 __all__ = [
     "AdaptiveControl",
-    "cut_rate",
     "first_rate",
     "rise",
     "search_rate",
@@ -83,39 +81,6 @@ def search_rate(rate: float, elapsed: float, per_double: float, got: float) -> f
     """Double ``rate`` every ``per_double`` seconds, but not past ``2 * got`` (never down)."""
     grown = rate * float(2.0 ** min(elapsed / per_double, 64.0))
     return max(min(grown, 2.0 * got), rate)
-
-
-def cut_rate(
-    base: float, short: float, long: float, tuning: Tuning, got: float = 0.0
-) -> tuple[float, float]:
-    """The fleet's rate after a 429 and the plateau to come back to (``_lua.THROTTLE``).
-
-    ``base`` is the rate the throttled request went out at; ``short`` the share
-    of the requests sent since the last cut that got through, ``long`` the same
-    over the last two seconds. ``got`` is given at the end of the search (the
-    first cut after the fleet's first 429): the successes per second of the
-    last half second or more. The search's rate is a schedule that the
-    processes fill late (their successes reach Redis with their next lease), so
-    it can run far past the limit before a 429 comes: it ends at what got
-    through, never below half ``base`` at once.
-    The new rate is always below ``base``; the plateau is never below the new rate.
-    """
-    if 0.0 < got < base:
-        new = max(got * tuning.headroom, base * tuning.backoff)
-        plateau = got
-    elif short < tuning.deep:
-        # Far above the limit: go to what got through.
-        new = base * max(short * tuning.headroom, tuning.backoff)
-        plateau = base * short
-    elif long >= 1.0 - tuning.tolerance:
-        # Stray 429s among many successes (a server's own jitter): step back a
-        # little and come back soon.
-        new = base * tuning.headroom
-        plateau = base
-    else:
-        new = base * tuning.decrease
-        plateau = base * tuning.hold
-    return new, max(plateau, new)
 
 
 def count_since(times: deque[float], since: float, until: float = INF) -> int:

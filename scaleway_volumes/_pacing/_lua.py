@@ -1,4 +1,5 @@
-"""The Redis side of a shared limit: two atomic Lua scripts over one hash per limit.
+"""The Redis side of a shared limit: two atomic Lua scripts over one hash per limit,
+and the cut the second makes, in Python.
 
 The hash ``KEYS[1]`` holds the fleet's adaptive state (``mode`` u/s/h for
 unthrottled, searching, holding; ``rate``, ``plateau``, ``k``, ``epoch``,
@@ -18,12 +19,48 @@ Redis call. A new limit starts unthrottled, or searching at ``start_rate``:
 always, or once a second process asks within ``together`` seconds of the
 limit's first use (``j1``, ``jt``: the first process to ask, and when).
 ``THROTTLE`` reports a 429 at once and makes the cut, the same decision as
-``_control.cut_rate`` (tests compare the two).
+``cut_rate`` here, in Python (tests compare the two).
 """
 
 from __future__ import annotations
 
-__all__ = ["LEASE", "THROTTLE"]
+from ._tuning import Tuning
+
+__all__ = ["LEASE", "THROTTLE", "cut_rate"]
+
+
+def cut_rate(
+    base: float, short: float, long: float, tuning: Tuning, got: float = 0.0
+) -> tuple[float, float]:
+    """The fleet's rate after a 429 and the plateau to come back to (as ``THROTTLE``).
+
+    ``base`` is the rate the throttled request went out at; ``short`` the share
+    of the requests sent since the last cut that got through, ``long`` the same
+    over the last two seconds. ``got`` is given at the end of the search (the
+    first cut after the fleet's first 429): the successes per second of the
+    last half second or more. The search's rate is a schedule that the
+    processes fill late (their successes reach Redis with their next lease), so
+    it can run far past the limit before a 429 comes: it ends at what got
+    through, never below half ``base`` at once.
+    The new rate is always below ``base``; the plateau is never below the new rate.
+    """
+    if 0.0 < got < base:
+        new = max(got * tuning.headroom, base * tuning.backoff)
+        plateau = got
+    elif short < tuning.deep:
+        # Far above the limit: go to what got through.
+        new = base * max(short * tuning.headroom, tuning.backoff)
+        plateau = base * short
+    elif long >= 1.0 - tuning.tolerance:
+        # Stray 429s among many successes (a server's own jitter): step back a
+        # little and come back soon.
+        new = base * tuning.headroom
+        plateau = base
+    else:
+        new = base * tuning.decrease
+        plateau = base * tuning.hold
+    return new, max(plateau, new)
+
 
 _PROLOGUE = """
 local key = KEYS[1]

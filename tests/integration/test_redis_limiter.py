@@ -25,8 +25,7 @@ from tests.redis_server import REQUIRE_ENV, RedisServer, free_port, redis_server
 
 redis = pytest.importorskip("redis")
 
-from scaleway_volumes._pacing._control import cut_rate  # noqa: E402
-from scaleway_volumes._pacing._lua import THROTTLE  # noqa: E402
+from scaleway_volumes._pacing._lua import THROTTLE, cut_rate  # noqa: E402
 from scaleway_volumes._pacing._tuning import Tuning  # noqa: E402
 from scaleway_volumes.redis import RedisRateLimiter, redact  # noqa: E402
 

@@ -13,12 +13,12 @@ from scaleway_volumes._pacing._control import (
     SEARCHING,
     UNTHROTTLED,
     AdaptiveControl,
-    cut_rate,
     first_rate,
     rise,
     search_rate,
     take_token,
 )
+from scaleway_volumes._pacing._lua import cut_rate
 from scaleway_volumes._pacing._tuning import Tuning
 
 TUNING = Tuning()
