@@ -26,7 +26,16 @@ from __future__ import annotations
 
 from ._tuning import Tuning
 
-__all__ = ["LEASE", "THROTTLE", "cut_rate"]
+__all__ = ["LEASE", "THROTTLE", "cut_rate", "search_goes_on"]
+
+
+def search_goes_on(got: float, base: float) -> bool:
+    """Whether a 429 leaves the fleet's search going (as ``THROTTLE``): at least as
+    many requests a second got through lately (``got``, counted from the search's
+    start at most) as the search paces (``base``). The 429 is then not of the
+    search's making: the first process's unpaced start, or a server's burst
+    running out."""
+    return got >= base
 
 
 def cut_rate(
@@ -38,10 +47,11 @@ def cut_rate(
     of the requests sent since the last cut that got through, ``long`` the same
     over the last two seconds. ``got`` is given at the end of the search (the
     first cut after the fleet's first 429): the successes per second of the
-    last half second or more. The search's rate is a schedule that the
-    processes fill late (their successes reach Redis with their next lease), so
-    it can run far past the limit before a 429 comes: it ends at what got
-    through, never below half ``base`` at once.
+    last half second or more, counted from the search's start if later (where
+    ``search_goes_on(got, base)``, the search's 429 makes no cut). The search's
+    rate is a schedule that the processes fill late (their successes reach Redis
+    with their next lease), so it can run far past the limit before a 429 comes:
+    it ends at what got through, never below half ``base`` at once.
     The new rate is always below ``base``; the plateau is never below the new rate.
     """
     if 0.0 < got < base:
@@ -158,6 +168,11 @@ if s.mode == 'u' then
   s.rate = clamp(start_rate, min_rate, max_rate)
   s.grown = now
   s.gok = 0
+  -- The search begins: like a cut, it starts the counts, and what got through
+  -- at its end is counted from here at most (THROTTLE).
+  s.cut = now
+  s.rok = 0
+  s.rthr = 0
 end
 local unit = 1
 if s.mode == 'h' then
@@ -237,39 +252,49 @@ if s.mode == 'u' then
 elseif req_gen >= s.gen and sent >= s.cut then
   -- One cut per round: a request sent under an older generation (before its
   -- sender heard of the last cut) went out at a rate already corrected.
-  local answers = s.rok + s.rthr
-  local wok, wthr = window(4)
-  local long = 1
-  if wok + wthr >= 4 then long = wok / (wok + wthr) end
-  local short = long
-  if answers >= 4 then short = s.rok / answers end
   local base = s.rate
   if paced > 0 then base = paced end
-  local new, plateau
   -- The end of the search: what got through (successes per second over the
-  -- current and the last half-second buckets), the rest as cut_rate decides.
+  -- current and the last half-second buckets, or since the search began if
+  -- later: counting the time before it divided what got through by up to ten).
   local got = 0
-  if s.mode == 's' then got = window(2) / (now - (math.floor(now * 2) - 1) / 2) end
-  if got > 0 and got < base then
-    new = math.max(got * headroom, base * backoff)
-    plateau = got
-  elseif short < deep then
-    new = base * math.max(short * headroom, backoff)
-    plateau = base * short
-  elseif long >= 1 - tolerance then
-    new = base * headroom
-    plateau = base
-  else
-    new = base * decrease
-    plateau = base * hold
+  if s.mode == 's' then
+    got = window(2) / (now - math.max((math.floor(now * 2) - 1) / 2, s.cut))
   end
-  new = clamp(new, min_rate, max_rate)
-  s.plateau = math.max(plateau, new)
-  s.k = math.pow((s.plateau - new) / (scale * s.plateau), 1 / 3)
-  s.epoch = s.clock
-  s.rate = new
-  s.mode = 'h'
-  cut = 1
+  if s.mode == 's' and got >= base then
+    -- More got through than the search paces: the 429 is not of its making
+    -- (the first process's unpaced start, a server's burst running out), and
+    -- the search goes on (search_goes_on). Cut as a hold is, a fleet of 4 held
+    -- 17 req/s of a 100 req/s limit, and its curve took 5 s to come back.
+  else
+    local answers = s.rok + s.rthr
+    local wok, wthr = window(4)
+    local long = 1
+    if wok + wthr >= 4 then long = wok / (wok + wthr) end
+    local short = long
+    if answers >= 4 then short = s.rok / answers end
+    local new, plateau
+    if got > 0 and got < base then
+      new = math.max(got * headroom, base * backoff)
+      plateau = got
+    elseif short < deep then
+      new = base * math.max(short * headroom, backoff)
+      plateau = base * short
+    elseif long >= 1 - tolerance then
+      new = base * headroom
+      plateau = base
+    else
+      new = base * decrease
+      plateau = base * hold
+    end
+    new = clamp(new, min_rate, max_rate)
+    s.plateau = math.max(plateau, new)
+    s.k = math.pow((s.plateau - new) / (scale * s.plateau), 1 / 3)
+    s.epoch = s.clock
+    s.rate = new
+    s.mode = 'h'
+    cut = 1
+  end
 end
 if cut == 1 then
   s.cut = now

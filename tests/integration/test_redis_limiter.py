@@ -25,7 +25,7 @@ from tests.redis_server import REQUIRE_ENV, RedisServer, free_port, redis_server
 
 redis = pytest.importorskip("redis")
 
-from scaleway_volumes._pacing._lua import THROTTLE, cut_rate  # noqa: E402
+from scaleway_volumes._pacing._lua import THROTTLE, cut_rate, search_goes_on  # noqa: E402
 from scaleway_volumes._pacing._tuning import Tuning  # noqa: E402
 from scaleway_volumes.redis import RedisRateLimiter, redact  # noqa: E402
 
@@ -153,10 +153,18 @@ async def test_a_fleet_starting_together_is_paced_from_the_start(
     ):
         await succeed(first, 1)
         assert not first._book.paced and state(redis_server, name)["mode"] == "u"
-        await succeed(second, 1)
+        client = redis.Redis.from_url(redis_server.url)
+        try:
+            before = redis_time(client)
+            await succeed(second, 1)
+            after = redis_time(client)
+        finally:
+            client.close()
         assert second._book.paced
         fields = state(redis_server, name)
         assert (fields["mode"], float(fields["rate"])) == ("s", 20.0)
+        # The search's start is kept (as ``cut``): what got through is counted from it.
+        assert before <= float(fields["cut"]) <= after
         await succeed(first, 4)  # its window goes from 2 to 4: it asks again
         assert first._book.paced
 
@@ -412,14 +420,14 @@ def test_the_lua_cut_is_the_python_cut(
         client.close()
 
 
-@pytest.mark.parametrize(("base", "wok"), [(300.0, 60), (120.0, 40), (200.0, 200)])
+@pytest.mark.parametrize(("base", "wok"), [(300.0, 60), (120.0, 40), (200.0, 200), (20.0, 30)])
 def test_the_search_ends_at_what_got_through(
     redis_server: RedisServer, base: float, wok: int
 ) -> None:
     """The first cut after the fleet's search lands at what got through lately (never
     below half the rate at once), as ``cut_rate`` does given ``got``: a search whose
     schedule ran far past the limit must not take six cuts, with their 429s, to come
-    down. A search not above what got through is cut as a hold is."""
+    down. A search not above what got through goes on (``search_goes_on``)."""
     tuning = Tuning()
     limiter = RedisRateLimiter(redis_server.url, name="search-end")
     client = redis.Redis.from_url(redis_server.url)
@@ -437,14 +445,45 @@ def test_the_search_ends_at_what_got_through(
         else:
             pytest.fail("every run straddled a half second")
         start = (int(before * 2) - 1) / 2
-        low, low_plateau = cut_rate(base, 50 / 51, 1.0, tuning, got=wok / (after - start))
-        high, high_plateau = cut_rate(base, 50 / 51, 1.0, tuning, got=wok / (before - start))
+        got_low, got_high = wok / (after - start), wok / (before - start)
+        goes_on = search_goes_on(got_low, base)
+        assert goes_on == search_goes_on(got_high, base)  # the cases are far from the edge
+        if goes_on:
+            assert (int(cut), int(gen), client.hget(key, "mode")) == (0, 1, b"s")
+            assert float(client.hget(key, "rate")) == base
+            return
+        low, low_plateau = cut_rate(base, 50 / 51, 1.0, tuning, got=got_low)
+        high, high_plateau = cut_rate(base, 50 / 51, 1.0, tuning, got=got_high)
         assert int(cut) == 1 and int(gen) == 2
         assert client.hget(key, "mode") == b"h"
         assert low * (1 - 1e-9) <= float(rate) <= high * (1 + 1e-9)
         plateau = float(client.hget(key, "plateau"))
         assert low_plateau * (1 - 1e-9) <= plateau <= high_plateau * (1 + 1e-9)
         assert float(rate) < base
+    finally:
+        client.close()
+
+
+def test_a_search_that_ends_early_counts_from_its_start(redis_server: RedisServer) -> None:
+    """A search that ends within its first half second divides what got through by
+    the time since it began, not since the last half-second bucket began: 20
+    successes in the 0.1 s since the search began are 200 req/s, not 20-40."""
+    tuning = Tuning()
+    limiter = RedisRateLimiter(redis_server.url, name="search-early")
+    client = redis.Redis.from_url(redis_server.url)
+    try:
+        key = KEY + "search-early"
+        # The last half-second bucket began 0.6 s ago at least.
+        began = redis_time(client) - 0.1
+        fields = {"mode": "s", "rate": 300.0, "gen": 1, "rok": 20, "rthr": 1, "cut": began}
+        gen, rate, cut, before, after = throttle_from(client, limiter, key, fields, 20, 0)
+        assert int(cut) == 1 and int(gen) == 2
+        low, low_plateau = cut_rate(300.0, 20 / 21, 1.0, tuning, got=20 / (after - began))
+        high, high_plateau = cut_rate(300.0, 20 / 21, 1.0, tuning, got=20 / (before - began))
+        assert low * (1 - 1e-9) <= float(rate) <= high * (1 + 1e-9)
+        plateau = float(client.hget(key, "plateau"))
+        assert low_plateau * (1 - 1e-9) <= plateau <= high_plateau * (1 + 1e-9)
+        assert plateau > 100.0  # counted from the bucket's start: 20 / 0.6 s at most
     finally:
         client.close()
 
