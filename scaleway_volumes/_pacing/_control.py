@@ -19,9 +19,11 @@ The algorithm (the reasons are in docs/rate-limiting.md):
    most when judged on the few requests sent since a cut); above a one-token
    limit what got through is half the limit, so the rate then climbs back
    quickly towards the rate that failed: holding, the pace the first 429 of
-   that round went out at (the later ones went out at a pace still rising);
-   from ``gentle`` of it up to it, the rise no longer doubles (past it with no
-   429, it was too low a guess). The climb back ends within ``near`` of it.
+   that round went out at (the later ones went out at a pace still rising); at
+   the search's end, that pace once the requests sent next show the limit was
+   crossed there (``_record.crossed``), else the rate; from ``gentle`` of it up
+   to it, the rise no longer doubles (past it with no 429, it was too low a
+   guess). The climb back ends within ``near`` of it.
    The 429s of the two requests around a stall of the event loop (a slot taken
    long after it came due) move nothing: they arrived together.
 
@@ -35,6 +37,7 @@ from __future__ import annotations
 import math
 from collections import deque
 
+from ._record import count_since, crossed
 from ._tuning import Tuning
 
 __all__ = [
@@ -83,16 +86,6 @@ def search_rate(rate: float, elapsed: float, per_double: float, got: float) -> f
     return max(min(grown, 2.0 * got), rate)
 
 
-def count_since(times: deque[float], since: float, until: float = INF) -> int:
-    """How many of ``times`` (ascending) are at or after ``since`` (and not after ``until``)."""
-    count = 0
-    for t in reversed(times):
-        if t < since:
-            break
-        count += t <= until
-    return count
-
-
 class AdaptiveControl:
     """State of one adaptive limiter (not thread-safe; times in seconds, monotonic).
 
@@ -104,6 +97,7 @@ class AdaptiveControl:
         "burst_seen",
         "calm_since",
         "ceiling",
+        "confirm",
         "failed",
         "grown",
         "in_flight",
@@ -114,9 +108,11 @@ class AdaptiveControl:
         "oks",
         "one_token",
         "rate",
+        "refused",
         "rise",
         "round_at",
         "round_pace",
+        "round_sent",
         "run",
         "sends",
         "srtt",
@@ -146,6 +142,9 @@ class AdaptiveControl:
         self.failed = 0.0  # the rate found over the limit at the last deep cut
         self.round_at = -INF  # answer time of the latest 429
         self.round_pace = 0.0  # the pace the first 429 of that round went out at
+        self.round_sent = 0.0  # and when
+        # (sent, pace) of the search's first 429 until a crossing or a stray (one-token)
+        self.confirm: tuple[float, float] | None = None
         self.window = tuning.initial_window
         self.in_flight = 0
         self.tokens = 1.0
@@ -162,6 +161,7 @@ class AdaptiveControl:
         self.sends: deque[tuple[float, float]] = deque(maxlen=2048)  # (sent, pacing rate)
         self.stalled: deque[float] = deque(maxlen=8)  # send times just after a stall
         self.oks: deque[float] = deque(maxlen=2048)  # send times of successes
+        self.refused: deque[float] = deque(maxlen=256)  # send times of 429s
         self.answered: deque[float] = deque(maxlen=2048)  # answer times of successes
 
     # -- sending -------------------------------------------------------------------------
@@ -219,10 +219,13 @@ class AdaptiveControl:
         self.in_flight -= 1
         if status == 429:
             self.throttled += 1
+            self.refused.append(sent)
             if sent >= self.last_cut and sent not in self.stalled:
                 self._throttled(sent, now)
         elif status is not None and status < 500:
             self._success(sent, now)
+        if self.confirm is not None:
+            self._confirm(*self.confirm)
 
     def _success(self, sent: float, now: float) -> None:
         rtt = now - sent
@@ -368,6 +371,7 @@ class AdaptiveControl:
             # (or four intervals: above a one-token limit, every other request
             # is refused) are its consequences, sent at a pace still rising.
             self.round_pace = self._pace_at(sent)
+            self.round_sent = sent
         self.round_at = now
         if self.mode == UNTHROTTLED:
             srtt = self.srtt or (now - sent)
@@ -395,14 +399,11 @@ class AdaptiveControl:
             self.ceiling = 0.0
             return
         # The end of the search, or far above a lowered limit: what got through,
-        # never more than half the rate at once. Judged on fewer than half a
+        # never more than half the rate at once; judged on fewer than half a
         # sample since the last cut, a quarter at most (``small_backoff``): two
-        # 429s in the four or five requests after a cut are common where many
-        # requests meet one anyway (a shared bucket's spare tokens, a fleet),
-        # and halving on each such run squeezed slow senders to a request a
-        # second. Under a limit taken for one-token too: a fleet member whose
-        # first wave got one refilled token is taken for one, and was the
-        # slowest member in the fleets traced (docs/rate-limiting.md).
+        # 429s in the few requests after a cut are common where many meet one
+        # anyway (a fleet), and halving on each squeezed slow senders to a
+        # request a second, one-token or not (docs/rate-limiting.md).
         base = self.rate
         small = sends < tuning.sample // 2 and self.mode == HOLDING
         deepest = tuning.small_backoff if small else tuning.backoff
@@ -421,8 +422,23 @@ class AdaptiveControl:
             failed = min(failed, first)
         self.failed = failed
         self.ceiling = self._bounded(failed * tuning.headroom) if self.one_token else 0.0
+        searched = self.mode == SEARCHING
         self.mode = HOLDING
         self._cut_at(now)
+        if searched and self.one_token and first and tuning.confirm:
+            self.confirm = (self.round_sent, first)
+
+    def _confirm(self, first: float, pace: float) -> None:
+        """If the search's first 429 (sent at ``first``, at ``pace``) crossed the limit,
+        come back under ``pace``, not under the rate the search reached a round trip
+        later (at 100 req/s behind 100 ms: 155, and the climb crossed it again)."""
+        verdict = crossed(first, self.tuning.confirm, self.sends, self.oks, self.refused)
+        if verdict is not None:
+            self.confirm = None
+            if verdict:
+                self.failed = min(self.failed, pace)
+                if self.ceiling:
+                    self.ceiling = min(self.ceiling, self._bounded(pace * self.tuning.headroom))
 
     def _cut_at(self, now: float) -> None:
         """A cut: 429s of requests sent before ``now`` are not counted again, and the
@@ -430,3 +446,4 @@ class AdaptiveControl:
         self.last_cut = self.calm_since = now
         self.tokens = min(self.tokens, 0.0)
         self.stamp = now
+        self.confirm = None

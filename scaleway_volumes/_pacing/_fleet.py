@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 from collections import deque
 
-from ._control import count_since
 from ._gate import REFILL
+from ._record import count_since
 
 __all__ = ["FleetBook", "Lease"]
 

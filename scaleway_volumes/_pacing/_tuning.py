@@ -50,6 +50,10 @@ class Tuning:
     gentle: float = 0.9
     #: The climb back towards the rate that failed ends within this share of it.
     near: float = 0.02
+    #: Under a one-token limit, requests sent after the search's first 429 that
+    #: tell a crossing of the limit (one of them refused too: come back under
+    #: the pace it went out at) from a stray (all through); 0: never tell.
+    confirm: int = 3
     #: A paced request taken this many intervals (and at least ``stall_floor``
     #: seconds) after its slot came due, while requests were held back, follows
     #: a stall of the event loop: its 429, and that of the request before it,

@@ -557,3 +557,51 @@ def test_the_search_ends_at_the_rate_when_its_first_429_comes_back() -> None:
     assert control.mode == HOLDING
     assert control.failed == pytest.approx(240.0)
     assert control.ceiling == pytest.approx(240.0 * TUNING.headroom)
+
+
+@pytest.mark.parametrize(
+    ("next_three", "failed"),
+    [
+        ((201, 201, 201), 260.0),  # a stray: the rate when it came back
+        ((201, 429, 201), 200.0),  # one in two refused: crossed at its pace
+        ((429, 201, 201), 200.0),
+    ],
+)
+def test_the_search_comes_back_under_the_pace_of_its_first_429_if_it_crossed_there(
+    next_three: tuple[int, int, int], failed: float
+) -> None:
+    """Under a one-token limit, the search's first 429 is a stray if the three
+    requests sent next got through, and the limit crossed at its pace if one of
+    them was refused too (one in two is, above such a limit): the climb back then
+    aims under that pace, not under the rate a round trip later (traced at 100
+    req/s behind 100 ms: 155 req/s, and the climb crossed the limit again)."""
+    control = AdaptiveControl()
+    control.release(0.0, 429, 0.01)  # the first wave's 429: the search begins
+    control.one_token = True
+    times = _send_at(control, [100.0 + 20.0 * i for i in range(9)], 0.02)
+    for t in times[:5]:
+        control.release(t, 201, t + 0.05)
+    control.release(times[5], 429, times[5] + 0.05)  # sent at 200 req/s
+    assert (control.mode, control.failed) == (HOLDING, 260.0)
+    for t, status in zip(times[6:], next_three, strict=True):
+        assert control.failed == 260.0  # not told yet: none refused, not all answered
+        control.release(t, status, t + 0.05)
+        if status == 429:
+            break
+    assert control.failed == pytest.approx(failed)
+    assert control.ceiling == pytest.approx(failed * TUNING.headroom)
+    assert control.confirm is None
+
+
+def test_without_confirm_the_search_ends_at_the_rate_when_its_429_came_back() -> None:
+    """``confirm=0`` keeps the rate when the search's first 429 came back, crossed or
+    not."""
+    control = AdaptiveControl(tuning=Tuning(confirm=0))
+    control.release(0.0, 429, 0.01)
+    control.one_token = True
+    times = _send_at(control, [100.0 + 20.0 * i for i in range(9)], 0.02)
+    for t in times[:5]:
+        control.release(t, 201, t + 0.05)
+    for t, status in zip(times[5:], (429, 201, 429, 201), strict=True):
+        control.release(t, status, t + 0.05)
+    assert control.failed == 260.0

@@ -1,0 +1,57 @@
+"""What the adaptive limiter's record of recent requests tells: pure functions over
+its deques of send times (ascending), with no state of their own."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+__all__ = ["count_since", "crossed"]
+
+
+def count_since(times: deque[float], since: float, until: float = math.inf) -> int:
+    """How many of ``times`` (ascending) are at or after ``since`` (and not after ``until``)."""
+    count = 0
+    for t in reversed(times):
+        if t < since:
+            break
+        count += t <= until
+    return count
+
+
+def crossed(
+    first: float,
+    k: int,
+    sends: deque[tuple[float, float]],
+    oks: deque[float],
+    refused: deque[float],
+) -> bool | None:
+    """Whether the request sent at ``first``, refused, crossed a one-token limit.
+
+    Above such a limit one request in two is refused (a refused one leaves the
+    bucket to fill for the next), so one of the ``k`` requests sent next meets a
+    429 too: ``True``. A request that arrived early (the network's or a loop's
+    jitter) is refused alone: all ``k`` got through, ``False``. ``None`` until
+    they are all answered. ``sends`` holds ``(send time, pace)``; ``oks`` and
+    ``refused`` the send times of successes and of 429s.
+
+    >>> sends = deque([(0.0, 100.0), (0.01, 100.0), (0.02, 100.0), (0.03, 100.0)])
+    >>> crossed(0.0, 2, sends, deque([0.01]), deque([0.0, 0.02]))
+    True
+    >>> crossed(0.0, 2, sends, deque([0.01]), deque([0.0]))  # 0.02 not answered yet
+    >>> crossed(0.0, 2, sends, deque([0.01, 0.02]), deque([0.0]))
+    False
+    """
+    after: list[float] = []
+    for t, _ in reversed(sends):
+        if t <= first:
+            break
+        after.append(t)
+    if len(after) < k:
+        return None
+    nexts = after[len(after) - k :]
+    if any(t in refused for t in nexts):
+        return True
+    if all(t in oks for t in nexts):
+        return False
+    return None

@@ -1,0 +1,47 @@
+"""The pure readings of the adaptive limiter's record (``_pacing._record``)."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from scaleway_volumes._pacing._record import count_since, crossed
+
+# Each request after the refused one: got through, refused, or not answered yet.
+outcomes = st.lists(st.sampled_from(["ok", "refused", "pending"]), max_size=8)
+
+
+@given(outcomes, st.integers(1, 4))
+def test_crossed_reads_the_k_requests_sent_next(after: list[str], k: int) -> None:
+    """True as soon as one of the ``k`` requests sent after the refused one is refused
+    too, False once all ``k`` got through, None until then; later requests and the
+    ones before it do not count."""
+    sends = deque([(0.0, 50.0), (0.5, 50.0), (1.0, 60.0)])  # the refused one at 1.0
+    oks, refused = deque([0.0]), deque([0.5, 1.0])
+    for i, outcome in enumerate(after):
+        t = 2.0 + i
+        sends.append((t, 70.0))
+        if outcome == "ok":
+            oks.append(t)
+        elif outcome == "refused":
+            refused.append(t)
+    verdict = crossed(1.0, k, sends, oks, refused)
+    nexts = after[:k]
+    if len(nexts) < k:
+        assert verdict is None
+    elif "refused" in nexts:
+        assert verdict is True
+    elif nexts == ["ok"] * k:
+        assert verdict is False
+    else:
+        assert verdict is None
+
+
+def test_count_since_counts_a_closed_span() -> None:
+    """Send times at or after ``since`` and not after ``until``."""
+    times = deque([0.0, 1.0, 2.0, 3.0])
+    assert count_since(times, 1.0) == 3
+    assert count_since(times, 1.0, until=2.0) == 2
+    assert count_since(times, 3.5) == 0
