@@ -5,8 +5,15 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from itertools import islice
 
-__all__ = ["count_since", "crossed"]
+__all__ = ["LATE", "count_since", "crossed"]
+
+#: Requests sent after the last of the ``k`` with no answer to one of them: it
+#: failed (a network error, a 5xx), which shows no crossing.
+LATE = 16
+#: Successes looked through, latest first: the ``k`` are answered among the last.
+_RECENT = 256
 
 
 def count_since(times: deque[float], since: float, until: float = math.inf) -> int:
@@ -31,9 +38,10 @@ def crossed(
     Above such a limit one request in two is refused (a refused one leaves the
     bucket to fill for the next), so one of the ``k`` requests sent next meets a
     429 too: ``True``. A request that arrived early (the network's or a loop's
-    jitter) is refused alone: all ``k`` got through, ``False``. ``None`` until
-    they are all answered. ``sends`` holds ``(send time, pace)``; ``oks`` and
-    ``refused`` the send times of successes and of 429s.
+    jitter) is refused alone: all ``k`` got through, ``False``; so too once
+    ``LATE`` more requests went out with one of them unanswered. ``None`` until
+    then. ``sends`` holds ``(send time, pace)``; ``oks`` and ``refused`` the send
+    times of successes and of 429s, in the order of their answers.
 
     >>> sends = deque([(0.0, 100.0), (0.01, 100.0), (0.02, 100.0), (0.03, 100.0)])
     >>> crossed(0.0, 2, sends, deque([0.01]), deque([0.0, 0.02]))
@@ -52,6 +60,7 @@ def crossed(
     nexts = after[len(after) - k :]
     if any(t in refused for t in nexts):
         return True
-    if all(t in oks for t in nexts):
+    recent = set(islice(reversed(oks), _RECENT))
+    if all(t in recent for t in nexts):
         return False
-    return None
+    return False if len(after) >= k + LATE else None

@@ -7,7 +7,7 @@ from collections import deque
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scaleway_volumes._pacing._record import count_since, crossed
+from scaleway_volumes._pacing._record import LATE, count_since, crossed
 
 # Each request after the refused one: got through, refused, or not answered yet.
 outcomes = st.lists(st.sampled_from(["ok", "refused", "pending"]), max_size=8)
@@ -37,6 +37,15 @@ def test_crossed_reads_the_k_requests_sent_next(after: list[str], k: int) -> Non
         assert verdict is False
     else:
         assert verdict is None
+
+
+def test_a_request_never_answered_shows_no_crossing_once_many_went_out_after() -> None:
+    """One of the ``k`` failed otherwise (a network error, a 5xx): no sign of a
+    crossing, and the limiter stops waiting for it."""
+    sends = deque([(0.0, 50.0)] + [(1.0 + i, 50.0) for i in range(3 + LATE)])
+    oks = deque([1.0, 3.0] + [4.0 + i for i in range(LATE)])  # 2.0 never answered
+    assert crossed(0.0, 3, deque(list(sends)[: 3 + LATE]), oks, deque([0.0])) is None
+    assert crossed(0.0, 3, sends, oks, deque([0.0])) is False
 
 
 def test_count_since_counts_a_closed_span() -> None:
