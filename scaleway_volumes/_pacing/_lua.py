@@ -261,12 +261,11 @@ elseif req_gen >= s.gen and sent >= s.cut then
   if s.mode == 's' then
     got = window(2) / (now - math.max((math.floor(now * 2) - 1) / 2, s.cut))
   end
-  if s.mode == 's' and got >= base then
-    -- More got through than the search paces: the 429 is not of its making
-    -- (the first process's unpaced start, a server's burst running out), and
-    -- the search goes on (search_goes_on). Cut as a hold is, a fleet of 4 held
-    -- 17 req/s of a 100 req/s limit, and its curve took 5 s to come back.
-  else
+  -- More got through than the search paces: the 429 is not of its making
+  -- (the first process's unpaced start, a server's burst running out), and
+  -- the search goes on (search_goes_on). Cut as a hold is, a fleet of 4 held
+  -- 17 req/s of a 100 req/s limit, and its curve took 5 s to come back.
+  if not (s.mode == 's' and got >= base) then
     local answers = s.rok + s.rthr
     local wok, wthr = window(4)
     local long = 1

@@ -1,5 +1,5 @@
 """What the adaptive limiter's record of recent requests tells: pure functions over
-its deques of send times (ascending), with no state of their own."""
+its deques of send times, with no state of their own."""
 
 from __future__ import annotations
 
