@@ -225,7 +225,7 @@ class AdaptiveControl:
         elif status is not None and status < 500:
             self._success(sent, now)
         if self.confirm is not None:
-            self._confirm(*self.confirm)
+            self._confirm(*self.confirm, sent)
 
     def _success(self, sent: float, now: float) -> None:
         rtt = now - sent
@@ -428,11 +428,11 @@ class AdaptiveControl:
         if searched and self.one_token and first and tuning.confirm:
             self.confirm = (self.round_sent, first)
 
-    def _confirm(self, first: float, pace: float) -> None:
+    def _confirm(self, first: float, pace: float, answered: float) -> None:
         """If the search's first 429 (sent at ``first``, at ``pace``) crossed the limit,
         come back under ``pace``, not under the rate the search reached a round trip
         later (at 100 req/s behind 100 ms: 155, and the climb crossed it again)."""
-        verdict = crossed(first, self.tuning.confirm, self.sends, self.oks, self.refused)
+        verdict = crossed(first, self.tuning.confirm, self.sends, self.oks, self.refused, answered)
         if verdict is not None:
             self.confirm = None
             if verdict:

@@ -9,8 +9,10 @@ from itertools import islice
 
 __all__ = ["LATE", "count_since", "crossed"]
 
-#: Requests sent after the last of the ``k`` with no answer to one of them: it
-#: failed (a network error, a 5xx), which shows no crossing.
+#: Requests sent after the last of the ``k``, up to one just answered, with no
+#: answer to one of the ``k``: it failed (a network error, a 5xx), which shows
+#: no crossing. Counted up to an answered request, not up to the last one sent:
+#: at 400 req/s behind 100 ms, 40 more are in flight before any is answered.
 LATE = 16
 #: Successes looked through, latest first: the ``k`` are answered among the last.
 _RECENT = 256
@@ -32,25 +34,27 @@ def crossed(
     sends: deque[tuple[float, float]],
     oks: deque[float],
     refused: deque[float],
+    answered: float,
 ) -> bool | None:
     """Whether the request sent at ``first``, refused, crossed a one-token limit.
 
     Above such a limit one request in two is refused (a refused one leaves the
     bucket to fill for the next), so one of the ``k`` requests sent next meets a
     429 too: ``True``. A request that arrived early (the network's or a loop's
-    jitter) is refused alone: all ``k`` got through, ``False``; so too once
-    ``LATE`` more requests went out with one of them unanswered. ``None`` until
+    jitter) is refused alone: all ``k`` got through, ``False``; so too once the
+    request sent ``LATE`` after them is answered (``answered``: the send time of
+    the request just answered) with one of them unanswered. ``None`` until
     then. ``sends`` holds ``(send time, pace)``; ``oks`` and ``refused`` the send
     times of successes and of 429s, in the order of their answers.
 
     >>> sends = deque([(0.0, 100.0), (0.01, 100.0), (0.02, 100.0), (0.03, 100.0)])
-    >>> crossed(0.0, 2, sends, deque([0.01]), deque([0.0, 0.02]))
+    >>> crossed(0.0, 2, sends, deque([0.01]), deque([0.0, 0.02]), answered=0.02)
     True
-    >>> crossed(0.0, 2, sends, deque([0.01]), deque([0.0]))  # 0.02 not answered yet
-    >>> crossed(0.0, 2, sends, deque([0.01, 0.02]), deque([0.0]))
+    >>> crossed(0.0, 2, sends, deque([0.01]), deque([0.0]), answered=0.01)  # 0.02 not yet
+    >>> crossed(0.0, 2, sends, deque([0.01, 0.02]), deque([0.0]), answered=0.02)
     False
     """
-    after: list[float] = []
+    after: list[float] = []  # latest first
     for t, _ in reversed(sends):
         if t <= first:
             break
@@ -63,4 +67,6 @@ def crossed(
     recent = set(islice(reversed(oks), _RECENT))
     if all(t in recent for t in nexts):
         return False
-    return False if len(after) >= k + LATE else None
+    # One of them is unanswered: lost, once a request sent ``LATE`` after them is
+    # answered (answers come about in the order of sending).
+    return False if sum(t <= answered for t in after) >= k + LATE else None

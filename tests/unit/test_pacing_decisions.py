@@ -559,6 +559,7 @@ def test_the_search_ends_at_the_rate_when_its_first_429_comes_back() -> None:
     assert control.ceiling == pytest.approx(240.0 * TUNING.headroom)
 
 
+@pytest.mark.parametrize("in_flight", [0, 40])
 @pytest.mark.parametrize(
     ("next_three", "failed"),
     [
@@ -568,22 +569,27 @@ def test_the_search_ends_at_the_rate_when_its_first_429_comes_back() -> None:
     ],
 )
 def test_the_search_comes_back_under_the_pace_of_its_first_429_if_it_crossed_there(
-    next_three: tuple[int, int, int], failed: float
+    next_three: tuple[int, int, int], failed: float, in_flight: int
 ) -> None:
     """Under a one-token limit, the search's first 429 is a stray if the three
     requests sent next got through, and the limit crossed at its pace if one of
     them was refused too (one in two is, above such a limit): the climb back then
     aims under that pace, not under the rate a round trip later (traced at 100
-    req/s behind 100 ms: 155 req/s, and the climb crossed the limit again)."""
+    req/s behind 100 ms: 155 req/s, and the climb crossed the limit again).
+    The check waits for the three's answers however many more requests went out
+    meanwhile (``in_flight``; at 400 req/s behind 100 ms, 40): it once ended at
+    once, as for a request that is never answered, and took every crossing for
+    a stray."""
     control = AdaptiveControl()
     control.release(0.0, 429, 0.01)  # the first wave's 429: the search begins
     control.one_token = True
-    times = _send_at(control, [100.0 + 20.0 * i for i in range(9)], 0.02)
+    paces = [100.0 + 20.0 * i for i in range(9)] + [260.0] * in_flight
+    times = _send_at(control, paces, 0.02)
     for t in times[:5]:
         control.release(t, 201, t + 0.05)
     control.release(times[5], 429, times[5] + 0.05)  # sent at 200 req/s
     assert (control.mode, control.failed) == (HOLDING, 260.0)
-    for t, status in zip(times[6:], next_three, strict=True):
+    for t, status in zip(times[6:9], next_three, strict=True):
         assert control.failed == 260.0  # not told yet: none refused, not all answered
         control.release(t, status, t + 0.05)
         if status == 429:

@@ -27,7 +27,7 @@ def test_crossed_reads_the_k_requests_sent_next(after: list[str], k: int) -> Non
             oks.append(t)
         elif outcome == "refused":
             refused.append(t)
-    verdict = crossed(1.0, k, sends, oks, refused)
+    verdict = crossed(1.0, k, sends, oks, refused, answered=sends[-1][0])
     nexts = after[:k]
     if len(nexts) < k:
         assert verdict is None
@@ -39,13 +39,23 @@ def test_crossed_reads_the_k_requests_sent_next(after: list[str], k: int) -> Non
         assert verdict is None
 
 
-def test_a_request_never_answered_shows_no_crossing_once_many_went_out_after() -> None:
+def test_a_request_never_answered_shows_no_crossing_once_one_sent_late_after_is() -> None:
     """One of the ``k`` failed otherwise (a network error, a 5xx): no sign of a
-    crossing, and the limiter stops waiting for it."""
+    crossing, and the limiter stops waiting for it once a request sent ``LATE``
+    after them is answered."""
     sends = deque([(0.0, 50.0)] + [(1.0 + i, 50.0) for i in range(3 + LATE)])
     oks = deque([1.0, 3.0] + [4.0 + i for i in range(LATE)])  # 2.0 never answered
-    assert crossed(0.0, 3, deque(list(sends)[: 3 + LATE]), oks, deque([0.0])) is None
-    assert crossed(0.0, 3, sends, oks, deque([0.0])) is False
+    assert crossed(0.0, 3, sends, oks, deque([0.0]), answered=2.0 + LATE) is None
+    assert crossed(0.0, 3, sends, oks, deque([0.0]), answered=3.0 + LATE) is False
+
+
+def test_requests_in_flight_after_the_k_do_not_end_the_wait_for_their_answers() -> None:
+    """Many requests sent after the ``k`` and not answered yet (at 400 req/s behind
+    100 ms, 40 are in flight): the ``k`` are not taken for lost."""
+    sends = deque([(0.0, 400.0)] + [(0.0025 * (1 + i), 400.0) for i in range(3 + 40)])
+    assert crossed(0.0, 3, sends, deque(), deque([0.0]), answered=0.0) is None
+    oks = deque([0.0025, 0.0075])
+    assert crossed(0.0, 3, sends, oks, deque([0.0, 0.005]), answered=0.0075) is True
 
 
 def test_count_since_counts_a_closed_span() -> None:
