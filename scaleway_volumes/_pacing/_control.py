@@ -111,7 +111,6 @@ class AdaptiveControl:
         "refused",
         "rise",
         "round_at",
-        "round_pace",
         "round_sent",
         "run",
         "sends",
@@ -141,10 +140,9 @@ class AdaptiveControl:
         self.ceiling = 0.0  # the rate to come back to quickly after a deep cut
         self.failed = 0.0  # the rate found over the limit at the last deep cut
         self.round_at = -INF  # answer time of the latest 429
-        self.round_pace = 0.0  # the pace the first 429 of that round went out at
-        self.round_sent = 0.0  # and when
-        # (sent, pace) of the search's first 429 until a crossing or a stray (one-token)
-        self.confirm: tuple[float, float] | None = None
+        self.round_sent = 0.0  # send time of the first 429 of that round
+        # Send time of the search's first 429 until a crossing or a stray (one-token)
+        self.confirm: float | None = None
         self.window = tuning.initial_window
         self.in_flight = 0
         self.tokens = 1.0
@@ -225,7 +223,7 @@ class AdaptiveControl:
         elif status is not None and status < 500:
             self._success(sent, now)
         if self.confirm is not None:
-            self._confirm(*self.confirm, sent)
+            self._confirm(self.confirm, sent)
 
     def _success(self, sent: float, now: float) -> None:
         rtt = now - sent
@@ -370,7 +368,6 @@ class AdaptiveControl:
             # The first 429 of a round: 429s that follow within two round trips
             # (or four intervals: above a one-token limit, every other request
             # is refused) are its consequences, sent at a pace still rising.
-            self.round_pace = self._pace_at(sent)
             self.round_sent = sent
         self.round_at = now
         if self.mode == UNTHROTTLED:
@@ -413,7 +410,7 @@ class AdaptiveControl:
         # got through is half its rate, not its rate. Come back towards the rate
         # that failed, quickly; the first 429 on the way ends that.
         failed = max(base, top)
-        first = self.round_pace
+        first = self._pace_at(self.round_sent)
         if self.mode == HOLDING and first:
             # Holding, the rate rose slowly: the round's first 429 shows where
             # the limit was crossed. (Not at the end of the search, whose first
@@ -426,16 +423,17 @@ class AdaptiveControl:
         self.mode = HOLDING
         self._cut_at(now)
         if searched and self.one_token and first and tuning.confirm:
-            self.confirm = (self.round_sent, first)
+            self.confirm = self.round_sent
 
-    def _confirm(self, first: float, pace: float, answered: float) -> None:
-        """If the search's first 429 (sent at ``first``, at ``pace``) crossed the limit,
-        come back under ``pace``, not under the rate the search reached a round trip
-        later (at 100 req/s behind 100 ms: 155, and the climb crossed it again)."""
+    def _confirm(self, first: float, answered: float) -> None:
+        """If the search's first 429 (sent at ``first``) crossed the limit, come back
+        under the pace it went out at, not under the rate the search reached a round
+        trip later (at 100 req/s behind 100 ms: 155, and the climb crossed it again)."""
         verdict = crossed(first, self.tuning.confirm, self.sends, self.oks, self.refused, answered)
         if verdict is not None:
             self.confirm = None
             if verdict:
+                pace = self._pace_at(first)
                 self.failed = min(self.failed, pace)
                 if self.ceiling:
                     self.ceiling = min(self.ceiling, self._bounded(pace * self.tuning.headroom))
