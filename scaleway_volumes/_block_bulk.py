@@ -132,9 +132,10 @@ class BlockBulk(BlockVolumes):
                 marker,
             )
             item = _BulkCreate(self, spec.name, body, marker)
+            attempts = Attempts()
             if slots is None or poller is None:
-                return item.create(), item.settle, item.attempts
-            return item.create_and_hand_over(slots, poller), item.settle, item.attempts
+                return item.create(attempts), item, attempts
+            return item.create_and_hand_over(attempts, slots, poller), item, attempts
 
         return prepare
 
@@ -195,15 +196,16 @@ class BlockBulk(BlockVolumes):
 
 
 class _BulkCreate:
-    """One spec of ``create_volumes``: its create, and what it did if cancelled.
+    """One spec of ``create_volumes``: its create, and (called) what it did if cancelled.
 
-    An object rather than closures over the spec: with ``wait=True`` the call
-    keeps one per volume waiting to become available (its ``settle``), and one
-    object is one allocation for the garbage collector to track where a
-    closure is a function, a tuple and a cell per variable.
+    An object rather than closures over the spec, and its own settle function
+    rather than a bound method: with ``wait=True`` the call keeps one per
+    volume waiting to become available, and each object kept is one more for
+    the garbage collector to go through while the creates run (a closure is a
+    function, a tuple and a cell per variable).
     """
 
-    __slots__ = ("_api", "_body", "_created", "_marker", "_name", "attempts")
+    __slots__ = ("_api", "_body", "_created", "_marker", "_name")
 
     def __init__(self, api: BlockBulk, name: str, body: bytes, marker: str | None) -> None:
         self._api = api
@@ -211,25 +213,26 @@ class _BulkCreate:
         self._body = body
         self._marker = marker
         self._created: BlockVolume | None = None
-        self.attempts = Attempts()
 
-    def create(self) -> Awaitable[BlockVolume]:
+    def create(self, attempts: Attempts) -> Awaitable[BlockVolume]:
         """The create, never duplicated (``BlockVolumes.create_volume``)."""
         return self._api._post_volume(
-            self._body, self._name, self._marker, self.attempts, THROTTLE_BUDGET
+            self._body, self._name, self._marker, attempts, THROTTLE_BUDGET
         )
 
-    async def create_and_hand_over(self, slots: Slots, poller: VolumePoller) -> BlockVolume | Later:
+    async def create_and_hand_over(
+        self, attempts: Attempts, slots: Slots, poller: VolumePoller
+    ) -> BlockVolume | Later:
         """Create within one of ``slots``, then hand the volume to ``poller``."""
         await slots.acquire()
         try:
-            volume = await self.create()
+            volume = await self.create(attempts)
         finally:
             slots.release()
         self._created = volume
         return poller.hand_over(volume)
 
-    async def settle(self) -> BlockVolume | ScalewayError:
+    async def __call__(self) -> BlockVolume | ScalewayError:
         """What the item did when cancelled: the volume if created, else a lookup by marker."""
         if self._created is not None:
             return self._created  # it exists; whether it became available is unknown

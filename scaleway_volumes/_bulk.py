@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sized
-from functools import partial
 from typing import Any, Generic, TypeVar
 
 import anyio
@@ -185,9 +184,7 @@ async def run_bulk(
 
     def hand_over(index: int, item: In, settle: Settle, later: Later) -> None:
         handed[index] = (item, settle, later)
-        # A partial, not a closure: it is kept while the item waits, and it is
-        # two objects for the garbage collector to track where a closure is five.
-        later.on_finish(partial(finished, index))
+        later.on_finish(finished, index)
 
     async def worker() -> None:
         nonlocal throttled, under_way, room

@@ -5,6 +5,10 @@ The request counts come from the fake's own record of what it received.
 
 from __future__ import annotations
 
+import collections
+import functools
+import gc
+import types
 from collections.abc import Iterator
 
 import anyio
@@ -23,6 +27,7 @@ from scaleway_volumes import (
     ResourceStateError,
     WaitTimeoutError,
 )
+from scaleway_volumes._pipeline import Attempts
 from scaleway_volumes.testing import FakeScaleway, FakeServer, Fault, ManualClock
 
 from ..waiting import cancel_once, eventually
@@ -334,6 +339,41 @@ async def test_cancelled_with_volumes_waiting_and_one_mid_create(
     assert {v.id for v in reported.values()} == stored  # type: ignore[attr-defined]
     assert reported[5].name == "bulk-5"  # type: ignore[attr-defined]
     assert sum(1 for r in fake.stats.requests if is_marker_lookup(r)) == 1
+
+
+async def test_volumes_waiting_keep_no_object_of_their_own_but_a_few(
+    fake: FakeScaleway, server: FakeServer
+) -> None:
+    """While created volumes wait to become available, the call keeps no closure,
+    bound method or attempt record per volume: each object kept is one more for the
+    garbage collector to go through, again and again, while the creates run."""
+    fake.clock = ManualClock()
+    fake.block_create_time = 10
+    count = 200
+
+    def kept() -> collections.Counter[str]:
+        """Partials, attempt records, and bound methods by their function's name."""
+        gc.collect()
+        return collections.Counter(
+            o.__func__.__qualname__ if isinstance(o, types.MethodType) else type(o).__name__
+            for o in gc.get_objects()
+            if isinstance(o, (functools.partial, types.MethodType, Attempts))
+        )
+
+    async with make_block(fake, server) as api:
+        before = kept()
+        with anyio.CancelScope() as scope:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(lambda: api.create_volumes(specs(count), concurrency=10, wait=True))
+                await all_created(fake, count)
+                await all_polled(fake, {v["id"] for v in fake.block.volumes()})
+                during = kept()
+                scope.cancel()
+    # The connections' own (a few per connection) are not the volumes'.
+    per_volume = {
+        kind: n - before[kind] for kind, n in during.items() if n - before[kind] >= count / 2
+    }
+    assert per_volume == {}
 
 
 async def test_bad_bulk_input(fake: FakeScaleway, server: FakeServer) -> None:

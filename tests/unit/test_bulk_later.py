@@ -49,31 +49,32 @@ class Reports(dict[int, Any]):
 
 
 def test_later_calls_its_listener_once_with_the_first_outcome() -> None:
-    """The listener hears the first ``finish``, once; later calls are ignored."""
-    heard: list[tuple[object, bool]] = []
+    """The listener hears the first ``finish``, once, with the key it was given with;
+    later calls are ignored."""
+    heard: list[tuple[object, object, bool]] = []
     later = Later()
-    later.on_finish(lambda outcome, ok: heard.append((outcome, ok)))
+    later.on_finish(lambda key, outcome, ok: heard.append((key, outcome, ok)), 7)
     assert not later.done
     later.finish("a")
     later.finish("b", False)
-    assert heard == [("a", True)] and later.done
+    assert heard == [(7, "a", True)] and later.done
 
 
 def test_later_finished_before_anybody_listens_is_heard_at_once() -> None:
     """Finished first, listened to after: the listener is called as it is given."""
-    heard: list[tuple[object, bool]] = []
+    heard: list[tuple[object, object, bool]] = []
     later = Later()
     error = NotFoundError("gone", status_code=404)
     later.finish(error, False)
-    later.on_finish(lambda outcome, ok: heard.append((outcome, ok)))
-    assert heard == [(error, False)]
+    later.on_finish(lambda key, outcome, ok: heard.append((key, outcome, ok)), "k")
+    assert heard == [("k", error, False)]
 
 
 def test_abandoned_later_calls_nobody() -> None:
     """Abandoned: a ``finish`` after it reaches no listener."""
     heard: list[object] = []
     later = Later()
-    later.on_finish(lambda outcome, ok: heard.append(outcome))
+    later.on_finish(lambda _, outcome, ok: heard.append(outcome))
     later.abandon()
     later.finish("late")
     assert heard == [] and later.done
@@ -82,9 +83,9 @@ def test_abandoned_later_calls_nobody() -> None:
 def test_later_takes_one_listener() -> None:
     """A second listener is a bug, refused at once."""
     later = Later()
-    later.on_finish(lambda outcome, ok: None)
+    later.on_finish(lambda _, outcome, ok: None)
     with pytest.raises(RuntimeError, match="one listener"):
-        later.on_finish(lambda outcome, ok: None)
+        later.on_finish(lambda _, outcome, ok: None)
 
 
 # -- run_bulk with hand-offs --------------------------------------------------------------

@@ -57,7 +57,7 @@ async def wait_for_later(handed: Later) -> BlockVolume:
     settled = anyio.Event()
     verdict: list[BlockVolume | BaseException] = []
 
-    def hear(outcome: BlockVolume | BaseException, ok: bool) -> None:
+    def hear(key: object, outcome: BlockVolume | BaseException, ok: bool) -> None:
         verdict.append(outcome)
         settled.set()
 
@@ -693,7 +693,7 @@ async def test_hand_over_gives_a_later_the_poller_finishes(no_sleep: list[float]
     async def body() -> None:
         later = poller.hand_over(creating)
         assert isinstance(later, Later) and not later.done
-        later.on_finish(lambda outcome, ok: heard.append((outcome, ok)))
+        later.on_finish(lambda _, outcome, ok: heard.append((outcome, ok)))
         while not later.done:
             await anyio.lowlevel.checkpoint()
 
