@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Sequence
 import anyio
 import anyio.lowlevel
 import pytest
+import sniffio
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -20,7 +21,7 @@ from scaleway_volumes import (
     ServerError,
     WaitTimeoutError,
 )
-from scaleway_volumes._bulk_wait import READY, VolumePoller, _Pending, settles
+from scaleway_volumes._bulk_wait import READY, VolumePoller, _Pending, loop_clock, settles
 from scaleway_volumes._decode_block import (
     VolumeStatus,
     decode_block_volume_page,
@@ -327,6 +328,27 @@ async def test_settled_answer_needs_no_poll() -> None:
     with pytest.raises(ResourceStateError):
         await wait_for(poller, volume("error"))
     assert listing.batches == []
+
+
+async def test_the_clock_is_looked_up_once_per_poller(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Handing volumes over reads the event loop's clock without looking the
+    backend up each time (anyio's ``current_time`` does: a quarter of a hand-over)."""
+    lookups: list[str] = []
+    real = sniffio.current_async_library
+
+    def counted() -> str:
+        lookups.append(real())
+        return lookups[-1]
+
+    before = anyio.current_time()
+    monkeypatch.setattr(sniffio, "current_async_library", counted)
+    poller = VolumePoller(FakeList(), no_get, Slots(1))
+    handed = [poller.hand_over(volume()) for _ in range(50)]
+    assert all(isinstance(entry, _Pending) and entry.created >= before for entry in handed)
+    assert len(lookups) == 1
+    # The same clock as anyio's, on either backend.
+    first, read, last = anyio.current_time(), loop_clock()(), anyio.current_time()
+    assert first <= read <= last
 
 
 async def test_passing_poll_error_is_retried_next_round(no_sleep: list[float]) -> None:
