@@ -81,7 +81,7 @@ def loop_clock() -> Callable[[], float]:
 
     The loop's own clock (what anyio returns: the loop's ``time`` on asyncio,
     ``trio.current_time`` under trio), without anyio's lookup of the backend at
-    every call, which costs ten times the read itself; the poller reads the
+    every call, which costs over ten times the read itself; the poller reads the
     clock for each volume handed over.
     """
     library = sniffio.current_async_library()

@@ -332,7 +332,7 @@ async def test_settled_answer_needs_no_poll() -> None:
 
 async def test_the_clock_is_looked_up_once_per_poller(monkeypatch: pytest.MonkeyPatch) -> None:
     """Handing volumes over reads the event loop's clock without looking the
-    backend up each time (anyio's ``current_time`` does, at ten times the read's cost)."""
+    backend up each time (anyio's ``current_time`` does, at over ten times the read's cost)."""
     lookups: list[str] = []
     real = sniffio.current_async_library
 
