@@ -133,7 +133,8 @@ async def run_bulk(
     when the taker calls ``Later.finish``; the call returns once every item
     has settled. At most ``max_under_way`` items (default ``concurrency``) are
     taken from ``items`` and not yet settled: past that, workers pause. Items
-    handed over count as in flight on cancellation: ``settle`` reports them.
+    handed over count as in flight on cancellation: ``settle`` reports them, or
+    the ``Later`` itself when it is ``self_settling``.
     """
     check_concurrency(concurrency)
     limit = concurrency if max_under_way is None else max_under_way
@@ -151,8 +152,13 @@ async def run_bulk(
     done = 0
     throttled = 0
     under_way = 0
-    # Items handed over and not settled yet, for the cancellation's report.
-    handed: dict[int, tuple[In, Settle, Later]] = {}
+    # Items handed over and not settled yet, for the cancellation's report, by
+    # index: their Laters, inputs and, for the Laters not self-settling, settle
+    # functions. Three dicts and no tuple per item: a call may wait for
+    # thousands, each object kept is one more for the garbage collector.
+    handed: dict[int, Later] = {}
+    handed_items: dict[int, In] = {}
+    handed_settles: dict[int, Settle] = {}
     # Set when a worker may take an item again / when the last handed item
     # settles; made only when somebody waits for it.
     room: anyio.Event | None = None
@@ -177,13 +183,17 @@ async def run_bulk(
             on_progress(done, total)
 
     def finished(index: int, outcome: Any, ok: bool) -> None:
-        item = handed.pop(index)[0]
-        record(index, item, outcome, ok)
+        del handed[index]
+        handed_settles.pop(index, None)
+        record(index, handed_items.pop(index), outcome, ok)
         if not handed and all_settled is not None:
             all_settled.set()
 
     def hand_over(index: int, item: In, settle: Settle, later: Later) -> None:
-        handed[index] = (item, settle, later)
+        handed[index] = later
+        handed_items[index] = item
+        if not later.self_settling:
+            handed_settles[index] = settle
         later.on_finish(finished, index)
 
     async def worker() -> None:
@@ -242,9 +252,14 @@ async def run_bulk(
         handed.clear()
         with anyio.CancelScope(shield=True):
             async with anyio.create_task_group() as tg:
-                for index, (item, settle, later) in left:
+                for index, later in left:
                     later.abandon()
-                    tg.start_soon(settle_handed, index, item, settle)
+                    item = handed_items.pop(index)
+                    if later.self_settling:
+                        outcome = later.settled()
+                        record(index, item, outcome, not isinstance(outcome, BaseException))
+                    else:
+                        tg.start_soon(settle_handed, index, item, handed_settles.pop(index))
         raise
 
     return BulkResult(

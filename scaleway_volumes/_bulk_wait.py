@@ -109,9 +109,15 @@ def settles(status: str) -> bool:
 
 
 class _Pending(Later):
-    """One volume being waited for; ``finish`` gives its verdict to whoever handed it over."""
+    """One volume being waited for; ``finish`` gives its verdict to whoever handed it over.
 
-    __slots__ = ("created", "deadline", "due", "last_state", "pending", "volume_id")
+    Self-settling: a bulk call cancelled while the volume waits reports the
+    volume as created (it exists, available or not).
+    """
+
+    __slots__ = ("created", "deadline", "due", "last_state", "pending", "volume", "volume_id")
+
+    self_settling = True
 
     def __init__(
         self,
@@ -122,6 +128,7 @@ class _Pending(Later):
         pending: dict[str, _Pending],
     ) -> None:
         super().__init__()
+        self.volume = volume
         self.volume_id = volume.id
         self.last_state: str | None = volume.status
         self.created = now
@@ -134,6 +141,10 @@ class _Pending(Later):
         super().abandon()
         if self.pending.get(self.volume_id) is self:
             del self.pending[self.volume_id]
+
+    def settled(self) -> BlockVolume:
+        """The volume as created: it exists; whether it became available is unknown."""
+        return self.volume
 
 
 class VolumePoller:

@@ -9,7 +9,7 @@ event, and the taker calls ``finish`` once the item is settled.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 __all__ = ["Later", "Listener"]
 
@@ -36,6 +36,11 @@ class Later:
     """
 
     __slots__ = ("_key", "_listener", "_ok", "_outcome")
+
+    #: Whether ``settled`` tells, without I/O, what the item did: then a bulk
+    #: call cancelled while the item waits reports that, and keeps no settle
+    #: function for the item meanwhile.
+    self_settling: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self._listener: Listener | None = None
@@ -80,3 +85,8 @@ class Later:
     def abandon(self) -> None:
         """Nobody wants the outcome any more: ``finish`` will call nothing."""
         self._listener = _OVER
+
+    def settled(self) -> Any:
+        """What the item did, as far as known now: the output, or the exception to
+        report (``self_settling`` subclasses only)."""
+        raise NotImplementedError(f"{type(self).__name__} is not self-settling")

@@ -27,6 +27,7 @@ from scaleway_volumes import (
     ResourceStateError,
     WaitTimeoutError,
 )
+from scaleway_volumes._block_bulk import _BulkCreate
 from scaleway_volumes._pipeline import Attempts
 from scaleway_volumes.testing import FakeScaleway, FakeServer, Fault, ManualClock
 
@@ -345,19 +346,21 @@ async def test_volumes_waiting_keep_no_object_of_their_own_but_a_few(
     fake: FakeScaleway, server: FakeServer
 ) -> None:
     """While created volumes wait to become available, the call keeps no closure,
-    bound method or attempt record per volume: each object kept is one more for the
-    garbage collector to go through, again and again, while the creates run."""
+    bound method, attempt record or create object per volume (the poller's entry
+    alone says what to report if the call is cancelled): each object kept is one
+    more for the garbage collector to go through, again and again, while the
+    creates run."""
     fake.clock = ManualClock()
     fake.block_create_time = 10
     count = 200
 
     def kept() -> collections.Counter[str]:
-        """Partials, attempt records, and bound methods by their function's name."""
+        """Partials, attempt records, creates, and bound methods by their function's name."""
         gc.collect()
         return collections.Counter(
             o.__func__.__qualname__ if isinstance(o, types.MethodType) else type(o).__name__
             for o in gc.get_objects()
-            if isinstance(o, (functools.partial, types.MethodType, Attempts))
+            if isinstance(o, (functools.partial, types.MethodType, Attempts, _BulkCreate))
         )
 
     async with make_block(fake, server) as api:

@@ -181,6 +181,51 @@ async def test_cancelled_call_settles_the_items_handed_over() -> None:
     assert reports[0] == "settled-0"
 
 
+class Knowing(Later):
+    """A taker's Later that knows what its item did, should the call be cancelled."""
+
+    self_settling = True
+
+    def __init__(self, item: int) -> None:
+        super().__init__()
+        self.item = item
+
+    def settled(self) -> str:
+        return f"known-{self.item}"
+
+
+async def test_cancelled_call_reports_what_self_settling_laters_know() -> None:
+    """Cancelled while items wait on self-settling Laters: each is reported with what
+    its Later knows, once, and no settle function runs for it."""
+    settled: list[int] = []
+
+    def prepare(item: int) -> Prepared:
+        async def job() -> Later:
+            return Knowing(item)
+
+        async def settle() -> str:
+            settled.append(item)
+            return f"settled-{item}"
+
+        return job(), settle, Attempts()
+
+    reports = Reports()
+    with anyio.CancelScope() as scope:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(lambda: run_bulk(prepare, range(3), concurrency=3, on_item=reports))
+            await anyio.wait_all_tasks_blocked()
+            scope.cancel()
+    assert reports == {0: "known-0", 1: "known-1", 2: "known-2"}
+    assert settled == []
+
+
+def test_a_plain_later_does_not_settle_itself() -> None:
+    """Only a self-settling Later tells what its item did."""
+    assert not Later.self_settling
+    with pytest.raises(NotImplementedError):
+        Later().settled()
+
+
 async def test_handed_item_whose_settle_fails_is_outcome_unknown() -> None:
     """A cancelled hand-off whose settle raises a library error: outcome unknown, as
     for an item cancelled in its worker."""
