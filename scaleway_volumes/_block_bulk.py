@@ -198,21 +198,20 @@ class BlockBulk(BlockVolumes):
 class _BulkCreate:
     """One spec of ``create_volumes``: its create, and (called) what it did if cancelled.
 
-    An object rather than closures over the spec, and its own settle function
-    rather than a bound method: with ``wait=True`` the call keeps one per
-    volume waiting to become available, and each object kept is one more for
-    the garbage collector to go through while the creates run (a closure is a
-    function, a tuple and a cell per variable).
+    An object rather than closures over the spec (a closure is a function, a
+    tuple and a cell per variable), and its own settle function rather than a
+    bound method: each create in flight keeps fewer objects for the garbage
+    collector. Once the volume is handed over to the poller, nothing keeps it:
+    the poller's entry says what to report if the call is cancelled.
     """
 
-    __slots__ = ("_api", "_body", "_created", "_marker", "_name")
+    __slots__ = ("_api", "_body", "_marker", "_name")
 
     def __init__(self, api: BlockBulk, name: str, body: bytes, marker: str | None) -> None:
         self._api = api
         self._name = name
         self._body = body
         self._marker = marker
-        self._created: BlockVolume | None = None
 
     def create(self, attempts: Attempts) -> Awaitable[BlockVolume]:
         """The create, never duplicated (``BlockVolumes.create_volume``)."""
@@ -229,12 +228,13 @@ class _BulkCreate:
             volume = await self.create(attempts)
         finally:
             slots.release()
-        self._created = volume
         return poller.hand_over(volume)
 
     async def __call__(self) -> BlockVolume | ScalewayError:
-        """What the item did when cancelled: the volume if created, else a lookup by marker."""
-        if self._created is not None:
-            return self._created  # it exists; whether it became available is unknown
+        """What the item did when cancelled mid-create: the volume its marker finds.
+
+        A volume created and handed over is reported by the poller's entry (a
+        self-settling ``Later``), and one available at once was recorded.
+        """
         lookup = self._api._volume_lookup(self._name, self._marker)
         return await settle_cancelled_create(f"volume {self._name!r}", self._marker, lookup)
