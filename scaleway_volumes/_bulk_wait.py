@@ -115,7 +115,7 @@ class _Pending(Later):
     volume as created (it exists, available or not).
     """
 
-    __slots__ = ("created", "deadline", "due", "last_state", "pending", "volume", "volume_id")
+    __slots__ = ("created", "deadline", "due", "last_state", "pending", "volume")
 
     self_settling = True
 
@@ -129,7 +129,6 @@ class _Pending(Later):
     ) -> None:
         super().__init__()
         self.volume = volume
-        self.volume_id = volume.id
         self.last_state: str | None = volume.status
         self.created = now
         self.deadline = now + timeout
@@ -141,6 +140,11 @@ class _Pending(Later):
         super().abandon()
         if self.pending.get(self.volume_id) is self:
             del self.pending[self.volume_id]
+
+    @property
+    def volume_id(self) -> str:
+        """The id of the volume waited for."""
+        return self.volume.id
 
     def settled(self) -> BlockVolume:
         """The volume as created: it exists; whether it became available is unknown."""
