@@ -31,6 +31,17 @@ def test_the_first_wave_is_held_to_the_initial_window() -> None:
     assert sum(1 for sent, status in out.requests if sent == 0.0 and status == 429) <= 5
 
 
+def test_the_window_stays_open_for_the_next_call() -> None:
+    """The slow start is paid once per limiter: a second bulk call on a limiter that
+    met no 429 sends its whole first wave at once (docs/rate-limiting.md)."""
+    control = AdaptiveControl()
+    first = simulate(control, rate=1e6, burst=1000, n=200, workers=50, latency=0.02)
+    assert sum(1 for sent, _ in first.requests if sent == 0.0) == 6
+    second = simulate(control, rate=1e6, burst=1000, n=200, workers=50, latency=0.02)
+    assert sum(1 for sent, _ in second.requests if sent == 0.0) == 50
+    assert second.wall < first.wall
+
+
 @pytest.mark.parametrize(
     ("rate", "burst", "latency"),
     [
