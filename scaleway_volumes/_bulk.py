@@ -182,6 +182,10 @@ async def run_bulk(
         if on_progress is not None:
             on_progress(done, total)
 
+    def record_settled(index: int, item: In, settled: Any) -> None:
+        # What a cancelled item was found to have done: an exception is its failure.
+        record(index, item, settled, not isinstance(settled, BaseException))
+
     def finished(index: int, outcome: Any, ok: bool) -> None:
         del handed[index]
         handed_settles.pop(index, None)
@@ -223,7 +227,7 @@ async def run_bulk(
                 if sole_cancellation(exc) is None:
                     raise
                 settled = await _settle_cancelled(settle)
-                record(index, item, settled, not isinstance(settled, BaseException))
+                record_settled(index, item, settled)
                 raise
             else:
                 if isinstance(output, Later):
@@ -246,7 +250,7 @@ async def run_bulk(
         # are settled side by side, so the whole takes ``SETTLE_TIMEOUT`` at most.
         async def settle_handed(index: int, item: In, settle: Settle) -> None:
             settled = await _settle_cancelled(settle)
-            record(index, item, settled, not isinstance(settled, BaseException))
+            record_settled(index, item, settled)
 
         left = sorted(handed.items())
         handed.clear()
@@ -256,8 +260,7 @@ async def run_bulk(
                     later.abandon()
                     item = handed_items.pop(index)
                     if later.self_settling:
-                        outcome = later.settled()
-                        record(index, item, outcome, not isinstance(outcome, BaseException))
+                        record_settled(index, item, later.settled())
                     else:
                         tg.start_soon(settle_handed, index, item, handed_settles.pop(index))
         raise
