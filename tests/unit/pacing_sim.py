@@ -5,6 +5,16 @@ pipeline do (one caller at a time takes slots, in order; a bare 429 is sent
 again through the limiter), with simulated network and timer jitter, so
 behaviour tests can run thousands of requests in milliseconds and
 deterministically (seeded).
+
+What it leaves out, so read its walls and 429 counts as a first look only
+(benchmarks/RATELIMIT.md, seventh session): answers arrive one at a time, each
+spread by its own network jitter, where the real loop reads a wave's answers
+in one batch and accounts its 429 before any woken caller runs (a slow start
+that waited for a wave's answers cut 429s here and not on the real grid); a
+request on a new connection reaches the server late in reality, here never;
+and ``timer_late`` defaults to the loop's millisecond, where the limiter's
+precise sleeper wakes within a fifth of one (``timer_late=0.0002`` comes
+closer to the real grid's one-token cells).
 """
 
 from __future__ import annotations
