@@ -39,7 +39,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     ) from exc
 
 from ._pacing._adaptive import AdaptiveRateLimiter, check_rates
-from ._pacing._fleet import FleetBook, Lease
+from ._pacing._fleet import FleetBook, Lease, Pending
 from ._pacing._gate import Gate
 from ._pacing._lua import LEASE, THROTTLE
 from ._pacing._tuning import Tuning
@@ -82,6 +82,10 @@ def redact(url: str) -> str:
             netloc = userinfo.partition(":")[0] + ":***@" + host
         url = scheme + sep + netloc + tail
     return re.sub(r"(?i)([?&]password=)[^&#]*", r"\1***", url)
+
+
+# A year: the longest idle time after which the shared state may expire.
+_MAX_TTL_MS = 365 * 24 * 3600 * 1000
 
 
 def _number(name: str, value: object, *, positive: bool = True) -> float:
@@ -142,7 +146,8 @@ class RedisRateLimiter:
             (default 2: a fleet of N processes starts with 2N).
         key_prefix: prefix of the Redis key (the key is ``key_prefix + name``).
         lease_time: seconds of slots a process takes at a time (default 0.05).
-        ttl: seconds after its last use the shared state expires (default 600).
+        ttl: seconds after its last use the shared state expires (default 600; from
+            0.001 to a year).
         timeout: socket timeout of Redis calls, seconds (default 0.5).
         retry_interval: seconds between attempts to reach Redis again (default 1).
     """
@@ -180,7 +185,13 @@ class RedisRateLimiter:
         self.name = name
         self._key = key_prefix + name
         self._lease_time = _number("lease_time", lease_time)
+        # Redis keeps it in whole milliseconds: less would be an expiry of 0, which
+        # deletes the shared state at every call.
         self._ttl_ms = int(_number("ttl", ttl) * 1000)
+        if not 1 <= self._ttl_ms <= _MAX_TTL_MS:
+            raise ValueError(
+                f"ttl must be from 0.001 to {_MAX_TTL_MS // 1000} seconds, got {ttl!r}"
+            )
         self._timeout = _number("timeout", timeout)
         self._retry_interval = _number("retry_interval", retry_interval)
         start, together = _start(start_rate, tuning)
@@ -309,32 +320,50 @@ class RedisRateLimiter:
 
     async def _refill(self, waiting: int) -> None:
         """Report a pending 429 and lease slots: the gate's step when the book asks."""
+        if self._down and time.monotonic() < self._retry_at:
+            # Callers already in line when Redis failed: they too wait for the next
+            # try, instead of each paying a connection's timeout in turn.
+            raise _Unavailable
         conn = self._connection()
         book = self._book
+        # What the call on the wire reports: put back if it fails or is cancelled.
+        sending: Pending | None = None
+        probing = False
         try:
             if book.throttle is not None:
+                sending = book.pending()
                 args = book.throttle_args(time.monotonic())
                 gen, rate, _ = await conn.throttle(
                     keys=[self._key], args=[*args, *self._throttle_tail]
                 )
+                sending = None
                 book.apply_generation(int(gen), float(rate))
             if book.probe or (book.paced and not book.remaining):
-                book.probe = False
+                probing, book.probe = book.probe, False
+                sending = book.pending()
                 ok, thr, sample = book.lease_args()
+                want = book.want(waiting, time.monotonic())
                 reply = await conn.lease(
-                    keys=[self._key],
-                    args=[book.want(waiting), ok, thr, sample, 1, *self._lease_tail],
+                    keys=[self._key], args=[want, ok, thr, sample, 1, *self._lease_tail]
                 )
+                sending = None
                 now = time.monotonic()
                 count, delay, interval, gen, rate = reply
                 book.apply_lease(
                     Lease(int(count), now + float(delay), float(interval), int(gen), float(rate))
                 )
         except (RedisError, OSError) as exc:
+            if sending is not None:
+                book.restore(sending)
             self._go_local(exc, conn)
             with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
                 await conn.client.aclose()
             raise _Unavailable from exc
+        except BaseException:
+            if sending is not None:
+                book.restore(sending)
+                book.probe = book.probe or probing
+            raise
         if self._down:
             self._down = False
         if self._outage:

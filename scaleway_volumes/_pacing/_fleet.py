@@ -15,9 +15,17 @@ from collections import deque
 from ._gate import REFILL
 from ._record import count_since
 
-__all__ = ["FleetBook", "Lease"]
+__all__ = ["FleetBook", "Lease", "Pending"]
 
 INF = math.inf
+# The most slots one lease asks for: the script grants a lease's worth of the
+# shared rate at most, and Lua prints a larger number in exponent form.
+MAX_ASK = 1 << 16
+
+
+#: What a process has to report: its latest 429 ``(sent, rate, generation)`` or
+#: None, its successes and 429s since the last report, and a round-trip sample.
+Pending = tuple[tuple[float, float, int] | None, int, int, float]
 
 
 class Lease:
@@ -45,7 +53,6 @@ class FleetBook:
         "hold_until",
         "in_flight",
         "interval",
-        "last_asked",
         "next_slot",
         "oks",
         "paced",
@@ -81,7 +88,6 @@ class FleetBook:
         self.next_slot = 0.0
         self.hold_until = 0.0
         self.asked = 1
-        self.last_asked = math.inf
         self.interval = 0.0
         self.gen = -1
         self.rate = 0.0
@@ -144,13 +150,29 @@ class FleetBook:
 
     # -- what the refill step sends and applies ------------------------------------------
 
-    def want(self, waiting: int) -> int:
+    def want(self, waiting: int, now: float) -> int:
         """Slots to ask for: as many as callers wait, or twice the last lease if this
-        process spent it all on time (it is busy); the script caps it at a lease's
-        worth of the shared rate. An idle process asks for one, wasting none."""
-        busy = self.remaining == 0 and self.next_slot >= self.last_asked
-        self.asked = max(waiting, 2 * self.asked if busy else 1)
+        process spent it all and asks again by the time its next slot would have
+        come (it is busy); the script caps it at a lease's worth of the shared
+        rate. An idle process asks for one, wasting none."""
+        busy = self.remaining == 0 and now <= self.next_slot + self.interval
+        self.asked = min(max(waiting, 2 * self.asked if busy else 1), MAX_ASK)
         return self.asked
+
+    def pending(self) -> Pending:
+        """What waits to be reported: the latest 429 (or None), successes, 429s and a
+        round-trip sample. Taken before a script call, for ``restore``."""
+        return (self.throttle, self.report_ok, self.report_thr, self.rtt_sample)
+
+    def restore(self, pending: Pending) -> None:
+        """Put back a report that did not reach Redis (its call failed or was
+        cancelled), with what came meanwhile: the fleet must still hear of that 429."""
+        throttle, ok, thr, sample = pending
+        if throttle is not None and (self.throttle is None or throttle[0] > self.throttle[0]):
+            self.throttle = throttle
+        self.report_ok += ok
+        self.report_thr += thr
+        self.rtt_sample = self.rtt_sample or sample
 
     def lease_args(self) -> tuple[int, int, float]:
         """Counts to report with a lease (successes, 429s, a round-trip sample); resets them."""
@@ -194,8 +216,6 @@ class FleetBook:
             self.remaining = lease.count
             self.next_slot = lease.start
             self.interval = lease.interval
-            # Spent on time if the next slot after this lease is reached while still busy.
-            self.last_asked = lease.start + lease.count * lease.interval - lease.interval
         else:
             # The schedule is full too far ahead: wait until ``start``, then ask again.
             self.remaining = 0

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 import attrs
 
 __all__ = ["Tuning"]
@@ -101,3 +104,53 @@ class Tuning:
     fleet_start: float = 20.0
     #: ...processes that first ask within this many seconds of each other (fleet).
     together: float = 1.0
+
+    def __attrs_post_init__(self) -> None:
+        # A bad constant would show only later, as a limiter that never lets a
+        # request through or divides by zero: say which one, here.
+        for names, (what, allowed) in _RULES.items():
+            for name in names:
+                value = getattr(self, name)
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise TypeError(f"{name} must be a number, got {value!r}")
+                if not allowed(value):
+                    raise ValueError(f"{name} must be {what}, got {value!r}")
+        for name in ("confirm", "sample"):
+            if not isinstance(getattr(self, name), int):
+                raise TypeError(f"{name} must be an int, got {getattr(self, name)!r}")
+
+
+#: Each constant's range: shares of a rate strictly between 0 and 1, factors
+#: from 0 to 1, finite amounts.
+_RULES: dict[tuple[str, ...], tuple[str, Callable[[float], bool]]] = {
+    ("target", "target_one", "step", "decrease", "backoff", "small_backoff"): (
+        "between 0 and 1 (both excluded)",
+        lambda v: 0 < v < 1,
+    ),
+    ("recovery", "headroom", "deep", "hold", "gentle", "near", "tolerance"): (
+        "between 0 and 1",
+        lambda v: 0 <= v <= 1,
+    ),
+    (
+        "first_span",
+        "search_time",
+        "round_trip",
+        "run",
+        "calm",
+        "calm_growth",
+        "calm_one",
+        "stall",
+        "scale",
+        "probe_scale",
+        "cycle",
+        "max_unit",
+        "max_step",
+        "rtts",
+        "fleet_start",
+    ): ("a positive, finite number", lambda v: 0 < v < math.inf),
+    ("doublings", "stall_floor", "catch_up", "together", "confirm"): (
+        "a finite number >= 0",
+        lambda v: 0 <= v < math.inf,
+    ),
+    ("initial_window", "sample"): ("a finite number >= 1", lambda v: 1 <= v < math.inf),
+}

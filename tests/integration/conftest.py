@@ -1,14 +1,16 @@
-"""Fixtures for the integration tests: a fake Scaleway served over loopback TCP."""
+"""Fixtures for the integration tests: a fake Scaleway over loopback TCP, a real redis-server."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from scaleway_volumes import AsyncVolumeAPI
 from scaleway_volumes.testing import FakeScaleway, FakeServer
+from tests.redis_server import RedisServer, redis_server_binary
 
 ApiFactory = Callable[..., AsyncVolumeAPI]
 
@@ -22,3 +24,18 @@ def api(fake: FakeScaleway, server: FakeServer) -> ApiFactory:
         return AsyncVolumeAPI(fake.token, base_url=server.base_url, **kwargs)
 
     return make
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One real redis-server per test module, on a free loopback port (or a skip)."""
+    server = RedisServer(redis_server_binary(), tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def name(request: pytest.FixtureRequest) -> str:
+    """A rate limit name of its own for each test."""
+    return f"{request.node.name}-{time.monotonic_ns()}"

@@ -10,8 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,25 +31,10 @@ ROOT = Path(__file__).resolve().parents[2]
 KEY = "scaleway_volumes:ratelimit:"
 
 
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    """One redis-server for this module, on a free loopback port."""
-    server = RedisServer(redis_server_binary(), tmp_path_factory.mktemp("redis"))
-    server.start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def anyio_backend() -> str:
     """redis-py's client is asyncio-only (trio is covered by its own test)."""
     return "asyncio"
-
-
-@pytest.fixture
-def name(request: pytest.FixtureRequest) -> str:
-    """A limit name of its own for each test."""
-    return f"{request.node.name}-{time.monotonic_ns()}"
 
 
 def state(server: RedisServer, name: str) -> dict[str, str]:
@@ -347,6 +330,8 @@ def test_successive_loops_and_trio(
         ({"name": ""}, ValueError, "name"),
         ({"lease_time": 0}, ValueError, "lease_time"),
         ({"ttl": "1"}, TypeError, "ttl"),
+        ({"ttl": 0.0005}, ValueError, "ttl"),
+        ({"ttl": 1e12}, ValueError, "ttl"),
         ({"retry_interval": -1.0}, ValueError, "retry_interval"),
         ({"min_rate": -1}, ValueError, "min_rate"),
         ({"key_prefix": None}, TypeError, "key_prefix"),

@@ -251,6 +251,33 @@ def test_tuning_is_a_frozen_value() -> None:
     assert limiter._control.window == 2.0
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"initial_window": 0.0}, ValueError, "initial_window must be a finite number >= 1"),
+        ({"target": 1.0}, ValueError, "target must be between 0 and 1"),
+        ({"target_one": 0.0}, ValueError, "target_one"),
+        ({"step": -0.1}, ValueError, "step"),
+        ({"headroom": 1.5}, ValueError, "headroom must be between 0 and 1"),
+        ({"calm": math.inf}, ValueError, "calm must be a positive, finite number"),
+        ({"search_time": math.nan}, ValueError, "search_time"),
+        ({"catch_up": -1.0}, ValueError, "catch_up must be a finite number >= 0"),
+        ({"sample": 0}, ValueError, "sample"),
+        ({"sample": 16.0}, TypeError, "sample must be an int"),
+        ({"confirm": 2.5}, TypeError, "confirm must be an int"),
+        ({"gentle": True}, TypeError, "gentle must be a number"),
+        ({"first_span": "0.1"}, TypeError, "first_span must be a number"),
+    ],
+)
+def test_tuning_rejects_a_constant_out_of_range(
+    kwargs: dict[str, object], error: type, match: str
+) -> None:
+    """A bad constant is a clear error naming it, not a limiter that later stalls
+    (``initial_window=0``: the first acquire() waited forever) or divides by zero."""
+    with pytest.raises(error, match=match):
+        AdaptiveTuning(**kwargs)  # type: ignore[arg-type]
+
+
 def test_a_line_handing_over_lets_newcomers_through_when_there_is_room() -> None:
     """With no pacing, a caller arriving while the line hands over goes at once."""
 
