@@ -7,9 +7,12 @@ log2(settle time / 0.1 s) times at most, and is seen at most about its own age
 after it became available. Once one volume of the call is seen ready at age R
 (at the answer), younger ones are next polled so that the API reads them at
 age R: sent one round trip (the shortest a poll took) before it. One still not
-ready past that backs off from it (R/8, then doubling: four polls at most until
-twice R): volumes made together settle together, and the last of them are seen
-within a few hundredths of a second, not after another R.
+ready past that backs off from it (R/8, then doubling: four polls until twice
+R): volumes made together settle together, and the last of them are seen
+within a few hundredths of a second, not after another R. These delays are at
+most ``POLL_CAP`` too (so more polls until twice a long R): after one slow
+volume (R a minute), a younger one ready at once is seen within seconds, not
+a minute.
 
 A round polls every due volume and fills its last request of ``BATCH`` ids
 with others (``poll_count``): a request costs the same with 3 ids or 100.
@@ -135,13 +138,15 @@ class PollSchedule:
                 ready -= min(self.round_trip, ready / 2)
             if age < ready:
                 # Not yet as old as the youngest volume seen ready: poll it at
-                # that age (never sooner than the shortest delay).
-                return max(ready - age, self.initial / 2)
+                # that age (never sooner than the shortest delay, nor later
+                # than the cap: R may come from volumes far slower than this one).
+                return min(max(ready - age, self.initial / 2), self.cap)
             if age < 2.0 * ready:
                 # Past that age and not ready: late by a few milliseconds, mostly
                 # (each create's answer and each poll cross the network at their
                 # own time). Backing off by its age would keep the last volumes of
                 # a call waiting about that long again; back off from that age
-                # instead, from an eighth of it (four polls at most until twice it).
-                return max(age - ready, ready / 8)
+                # instead, from an eighth of it (four polls until twice it), capped
+                # as any delay is: with R of 100 s, R/8 alone would be 12.5 s.
+                return min(max(age - ready, ready / 8), self.cap)
         return poll_delay(age, self.initial, self.cap)

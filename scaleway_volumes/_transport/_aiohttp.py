@@ -237,15 +237,28 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         key = (spec.get("pool"), spec.get("connect"), spec.get("read"))
         timeout = self._timeouts.get(key)
         if timeout is None:
-            # aiohttp's `connect` covers the wait for a pool slot plus connecting.
+            # aiohttp has one budget, `connect`, for the wait for a pool slot and
+            # then making a new connection (DNS, TCP, TLS); `sock_connect` bounds
+            # TCP and TLS alone. httpx bounds the two phases apart, hence:
+            # - pool and connect: their sum, which cuts neither phase short (a
+            #   wait may overrun `pool` by what connecting leaves unused);
+            # - pool alone: `pool`, or a busy pool would be waited for where httpx
+            #   gives up (a new connection must then be made within it too);
+            # - connect alone, or neither: no budget, as httpx waits for a slot
+            #   without end (`sock_connect` still bounds connecting).
+            # Running out is aiohttp's ConnectionTimeoutError: ConnectTimeout,
+            # not sent, as the module table says.
             pool, connect, read = key
+            if pool is None:
+                budget = None
+            elif connect is None:
+                budget = pool
+            else:
+                budget = pool + connect
             timeout = self._timeouts.put(
                 key,
                 aiohttp.ClientTimeout(
-                    total=None,
-                    connect=None if pool is None or connect is None else pool + connect,
-                    sock_connect=connect,
-                    sock_read=read,
+                    total=None, connect=budget, sock_connect=connect, sock_read=read
                 ),
             )
         return timeout

@@ -272,3 +272,40 @@ async def test_answers_are_freed_without_the_garbage_collector(
         finally:
             gc.enable()
     assert garbage == 0
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_a_busy_pool_times_out_with_no_connect_timeout() -> None:
+    """``httpx.Timeout(connect=None, pool=...)`` bounds the wait for a slot of the
+    aiohttp pool as httpx's own pool bounds it: a ConnectTimeout (not sent), where
+    the request used to wait for the busy connection for as long as it was held."""
+    from scaleway_volumes._transport import AiohttpTransport
+
+    arrived, release = asyncio.Event(), asyncio.Event()
+    served: list[bytes] = []
+
+    async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        served.append(await reader.readuntil(b"\r\n\r\n"))
+        arrived.set()
+        await release.wait()
+        writer.write(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/volumes"
+    transport = AiohttpTransport(limits=httpx.Limits(max_connections=1))
+    # Reads may take longer than the hang guard below: only the guard ends a hang.
+    timeout = httpx.Timeout(60.0, connect=None, pool=0.05)
+    async with server, httpx.AsyncClient(transport=transport, timeout=timeout) as client:
+        holder = asyncio.ensure_future(client.get(url))
+        await arrived.wait()  # the only connection is busy until released
+        try:
+            with anyio.fail_after(10), pytest.raises(httpx.ConnectTimeout):  # 10 s: a hang guard
+                await client.get(url)
+        finally:
+            release.set()
+            response = await holder
+    assert response.status_code == 204
+    assert len(served) == 1  # the request that timed out never left

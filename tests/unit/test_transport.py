@@ -43,6 +43,26 @@ def test_server_disconnect_is_never_reported_as_not_sent() -> None:
     assert not isinstance(map_aiohttp_error(aiohttp.ClientOSError()), NOT_SENT)
 
 
+def test_pool_and_connect_timeouts_map_to_aiohttps_budgets() -> None:
+    """aiohttp bounds the wait for a slot and the connecting together (``connect``):
+    each httpx combination of ``pool`` and ``connect`` gets a budget that never waits
+    for a slot longer than httpx would give up (and ``sock_connect`` = ``connect``)."""
+    from scaleway_volumes._transport import AiohttpTransport
+
+    transport = AiohttpTransport()
+    expected = {
+        (0.2, None): (0.2, None),  # a pool timeout alone still bounds the wait
+        (0.2, 1.0): (1.2, 1.0),
+        (None, 1.0): (None, 1.0),  # httpx waits for a slot for ever
+        (None, None): (None, None),
+    }
+    for (pool, connect), budgets in expected.items():
+        spec = {"pool": pool, "connect": connect, "read": 3.0, "write": 4.0}
+        timeout = transport._client_timeout(spec)
+        assert (timeout.connect, timeout.sock_connect) == budgets, (pool, connect)
+        assert (timeout.total, timeout.sock_read) == (None, 3.0)
+
+
 def test_trio_pool_bounds_and_shards() -> None:
     """The cancel-safe pool splits max_connections into shards of 8."""
     from scaleway_volumes._transport import CancelSafeHTTPTransport
