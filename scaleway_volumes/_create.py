@@ -6,8 +6,10 @@ way that may have created the resource (a dropped connection, a 500/502/504, a
 read timeout), the resource is looked up by that tag before anything else: it
 is returned if it exists, and the create is resent only if it does not. A
 resource that merely shares the name is never taken for ours. When the outcome
-cannot be known (a timeout: the create may still land later), the error says so
-(``outcome_unknown``, ``marker_tag``) instead of resending.
+cannot be known (a timeout: the create may still land later; a success whose
+answer is unreadable and whose resource cannot be found), the error says so
+(``outcome_unknown``, ``marker_tag``) instead of resending, and so does the last
+error of a create that ran out of retries after failures that may have acted.
 """
 
 from __future__ import annotations
@@ -177,25 +179,38 @@ class _Once(Generic[T]):
                 if found is not None:
                     return found
                 if attempts.count > pipeline.retry.max_retries:
-                    raise ambiguous.error from ambiguous.__cause__
+                    raise _given_up(ambiguous, self._what, self._marker) from ambiguous.__cause__
                 why = f"{ambiguous.error} (not created)"
                 await pipeline.backoff("POST", path, why, attempts.count)
                 continue
             try:
                 return self._decode(reply)
-            except ResponseDecodeError:
+            except ResponseDecodeError as unreadable:
                 # The API said it made the resource but the body is unreadable:
                 # it exists, so find it rather than report a failure that a
-                # caller would "fix" by creating it again.
-                found = None
-                if self._lookup is not None:
-                    try:
-                        found = await self._lookup()
-                    except ScalewayError:
-                        found = None
+                # caller would "fix" by creating it again; unfound, it is unknown.
+                if self._lookup is None:
+                    raise self._unreadable(unreadable, "") from unreadable
+                try:
+                    found = await self._lookup()
+                except ScalewayError as lookup_error:
+                    raise self._unreadable(
+                        unreadable, f" and checking whether it exists failed too ({lookup_error})"
+                    ) from unreadable
                 if found is None:
-                    raise
+                    raise self._unreadable(unreadable, " and it is not visible yet") from unreadable
                 return found
+
+    def _unreadable(self, error: ResponseDecodeError, check: str) -> ResponseDecodeError:
+        """``error`` of an accepted create whose resource was not found: outcome unknown."""
+        return ResponseDecodeError(
+            f"create of {self._what} was accepted but its answer is unreadable{check}; "
+            f"{_may_exist(self._marker)}; the answer: {error.message}",
+            path=error.path,
+            status_code=error.status_code,
+            outcome_unknown=True,
+            marker_tag=self._marker,
+        )
 
 
 async def _check(
@@ -208,7 +223,7 @@ async def _check(
     """The resource if the ambiguous attempt made it; None if it surely did not; else raise."""
     error = ambiguous.error
     if lookup is None:
-        raise _unknown(ambiguous, f"create of {what} failed ambiguously ({error})", None, path)
+        raise _unknown(ambiguous, f"create of {what} failed ambiguously", None, path)
     try:
         found = await lookup()
     except ScalewayError as lookup_error:
@@ -237,15 +252,45 @@ def _may_exist(marker: str | None) -> str:
 
 
 def _unknown(ambiguous: MaybeActed, text: str, marker: str | None, path: str) -> ScalewayError:
-    """The error for a create whose outcome cannot be known: never resent."""
-    message = f"{text}; {_may_exist(marker)} ({ambiguous.error})"
+    """The error for a create whose outcome cannot be known: never resent.
+
+    It keeps the class of the failure (a dropped connection is no timeout) and
+    names its cause once: an answer's own error says it, a network failure's
+    message is quoted.
+    """
+    error = ambiguous.error
     if ambiguous.reply is not None:
-        error: ScalewayError = Pipeline.status_error(
-            ambiguous.reply, "POST", path, note=message, marker_tag=marker
+        result: ScalewayError = Pipeline.status_error(
+            ambiguous.reply, "POST", path, note=f"{text}; {_may_exist(marker)}", marker_tag=marker
         )
     else:
-        error = APITimeoutError(
-            message, outcome_unknown=True, marker_tag=marker, method="POST", path=path
+        cls = type(error) if isinstance(error, APIConnectionError) else APIConnectionError
+        result = cls(
+            f"{text} ({error.message}); {_may_exist(marker)}",
+            outcome_unknown=True,
+            marker_tag=marker,
+            method="POST",
+            path=path,
         )
-    error.__cause__ = ambiguous.error
-    return error
+    result.__cause__ = error
+    return result
+
+
+def _given_up(ambiguous: MaybeActed, what: str, marker: str | None) -> ScalewayError:
+    """The last ambiguous failure once no retry is left, not seen by the check after it.
+
+    A network failure that may have reached the API stays ``outcome_unknown``,
+    so it carries the marker to look the resource up by. A 500 or 502 is the
+    API saying it failed: its error is raised as it is.
+    """
+    error = ambiguous.error
+    if not (error.outcome_unknown and isinstance(error, APIConnectionError)):
+        return error
+    return type(error)(
+        f"create of {what} failed ({error.message}) and was not visible when checked; "
+        + _may_exist(marker),
+        outcome_unknown=True,
+        marker_tag=marker,
+        method=error.method,
+        path=error.path,
+    )

@@ -92,13 +92,23 @@ class ResponseDecodeError(ScalewayError):
     """A 2xx response whose body is not the JSON envelope the API documents.
 
     ``path`` is a JSONPath-like location of the first problem (``$.volume.size``);
-    ``status_code`` is the HTTP status of the response.
+    ``status_code`` is the HTTP status of the response. The answer to a create
+    that cannot be read, nor the resource found, is ``outcome_unknown``: the API
+    said it made it, so ``marker_tag`` names the tag to look it up by.
     """
 
-    def __init__(self, message: str, *, path: str = "$", status_code: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str = "$",
+        status_code: int | None = None,
+        outcome_unknown: bool = False,
+        marker_tag: str | None = None,
+    ) -> None:
         self.path = path
         self.status_code = status_code
-        super().__init__(message)
+        super().__init__(message, outcome_unknown=outcome_unknown, marker_tag=marker_tag)
 
     def _render(self) -> str:
         return f"{self.message} at {self.path}"

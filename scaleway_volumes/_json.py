@@ -29,7 +29,12 @@ _std_encode = json.JSONEncoder(separators=(",", ":")).encode
 
 def std_loads(content: bytes) -> Any:
     """The standard library's reading of a UTF-8 body (``ValueError`` if it is not JSON)."""
-    return _std_decode(content.decode("utf-8"))
+    try:
+        return _std_decode(content.decode("utf-8"))
+    except RecursionError as err:
+        # Nesting deeper than the interpreter's stack is no answer the API
+        # sends; callers handle ValueError as "not JSON", never RecursionError.
+        raise ValueError(f"JSON nested too deeply to read ({err})") from err
 
 
 def std_dumps(value: Any) -> bytes:

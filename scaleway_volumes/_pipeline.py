@@ -260,6 +260,6 @@ def _error_type(reply: Reply) -> Any:
     """The ``type`` of a JSON error body, or None."""
     try:
         body = json.loads(reply.content)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply (as parse_body)
         return None
     return body.get("type") if isinstance(body, dict) else None

@@ -12,7 +12,13 @@ from typing import Any
 import httpx
 import pytest
 
-from scaleway_volumes import APIConnectionError, APITimeoutError, AsyncBlockAPI
+from scaleway_volumes import (
+    APIConnectionError,
+    APITimeoutError,
+    AsyncBlockAPI,
+    ResponseDecodeError,
+    RetryPolicy,
+)
 from scaleway_volumes.testing import FakeScaleway, FakeServer, Fault
 
 from ..waiting import eventually
@@ -149,6 +155,23 @@ async def test_malformed_answer_is_recovered_by_lookup(
         made = await target.create(api)
     assert [r["id"] for r in target.stored()] == [made.id]
     assert target.posts() == 1 and target.lookups() == 1
+
+
+async def test_malformed_answer_and_failed_lookup_is_outcome_unknown(
+    fake: FakeScaleway, server: FakeServer, target: Target
+) -> None:
+    """Made, answered with garbage, and the lookup fails: unknown, with the tag to look for."""
+    fake.add_fault(Fault("malformed", method="POST", path=target.path, body=b"<html>"))
+    fake.add_fault(Fault("respond", method="GET", path=target.path, status=500, times=None))
+    async with make_block(fake, server, retry=RetryPolicy(max_retries=0)) as api:
+        with pytest.raises(ResponseDecodeError) as info:
+            await target.create(api)
+        error = info.value
+        assert error.outcome_unknown and error.marker_tag and error.marker_tag.startswith(MARKER)
+        fake.clear_faults()
+        found = await target.listed(api, error.marker_tag)
+    assert [r.id for r in found] == [r["id"] for r in target.stored()]
+    assert target.posts() == 1
 
 
 async def test_503_is_retried_without_duplicate(

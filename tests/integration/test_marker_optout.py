@@ -5,7 +5,13 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from scaleway_volumes import APIConnectionError, AsyncVolumeAPI, ServerError, VolumeSpec
+from scaleway_volumes import (
+    APIConnectionError,
+    APITimeoutError,
+    AsyncVolumeAPI,
+    ServerError,
+    VolumeSpec,
+)
 from scaleway_volumes.testing import FakeScaleway, FakeServer, Fault
 
 pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("no_sleep")]
@@ -14,11 +20,11 @@ GB = 1_000_000_000
 
 
 def make_api(fake: FakeScaleway, server: FakeServer, **kwargs: object) -> AsyncVolumeAPI:
+    kwargs.setdefault("timeout", httpx.Timeout(2.0, connect=1.0))
     return AsyncVolumeAPI(
         fake.token,
         base_url=server.base_url,
         organization=fake.organization,
-        timeout=httpx.Timeout(2.0, connect=1.0),
         **kwargs,  # type: ignore[arg-type]
     )
 
@@ -45,6 +51,30 @@ async def test_ambiguous_failure_without_marker_is_outcome_unknown(
     assert info.value.outcome_unknown is True and info.value.marker_tag is None
     assert "cannot be looked up" in str(info.value)
     assert len(fake.volumes) == 1
+    assert [r.method for r in fake.stats.requests] == ["POST"]
+
+
+async def test_drop_without_marker_is_no_timeout(fake: FakeScaleway, server: FakeServer) -> None:
+    """A dropped connection keeps its class (nothing timed out) and is named once."""
+    fake.add_fault(Fault("act_then_drop", method="POST"))
+    async with make_api(fake, server, create_marker=False) as api:
+        with pytest.raises(APIConnectionError) as info:
+            await api.create_volume(name="data", size=10 * GB)
+    assert not isinstance(info.value, APITimeoutError), repr(info.value)
+    assert str(info.value).count("Server disconnected") == 1
+    assert str(info.value).count("[POST /volumes]") == 1
+
+
+async def test_read_timeout_without_marker_is_a_timeout(
+    fake: FakeScaleway, server: FakeServer
+) -> None:
+    """A create that outlives the read timeout: APITimeoutError, outcome unknown, no resend."""
+    fake.add_fault(Fault("delay", method="POST", delay=2.0))
+    api = make_api(fake, server, create_marker=False, timeout=httpx.Timeout(0.3, connect=1.0))
+    async with api:
+        with pytest.raises(APITimeoutError) as info:
+            await api.create_volume(name="data", size=10 * GB)
+    assert info.value.outcome_unknown is True and info.value.marker_tag is None
     assert [r.method for r in fake.stats.requests] == ["POST"]
 
 

@@ -92,3 +92,14 @@ def test_a_body_that_is_not_json_is_a_decode_error_at_the_root() -> None:
         load_object(b"\xff not json", 200)
     assert caught.value.path == "$"
     assert "not valid JSON" in str(caught.value)
+
+
+@pytest.mark.parametrize("body", [b"[" * 100_000, b'{"a":' * 100_000 + b"1" + b"}" * 100_000])
+def test_nesting_too_deep_to_read_is_a_value_error(body: bytes) -> None:
+    # The standard library's parser raises RecursionError; callers catch ValueError.
+    for reader in (_json.loads, _json.std_loads):
+        with pytest.raises(ValueError, match="nested too deeply"):
+            reader(body)
+    with pytest.raises(ResponseDecodeError) as caught:
+        load_object(body, 200)
+    assert caught.value.path == "$"

@@ -9,7 +9,7 @@ import httpx
 import pytest
 import respx
 
-from scaleway_volumes import Volume
+from scaleway_volumes import ConflictError, ResponseDecodeError, TransientStateError, Volume
 
 from ..conftest import BASE, ORG
 from .helpers import make_api, volume_json
@@ -293,3 +293,26 @@ async def test_marker_tag_is_sent_but_not_shown(mock: respx.MockRouter) -> None:
     )
     (listed,) = await make_api().list_volumes()
     assert listed.tags == ("db",)
+
+
+# Nested past the interpreter's recursion limit: the standard library's parser
+# raises RecursionError on it, which must end as the library's own error.
+TOO_DEEP = b"[" * 100_000 + b"]" * 100_000
+
+
+async def test_deeply_nested_error_body_is_still_the_typed_error(mock: respx.MockRouter) -> None:
+    """A 409 whose body nests too deeply is a ConflictError, not a RecursionError."""
+    vid = str(uuid.uuid4())
+    route = mock.patch(f"/volumes/{vid}").respond(409, content=TOO_DEEP)
+    with pytest.raises(ConflictError) as info:
+        await make_api().update_volume(vid, name="x")
+    assert not isinstance(info.value, TransientStateError) and route.call_count == 1
+
+
+async def test_deeply_nested_answer_is_a_decode_error(mock: respx.MockRouter) -> None:
+    """A 200 whose body nests too deeply is a ResponseDecodeError at the root."""
+    vid = str(uuid.uuid4())
+    mock.get(f"/volumes/{vid}").respond(200, content=TOO_DEEP)
+    with pytest.raises(ResponseDecodeError) as info:
+        await make_api().get_volume(vid)
+    assert info.value.path == "$" and info.value.status_code == 200
