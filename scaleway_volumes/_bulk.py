@@ -226,7 +226,14 @@ async def run_bulk(
                 # of them from a trio nursery) first settles the item.
                 if sole_cancellation(exc) is None:
                     raise
-                settled = await _settle_cancelled(settle)
+                if attempts.sent:
+                    settled = await _settle_cancelled(settle)
+                else:
+                    # Still waiting for the limiter or a slot: nothing left, so
+                    # there is nothing to look up and nothing "may exist".
+                    settled = APIConnectionError(
+                        "cancelled before its request was sent; nothing was done"
+                    )
                 record_settled(index, item, settled)
                 raise
             else:

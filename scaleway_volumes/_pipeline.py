@@ -50,13 +50,16 @@ class MaybeActed(Exception):
 class Attempts:
     """Bookkeeping of one call's attempts (a create's resends after checks included)."""
 
-    __slots__ = ("acted", "count", "settled", "throttled")
+    __slots__ = ("acted", "count", "sent", "settled", "throttled")
 
     def __init__(self) -> None:
         self.count = 0
         self.throttled = 0  # bare 429s resent at the limiter's pace
         self.settled = 0  # waits for a resource in a transient state
         self.acted = False  # an earlier attempt may have been acted on
+        # An attempt was handed to the transport: until then (waiting for the
+        # rate limiter or a slot) nothing can have reached the API.
+        self.sent = False
 
 
 @attrs.frozen
@@ -121,7 +124,7 @@ class Pipeline:
         while True:
             attempts.count += 1
             try:
-                reply = await self._attempt(method, path, query, body, attempts.count)
+                reply = await self._attempt(method, path, query, body, attempts)
             except TransportFailure as failure:
                 decision = decide_failure(
                     method,
@@ -180,12 +183,13 @@ class Pipeline:
                 raise self.status_error(reply, method, path, retry_after)
 
     async def _attempt(
-        self, method: str, path: str, query: str | None, body: bytes | None, attempt: int
+        self, method: str, path: str, query: str | None, body: bytes | None, attempts: Attempts
     ) -> Reply:
         limiter = self.limiter
         permit = await limiter.acquire() if limiter is not None else None
         status: int | None = None
         begin = time.perf_counter()
+        attempts.sent = True
         try:
             reply = await self.sender.send(method, path, query, body, self.timeout)
             status = reply.status_code
@@ -198,7 +202,7 @@ class Pipeline:
                 method,
                 self.base_path + path,
                 status,
-                attempt,
+                attempts.count,
                 (time.perf_counter() - begin) * 1000,
             )
         return reply

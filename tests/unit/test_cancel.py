@@ -77,7 +77,9 @@ def _prepare_grouping(settled: list[int]) -> Any:
             settled.append(item)
             return f"settled-{item}"
 
-        return job(), settle, Attempts()
+        attempts = Attempts()
+        attempts.sent = True  # the job stands for a request on the wire
+        return job(), settle, attempts
 
     return prepare
 
