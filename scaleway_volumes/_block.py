@@ -8,6 +8,7 @@ the volume types, and builds the Block API that shares an Instance API's pool.
 from __future__ import annotations
 
 from typing import ClassVar, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from ._api import BaseAPI
 from ._block_bulk import BlockBulk
@@ -91,11 +92,15 @@ def block_url_for(api: BaseAPI) -> str:
     base_url = api.base_url
     if base_url == api_base_url(api.config, "instance"):
         return api_base_url(api.config, "block")  # ValueError for a legacy zone
-    with_slash = base_url + "/"
+    # In the path only: a host named ``instance`` (``http://instance/v1/...``)
+    # must not become ``block``, which would send the token elsewhere.
+    parts = urlsplit(base_url)
+    with_slash = parts.path + "/"
     if _BLOCK_PATH in with_slash:
         return base_url
     if _INSTANCE_PATH in with_slash:
-        return with_slash.replace(_INSTANCE_PATH, _BLOCK_PATH, 1).rstrip("/")
+        path = with_slash.replace(_INSTANCE_PATH, _BLOCK_PATH, 1).rstrip("/")
+        return urlunsplit(parts._replace(path=path))
     raise ValueError(
         f"cannot tell the Block Storage URL that goes with base_url {base_url!r} (it has no "
         f"{_INSTANCE_PATH!r} to replace): build AsyncBlockAPI(base_url=...) with the Block URL "

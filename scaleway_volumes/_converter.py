@@ -125,6 +125,10 @@ def make_converter(*, forbid_extra_keys: bool = False) -> cattrs.Converter:
     conv.register_structure_hook(datetime, _structure_datetime)
     conv.register_unstructure_hook(datetime, datetime.isoformat)
     conv.register_unstructure_hook_func(_is_tags, list)
+    # Before the classes whose hooks are generated below: a hook is built with
+    # the hooks of its fields as they are then (a snapshot's ``references``
+    # took cattrs' own tuple hook, which reads ``{}`` or ``""`` as empty).
+    _register_list_of(conv, VolumeReference)
     for cls in _CLASS_RENAMED:
         rename = override(rename="class")
         conv.register_structure_hook(
@@ -141,7 +145,6 @@ def make_converter(*, forbid_extra_keys: bool = False) -> cattrs.Converter:
             Money, conv, _cattrs_forbid_extra_keys=forbid_extra_keys, units=int64, nanos=int64
         ),
     )
-    _register_list_of(conv, VolumeReference)
     # Prime the generated functions now so the first request pays nothing.
     for cls in _MODELS:
         conv.get_structure_hook(cls)

@@ -6,7 +6,7 @@ to judge, so a volume type the API adds tomorrow works today.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import httpx
 
@@ -43,6 +43,9 @@ def check_tags(tags: Iterable[str] | None) -> list[str] | None:
         return None
     if isinstance(tags, (str, bytes)):
         raise TypeError("tags must be an iterable of strings, not a single string")
+    # A mapping would give its keys alone (``{"env": "prod"}``: "env", "prod" lost).
+    if isinstance(tags, Mapping) or not isinstance(tags, Iterable):
+        raise TypeError(f"tags must be an iterable of strings, got {type(tags).__name__}")
     checked = list(tags)
     for tag in checked:
         if not isinstance(tag, str) or not tag:

@@ -68,6 +68,10 @@ def test_with_options_copy_has_its_own_block() -> None:
             "https://proxy.example/p/instance/v1/zones/pl-waw-1/",
             "https://proxy.example/p/block/v1/zones/pl-waw-1",
         ),
+        (
+            "http://instance/instance/v1/zones/fr-par-1",
+            "http://instance/block/v1/zones/fr-par-1",
+        ),
     ],
 )
 def test_explicit_instance_base_url_is_translated(base_url: str, expected: str) -> None:
@@ -88,6 +92,9 @@ def test_api_url_from_the_environment_is_kept(monkeypatch: pytest.MonkeyPatch) -
     [
         ({"base_url": "http://127.0.0.1:8080/volumes-api"}, "AsyncBlockAPI"),
         ({"zone": "par1"}, "legacy zone"),
+        # A host named "instance" is no path to translate: the Block API must not
+        # send the token to a host named "block".
+        ({"base_url": "http://instance/v1/zones/fr-par-1"}, "AsyncBlockAPI"),
     ],
 )
 def test_no_block_url_is_a_clear_error(kwargs: dict[str, str], message: str) -> None:

@@ -8,9 +8,10 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
+import cattrs
 import pytest
 
-from scaleway_volumes import converter
+from scaleway_volumes import ResponseDecodeError, converter
 from scaleway_volumes._block_models import (
     BlockSnapshot,
     BlockVolume,
@@ -22,7 +23,9 @@ from scaleway_volumes._block_models import (
     VolumeReference,
 )
 from scaleway_volumes._convert import make_converter
+from scaleway_volumes._decode_block import decode_block_snapshot
 from scaleway_volumes._ids import check_id
+from scaleway_volumes._validate import check_tags
 
 from .block_json import (
     PROJECT,
@@ -185,6 +188,8 @@ def test_spec_accepts_size_snapshot_or_both() -> None:
         ({"name": "a", "size": 1, "project": ""}, ValueError, "project"),
         ({"name": "a", "size": 1, "tags": "xyz"}, TypeError, "tags"),
         ({"name": "a", "size": 1, "tags": [1]}, TypeError, "tag"),
+        ({"name": "a", "size": 1, "tags": 5}, TypeError, "tags must be an iterable"),
+        ({"name": "a", "size": 1, "tags": {"env": "prod"}}, TypeError, "got dict"),
     ],
 )
 def test_spec_refuses_bad_shapes(
@@ -215,3 +220,30 @@ def test_check_id_takes_uuid_or_model() -> None:
             ValueError, match="snapshot_id must be a UUID string or a BlockSnapshot"
         ):
             check_id(bad, "snapshot_id", BlockSnapshot)
+
+
+@pytest.mark.parametrize("references", [{}, "", 0])
+def test_references_must_be_a_list_on_snapshots_as_on_volumes(references: object) -> None:
+    """``references`` that is no list is refused on a snapshot as on a volume (the
+    snapshot's hook once read ``{}`` and ``""`` as no references)."""
+    for data, cls in (
+        (block_volume_json(references=references), BlockVolume),
+        (block_snapshot_json(references=references), BlockSnapshot),
+    ):
+        with pytest.raises(cattrs.ClassValidationError):
+            converter.structure(data, cls)
+    snapshot = json.dumps(block_snapshot_json(references=references)).encode()
+    with pytest.raises(ResponseDecodeError, match=r"\$\.references"):
+        decode_block_snapshot(snapshot)
+
+
+@pytest.mark.parametrize(
+    ("tags", "words"),
+    [(5, "got int"), ({"env": "prod"}, "got dict"), ("env", "single string")],
+)
+def test_tags_of_calls_must_be_an_iterable_of_strings(tags: object, words: str) -> None:
+    """``tags=`` of a create, update or list: a mapping would lose its values, a
+    number failed with Python's own "not iterable"."""
+    with pytest.raises(TypeError, match=f"tags must be an iterable of strings.*{words}|{words}"):
+        check_tags(tags)  # type: ignore[arg-type]
+    assert check_tags(("a", "b")) == ["a", "b"]
