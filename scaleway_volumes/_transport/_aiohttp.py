@@ -110,9 +110,11 @@ class _ReadResponse(httpx.Response):
         """The answer's headers (built once, on first access)."""
         headers = self._built_headers
         if headers is None:
-            # Header bytes are ASCII (aiohttp parsed them as such): saying so
-            # spares httpx a scan of every header.
-            headers = self._built_headers = httpx.Headers(self._raw_headers, encoding="ascii")
+            # httpx finds the encoding as its own pool does (ASCII, else UTF-8,
+            # else Latin-1): a gateway's non-ASCII byte must not turn a typed
+            # error into a UnicodeDecodeError. Built only when asked for, which a
+            # successful create or get never does.
+            headers = self._built_headers = httpx.Headers(self._raw_headers)
             if "Content-Encoding" in headers:
                 # aiohttp decoded the body already: httpx must not decode it again.
                 del headers["Content-Encoding"]

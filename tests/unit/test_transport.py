@@ -141,6 +141,17 @@ def _read_response(reason: str = "Created") -> _ReadResponse:
     )
 
 
+@pytest.mark.parametrize("value", [b"caf\xe9", "café".encode(), b"r-1"])
+def test_read_response_headers_decode_as_httpx_does(value: bytes) -> None:
+    """A header byte that is not ASCII (a gateway's Latin-1 or UTF-8) reads as httpx's
+    own pool reads it, never as a UnicodeDecodeError in place of the typed error."""
+    request = httpx.Request("GET", "http://127.0.0.1/volumes")
+    raw = ((b"X-Request-Id", value),)
+    ours = _ReadResponse(404, raw_headers=raw, body=b"{}", request=request, reason="", elapsed=0)
+    stock = httpx.Response(404, headers=list(raw), request=request)
+    assert ours.headers["x-request-id"] == stock.headers["x-request-id"]
+
+
 def test_read_response_sets_what_httpx_response_init_sets() -> None:
     """httpx's ``__init__`` is skipped: every attribute it sets must be set here too, or
     answered by a property of ours. A new httpx attribute fails here, not in use."""
