@@ -39,6 +39,8 @@ def disable_hidden_resend(session: aiohttp.ClientSession) -> None:
 def abandon_session(session: aiohttp.ClientSession) -> None:
     """Drop a session whose event loop is gone, closing its sockets without the loop.
 
+    aio-libs/aiohttp#2800 (a synchronous close asked for; closed as outdated, and
+    ``ClientSession.close`` is still a coroutine in 3.14):
     aiohttp can only close a session from its own running loop
     (``ClientSession.close`` is a coroutine; ``BaseConnector.close`` schedules
     transport closes on the loop, which fails on a closed one). A worker that

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import re
 import warnings
 
 import aiohttp
@@ -11,6 +12,7 @@ import httpcore
 import httpx
 import pytest
 
+from scaleway_volumes import _compat
 from scaleway_volumes._compat import (
     abandon_session,
     disable_hidden_resend,
@@ -153,3 +155,10 @@ def test_our_client_takes_no_cookies_and_skips_extraction() -> None:
     # where it extracts cookies and the workaround may be obsolete) and nothing is kept.
     assert extractions == 2
     assert kept == 0
+
+
+@pytest.mark.parametrize("name", _compat.__all__)
+def test_every_workaround_names_its_upstream_issue(name: str) -> None:
+    """The module's rule: each workaround says which upstream issue it works around."""
+    doc = getattr(_compat, name).__doc__ or ""
+    assert re.search(r"\b[\w.-]+/[\w.-]+#\d+", doc), f"{name} names no upstream issue"
