@@ -8,6 +8,7 @@ SDK and the Python SDK; ``docs/configuration.md`` states them.
 from __future__ import annotations
 
 import datetime
+import functools
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -129,7 +130,10 @@ def _choose_profile(profile: str | None, environ: Mapping[str, str]) -> tuple[st
 def _named_profile(
     profiles: Mapping[Any, Any], path: str, name: str, how: str
 ) -> Mapping[Any, Any]:
-    if name not in profiles:
+    # YAML makes an unquoted `2024:` an int key: names compare as strings, and a
+    # string key wins over another key of the same spelling.
+    keys = [name] if name in profiles else [key for key in profiles if str(key) == name]
+    if not keys:
         known = ", ".join(
             repr(p)
             for p in [DEFAULT_PROFILE, *sorted({str(p) for p in profiles} - {DEFAULT_PROFILE})]
@@ -137,7 +141,7 @@ def _named_profile(
         raise ValueError(
             f"unknown profile {name!r} (from {how}) in config file {path}; known profiles: {known}"
         )
-    body = profiles[name]
+    body = profiles[keys[0]]
     # `scw` writes a profile whose keys are all commented out: YAML reads it as null.
     if body is None:
         return {}
@@ -191,6 +195,32 @@ def _read_mapping(path: str) -> dict[Any, Any] | None:
     return data
 
 
+# Python's own errors PyYAML lets out while building a value (an unquoted
+# `2024-13-45` read as a date, `!!int` on text, an int of too many digits, a
+# `!!timestamp` on text: AttributeError): their text may quote the value, which
+# may be the secret key.
+_BUILD_ERRORS = (ValueError, OverflowError, TypeError, AttributeError)
+_CANNOT_BUILD = "a value that is not the date or number it looks like or is tagged as"
+
+
+@functools.cache
+def _loader() -> Any:
+    """PyYAML's safe loader, but a value it cannot build is a ``ConstructorError`` at it."""
+    import yaml  # type: ignore[import-untyped,unused-ignore]
+
+    class Loader(yaml.SafeLoader):  # type: ignore[misc,unused-ignore]
+        def construct_object(self, node: Any, deep: bool = False) -> Any:
+            try:
+                return super().construct_object(node, deep)
+            except _BUILD_ERRORS:
+                # Not chained: the error's text may quote the value.
+                raise yaml.constructor.ConstructorError(
+                    problem=_CANNOT_BUILD, problem_mark=node.start_mark
+                ) from None
+
+    return Loader
+
+
 def _parse_yaml(raw: bytes) -> tuple[Any, str | None]:
     """(document, None), or (None, what is wrong and where) without the file's text."""
     # Imported here, not at the top: most deployments configure through the
@@ -200,7 +230,14 @@ def _parse_yaml(raw: bytes) -> tuple[Any, str | None]:
     import yaml  # type: ignore[import-untyped,unused-ignore]
 
     try:
-        return yaml.safe_load(raw), None
+        # A SafeLoader: no arbitrary objects.
+        return yaml.load(raw, Loader=_loader()), None
+    except RecursionError:
+        # PyYAML composes nested collections recursively.
+        return None, "collections nested too deeply"
+    except _BUILD_ERRORS:
+        # Built outside any node (the loader wraps each one): no line to give.
+        return None, _CANNOT_BUILD
     except yaml.MarkedYAMLError as err:
         if err.problem_mark is None:
             return None, type(err).__name__

@@ -39,20 +39,42 @@ def _show(failure: Failure, *, as_json: bool) -> None:
         click.echo(line, err=True)
 
 
+def _usage_failure(exc: click.UsageError) -> Failure:
+    """A usage error as ``--json`` reports it: click's message, and its 'Try ...' as the hint."""
+    where = exc.ctx
+    advice = None
+    if where is not None and where.command.get_help_option(where) is not None:
+        # The longest name (--help over -h), as click's own message picks.
+        option = max(where.help_option_names, key=len)
+        advice = f"Try '{where.command_path} {option}' for help."
+    return Failure(exc.format_message(), exc.exit_code, advice)
+
+
 class _Group(click.Group):
     """A group whose commands fail with a line or two on stderr and a status, no traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        # From the parsed parameters, not ctx.obj: the group's callback, which
+        # fills ctx.obj, can itself fail (--fake with --base-url).
+        as_json = bool(ctx.params.get("as_json"))
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
+            if as_json:
+                _show(Failure("interrupted", EXIT_INTERRUPTED), as_json=True)
+            else:
+                click.echo("interrupted", err=True)
             raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+        except click.UsageError as exc:
+            # Without --json, click prints its usual usage text.
+            if not as_json:
+                raise
+            _show(_usage_failure(exc), as_json=True)
+            raise click.exceptions.Exit(exc.exit_code) from None
         except Exception as exc:
             failure = failure_of(exc)
             if failure is None:
                 raise
-            as_json = isinstance(ctx.obj, GlobalOptions) and ctx.obj.json
             _show(failure, as_json=as_json)
             raise click.exceptions.Exit(failure.exit_code) from None
 

@@ -23,6 +23,7 @@ from ._options import (
     one_or_many,
     pass_options,
     size_option,
+    tag_option,
     wait_options,
 )
 from ._progress import Tracker
@@ -82,7 +83,8 @@ def _create_many(
     ) -> Awaitable[BulkResult[BlockVolumeSpec, BlockVolume]]:
         return api.create_volumes(
             specs,
-            concurrency=concurrency,
+            # The library cannot size a generator: it would start a worker per slot.
+            concurrency=min(concurrency, count),
             wait=wait,
             on_progress=tracker.on_progress,
             on_item=tracker.on_item,
@@ -115,7 +117,7 @@ def _create_many(
 @click.option(
     "--from-snapshot", "snapshot_id", metavar="ID", help="Restore this snapshot (--size optional)."
 )
-@click.option("--tag", "tags", multiple=True, help="Tag to set (repeatable).")
+@tag_option("Tag to set (repeatable).")
 @wait_options("Wait until each volume is available before printing it.")
 @concurrency_option()
 @pass_options
@@ -165,4 +167,4 @@ def create_volumes(
     elif created:
         state = "available" if wait else "created"
         print_block_volumes(created, title=f"{state}: {len(created)} Block volume(s)")
-    fail_if_any("create", failed, len(created) + len(failed), describe)
+    fail_if_any("create", failed, len(created) + len(failed), describe, as_json=opts.json)

@@ -22,6 +22,7 @@ from ._options import (
     GlobalOptions,
     concurrency_option,
     pass_options,
+    tag_option,
     wait_options,
     yes_option,
 )
@@ -40,7 +41,7 @@ def snapshot() -> None:
 @snapshot.command("create")
 @click.argument("volume_id", metavar="VOLUME_ID")
 @click.option("--name", required=True, help="Name of the snapshot.")
-@click.option("--tag", "tags", multiple=True, help="Tag to set (repeatable).")
+@tag_option("Tag to set (repeatable).")
 @wait_options("Wait until the snapshot is available before printing it.")
 @pass_options
 def create_snapshot(
@@ -85,9 +86,7 @@ def create_snapshot(
 @snapshot.command("list")
 @click.option("--volume", "volume_id", metavar="ID", help="Only snapshots of this volume.")
 @click.option("--name", help="Only snapshots whose name contains this.")
-@click.option(
-    "--tag", "tags", multiple=True, help="Only snapshots with this tag (repeatable: any of them)."
-)
+@tag_option("Only snapshots with this tag (repeatable: any of them).")
 @pass_options
 def list_snapshots(
     opts: GlobalOptions, volume_id: str | None, name: str | None, tags: tuple[str, ...]

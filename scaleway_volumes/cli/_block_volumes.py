@@ -21,6 +21,7 @@ from ._options import (
     concurrency_option,
     pass_options,
     size_option,
+    tag_option,
     wait_options,
     yes_option,
 )
@@ -35,9 +36,7 @@ __all__ = ["COMMANDS"]
 
 @click.command("list")
 @click.option("--name", help="Only volumes whose name contains this.")
-@click.option(
-    "--tag", "tags", multiple=True, help="Only volumes with this tag (repeatable: any of them)."
-)
+@tag_option("Only volumes with this tag (repeatable: any of them).")
 @pass_options
 def list_volumes(opts: GlobalOptions, name: str | None, tags: tuple[str, ...]) -> None:
     """List Block Storage volumes (every page).

@@ -42,7 +42,7 @@ from ._constants import (
 )
 from ._demo_report import DemoReport
 from ._errors import EXIT_INTERRUPTED, CLIError, one_line, summary_hint
-from ._options import GlobalOptions, concurrency_option, pass_options
+from ._options import GlobalOptions, NumberRange, concurrency_option, pass_options
 from ._output import dump_json
 from ._progress import Tracker
 from ._runners import echo_failures
@@ -77,7 +77,8 @@ async def _create(api: AsyncBlockAPI, report: DemoReport, concurrency: int) -> l
         specs = (BlockVolumeSpec(f"{DEMO_PREFIX}{i}", size=report.size) for i in range(count))
         created = await api.create_volumes(
             specs,
-            concurrency=concurrency,
+            # The library cannot size a generator: it would start a worker per slot.
+            concurrency=min(concurrency, count),
             wait=True,
             on_progress=tracker.on_progress,
             on_item=tracker.on_item,
@@ -207,21 +208,21 @@ def _run_on(fake: FakeScaleway, report: DemoReport, concurrency: int) -> None:
 @click.option("--count", type=click.IntRange(min=1), default=DEMO_COUNT, show_default=True)
 @click.option(
     "--latency",
-    type=click.FloatRange(min=0),
+    type=NumberRange(min=0),
     default=DEMO_LATENCY,
     show_default=True,
     help="Seconds the fake waits before answering each request.",
 )
 @click.option(
     "--rate-limit",
-    type=click.FloatRange(min=0),
+    type=NumberRange(min=0),
     default=DEMO_RATE_LIMIT,
     show_default=True,
     help="Requests per second the fake allows before answering 429 (0 = no limit).",
 )
 @click.option(
     "--settle-time",
-    type=click.FloatRange(min=0),
+    type=NumberRange(min=0),
     default=DEMO_SETTLE_TIME,
     show_default=True,
     help="Seconds a volume takes to become available, a snapshot to be taken, "

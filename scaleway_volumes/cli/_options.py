@@ -2,12 +2,13 @@
 
 ``global_options`` are the group's (``scaleway-volumes --fake --json list``) and
 end up in a ``GlobalOptions`` every command receives with ``@pass_options``.
-The per-command ones (``--concurrency``, ``--yes``, ``--size``, ``--wait``) are
-decorators a command stacks, so that every command spells them, defaults them
-and documents them the same way; ``one_or_many`` and ``check_ids_or_prefix``
-check the option combinations that create and delete commands share. A new
-global option is one more decorator in ``_GLOBAL_OPTIONS`` and one more field
-of ``GlobalOptions``.
+The per-command ones (``--concurrency``, ``--yes``, ``--size``, ``--tag``,
+``--wait``) are decorators a command stacks, so that every command spells them,
+defaults them and documents them the same way; ``one_or_many`` and
+``check_ids_or_prefix`` check the option combinations that create and delete
+commands share. ``NumberRange`` is the type of every float option: click's
+``FloatRange`` lets ``nan`` through. A new global option is one more decorator
+in ``_GLOBAL_OPTIONS`` and one more field of ``GlobalOptions``.
 
 The connection options read no environment variable themselves: the library
 resolves ``SCW_*`` variables and the config file below what the command line
@@ -16,6 +17,7 @@ says, so ``config`` can tell where each value came from.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -38,12 +40,14 @@ from ._sizes import parse_size
 
 __all__ = [
     "GlobalOptions",
+    "NumberRange",
     "check_ids_or_prefix",
     "concurrency_option",
     "global_options",
     "one_or_many",
     "pass_options",
     "size_option",
+    "tag_option",
     "wait_options",
     "yes_option",
 ]
@@ -83,6 +87,27 @@ class GlobalOptions:
             fake=params["fake"],
             json=params["as_json"],
         )
+
+
+class NumberRange(click.FloatRange):
+    """A ``click.FloatRange`` that refuses ``nan``, and ``inf`` unless ``allow_inf``.
+
+    ``float()`` reads both, and every comparison with ``nan`` is false, so
+    ``FloatRange`` lets ``nan`` through whatever its bounds: the value would
+    reach the library only after the command's first requests.
+    """
+
+    def __init__(
+        self, min: float | None = None, *, min_open: bool = False, allow_inf: bool = False
+    ) -> None:
+        super().__init__(min=min, min_open=min_open)
+        self.allow_inf = allow_inf
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if math.isnan(number) or (math.isinf(number) and not self.allow_inf):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
 
 
 pass_options = click.make_pass_decorator(GlobalOptions)
@@ -151,6 +176,20 @@ def yes_option(what: str) -> Callable[[F], F]:
     )
 
 
+def _no_empty_tag(
+    ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+) -> tuple[str, ...]:
+    # The library refuses it too, but as a bad value (exit 1) and only once connected.
+    if "" in value:
+        raise click.BadParameter("a tag must not be empty", ctx=ctx, param=param)
+    return value
+
+
+def tag_option(help_text: str) -> Callable[[F], F]:
+    """``--tag`` (repeatable, documented by ``help_text``); the command receives ``tags``."""
+    return click.option("--tag", "tags", multiple=True, callback=_no_empty_tag, help=help_text)
+
+
 def _to_bytes(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
     if value is None:
         return None
@@ -179,11 +218,12 @@ def wait_options(help_text: str) -> Callable[[F], F]:
     def decorate(function: F) -> F:
         function = click.option(
             "--wait-timeout",
-            type=click.FloatRange(min=0, min_open=True),
+            # inf is the library's "no bound"; nan bounds nothing.
+            type=NumberRange(min=0, min_open=True, allow_inf=True),
             default=WAIT_TIMEOUT,
             show_default=True,
             metavar="SECONDS",
-            help="With --wait: how long to wait for each, at most.",
+            help="With --wait: how long to wait for each, at most (inf: no limit).",
         )(function)
         return click.option("--wait", is_flag=True, help=help_text)(function)
 

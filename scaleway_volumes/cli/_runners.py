@@ -56,19 +56,23 @@ def echo_failures(action: str, failed: Failures, describe: Describe) -> None:
         click.echo(f"failed to {action} {describe(item)}: {one_line(error)}", err=True)
 
 
-def fail_if_any(action: str, failed: Failures, total: int, describe: Describe) -> None:
+def fail_if_any(
+    action: str, failed: Failures, total: int, describe: Describe, *, as_json: bool = False
+) -> None:
     """Fail the command (exit 1) when an item failed, with one hint for all of them.
 
     A bulk call of one item fails as a single call does: its error and its hint.
-    Otherwise a line per failed item (``echo_failures``), then ``N of M
-    <action>s failed`` with the advice for the most common kind of failure.
+    Otherwise a line per failed item (``echo_failures``; not with ``as_json``,
+    whose document on stdout has them), then ``N of M <action>s failed`` with
+    the advice for the most common kind of failure.
     """
     if not failed:
         return
     if total == 1:
         [(_, error)] = failed
         raise CLIError(one_line(error), hint=hint(error))
-    echo_failures(action, failed, describe)
+    if not as_json:
+        echo_failures(action, failed, describe)
     raise CLIError(
         f"{len(failed)} of {total} {action}s failed", hint=summary_hint(failed, describe)
     )
@@ -129,7 +133,16 @@ def _confirm(targets: Sequence[Any], noun: str, describe: Describe) -> None:
     if count > len(shown):
         shown.append(f"... and {count - len(shown)} more")
     click.echo("\n".join(f"  {line}" for line in shown), err=True)
-    if not click.confirm(f"Delete these {count} {noun}?", default=False, err=True):
+    try:
+        accepted = click.confirm(f"Delete these {count} {noun}?", default=False, err=True)
+    except click.Abort as exc:
+        # click turns both Ctrl-C and Ctrl-D into Abort (exit 1, "Aborted!"); the
+        # key pressed is still its __context__. End the prompt's line first.
+        click.echo(err=True)
+        if isinstance(exc.__context__, KeyboardInterrupt):
+            raise KeyboardInterrupt from None
+        accepted = False
+    if not accepted:
         raise CLIError("nothing deleted")
 
 
@@ -180,7 +193,7 @@ def confirm_then_delete(
     else:
         for deleted_id in result.succeeded:
             click.echo(f"deleted {deleted_id}")
-    fail_if_any("delete", result.failed, len(targets), describe)
+    fail_if_any("delete", result.failed, len(targets), describe, as_json=as_json)
 
 
 def delete_volumes_by_ids_or_prefix(

@@ -22,6 +22,7 @@ from ._options import (
     one_or_many,
     pass_options,
     size_option,
+    tag_option,
     yes_option,
 )
 from ._output import dump_json, print_record
@@ -37,7 +38,7 @@ __all__ = ["COMMANDS"]
 @click.command("list")
 @click.option("--name", help="Only volumes whose name contains this.")
 @click.option("--type", "volume_type", help="Only volumes of this type (l_ssd, b_ssd...).")
-@click.option("--tag", "tags", multiple=True, help="Only volumes with this tag (repeatable).")
+@tag_option("Only volumes with this tag (repeatable).")
 @pass_options
 def list_volumes(
     opts: GlobalOptions, name: str | None, volume_type: str | None, tags: tuple[str, ...]
@@ -112,7 +113,8 @@ def _create_many(
     def call(api: AsyncVolumeAPI, tracker: Tracker) -> Awaitable[BulkResult[VolumeSpec, Volume]]:
         return api.create_volumes(
             specs,
-            concurrency=concurrency,
+            # The library cannot size a generator: it would start a worker per slot.
+            concurrency=min(concurrency, count),
             on_progress=tracker.on_progress,
             on_item=tracker.on_item,
         )
@@ -137,7 +139,7 @@ def _create_many(
 @click.option(
     "--type", "volume_type", default=DEFAULT_VOLUME_TYPE, show_default=True, help="Volume type."
 )
-@click.option("--tag", "tags", multiple=True, help="Tag to set (repeatable).")
+@tag_option("Tag to set (repeatable).")
 @concurrency_option()
 @pass_options
 def create_volumes(
@@ -175,7 +177,7 @@ def create_volumes(
         dump_created(created, failed)
     elif created:
         print_volumes(created, title=f"created {len(created)} volume(s)")
-    fail_if_any("create", failed, len(created) + len(failed), describe)
+    fail_if_any("create", failed, len(created) + len(failed), describe, as_json=opts.json)
 
 
 # -- delete ------------------------------------------------------------------------------

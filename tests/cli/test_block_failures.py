@@ -62,6 +62,7 @@ def test_bulk_delete_with_an_attached_volume(invoke: Invoker, fake: FakeScaleway
     [failed] = output["failed"]
     assert failed["input"] == attached
     assert failed["hint"].startswith("It is still in use")
+    assert "failed to delete" not in result.stderr  # the document has it
     failure = json.loads(result.stderr.splitlines()[-1])
     assert failure["error"] == "1 of 3 deletes failed"
     assert failure["hint"] == failed["hint"]

@@ -163,6 +163,51 @@ def test_create_many_feeds_a_generator(invoke: Invoker, monkeypatch: pytest.Monk
     assert len(seen) == 1 and inspect.isgenerator(seen[0])
 
 
+def test_create_many_asks_for_no_more_workers_than_volumes(
+    invoke: Invoker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given a generator, the library starts a worker per --concurrency slot: cap it at --count."""
+    seen: list[int] = []
+    original = AsyncBlockAPI.create_volumes
+
+    async def spy(self: AsyncBlockAPI, specs: Any, **kwargs: Any) -> Any:
+        seen.append(kwargs["concurrency"])
+        return await original(self, specs, **kwargs)
+
+    monkeypatch.setattr(AsyncBlockAPI, "create_volumes", spy)
+    args = ("--name-prefix", "g", "--count", "2", "--size", "1GB", "--concurrency", "100000")
+    result = invoke("--fake", "block", "create", *args)
+    assert result.exit_code == 0, result.stderr
+    assert seen == [2]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["block", "create", "--name", "x", "--size", "1GB"],
+        ["block", "create", "--name-prefix", "x", "--count", "2", "--size", "1GB"],
+        ["block", "resize", MISSING_ID, "--size", "40GB"],
+        ["block", "snapshot", "create", MISSING_ID, "--name", "s"],
+    ],
+    ids=["create", "create-many", "resize", "snapshot"],
+)
+def test_wait_timeout_nan_is_a_usage_error_before_any_request(
+    invoke: Invoker, fake: FakeScaleway, command: list[str]
+) -> None:
+    """click's FloatRange lets nan through: the create would be sent, then the wait refused."""
+    result = invoke.remote(*command, "--wait", "--wait-timeout", "nan")
+    assert result.exit_code == 2, result.stderr
+    assert "--wait-timeout" in result.stderr
+    assert fake.stats.requests == []
+
+
+def test_wait_timeout_inf_is_no_limit(invoke: Invoker) -> None:
+    """inf is the library's "no bound": accepted."""
+    args = ("block", "create", "--name", "x", "--size", "1GB", "--wait", "--wait-timeout", "inf")
+    [created] = _json(invoke("--fake", "--json", *args))["created"]
+    assert created["status"] == "available"
+
+
 def test_create_from_snapshot(invoke: Invoker, fake: FakeScaleway) -> None:
     """--from-snapshot restores a snapshot; without --size the volume has the snapshot's."""
     source = fake.block.add_volume("src", 30 * GB, perf_iops=15000)

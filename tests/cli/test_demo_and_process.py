@@ -8,9 +8,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
+from scaleway_volumes import AsyncBlockAPI
 from scaleway_volumes.cli._constants import FAKE_TOKEN
 from scaleway_volumes.testing import FAKE_ORGANIZATION, FakeScaleway, Fault, quotas_exceeded_body
 
@@ -90,6 +92,35 @@ def test_demo_without_rate_limit_or_settle_time(invoke: Invoker) -> None:
     assert report["ok"] is True
     assert report["throttled"] == report["server_throttled"] == 0
     assert report["requests_by_kind"]["create"] == report["requests_by_kind"]["delete"] - 1 == 10
+
+
+@pytest.mark.parametrize(
+    "option", [["--rate-limit", "inf"], ["--settle-time", "nan"], ["--latency", "nan"]]
+)
+def test_demo_non_finite_option_is_a_usage_error(invoke: Invoker, option: list[str]) -> None:
+    """click's FloatRange takes inf and nan: --rate-limit inf was a traceback from the fake."""
+    result = invoke("demo", "--count", "2", "--latency", "0", *option)
+    assert result.exit_code == 2, result.stderr
+    assert f"Invalid value for '{option[0]}'" in result.stderr
+    assert "not a finite number" in result.stderr
+
+
+def test_demo_asks_for_no_more_workers_than_volumes(
+    invoke: Invoker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given a generator, the library starts a worker per --concurrency slot: cap it at --count."""
+    seen: list[int] = []
+    original = AsyncBlockAPI.create_volumes
+
+    async def spy(self: AsyncBlockAPI, specs: Any, **kwargs: Any) -> Any:
+        seen.append(kwargs["concurrency"])
+        return await original(self, specs, **kwargs)
+
+    monkeypatch.setattr(AsyncBlockAPI, "create_volumes", spy)
+    args = ("--count", "2", "--latency", "0", "--settle-time", "0", "--concurrency", "100000")
+    result = invoke("demo", *args)
+    assert result.exit_code == 0, result.stderr
+    assert seen == [2]
 
 
 def test_demo_reports_a_failed_phase(invoke: Invoker, demo_faults: Callable[..., None]) -> None:

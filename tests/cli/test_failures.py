@@ -90,6 +90,74 @@ def test_ctrl_c_in_a_single_call_exits_130(
     assert result.stderr == "interrupted\n"
 
 
+def test_ctrl_c_in_a_single_call_with_json_is_a_json_failure(
+    invoke: Invoker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With --json the interrupt is the one JSON failure on stderr, status 130."""
+
+    async def interrupted(self: AsyncVolumeAPI, volume_id: str) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(AsyncVolumeAPI, "get_volume", interrupted)
+    result = invoke("--fake", "--json", "get", "6ee9c7c2-7f0c-4f80-9a4e-55ba5a9a37a1")
+    assert result.exit_code == 130
+    assert json.loads(result.stderr) == {"error": "interrupted", "hint": None, "exit_code": 130}
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "help_of"),
+    [
+        (["create", "--name-prefix", "x", "--size", "1GB"], "pass --name, or", "create"),
+        (["create", "--name", "x", "--size", "0"], "Invalid value for '--size'", "create"),
+        (["block", "snapshot", "create"], "Missing argument 'VOLUME_ID'", "block snapshot create"),
+        (["nope"], "No such command 'nope'", ""),
+        (["--base-url", "http://127.0.0.1:1", "list"], "--fake and --base-url cannot", ""),
+    ],
+)
+def test_usage_error_with_json_is_one_json_object(
+    invoke: Invoker, args: list[str], error: str, help_of: str
+) -> None:
+    """docs/cli.md: with --json a failure is one JSON object on stderr, usage errors too."""
+    result = invoke("--fake", "--json", *args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    [line] = result.stderr.splitlines()
+    failure = json.loads(line)
+    assert failure["exit_code"] == 2
+    assert failure["error"].startswith(error)
+    # CliRunner names the program after the group's function: `cli`.
+    assert failure["hint"] == f"Try '{' '.join(['cli', help_of]).strip()} --help' for help."
+
+
+def test_unparsable_json_option_keeps_the_usage_text(invoke: Invoker) -> None:
+    """When --json itself does not parse, it is not known to be on: click's own text."""
+    result = invoke("--json=yes", "list")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == "Error: Option '--json' does not take a value."
+
+
+SNAPSHOT_OF = "6ee9c7c2-7f0c-4f80-9a4e-55ba5a9a37a1"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["list", "--tag", ""],
+        ["create", "--name", "x", "--size", "1GB", "--tag", "ok", "--tag", ""],
+        ["block", "list", "--tag", ""],
+        ["block", "create", "--name", "x", "--size", "1GB", "--tag", ""],
+        ["block", "snapshot", "list", "--tag", ""],
+        ["block", "snapshot", "create", SNAPSHOT_OF, "--name", "s", "--tag", ""],
+    ],
+)
+def test_empty_tag_is_a_usage_error(invoke: Invoker, fake: FakeScaleway, args: list[str]) -> None:
+    """An empty --tag is the command line to change (2), refused before any request."""
+    result = invoke.remote(*args)
+    assert result.exit_code == 2, result.stderr
+    assert "Invalid value for '--tag': a tag must not be empty" in result.stderr
+    assert fake.stats.requests == []
+
+
 Finish = Callable[[AsyncVolumeAPI, Any], Awaitable[Any]]
 
 

@@ -207,6 +207,24 @@ def test_unknown_active_profile_says_it_came_from_active_profile(tmp_path: Path)
         resolve_config(environ=env_for(path))
 
 
+@pytest.mark.parametrize("how", ["argument", "active_profile"])
+def test_unquoted_numeric_profile_name_is_found(tmp_path: Path, how: str) -> None:
+    """YAML makes `2024:` an int key: the profile is still '2024'."""
+    text = "profiles:\n  2024:\n    default_zone: nl-ams-1\n"
+    if how == "active_profile":
+        text += "active_profile: '2024'\n"
+    path = write(tmp_path / "c.yaml", text)
+    config = resolve_config(profile="2024" if how == "argument" else None, environ=env_for(path))
+    assert (config.profile, config.zone) == ("2024", "nl-ams-1")
+
+
+def test_quoted_profile_name_wins_over_the_same_number(tmp_path: Path) -> None:
+    """`1:` and `'1':` are two keys to YAML; the string one is the profile named '1'."""
+    text = "profiles:\n  1:\n    default_zone: pl-waw-1\n  '1':\n    default_zone: nl-ams-1\n"
+    path = write(tmp_path / "c.yaml", text)
+    assert resolve_config(profile="1", environ=env_for(path)).zone == "nl-ams-1"
+
+
 def test_profile_without_profiles_section(tmp_path: Path) -> None:
     """A file with no profiles section knows only 'default'."""
     path = write(tmp_path / "c.yaml", "default_zone: nl-ams-1\n")
@@ -255,6 +273,11 @@ def test_unknown_keys_are_ignored(tmp_path: Path) -> None:
         ("active_profile: [a]\n", "active_profile must be a profile name"),
         ("default_zone: [a]\n", "default_zone of profile 'default' must be a string, got list$"),
         ("default_project_id: 1234\n", "must be a string, got int \\(put it in quotes\\)"),
+        # Values PyYAML fails to build: Python's errors, not PyYAML's.
+        ("default_project_id: 2024-13-45\n", "not the date or number .*line 1, column 21"),
+        ("profiles:\n  p:\n    x: !!float nope\n", "not the date or number .*line 3, column 8"),
+        ("x: " + "9" * 5000 + "\n", "not the date or number .*line 1, column 4"),
+        ("x: " + "[" * 500 + "]" * 500 + "\n", "is not valid YAML: collections nested too deeply"),
     ],
 )
 def test_malformed_file_is_value_error_naming_it(
@@ -311,6 +334,9 @@ def test_unreadable_file_is_value_error(tmp_path: Path) -> None:
         f'secret_key: "{SECRET} with spaces"\n',  # not a valid token
         f"profiles:\n  prod:\n    secret_key: {{{SECRET}: 1}}\n",
         f"secret_key: {SECRET}\nprofiles: {SECRET}\n",
+        f"secret_key: !!int {SECRET}\n",  # int()'s error quotes the text
+        f"secret_key: !!float {SECRET}\n",
+        f"secret_key: !!timestamp {SECRET}\n",  # an AttributeError inside PyYAML
     ],
 )
 def test_secret_never_in_error(tmp_path: Path, text: str) -> None:
