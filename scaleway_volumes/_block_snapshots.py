@@ -16,7 +16,7 @@ from ._deletes import delete_resource
 from ._ids import check_id
 from ._listing import pages
 from ._pipeline import Attempts
-from ._states import BLOCK_SNAPSHOT_TRANSIENT
+from ._states import BLOCK_SNAPSHOT_STATES, BLOCK_SNAPSHOT_TRANSIENT
 from ._transport import Reply
 from ._validate import check_name, check_per_page, check_tags
 from ._waiters import wait_for
@@ -217,7 +217,7 @@ class BlockSnapshots(BaseAPI):
         """Poll a snapshot until it settles (or reaches ``until``) and return it.
 
         As ``wait_for_volume``; a snapshot's transient states are ``creating``,
-        ``deleting`` and ``exporting``.
+        ``deleting`` and ``exporting`` (``until`` may name it too).
 
         ```python
         snapshot = await api.wait_for_snapshot(snapshot)
@@ -238,4 +238,5 @@ class BlockSnapshots(BaseAPI):
             until=until,
             limit=timeout,
             transient=BLOCK_SNAPSHOT_TRANSIENT,
+            states=BLOCK_SNAPSHOT_STATES,
         )

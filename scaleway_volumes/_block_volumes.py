@@ -16,7 +16,7 @@ from ._deletes import delete_resource
 from ._ids import check_id
 from ._listing import pages
 from ._pipeline import Attempts
-from ._states import BLOCK_VOLUME_TRANSIENT
+from ._states import BLOCK_VOLUME_STATES, BLOCK_VOLUME_TRANSIENT
 from ._transport import Reply
 from ._validate import check_name, check_per_page, check_size, check_tags
 from ._waiters import wait_for
@@ -292,13 +292,15 @@ class BlockVolumes(BaseAPI):
 
         ``until`` None waits for any state but ``creating``, ``deleting``,
         ``resizing``, ``snapshotting`` and ``updating``; a state or a collection
-        of states waits for those. ``until="deleted"`` waits for the volume to
-        be gone (404, or status ``deleted``) and returns None. ``error`` or
-        ``locked`` when not asked for raises ``ResourceStateError`` at once
-        (``.resource`` is the volume); past ``timeout`` seconds
-        ``WaitTimeoutError`` (``.last_state``). The first poll is at once, the
-        next ones back off from 0.5 s to 5 s with jitter; every poll is an
-        ordinary GET, paced by the rate limiter.
+        of states waits for those; a state a Block volume cannot have (states
+        are lowercase) raises ``ValueError`` before any request.
+        ``until="deleted"`` waits for the volume to be gone (404, or status
+        ``deleted``) and returns None; gone while waiting for anything else
+        raises ``NotFoundError``. ``error`` or ``locked`` when not asked for
+        raises ``ResourceStateError`` at once (``.resource`` is the volume);
+        past ``timeout`` seconds ``WaitTimeoutError`` (``.last_state``). The
+        first poll is at once, the next ones back off from 0.5 s to 5 s with
+        jitter; every poll is an ordinary GET, paced by the rate limiter.
 
         ```python
         volume = await api.wait_for_volume(volume)                    # settled
@@ -315,6 +317,7 @@ class BlockVolumes(BaseAPI):
             until=until,
             limit=timeout,
             transient=BLOCK_VOLUME_TRANSIENT,
+            states=BLOCK_VOLUME_STATES,
         )
 
     async def _get_volume_at(self, path: str) -> BlockVolume:

@@ -17,7 +17,7 @@ from ._instance_listing import InstanceListing
 from ._json import dumps
 from ._models import Volume, VolumeSpec
 from ._pipeline import Attempts
-from ._states import INSTANCE_VOLUME_TRANSIENT
+from ._states import INSTANCE_VOLUME_STATES, INSTANCE_VOLUME_TRANSIENT
 from ._transport import Reply
 from ._validate import check_name, check_optional_str, check_size, check_tags
 from ._waiters import wait_for
@@ -262,8 +262,9 @@ class AsyncVolumeAPI(InstanceListing):
 
         As ``AsyncBlockAPI.wait_for_volume``, with the Instance API's transient
         states (``snapshotting``, ``fetching``, ``saving``, ``attaching``,
-        ``resizing``, ``hotsyncing``); ``until="deleted"`` waits for a 404. A
-        volume with no state (the seed API) counts as ``available``.
+        ``resizing``, ``hotsyncing``); ``until`` may also name ``available``,
+        ``error`` and ``deleted`` (a 404). A volume with no state (the seed
+        API) counts as ``available``.
 
         ```python
         volume = await api.wait_for_volume(volume, until="available", timeout=60)
@@ -282,6 +283,7 @@ class AsyncVolumeAPI(InstanceListing):
             until=until,
             limit=timeout,
             transient=INSTANCE_VOLUME_TRANSIENT,
+            states=INSTANCE_VOLUME_STATES,
         )
 
     # -- bulk ------------------------------------------------------------------

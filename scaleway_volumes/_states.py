@@ -1,7 +1,8 @@
 """What a waiter decides from a resource's state, and when it polls next. Pure.
 
 ``classify`` turns the state seen by one poll into ``"done"``, ``"failed"``
-or ``"wait"``; ``normalize_until`` checks the user's ``until``;
+or ``"wait"``; ``normalize_until`` checks the user's ``until`` against the
+states the resource can have;
 ``poll_delays`` spaces the polls. The waiters of both APIs
 (``wait_for_volume``, ``wait_for_snapshot``, ``create_volumes(wait=True)``)
 are a loop around these three.
@@ -9,16 +10,20 @@ are a loop around these three.
 
 from __future__ import annotations
 
+import difflib
 import math
 import random
 from collections.abc import Callable, Iterable, Iterator
 from typing import Literal
 
 __all__ = [
+    "BLOCK_SNAPSHOT_STATES",
     "BLOCK_SNAPSHOT_TRANSIENT",
+    "BLOCK_VOLUME_STATES",
     "BLOCK_VOLUME_TRANSIENT",
     "DELETED",
     "FAILURE_STATES",
+    "INSTANCE_VOLUME_STATES",
     "INSTANCE_VOLUME_TRANSIENT",
     "Outcome",
     "classify",
@@ -38,20 +43,40 @@ INSTANCE_VOLUME_TRANSIENT = frozenset(
 )
 # States a resource does not leave by itself; reaching one not waited for is a failure.
 FAILURE_STATES = frozenset({"error", "locked"})
-# ``until`` holding this also accepts a resource that is gone (404).
+# The status of a resource that is gone: the same fact as a 404, so ``until``
+# holding it also accepts a 404.
 DELETED = "deleted"
 
+# Every state ``until`` may name: the status enums of Scaleway's official SDK
+# (block.v1 VolumeStatus and SnapshotStatus, instance.v1 VolumeState), and
+# ``deleted`` everywhere, since a 404 is that state too. A state outside these
+# would never come, so the wait would only burn its timeout.
+_BLOCK_SETTLED = frozenset({"available", "in_use", "error", "locked", DELETED, "unknown_status"})
+BLOCK_VOLUME_STATES = BLOCK_VOLUME_TRANSIENT | _BLOCK_SETTLED
+BLOCK_SNAPSHOT_STATES = BLOCK_SNAPSHOT_TRANSIENT | _BLOCK_SETTLED
+INSTANCE_VOLUME_STATES = INSTANCE_VOLUME_TRANSIENT | {"available", "error", DELETED}
 
-def normalize_until(until: str | Iterable[str] | None) -> frozenset[str] | None:
+
+def normalize_until(
+    until: str | Iterable[str] | None,
+    known: frozenset[str] | None = None,
+    *,
+    kind: str = "resource",
+) -> frozenset[str] | None:
     """``until`` as a set of states, or None for "any settled state".
 
     A string is one state; a collection is any of its states. Raises
-    ``ValueError`` naming ``until`` for an empty string or collection, or an
-    item that is not a non-empty string.
+    ``ValueError`` naming ``until`` for an empty string or collection, an item
+    that is not a non-empty string, or (given the ``known`` states of the
+    ``kind`` of resource) a state it cannot have: the message names the state,
+    suggests the close match if there is one, and lists the known ones. Case
+    matters: the API's states are lowercase.
 
     ```python
-    normalize_until("available")               # frozenset({"available"})
-    normalize_until(["available", "in_use"])   # frozenset({"available", "in_use"})
+    normalize_until("available")                  # frozenset({"available"})
+    normalize_until(["available", "in_use"])      # frozenset({"available", "in_use"})
+    normalize_until("Available", BLOCK_VOLUME_STATES, kind="volume")
+    # ValueError: until: a volume has no state 'Available' (did you mean 'available'?) ...
     ```
     """
     if until is None:
@@ -69,8 +94,20 @@ def normalize_until(until: str | Iterable[str] | None) -> frozenset[str] | None:
     for item in items:
         if not isinstance(item, str) or not item:
             raise ValueError(f"until must hold non-empty state strings, got {item!r}")
+        if known is not None and item not in known:
+            raise ValueError(_unknown_state(item, known, kind))
         states.add(item)
     return frozenset(states)
+
+
+def _unknown_state(state: str, known: frozenset[str], kind: str) -> str:
+    # Lowercased first: difflib alone finds no match for "AVAILABLE".
+    folded = state.strip().lower()
+    matches = [folded] if folded in known else difflib.get_close_matches(folded, sorted(known), 1)
+    hint = f" (did you mean {matches[0]!r}?)" if matches else ""
+    return (
+        f"until: a {kind} has no state {state!r}{hint}; its states are {', '.join(sorted(known))}"
+    )
 
 
 def classify(
@@ -84,22 +121,24 @@ def classify(
 
     ``state`` is the resource's status, or None when it is gone (404).
 
+    - Gone (None, or the status ``"deleted"``: the same fact): done if
+      ``until`` holds ``"deleted"``, else failed (there is nothing left to
+      wait for, however long).
     - ``until`` None: done on any state not in ``transient``; failed on a
       state in ``failures``.
     - ``until`` a set: done on a state in it (so ``{"error"}`` can be waited
-      for); failed on a state in ``failures``, or on ``"deleted"``, that it
-      does not hold (a deleted resource comes back to nothing); wait otherwise.
-    - Gone (None): done if ``until`` holds ``"deleted"``, else failed (there
-      is nothing left to wait for).
+      for); failed on a state in ``failures`` that it does not hold; wait
+      otherwise.
 
     ```python
     classify("creating", until=None, transient=BLOCK_VOLUME_TRANSIENT)          # "wait"
     classify("available", until=None, transient=BLOCK_VOLUME_TRANSIENT)         # "done"
     classify("error", until=frozenset({"available"}), transient=...)           # "failed"
     classify(None, until=frozenset({"deleted"}), transient=...)                 # "done"
+    classify("deleted", until=None, transient=...)                              # "failed"
     ```
     """
-    if state is None:
+    if state is None or state == DELETED:
         return "done" if until is not None and DELETED in until else "failed"
     if until is None:
         if state in failures:
@@ -107,9 +146,7 @@ def classify(
         return "wait" if state in transient else "done"
     if state in until:
         return "done"
-    if state in failures or state == DELETED:
-        return "failed"
-    return "wait"
+    return "failed" if state in failures else "wait"
 
 
 def poll_delays(

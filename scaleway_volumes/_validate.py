@@ -6,11 +6,13 @@ to judge, so a volume type the API adds tomorrow works today.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 
 import httpx
 
 __all__ = [
+    "as_seconds",
     "check_deadline",
     "check_name",
     "check_optional_str",
@@ -67,19 +69,40 @@ def check_per_page(per_page: object, maximum: int) -> int:
     return per_page
 
 
+def as_seconds(seconds: float) -> float:
+    """``float(seconds)``, but an int too large for a float is ``±math.inf``, not ``OverflowError``.
+
+    ```python
+    as_seconds(10**400)   # inf: a bound that large bounds nothing
+    ```
+    """
+    try:
+        return float(seconds)
+    except OverflowError:
+        return math.inf if seconds > 0 else -math.inf
+
+
 def check_deadline(deadline: object) -> float | None:
-    """None, or a positive number of seconds."""
+    """None, or a positive number of seconds; ``inf`` (or an int too large for a float) is None.
+
+    Both mean no bound, and the asyncio deadline timer cannot be set at infinity.
+    """
     if deadline is None:
         return None
     if isinstance(deadline, bool) or not isinstance(deadline, (int, float)) or not deadline > 0:
         raise ValueError(f"deadline must be > 0 seconds or None, got {deadline!r}")
-    return float(deadline)
+    seconds = as_seconds(deadline)
+    return None if seconds == math.inf else seconds
 
 
 def timeout_dict(timeout: object) -> dict[str, float | None]:
-    """httpx's per-request timeout extension from seconds or an ``httpx.Timeout``."""
+    """httpx's per-request timeout extension from seconds or an ``httpx.Timeout``.
+
+    An infinite part (or an int too large for a float) is None, httpx's "no
+    timeout": the aiohttp transport cannot arm a timer at infinity.
+    """
     if isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
-        timeout = httpx.Timeout(float(timeout))
+        timeout = httpx.Timeout(as_seconds(timeout))
     if not isinstance(timeout, httpx.Timeout):
         raise TypeError(f"timeout must be seconds or an httpx.Timeout, got {timeout!r}")
-    return timeout.as_dict()
+    return {part: None if value == math.inf else value for part, value in timeout.as_dict().items()}

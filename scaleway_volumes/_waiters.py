@@ -11,7 +11,6 @@ counting the time it would have taken towards ``timeout``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import TypeVar
 
@@ -20,22 +19,40 @@ import anyio
 from ._errors import NotFoundError, ResourceStateError, WaitTimeoutError
 from ._retry import wait
 from ._states import DELETED, classify, normalize_until, poll_delays
+from ._validate import as_seconds
 
-__all__ = ["check_wait_timeout", "wait_for"]
+__all__ = ["check_wait_timeout", "gone_error", "wait_for"]
 
 T = TypeVar("T")
 
 
 def check_wait_timeout(timeout: object, label: str = "timeout") -> float:
-    """A positive number of seconds (``inf`` allowed: no bound), else ``ValueError``."""
-    if (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, (int, float))
-        or math.isnan(timeout)
-        or timeout <= 0
-    ):
+    """A positive number of seconds (``inf`` allowed: no bound), else ``ValueError``.
+
+    An int too large for a float is ``inf``.
+    """
+    # ``not > 0`` also refuses NaN, and compares a huge int without converting it.
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
         raise ValueError(f"{label} must be a positive number of seconds, got {timeout!r}")
-    return float(timeout)
+    return as_seconds(timeout)
+
+
+def gone_error(kind: str, resource_id: str) -> NotFoundError:
+    """The ``NotFoundError`` for a resource seen with the status ``deleted``.
+
+    The same as the 404 its GET would get (type, message, ``resource``,
+    ``resource_id``, request), with a note saying what was seen instead.
+    """
+    return NotFoundError(
+        "resource is not found",
+        status_code=404,
+        type="not_found",
+        resource=kind,
+        resource_id=resource_id,
+        method="GET",
+        path=f"/{kind}s/{resource_id}",
+        note=f"The {kind} has the status {DELETED!r}: it is gone",
+    )
 
 
 async def wait_for(
@@ -47,15 +64,19 @@ async def wait_for(
     until: str | Iterable[str] | None,
     limit: float,
     transient: frozenset[str],
+    states: frozenset[str],
     delays: Iterator[float] | None = None,
 ) -> T | None:
     """Poll ``fetch()`` until the resource is in a wanted state; return it (None if gone).
 
     ``until`` None waits for any state not in ``transient``; a state or a
-    collection of states waits for those. ``"deleted"`` in ``until`` accepts a
-    404 and the status ``deleted``, and then returns None. A failure state
-    (``error``, ``locked``) not asked for raises ``ResourceStateError`` at once;
-    a 404 while waiting for anything else re-raises the ``NotFoundError``.
+    collection of ``states`` (the ones the resource can have; any other is a
+    ``ValueError`` before the first poll) waits for those. ``"deleted"`` in
+    ``until`` accepts a 404 and the status ``deleted``, and then returns None.
+    A failure state (``error``, ``locked``) not asked for raises
+    ``ResourceStateError`` at once; a 404 while waiting for anything else
+    re-raises the ``NotFoundError``, and the status ``deleted`` raises the same
+    (``gone_error``).
     Past ``limit`` seconds, ``WaitTimeoutError`` carries the last state seen.
     Errors of a poll itself (after the pipeline's retries) propagate.
 
@@ -63,7 +84,7 @@ async def wait_for(
     so under ``set_testing(True)`` a wait that never ends stops after the
     polls ``limit`` would have allowed, without taking that long.
     """
-    wanted = normalize_until(until)
+    wanted = normalize_until(until, states, kind=kind)
     timeout = check_wait_timeout(limit)
     schedule = delays if delays is not None else poll_delays()
     expected = sorted(wanted) if wanted is not None else ()
@@ -93,8 +114,10 @@ async def wait_for(
             last_state = state
             outcome = classify(state, until=wanted, transient=transient)
             if outcome == "done":
-                return None if state == DELETED and wanted is not None else resource
+                return None if state == DELETED else resource
             if outcome == "failed":
+                if state == DELETED:
+                    raise gone_error(kind, resource_id)
                 raise ResourceStateError(
                     state=state, resource=resource, resource_id=resource_id, expected=expected
                 )

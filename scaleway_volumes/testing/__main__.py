@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import signal
 import sys
 import time
@@ -24,16 +25,60 @@ def _schedule(text: str) -> tuple[tuple[float, float], ...]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+# argparse names the option and the value when one of these raises ArgumentTypeError.
+def _finite(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, not {text!r}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = _finite(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, not {text!r}")
+    return value
+
+
+def _positive(text: str) -> float:
+    value = _finite(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, not {text!r}")
+    return value
+
+
+def _integer(text: str, low: int, high: int | None = None) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < low or (high is not None and value > high):
+        bounds = f">= {low}" if high is None else f"between {low} and {high}"
+        raise argparse.ArgumentTypeError(f"must be {bounds}, not {text!r}")
+    return value
+
+
+def _port(text: str) -> int:
+    return _integer(text, 0, 65535)
+
+
+def _burst(text: str) -> int:
+    return _integer(text, 1)
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m scaleway_volumes.testing",
         description="Serve an in-memory fake of the Scaleway Instance Volumes API.",
     )
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
-    parser.add_argument("--rate-limit", type=float, default=None, help="requests per second")
-    parser.add_argument("--rate-burst", type=int, default=None, help="token bucket capacity")
+    parser.add_argument("--port", type=_port, default=0, help="0 picks a free port")
+    parser.add_argument("--latency", type=_seconds, default=0.0, help="seconds added per request")
+    parser.add_argument("--rate-limit", type=_positive, default=None, help="requests per second")
+    parser.add_argument("--rate-burst", type=_burst, default=None, help="token bucket capacity")
     parser.add_argument(
         "--rate-schedule",
         type=_schedule,
@@ -45,11 +90,15 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--zone", default="fr-par-1")
     parser.add_argument("--legacy", action="store_true", help="seed API: /volumes, 7 fields")
     for step in ("create", "resize", "snapshot", "delete"):
-        parser.add_argument(f"--block-{step}-time", type=float, default=0.0, metavar="SECONDS")
-    return parser.parse_args(argv)
+        parser.add_argument(f"--block-{step}-time", type=_seconds, default=0.0, metavar="SECONDS")
+    return parser
 
 
-async def _serve(args: argparse.Namespace) -> FakeScaleway:
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    return _parser().parse_args(argv)
+
+
+def _fake(args: argparse.Namespace) -> FakeScaleway:
     fake = FakeScaleway(
         args.token or None,
         zone=args.zone,
@@ -65,8 +114,20 @@ async def _serve(args: argparse.Namespace) -> FakeScaleway:
     fake.rate_schedule = args.rate_schedule
     # Nobody can read the recorded requests of a separate process; don't pay for them.
     fake.record_requests = False
+    return fake
+
+
+async def _serve(
+    fake: FakeScaleway, args: argparse.Namespace, parser: argparse.ArgumentParser
+) -> FakeScaleway:
     core = _ServerCore(fake)
-    await core.start(args.host, args.port)
+    try:
+        await core.start(args.host, args.port)
+    except ValueError as exc:
+        parser.error(str(exc))
+    except OSError as exc:
+        # Not a usage error (the port may be taken), but no traceback either.
+        parser.exit(1, f"{parser.prog}: cannot listen on {args.host}:{args.port}: {exc}\n")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -79,9 +140,14 @@ async def _serve(args: argparse.Namespace) -> FakeScaleway:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m scaleway_volumes.testing``; returns the exit status."""
-    args = _parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        fake = _fake(args)
+    except ValueError as exc:
+        parser.error(str(exc))
     cpu = time.process_time()
-    fake = asyncio.run(_serve(args))
+    fake = asyncio.run(_serve(fake, args, parser))
     cpu = time.process_time() - cpu
     served = sum(fake.stats.statuses.values())
     per_request = f", {cpu / served * 1e6:.1f} us CPU/response" if served else ""

@@ -54,7 +54,9 @@ class BlockOperations:
         live = [e for e in store.volumes.values() if store.visible(e, now)]
         used = sum((e.then or {}).get("size", e.data["size"]) for e in live)
         details = []
-        if count_quota is not None and len(live) + volumes > count_quota:
+        # Only a new volume counts against the count quota: a growth adds bytes, not volumes
+        # (and must still work for a project already over a lowered count quota).
+        if count_quota is not None and volumes > 0 and len(live) + volumes > count_quota:
             current = len(live)
             details.append({"resource": "block_volumes", "quota": count_quota, "current": current})
         if size_quota is not None and used + size > size_quota:

@@ -98,7 +98,8 @@ class _Body:
 
     def perf_iops(self) -> None:
         value = self.data.get("perf_iops")
-        if value is not None and (isinstance(value, bool) or value not in PERF_TYPES):
+        # Type first: a JSON list or object is unhashable and would break the lookup.
+        if value is not None and (type(value) is not int or value not in PERF_TYPES):
             self.bad("perf_iops", f"must be one of {', '.join(map(str, PERF_TYPES))}")
 
     def size(self, required: bool) -> None:
@@ -210,8 +211,13 @@ class BlockRoutes:
             inner = check.sub("from_snapshot", frozenset({"snapshot_id", "size"}))
             if inner is not None:
                 inner.uuid("snapshot_id", required=True)
-                inner.size(required=False)
-                size, snapshot_id = inner.data.get("size"), inner.data.get("snapshot_id")
+                snapshot_id, size = inner.data.get("snapshot_id"), inner.data.get("size")
+                # The official SDK sends size 0 when none is given ("otherwise original
+                # snapshot size will be used"), so 0 restores at the snapshot's size.
+                if type(size) is int and size == 0:
+                    size = None
+                else:
+                    inner.size(required=False)
         check.raise_if_invalid()
         body = self._block.create_volume(
             name=data["name"],

@@ -73,7 +73,8 @@ class FakeScaleway:
     spends ``creating``, ``updating`` (after a size change), ``snapshotting``/``creating``
     and ``deleting``; ``block_deleted_retention`` how long a deleted one is still listed
     with ``include_deleted=true``; ``block_quota_volumes`` and ``block_quota_size``
-    (bytes) make creates and growths beyond them answer 403 ``quotas_exceeded``.
+    (bytes) make creates beyond either, and growths beyond the size quota, answer 403
+    ``quotas_exceeded``.
     ``clock`` (seconds since the epoch, default ``time.time``; see :class:`ManualClock`)
     dates everything and drives every transition. :attr:`block` holds the Block helpers.
 

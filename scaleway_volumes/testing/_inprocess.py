@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -13,6 +14,8 @@ from ._core import DRIP, TRUNCATE, Handler, Pending, RecordedRequest, http_date
 
 __all__ = ["InProcessTransport"]
 
+_log = logging.getLogger("scaleway_volumes.testing")
+
 
 class InProcessTransport(httpx.AsyncBaseTransport):
     """Serve httpx requests from a :class:`FakeScaleway` in the caller's event loop.
@@ -20,7 +23,9 @@ class InProcessTransport(httpx.AsyncBaseTransport):
     Works under asyncio and trio. The request's read timeout is honoured for the fake's
     delays (raising ``httpx.ReadTimeout``) since no socket would otherwise enforce it; a
     request given up on while the server still "sleeps" before acting is nevertheless
-    applied once that delay is over, as a real server would.
+    applied once that delay is over, as a real server would. An exception raised by the
+    fake itself (a bug) reaches the caller with its traceback, where the TCP server logs
+    it and answers 500.
     """
 
     def __init__(self, fake: Handler) -> None:
@@ -75,6 +80,10 @@ class InProcessTransport(httpx.AsyncBaseTransport):
             if response.content_type is not None:
                 out_headers.append(("Content-Type", response.content_type))
             out_headers.extend(response.headers)
+            if request.method == "HEAD":
+                # Like the TCP server: the GET's headers and no body, to cut or drip or not.
+                status = response.status
+                return httpx.Response(status, headers=out_headers, content=b"")
             if outcome.mode == TRUNCATE:
                 stream: httpx.AsyncByteStream = _Truncated(raw[: len(raw) // 2], request)
             elif outcome.mode == DRIP:
@@ -92,8 +101,14 @@ class InProcessTransport(httpx.AsyncBaseTransport):
         fake = self._fake
 
         def finish() -> None:
-            fake._complete(pending, root)
-            fake._done(None)
+            try:
+                fake._complete(pending, root)
+            except Exception:
+                # No caller is left to raise to: log the fake's bug like the TCP server.
+                request = pending.request
+                _log.exception("FakeScaleway failed to answer %s %s", request.method, request.path)
+            finally:
+                fake._done(None)
 
         timer = threading.Timer(delay, finish)
         timer.daemon = True

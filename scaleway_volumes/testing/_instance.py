@@ -17,6 +17,7 @@ from ._params import int_param, is_uuid, parse_body, size_problem
 __all__ = ["InstanceHost", "InstanceVolumes"]
 
 VOLUME_TYPES = frozenset({"l_ssd", "b_ssd", "sbs_volume", "scratch"})
+DEFAULT_VOLUME_TYPE = "l_ssd"
 LEGACY_FIELDS = ("export_uri", "id", "name", "organization", "server", "size", "volume_type")
 VOLUME_FIELDS = frozenset(
     {
@@ -229,8 +230,15 @@ class InstanceVolumes:
                 errors[ref] = ["must be a valid UUID"]
         else:
             _check_size(data.get("size"), errors)
-        volume_type = data.get("volume_type")
-        if volume_type not in VOLUME_TYPES:
+        # The official SDK leaves volume_type out unless given; the zoned API's
+        # default is l_ssd (the seed's blueprint makes it required).
+        volume_type = (
+            data.get("volume_type")
+            if self._host.legacy
+            else data.setdefault("volume_type", DEFAULT_VOLUME_TYPE)
+        )
+        # Type first: a JSON list or object is unhashable and would break the lookup.
+        if not isinstance(volume_type, str) or volume_type not in VOLUME_TYPES:
             errors["volume_type"] = [f"must be one of {', '.join(sorted(VOLUME_TYPES))}"]
         organization, project = data.get("organization"), data.get("project")
         if organization is None and project is None:

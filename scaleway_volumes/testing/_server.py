@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Coroutine
 from http import HTTPStatus
 from types import TracebackType
 from typing import Any
 
-from ._core import DRIP, TRUNCATE, Handler, Outcome, Pending, RecordedRequest, Response, http_date
+from . import _shapes as shapes
+from ._core import NORMAL, TRUNCATE, Handler, Outcome, Pending, RecordedRequest, Response, http_date
 
 __all__ = ["FakeServer"]
+
+_log = logging.getLogger("scaleway_volumes.testing")
 
 _MAX_HEAD = 64 * 1024
 _STATUS_LINES = {
@@ -125,32 +129,59 @@ class _Connection(asyncio.Protocol):
                 return
             request, keep_alive, root = parsed
             pending = fake._begin(request)
-            if pending.pre_delay <= 0:
+            if pending.pre_delay > 0:
+                self.busy = True
+                self._core.spawn(self._answer(request, pending, None, keep_alive, root))
+                return
+            try:
                 outcome = fake._complete(pending, root)
                 response = outcome.response
-                if response is not None and outcome.post_delay <= 0 and outcome.mode == 0:
-                    assert self._transport is not None
-                    body = response.body
-                    # Counted before the write: a client must never see an answer
-                    # that the stats do not show yet.
-                    fake._done(response.status)
-                    self._transport.write(_encode_head(response, len(body), keep_alive) + body)
-                    if not keep_alive:
-                        self.close()
-                    continue
-                self.busy = True
-                self._core.spawn(self._answer(None, outcome, keep_alive, root))
-            else:
-                self.busy = True
-                self._core.spawn(self._answer(pending, None, keep_alive, root))
-            return
+                if response is None or outcome.post_delay > 0 or outcome.mode != NORMAL:
+                    self.busy = True
+                    self._core.spawn(self._answer(request, None, outcome, keep_alive, root))
+                    return
+                data = _encode_head(response, len(response.body), keep_alive)
+                if request.method != "HEAD":
+                    data += response.body
+            except Exception:
+                fake._done(self._fail(request, keep_alive, started=False))
+                continue
+            assert self._transport is not None
+            # Counted before the write: a client must never see an answer that the stats
+            # do not show yet.
+            fake._done(response.status)
+            self._transport.write(data)
+            if not keep_alive:
+                self.close()
+
+    def _fail(self, request: RecordedRequest, keep: bool, started: bool) -> int | None:
+        """Answer 500 after an unexpected exception (a bug of the fake, logged with its
+        traceback) so the client gets an answer; returns the status sent, if any."""
+        _log.exception("FakeScaleway failed to answer %s %s", request.method, request.path)
+        if self.closed or self._transport is None:
+            return None
+        if started:
+            # Part of an answer is out: the connection can no longer carry a correct one.
+            self.close()
+            return None
+        failed = shapes.INTERNAL_ERROR
+        head = _encode_head(failed, len(failed.body), keep)
+        self._transport.write(head if request.method == "HEAD" else head + failed.body)
+        if not keep:
+            self.close()
+        return failed.status
 
     async def _answer(
-        self, pending: Pending | None, outcome: Outcome | None, keep: bool, root: str
+        self,
+        request: RecordedRequest,
+        pending: Pending | None,
+        outcome: Outcome | None,
+        keep: bool,
+        root: str,
     ) -> None:
         fake = self._fake
         status: int | None = None
-        accounted = False
+        accounted = started = False
         try:
             if outcome is None:
                 assert pending is not None
@@ -164,15 +195,20 @@ class _Connection(asyncio.Protocol):
                 return
             assert self._transport is not None
             body = response.body
-            if outcome.mode == TRUNCATE:
+            head = _encode_head(response, len(body), keep)
+            if request.method == "HEAD" or outcome.mode == NORMAL:
+                # A HEAD answer has no body to truncate or drip (RFC 9110, 9.3.2).
+                fake._done(response.status)
+                accounted = True
+                self._transport.write(head if request.method == "HEAD" else head + body)
+            elif outcome.mode == TRUNCATE:
                 status = response.status
-                self._transport.write(
-                    _encode_head(response, len(body), keep) + body[: len(body) // 2]
-                )
+                self._transport.write(head + body[: len(body) // 2])
                 self.close()
                 return
-            self._transport.write(_encode_head(response, len(body), keep))
-            if outcome.mode == DRIP:
+            else:
+                started = True
+                self._transport.write(head)
                 step = outcome.chunk
                 for offset in range(0, len(body), step):
                     if offset:
@@ -180,13 +216,11 @@ class _Connection(asyncio.Protocol):
                     if self._transport.is_closing():
                         return
                     self._transport.write(body[offset : offset + step])
-            else:
-                fake._done(response.status)
-                accounted = True
-                self._transport.write(body)
-            status = response.status
+                status = response.status
             if not keep:
                 self.close()
+        except Exception:
+            status = self._fail(request, keep, started=started or accounted)
         finally:
             if not accounted:
                 fake._done(status)

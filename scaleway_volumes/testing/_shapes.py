@@ -149,6 +149,10 @@ AUTH_DENIED = json_response(
     },
 )
 THROTTLED = json_response(429, {"message": "rate limit exceeded", "type": "too_many_requests"})
+#: What the TCP server answers when the fake itself fails (a bug: the traceback is logged).
+INTERNAL_ERROR = json_response(
+    500, {"type": "internal_error", "message": "the fake failed to answer (see its log)"}
+)
 
 
 def method_not_allowed(method: str, allow: str) -> Response:

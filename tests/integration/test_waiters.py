@@ -16,6 +16,7 @@ from scaleway_volumes import (
     AsyncVolumeAPI,
     BlockSnapshot,
     BlockVolume,
+    BlockVolumeSpec,
     NotFoundError,
     ResourceStateError,
     ScalewayError,
@@ -24,6 +25,7 @@ from scaleway_volumes import (
 )
 from scaleway_volumes.testing import FakeScaleway, FakeServer, Fault, ManualClock
 
+from ..waiting import eventually
 from .block_helpers import MISSING, CountingLimiter, make_block, requests
 
 pytestmark = pytest.mark.anyio
@@ -144,6 +146,50 @@ async def test_gone_while_waiting_for_another_state_is_not_found(
     assert gets(fake) == 1
 
 
+def answer_deleted(fake: FakeScaleway, volume: dict[str, object]) -> None:
+    """Every GET of the volume answers it with the status 'deleted' (as the API may)."""
+    body = {**volume, "status": "deleted"}
+    path = f"/volumes/{volume['id']}$"
+    fake.add_fault(Fault("respond", method="GET", path=path, status=200, body=body, times=None))
+
+
+@pytest.mark.parametrize("until", [None, "available", ["in_use", "error"]])
+async def test_status_deleted_is_gone_like_a_404(
+    fake: FakeScaleway, server: FakeServer, no_sleep: list[float], until: object
+) -> None:
+    """Status 'deleted' when not waiting for deletion: the NotFoundError a 404 gives, at once
+    (not a settled volume, nor a ResourceStateError advising support)."""
+    stored = fake.block.add_volume("db")
+    answer_deleted(fake, stored)
+    async with make_block(fake, server) as api:
+        with pytest.raises(NotFoundError) as seen:
+            await api.wait_for_volume(stored["id"], until=until)  # type: ignore[call-overload]
+        with pytest.raises(NotFoundError) as missing:
+            await api.wait_for_volume(MISSING)
+        assert await api.wait_for_volume(stored["id"], until="deleted") is None
+    error, reference = seen.value, missing.value
+    assert not isinstance(error, ResourceStateError)
+    for name in ("status_code", "type", "message", "resource", "method"):
+        assert getattr(error, name) == getattr(reference, name), name
+    assert error.resource_id == stored["id"]
+    assert error.path == reference.path.replace(MISSING, stored["id"])  # type: ignore[union-attr]
+    assert "status 'deleted'" in str(error)
+    assert gets(fake) == 3
+
+
+async def test_a_huge_int_timeout_is_no_bound(
+    fake: FakeScaleway, server: FakeServer, no_sleep: list[float]
+) -> None:
+    """10**400 s (too large for a float) as a wait's timeout, the API's deadline or its
+    request timeout is no bound, not an OverflowError."""
+    stored = fake.block.add_volume("db")
+    async with make_block(fake, server, deadline=10**400, timeout=10**400) as api:
+        volume = await api.wait_for_volume(stored["id"], timeout=10**400)
+        snapshot = fake.block.add_snapshot(stored["id"])
+        assert (await api.wait_for_snapshot(snapshot["id"], timeout=10**400)).id == snapshot["id"]
+    assert volume.status == "available"
+
+
 async def test_timeout_carries_the_last_state(
     fake: FakeScaleway, server: FakeServer, no_sleep: list[float]
 ) -> None:
@@ -205,12 +251,16 @@ async def test_cancellation_stops_polling_cleanly(fake: FakeScaleway, server: Fa
         ({"until": ""}, ValueError),
         ({"until": []}, ValueError),
         ({"until": [1]}, ValueError),
+        ({"until": "availble"}, ValueError),
+        ({"until": "Available"}, ValueError),
+        ({"until": ["available", "in-use"]}, ValueError),
     ],
 )
 async def test_bad_arguments_send_nothing(
     fake: FakeScaleway, server: FakeServer, kwargs: dict[str, object], error: type[Exception]
 ) -> None:
-    """timeout and until are checked before the first poll."""
+    """timeout and until (a state the resource can have, in its case) are checked before
+    the first poll."""
     async with make_block(fake, server) as api:
         with pytest.raises(error):
             await api.wait_for_volume(MISSING, **kwargs)  # type: ignore[call-overload]
@@ -249,6 +299,39 @@ async def test_snapshot_in_error_raises(
             await api.wait_for_snapshot(stored["id"])
     assert (info.value.kind, info.value.state) == ("snapshot", "error")
     assert isinstance(info.value.resource, BlockSnapshot)
+
+
+async def test_bulk_wait_fails_the_volume_seen_deleted(
+    fake: FakeScaleway, server: FakeServer
+) -> None:
+    """create_volumes(wait=True): a volume whose status turns 'deleted' is a failed item
+    whose error says it is gone; the others succeed."""
+    clock = ManualClock()
+    fake.clock = clock
+    fake.block_create_time = 10
+    box: list[object] = []
+    names = [f"bulk-{i}" for i in range(3)]
+    async with make_block(fake, server) as api:
+
+        async def run() -> None:
+            box.append(
+                await api.create_volumes(
+                    [BlockVolumeSpec(n, size=10**10) for n in names], wait=True
+                )
+            )
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(run)
+            await eventually(lambda: len(fake.block.volumes()) == 3)
+            (doomed,) = [v for v in fake.block.volumes() if v["name"] == "bulk-1"]
+            fake.block.set_volume_status(doomed["id"], "deleted")  # not listed any more
+            answer_deleted(fake, doomed)  # but its own GET still answers it
+            clock.advance(10)
+    (result,) = box
+    assert len(result.succeeded) == 2  # type: ignore[attr-defined]
+    ((spec, error),) = result.failed  # type: ignore[attr-defined]
+    assert spec.name == "bulk-1" and isinstance(error, (NotFoundError, ResourceStateError))
+    assert "deleted" in str(error)
 
 
 # -- Instance volumes -----------------------------------------------------------------
@@ -305,6 +388,19 @@ async def test_instance_error_timeout_and_deleted(
         assert await api.wait_for_volume(broken["id"], until="deleted") is None
     assert isinstance(info.value.resource, Volume) and info.value.state == "error"
     assert late.value.last_state == "hotsyncing"
+
+
+async def test_instance_until_is_checked_against_instance_states(
+    fake: FakeScaleway, server: FakeServer, no_sleep: list[float]
+) -> None:
+    """The Instance API has no in_use (nor locked): waiting for it is refused at once."""
+    stored = fake.add_volume(name="local")
+    async with instance_api(fake, server) as api:
+        for until in ("in_use", "Available", ["available", "locked"]):
+            with pytest.raises(ValueError, match="until: a volume has no state"):
+                await api.wait_for_volume(stored["id"], until=until)  # type: ignore[call-overload]
+        assert fake.stats.requests == []
+        assert (await api.wait_for_volume(stored["id"], until=["available", "error"])) is not None
 
 
 async def test_instance_seed_volume_without_state_is_available(

@@ -120,8 +120,9 @@ def _fields(response: Any) -> dict[str, list[str]]:
         ({"size": 1.5e10}, "size"),
         ({"size": GB - 1}, "size"),
         ({"size": 10_000_000_000_001}, "size"),
-        ({"volume_type": None}, "volume_type"),
         ({"volume_type": "nvme"}, "volume_type"),
+        ({"volume_type": ["l_ssd"]}, "volume_type"),
+        ({"volume_type": {"l_ssd": 1}}, "volume_type"),
         ({"project": None}, "project"),
         ({"project": "not-a-uuid"}, "project"),
         ({"organization": 12}, "organization"),
@@ -155,8 +156,21 @@ async def test_create_rejects_non_object_bodies(target: Target) -> None:
 
 async def test_create_collects_every_error(target: Target) -> None:
     async with target.client() as http:
-        response = await http.post("/volumes", json={"size": 1})
+        response = await http.post("/volumes", json={"size": 1, "volume_type": 5})
     assert set(_fields(response)) == {"name", "size", "volume_type", "project"}
+
+
+async def test_create_without_volume_type_makes_l_ssd(target: Target, prefix: str) -> None:
+    """The official SDK leaves volume_type out unless given: the API's default is l_ssd."""
+    async with target.client(prefix) as http:
+        for body in (
+            {**BODY, "volume_type": None},
+            {k: v for k, v in BODY.items() if k != "volume_type"},
+        ):
+            created = await http.post("/volumes", json=body)
+            assert created.status_code == 201, created.text
+            assert created.json()["volume"]["volume_type"] == "l_ssd"
+    assert [v["volume_type"] for v in target.fake.volumes] == ["l_ssd", "l_ssd"]
 
 
 async def test_update_validation(target: Target) -> None:

@@ -75,6 +75,30 @@ async def test_official_sdk_against_tcp_fake(anyio_backend: str) -> None:
     assert fake.stats.statuses[201] == 5
 
 
+@pytest.mark.anyio
+async def test_official_sdk_create_without_volume_type(anyio_backend: str) -> None:
+    """The SDK leaves volume_type out of the body unless given; the API's default is l_ssd."""
+    fake = FakeScaleway(token="11111111-1111-4111-8111-111111111111")
+
+    async def scenario(root_url: str) -> None:
+        client = Client(
+            access_key="SCWXXXXXXXXXXXXXXXXX",
+            secret_key=fake.token or "",
+            default_organization_id=FAKE_ORGANIZATION,
+            default_project_id=FAKE_ORGANIZATION,
+            default_zone="fr-par-1",
+            api_url=root_url,
+        )
+        created = await InstanceV1API(client).create_volume(name="default", size=GB)
+        assert created.volume is not None
+        assert created.volume.volume_type == "l_ssd"
+
+    async with fake.serve() as server:
+        await anyio.to_thread.run_sync(lambda: asyncio.run(scenario(server.root_url)))
+    assert "volume_type" not in fake.stats.requests[-1].json()
+    assert [v["volume_type"] for v in fake.volumes] == ["l_ssd"]
+
+
 # -- Block Storage: the SDK against `python -m scaleway_volumes.testing` ---------------------
 
 BLOCK_TOKEN = "22222222-2222-4222-8222-222222222222"
@@ -82,7 +106,11 @@ BLOCK_TOKEN = "22222222-2222-4222-8222-222222222222"
 
 def _block_scenario(root_url: str) -> None:
     """Drive BlockV1API through every call the issue names; assertions inside."""
-    from scaleway_async.block.v1 import BlockV1API, CreateVolumeRequestFromEmpty
+    from scaleway_async.block.v1 import (
+        BlockV1API,
+        CreateVolumeRequestFromEmpty,
+        CreateVolumeRequestFromSnapshot,
+    )
     from scaleway_async.block.v1.types import VolumeSpecifications
 
     async def scenario() -> None:
@@ -139,6 +167,11 @@ def _block_scenario(root_url: str) -> None:
         assert (snapshot.status, snapshot.size) == ("available", 30 * GB)
         snapshots = await api.list_snapshots_all(include_deleted=False, volume_id=created.id)
         assert [s.id for s in snapshots] == [snapshot.id]
+        # Without a size the SDK sends "size": 0 (its default), meaning the snapshot's size.
+        source = CreateVolumeRequestFromSnapshot(snapshot_id=snapshot.id)
+        assert source.size == 0
+        restored = await api.create_volume(name="restored", from_snapshot=source)
+        assert (restored.size, restored.parent_snapshot_id) == (30 * GB, snapshot.id)
 
         await api.delete_snapshot(snapshot_id=snapshot.id)
         await api.delete_volume(volume_id=created.id)
@@ -146,7 +179,7 @@ def _block_scenario(root_url: str) -> None:
             await api.get_volume(volume_id=created.id)
         assert missing.value.status_code == 404
         left = await api.list_volumes_all(include_deleted=False)
-        assert [v.name for v in left] == ["extra-0", "extra-1"]
+        assert [v.name for v in left] == ["extra-0", "extra-1", "restored"]
 
     asyncio.run(scenario())
 

@@ -10,12 +10,15 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx
 import pytest
 
-from scaleway_volumes.testing import FAKE_ORGANIZATION, FakeScaleway, FakeServer
+from scaleway_volumes.testing import FAKE_ORGANIZATION, FakeScaleway, FakeServer, Fault
+from scaleway_volumes.testing.__main__ import main
+from scaleway_volumes.testing._server import _ServerCore
 
 ROOT = Path(__file__).resolve().parents[2]
 AUTH = {"X-Auth-Token": "fake-token"}
@@ -55,6 +58,96 @@ def test_chunked_request_body(server: FakeServer, fake: FakeScaleway) -> None:
     assert raw.startswith(b"HTTP/1.1 201 Created\r\n")
     assert f"Location: http://h:1/volumes/{fake.volumes[0]['id']}".encode() in raw
     assert fake.stats.requests[0].body == body
+
+
+@pytest.mark.parametrize("latency", [0.0, 0.02], ids=["inline", "deferred"])
+def test_head_answer_has_no_body(server: FakeServer, fake: FakeScaleway, latency: float) -> None:
+    """HEAD gets the GET's status line and headers only: the next answer on the same
+    connection is read from the right bytes."""
+    fake.latency = latency
+    head = "HEAD /volumes HTTP/1.1\r\nHost: x\r\nX-Auth-Token: fake-token\r\n\r\n"
+    get = head.replace("HEAD", "GET").replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n")
+    raw = _exchange(server, (head + get).encode())
+    first, _, rest = raw.partition(b"\r\n\r\n")
+    assert first.startswith(b"HTTP/1.1 405 ")
+    assert int(re.findall(rb"Content-Length: (\d+)", first)[0]) > 0
+    assert rest.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert rest.endswith(b'{"volumes":[]}')
+
+
+@pytest.mark.anyio
+async def test_in_process_head_answer_has_no_body(fake: FakeScaleway) -> None:
+    """In-process, HEAD answers like the TCP server: the GET's Content-Length, no body."""
+    async with fake.client(base_url=fake.base_url) as http:
+        head = await http.head("/nowhere")
+        get = await http.get("/nowhere")
+    assert (head.status_code, head.content) == (404, b"")
+    assert head.headers["content-length"] == str(len(get.content)) != "0"
+
+
+def _fail_posts(fake: FakeScaleway, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the fake raise (as a bug of its own would) on every POST."""
+    dispatch = fake._dispatch
+
+    def broken(request: Any, root: str) -> Any:
+        if request.method == "POST":
+            raise RuntimeError("boom")
+        return dispatch(request, root)
+
+    monkeypatch.setattr(fake, "_dispatch", broken)
+
+
+@pytest.mark.parametrize("latency", [0.0, 0.02], ids=["inline", "deferred"])
+def test_a_failing_fake_answers_500(
+    server: FakeServer,
+    fake: FakeScaleway,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    latency: float,
+) -> None:
+    """An exception inside the fake is a logged 500, not a dropped connection: the stats
+    count the request and the connection stays usable."""
+    _fail_posts(fake, monkeypatch)
+    fake.latency = latency
+    with httpx.Client(base_url=server.base_url, headers=AUTH, timeout=5) as http:
+        failed = http.post("/volumes", json={})
+        assert failed.status_code == 500
+        assert set(failed.json()) == {"type", "message"}
+        assert failed.json()["type"] == "internal_error"
+        assert http.get("/volumes").status_code == 200
+    assert (fake.stats.in_flight, fake.stats.statuses) == (0, {500: 1, 200: 1})
+    assert fake.stats.connections_opened == 1
+    assert "RuntimeError: boom" in caplog.text
+
+
+def test_an_unencodable_scripted_answer_is_a_500(
+    server: FakeServer, fake: FakeScaleway, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A fault header that HTTP/1.1 cannot carry fails that answer, not the connection."""
+    fake.add_fault(Fault("respond", status=200, headers={"X-Note": "\u20ac"}))
+    with httpx.Client(base_url=server.base_url, headers=AUTH, timeout=5) as http:
+        assert http.get("/volumes").status_code == 500
+        assert http.get("/volumes").status_code == 200
+    assert (fake.stats.in_flight, fake.stats.statuses) == (0, {500: 1, 200: 1})
+    assert "UnicodeEncodeError" in caplog.text
+
+
+@pytest.mark.anyio
+async def test_in_process_failure_after_the_client_gave_up_is_counted(
+    fake: FakeScaleway, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A request given up on is still applied later; if the fake fails then, the failure
+    is logged and the request leaves ``in_flight``."""
+    _fail_posts(fake, monkeypatch)
+    fake.latency = 0.05
+    async with fake.client(base_url=fake.base_url, timeout=0.001) as http:
+        with pytest.raises(httpx.ReadTimeout):
+            await http.post("/volumes", json={})
+    with anyio.fail_after(5):
+        # The late completion runs in a timer thread: nothing to wait on but polling.
+        while fake.stats.in_flight:  # noqa: ASYNC110
+            await anyio.sleep(0.01)
+    assert "RuntimeError: boom" in caplog.text
 
 
 def test_http10_closes_and_bad_request_line(server: FakeServer) -> None:
@@ -156,3 +249,55 @@ def test_cli_ready_line() -> None:
     assert proc.returncode == 0
     assert stdout == ""
     assert "served 2 responses" in stderr
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ("--rate-limit", "0"),
+        ("--rate-burst", "0"),
+        ("--block-create-time", "-1"),
+        ("--port", "70000"),
+        ("--latency", "nan"),
+        ("--latency", "-0.5"),
+    ],
+)
+def test_cli_bad_values_are_usage_errors(option: tuple[str, str]) -> None:
+    """A bad option value is an argparse error naming the option (exit 2), not a
+    traceback, and never a server started with it."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "scaleway_volumes.testing", *option]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=20)
+    assert proc.returncode == 2, proc.stderr
+    assert f"error: argument {option[0]}: " in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stdout == ""
+
+
+def test_cli_start_failures_without_traceback(
+    server: FakeServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A port in use ends with a one-line error (exit 1); a ValueError from building the
+    fake or starting the server is a usage error (exit 2)."""
+    with pytest.raises(SystemExit) as ended:
+        main(["--port", str(server.port)])
+    assert ended.value.code == 1
+    assert f"cannot listen on 127.0.0.1:{server.port}: " in capsys.readouterr().err
+
+    async def refuse(self: _ServerCore, host: str, port: int) -> None:
+        raise ValueError("no such address")
+
+    monkeypatch.setattr(_ServerCore, "start", refuse)
+    with pytest.raises(SystemExit) as ended:
+        main([])
+    assert ended.value.code == 2
+    assert "error: no such address" in capsys.readouterr().err
+
+    def unbuildable(*args: Any, **kwargs: Any) -> FakeScaleway:
+        raise ValueError("zone must not be empty")
+
+    monkeypatch.setattr("scaleway_volumes.testing.__main__.FakeScaleway", unbuildable)
+    with pytest.raises(SystemExit) as ended:
+        main([])
+    assert ended.value.code == 2
+    assert "error: zone must not be empty" in capsys.readouterr().err

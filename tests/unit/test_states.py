@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from scaleway_volumes._states import (
+    BLOCK_SNAPSHOT_STATES,
     BLOCK_SNAPSHOT_TRANSIENT,
+    BLOCK_VOLUME_STATES,
     BLOCK_VOLUME_TRANSIENT,
     FAILURE_STATES,
+    INSTANCE_VOLUME_STATES,
     INSTANCE_VOLUME_TRANSIENT,
     classify,
     normalize_until,
@@ -30,7 +34,8 @@ BLOCK = BLOCK_VOLUME_TRANSIENT
         ("updating", None, "wait"),
         ("available", None, "done"),
         ("in_use", None, "done"),
-        ("deleted", None, "done"),
+        ("deleted", None, "failed"),
+        ("deleted", {"error"}, "failed"),
         ("brand_new_state", None, "done"),
         ("error", None, "failed"),
         ("locked", None, "failed"),
@@ -70,12 +75,14 @@ state_sets = st.frozensets(st.sampled_from(["available", "in_use", "deleted", "e
 
 
 @given(states, st.none() | state_sets.filter(bool), state_sets, state_sets)
+@example("deleted", None, frozenset(), frozenset())
 def test_classify_is_consistent(
     state: str | None, until: frozenset[str] | None, transient: frozenset[str], failures: Any
 ) -> None:
-    """What was asked for is done; a transient state never fails; gone is done only for deleted."""
+    """What was asked for is done; a transient state never fails; gone (404 or status
+    deleted) is done only for deleted, and never waited through."""
     outcome = classify(state, until=until, transient=transient, failures=failures)
-    if state is None:
+    if state is None or state == "deleted":
         assert outcome == ("done" if until and "deleted" in until else "failed")
     elif until is not None and state in until:
         assert outcome == "done"
@@ -84,7 +91,7 @@ def test_classify_is_consistent(
     elif until is None:
         assert outcome == ("wait" if state in transient else "done")
     else:
-        assert outcome == ("failed" if state == "deleted" else "wait")
+        assert outcome == "wait"
 
 
 @pytest.mark.parametrize(
@@ -120,6 +127,90 @@ def test_normalize_until_refuses(until: Any, words: str) -> None:
     """Empty, non-string or non-collection values are a ValueError naming until."""
     with pytest.raises(ValueError, match=f"until.*{words}"):
         normalize_until(until)
+
+
+# The status enums of Scaleway's official SDK (scaleway 2.12: block.v1 VolumeStatus,
+# SnapshotStatus; instance.v1 VolumeState), plus "deleted", which a 404 also means.
+SDK_STATES = {
+    "Block volume": (
+        BLOCK_VOLUME_STATES,
+        "unknown_status creating available in_use deleting deleted resizing error "
+        "snapshotting locked updating",
+    ),
+    "Block snapshot": (
+        BLOCK_SNAPSHOT_STATES,
+        "unknown_status creating available error deleting deleted in_use locked exporting",
+    ),
+    "Instance volume": (
+        INSTANCE_VOLUME_STATES,
+        "available snapshotting fetching saving attaching resizing hotsyncing error deleted",
+    ),
+}
+
+
+@pytest.mark.parametrize("resource", SDK_STATES)
+def test_known_states_are_the_apis(resource: str) -> None:
+    """Each resource's states are its API's, transient and failure ones included."""
+    known, listed = SDK_STATES[resource]
+    assert known == frozenset(listed.split())
+    transient = {
+        "Block volume": BLOCK_VOLUME_TRANSIENT,
+        "Block snapshot": BLOCK_SNAPSHOT_TRANSIENT,
+        "Instance volume": INSTANCE_VOLUME_TRANSIENT,
+    }[resource]
+    assert transient < known and "error" in known
+
+
+@pytest.mark.parametrize(
+    ("until", "named", "suggested"),
+    [
+        ("availble", "availble", "available"),
+        ("Available", "Available", "available"),
+        ("AVAILABLE", "AVAILABLE", "available"),
+        (["available", "in-use"], "in-use", "in_use"),
+        ({"deleted", "gone"}, "gone", None),
+    ],
+)
+def test_normalize_until_refuses_a_state_the_resource_cannot_have(
+    until: Any, named: str, suggested: str | None
+) -> None:
+    """A misspelt or miscased state is a ValueError naming it, its close match and the
+    known states, not a wait that burns its whole timeout."""
+    with pytest.raises(ValueError, match="until") as info:
+        normalize_until(until, BLOCK_VOLUME_STATES, kind="volume")
+    message = str(info.value)
+    assert f"a volume has no state {named!r}" in message
+    assert ("did you mean" in message) == (suggested is not None)
+    if suggested is not None:
+        assert f"did you mean {suggested!r}?" in message
+    assert ", ".join(sorted(BLOCK_VOLUME_STATES)) in message
+
+
+def test_instance_volumes_have_no_in_use_state() -> None:
+    """The Instance API never reports in_use: waiting for it would never end."""
+    assert normalize_until("in_use", BLOCK_VOLUME_STATES) == {"in_use"}
+    with pytest.raises(ValueError, match="no state 'in_use'"):
+        normalize_until("in_use", INSTANCE_VOLUME_STATES)
+
+
+@given(
+    st.sampled_from(sorted(SDK_STATES)),
+    st.lists(
+        st.text(min_size=1, max_size=14) | st.sampled_from(sorted(BLOCK_VOLUME_STATES)),
+        min_size=1,
+        max_size=4,
+    ),
+)
+def test_normalize_until_accepts_exactly_the_known_states(resource: str, until: list[str]) -> None:
+    """Known states (any case of them counts as another word) pass as a set; the first
+    unknown one is refused by name."""
+    known = SDK_STATES[resource][0]
+    unknown = [state for state in until if state not in known]
+    if not unknown:
+        assert normalize_until(until, known, kind="volume") == frozenset(until)
+    else:
+        with pytest.raises(ValueError, match=f"no state {re.escape(repr(unknown[0]))}"):
+            normalize_until(until, known, kind="volume")
 
 
 # -- poll spacing ----------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Any
 
 import anyio
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from scaleway_volumes import (
@@ -16,7 +16,7 @@ from scaleway_volumes import (
     ResourceStateError,
     WaitTimeoutError,
 )
-from scaleway_volumes._states import BLOCK_VOLUME_TRANSIENT
+from scaleway_volumes._states import BLOCK_VOLUME_STATES, BLOCK_VOLUME_TRANSIENT
 from scaleway_volumes._waiters import check_wait_timeout, wait_for
 
 pytestmark = pytest.mark.anyio
@@ -60,6 +60,7 @@ async def run(fetch: Script, **kwargs: Any) -> Res | None:
         resource_id=Res("x").id,
         kind="volume",
         transient=BLOCK_VOLUME_TRANSIENT,
+        states=BLOCK_VOLUME_STATES,
         delays=kwargs.pop("delays", ones()),
         **kwargs,
     )
@@ -80,7 +81,7 @@ async def test_first_poll_at_once_then_the_schedule(no_sleep: list[float]) -> No
         (["creating", "in_use"], None, "in_use", 2),
         (["available", "in_use"], "in_use", "in_use", 2),
         (["available", "error"], {"error"}, "error", 2),
-        (["creating", "deleted"], None, "deleted", 2),
+        (["deleting", "deleted"], ("deleted", "error"), None, 2),
         (["deleting", "deleted"], "deleted", None, 2),
         (["deleting", None], ["deleted"], None, 2),
         (["available", None], ("available", "deleted"), "available", 1),
@@ -110,6 +111,33 @@ async def test_gone_while_waiting_for_a_state(no_sleep: list[float]) -> None:
         await run(Script("creating", None))
 
 
+@pytest.mark.parametrize("until", [None, "available", ("available", "error")])
+async def test_status_deleted_is_gone_like_a_404(no_sleep: list[float], until: Any) -> None:
+    """Status 'deleted' when 'deleted' was not asked for: the NotFoundError a 404 gives
+    (not a settled resource, not a ResourceStateError), with a note on what was seen."""
+    fetch = Script("creating", "deleted", "available")
+    with pytest.raises(NotFoundError) as info:
+        await run(fetch, until=until)
+    error = info.value
+    assert not isinstance(error, ResourceStateError) and fetch.calls == 2
+    assert (error.status_code, error.type, error.message) == (
+        404,
+        "not_found",
+        "resource is not found",
+    )
+    assert (error.resource, error.resource_id) == ("volume", Res("x").id)
+    assert (error.method, error.path) == ("GET", f"/volumes/{Res('x').id}")
+    assert "status 'deleted'" in str(error)
+
+
+async def test_a_misspelt_until_sends_nothing(no_sleep: list[float]) -> None:
+    """A state the resource cannot have is refused before the first poll."""
+    fetch = Script("available")
+    with pytest.raises(ValueError, match="did you mean 'available'"):
+        await run(fetch, until="availble")
+    assert fetch.calls == 0
+
+
 async def test_virtual_timeout_under_set_testing(no_sleep: list[float]) -> None:
     """Skipped waits still count: a 2.5 s timeout allows polls at 0, 1 and 2 s only."""
     fetch = Script("creating")
@@ -135,6 +163,7 @@ async def test_a_hung_poll_is_bounded_by_the_wall_clock() -> None:
             until=None,
             limit=0.05,
             transient=BLOCK_VOLUME_TRANSIENT,
+            states=BLOCK_VOLUME_STATES,
         )
     assert info.value.last_state is None and "not seen" in str(info.value)
 
@@ -147,25 +176,31 @@ async def test_cancellation_propagates() -> None:
     assert scope.cancelled_caught and fetch.calls == 1
 
 
+# The smallest int float() refuses (OverflowError): halfway past the largest float.
+TOO_BIG_FOR_A_FLOAT = 2**1024 - 2**970
+
+
 @given(
     st.one_of(
         st.floats(allow_nan=True, allow_infinity=True),
         st.integers(-5, 5),
+        st.integers(-(10**400), 10**400),
+        st.integers(TOO_BIG_FOR_A_FLOAT - 5, TOO_BIG_FOR_A_FLOAT + 5),
         st.booleans(),
         st.none(),
         st.text(max_size=3),
     )
 )
+@example(10**400)
+@example(-(10**400))
 def test_timeout_is_a_positive_number(value: object) -> None:
-    """Accepted exactly when a positive int or float (inf included, NaN and bool not)."""
-    ok = (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and not math.isnan(value)
-        and value > 0
-    )
+    """Accepted exactly when a positive int or float (inf included, NaN and bool not); an
+    int too large for a float is inf (no bound), never an OverflowError."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
     if ok:
-        assert check_wait_timeout(value) == float(value)  # type: ignore[arg-type]
+        big = isinstance(value, int) and value >= TOO_BIG_FOR_A_FLOAT
+        expected = math.inf if big else float(value)  # type: ignore[arg-type]
+        assert check_wait_timeout(value) == expected
     else:
         with pytest.raises(ValueError, match="timeout"):
             check_wait_timeout(value)
