@@ -56,7 +56,8 @@ from ._later import Later
 from ._poll_schedule import BATCH, POLL_CAP, POLL_INITIAL, PollSchedule, poll_count
 from ._retry import wait
 from ._slots import Slots
-from ._states import BLOCK_VOLUME_TRANSIENT, classify
+from ._states import BLOCK_VOLUME_TRANSIENT, DELETED, classify
+from ._waiters import gone_error
 
 __all__ = ["READY", "VolumePoller", "settles"]
 
@@ -362,6 +363,9 @@ class VolumePoller:
         if verdict == "done":
             self._plan.seen_ready(now - entry.created)
             self._settle(entry, seen)
+        elif seen.status == DELETED:
+            # Gone, as a 404 of its own GET says: the same error (wait_for_volume's).
+            self._settle(entry, gone_error("volume", entry.volume_id))
         else:
             error = ResourceStateError(state=seen.status, resource=seen, expected=_EXPECTED)
             self._settle(entry, error)

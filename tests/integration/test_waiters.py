@@ -330,8 +330,8 @@ async def test_bulk_wait_fails_the_volume_seen_deleted(
     (result,) = box
     assert len(result.succeeded) == 2  # type: ignore[attr-defined]
     ((spec, error),) = result.failed  # type: ignore[attr-defined]
-    assert spec.name == "bulk-1" and isinstance(error, (NotFoundError, ResourceStateError))
-    assert "deleted" in str(error)
+    assert spec.name == "bulk-1" and isinstance(error, NotFoundError)
+    assert "deleted" in str(error) and error.resource_id == doomed["id"]
 
 
 # -- Instance volumes -----------------------------------------------------------------
