@@ -109,3 +109,17 @@ def demo_faults(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
 
     monkeypatch.setattr("scaleway_volumes.cli._demo.FakeScaleway", FaultyFake)
     return lambda *added: faults.extend(added)
+
+
+def spy_concurrency(monkeypatch: pytest.MonkeyPatch, api: type[Any]) -> list[int]:
+    """The ``concurrency`` each ``api.create_volumes`` call gets, in order (the call
+    still runs)."""
+    seen: list[int] = []
+    original = api.create_volumes
+
+    async def spy(self: Any, specs: Any, **kwargs: Any) -> Any:
+        seen.append(kwargs["concurrency"])
+        return await original(self, specs, **kwargs)
+
+    monkeypatch.setattr(api, "create_volumes", spy)
+    return seen

@@ -12,7 +12,7 @@ import pytest
 from scaleway_volumes import AsyncBlockAPI
 from scaleway_volumes.testing import FakeScaleway
 
-from .conftest import Invoker, one_error_line
+from .conftest import Invoker, one_error_line, spy_concurrency
 
 GB = 10**9
 MISSING_ID = str(uuid.UUID(int=7))
@@ -167,14 +167,7 @@ def test_create_many_asks_for_no_more_workers_than_volumes(
     invoke: Invoker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Given a generator, the library starts a worker per --concurrency slot: cap it at --count."""
-    seen: list[int] = []
-    original = AsyncBlockAPI.create_volumes
-
-    async def spy(self: AsyncBlockAPI, specs: Any, **kwargs: Any) -> Any:
-        seen.append(kwargs["concurrency"])
-        return await original(self, specs, **kwargs)
-
-    monkeypatch.setattr(AsyncBlockAPI, "create_volumes", spy)
+    seen = spy_concurrency(monkeypatch, AsyncBlockAPI)
     args = ("--name-prefix", "g", "--count", "2", "--size", "1GB", "--concurrency", "100000")
     result = invoke("--fake", "block", "create", *args)
     assert result.exit_code == 0, result.stderr

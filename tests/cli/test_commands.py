@@ -11,7 +11,7 @@ from scaleway_volumes import AsyncVolumeAPI, __version__
 from scaleway_volumes.cli._progress import Tracker
 from scaleway_volumes.testing import FakeScaleway
 
-from .conftest import Invoker, error_lines, one_error_line
+from .conftest import Invoker, error_lines, one_error_line, spy_concurrency
 
 GB = 10**9
 MISSING_ID = str(uuid.UUID(int=7))
@@ -181,14 +181,7 @@ def test_create_many_asks_for_no_more_workers_than_volumes(
     invoke: Invoker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Given a generator, the library starts a worker per --concurrency slot: cap it at --count."""
-    seen: list[int] = []
-    original = AsyncVolumeAPI.create_volumes
-
-    async def spy(self: AsyncVolumeAPI, specs: Any, **kwargs: Any) -> Any:
-        seen.append(kwargs["concurrency"])
-        return await original(self, specs, **kwargs)
-
-    monkeypatch.setattr(AsyncVolumeAPI, "create_volumes", spy)
+    seen = spy_concurrency(monkeypatch, AsyncVolumeAPI)
     args = ("--name-prefix", "g", "--count", "3", "--size", "1GB", "--concurrency", "100000")
     result = invoke("--fake", "create", *args)
     assert result.exit_code == 0, result.stderr

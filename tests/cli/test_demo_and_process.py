@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
@@ -16,7 +15,7 @@ from scaleway_volumes import AsyncBlockAPI
 from scaleway_volumes.cli._constants import FAKE_TOKEN
 from scaleway_volumes.testing import FAKE_ORGANIZATION, FakeScaleway, Fault, quotas_exceeded_body
 
-from .conftest import Invoker, error_lines
+from .conftest import Invoker, error_lines, spy_concurrency
 
 SUMMARY_KEYS = (
     "created",
@@ -109,14 +108,7 @@ def test_demo_asks_for_no_more_workers_than_volumes(
     invoke: Invoker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Given a generator, the library starts a worker per --concurrency slot: cap it at --count."""
-    seen: list[int] = []
-    original = AsyncBlockAPI.create_volumes
-
-    async def spy(self: AsyncBlockAPI, specs: Any, **kwargs: Any) -> Any:
-        seen.append(kwargs["concurrency"])
-        return await original(self, specs, **kwargs)
-
-    monkeypatch.setattr(AsyncBlockAPI, "create_volumes", spy)
+    seen = spy_concurrency(monkeypatch, AsyncBlockAPI)
     args = ("--count", "2", "--latency", "0", "--settle-time", "0", "--concurrency", "100000")
     result = invoke("demo", *args)
     assert result.exit_code == 0, result.stderr

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from scaleway_volumes import AsyncVolumeAPI, RetryPolicy
+from scaleway_volumes import AsyncVolumeAPI, BlockVolume, RetryPolicy
 
 from ..conftest import BASE, ORG, TOKEN
 
@@ -48,3 +48,15 @@ def make_api(**kwargs: Any) -> AsyncVolumeAPI:
     kwargs.setdefault("client", httpx.AsyncClient())
     kwargs.setdefault("retry", RetryPolicy(max_retries=3))
     return AsyncVolumeAPI(TOKEN, base_url=kwargs.pop("base_url", BASE), **kwargs)
+
+
+def block_volume(status: str = "creating", volume_id: str | None = None) -> BlockVolume:
+    """A Block volume in ``status`` (a fresh id unless given)."""
+    return BlockVolume(
+        id=volume_id or str(uuid.uuid4()),
+        name="v",
+        type="sbs_5k",
+        size=10**10,
+        project_id=str(uuid.UUID(int=0)),
+        status=status,
+    )

@@ -39,6 +39,7 @@ from scaleway_volumes._slots import Slots
 from scaleway_volumes._states import DELETED, FAILURE_STATES, classify
 
 from .block_json import block_volume_json
+from .helpers import block_volume
 
 pytestmark = pytest.mark.anyio
 
@@ -72,15 +73,7 @@ async def wait_for_later(handed: Later) -> BlockVolume:
     return verdict[0]
 
 
-def volume(status: str = "creating", volume_id: str | None = None) -> BlockVolume:
-    return BlockVolume(
-        id=volume_id or str(uuid.uuid4()),
-        name="v",
-        type="sbs_5k",
-        size=10**10,
-        project_id=str(uuid.UUID(int=0)),
-        status=status,
-    )
+volume = block_volume
 
 
 class FakeList:

@@ -6,7 +6,6 @@ The schedule's other decisions are tested with the poller in test_bulk_wait.py
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 
 import anyio
@@ -19,6 +18,8 @@ from scaleway_volumes import BlockVolume
 from scaleway_volumes._bulk_wait import VolumePoller, _Pending
 from scaleway_volumes._poll_schedule import POLL_CAP, PollSchedule
 from scaleway_volumes._slots import Slots
+
+from .helpers import block_volume
 
 # Ages and round trips as a monotonic clock gives them. Subnormal floats are
 # left out: R/8 of one rounds to zero, a delay no clock could produce.
@@ -73,14 +74,7 @@ def test_next_delay_is_positive_and_never_past_the_cap(
 
 
 def creating(volume_id: str | None = None, status: str = "creating") -> BlockVolume:
-    return BlockVolume(
-        id=volume_id or str(uuid.uuid4()),
-        name="v",
-        type="sbs_5k",
-        size=10**10,
-        project_id=str(uuid.UUID(int=0)),
-        status=status,
-    )
+    return block_volume(status, volume_id)
 
 
 @pytest.mark.anyio
