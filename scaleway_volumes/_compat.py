@@ -8,6 +8,7 @@ Nothing else in the package may use a dependency's ``_private`` name.
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 import aiohttp
@@ -15,6 +16,7 @@ import httpx
 
 __all__ = [
     "abandon_session",
+    "close_pool_sockets",
     "disable_hidden_resend",
     "fast_join",
     "keep_no_cookies",
@@ -80,6 +82,32 @@ def reap_orphans(transport: httpx.AsyncHTTPTransport) -> None:
         )
         if never_used and id(connection) not in owned:
             pool._connections.remove(connection)
+
+
+def close_pool_sockets(transport: httpx.AsyncHTTPTransport) -> None:
+    """Close the sockets of ``transport``'s pooled connections without their event loop.
+
+    encode/httpcore#525 (open) and encode/httpx#2473: an httpcore pool belongs
+    to the event loop that made its connections, and closing them is a
+    coroutine of that loop (``AsyncConnectionPool.aclose``; under trio,
+    ``trio.SocketStream.aclose`` needs the trio run that owns the socket).
+    A worker running ``trio.run`` per job leaves the last run's pool behind,
+    and its keep-alive sockets would wait for the garbage collector
+    (``ResourceWarning: unclosed socket``). Each connection's socket is closed
+    directly instead: the network stream is reached through the private
+    ``_pool`` (httpx), ``_connection`` and ``_network_stream`` (httpcore), the
+    socket through the stream's public ``get_extra_info("socket")``. Where
+    those names are gone, the sockets are left to the collector, as before.
+    """
+    pool = getattr(transport, "_pool", None)
+    for connection in list(getattr(pool, "connections", ())):
+        stream = getattr(getattr(connection, "_connection", None), "_network_stream", None)
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        # trio's socket.close() needs its run (notify_closing): take the
+        # descriptor from it and close that, as the socket's own close would.
+        # asyncio's socket view has no detach(); that backend is not ours here.
+        if sock is not None and hasattr(sock, "detach") and sock.fileno() != -1:
+            socket.close(sock.detach())
 
 
 def fast_join(base: Any, path: str, query: str | None) -> Any:

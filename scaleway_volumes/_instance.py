@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Literal, overload
 
 from ._block import CACHE_ATTRIBUTE, AsyncBlockAPI, block_url_for
 from ._bulk import THROTTLE_BUDGET, BulkResult, ItemCallback, Prepared, ProgressCallback, run_bulk
-from ._constants import DEFAULT_CONCURRENCY
+from ._constants import DEFAULT_CONCURRENCY, LEGACY_ZONE_URLS
 from ._convert import decode_volume, find_marked_page
 from ._create import create_once, marker_lookup, settle_cancelled_create
 from ._deletes import delete_resource, prepare_delete
@@ -19,12 +19,13 @@ from ._models import Volume, VolumeSpec
 from ._pipeline import Attempts
 from ._states import INSTANCE_VOLUME_STATES, INSTANCE_VOLUME_TRANSIENT
 from ._transport import Reply
-from ._validate import check_name, check_optional_str, check_size, check_tags
+from ._validate import check_name, check_optional_str, check_size, check_str, check_tags
 from ._waiters import wait_for
 
 __all__ = ["AsyncVolumeAPI"]
 
 _COLLECTION = "/volumes"
+_SEED_URLS = frozenset(LEGACY_ZONE_URLS.values())
 
 
 def _volume_path(volume_id: str | Volume) -> str:
@@ -62,7 +63,8 @@ class AsyncVolumeAPI(InstanceListing):
             ``par1``/``ams1`` talk to the seed API at ``cp-<zone>.scaleway.com``.
         base_url: overrides ``zone``; paths are appended to it, prefix kept.
         organization, project: defaults for create (``$SCW_DEFAULT_ORGANIZATION_ID``,
-            ``$SCW_DEFAULT_PROJECT_ID``).
+            ``$SCW_DEFAULT_PROJECT_ID``). The seed API knows no projects: there
+            the organization alone is sent (``ValueError`` without one).
         client: an ``httpx.AsyncClient`` (or ``httpx2.AsyncClient``) to share; it
             is used, never closed, and its redirect, auth and default-header
             settings are not applied to our requests (the token must not follow
@@ -132,6 +134,13 @@ class AsyncVolumeAPI(InstanceListing):
         it raises ``APITimeoutError`` with ``outcome_unknown=True`` and
         ``marker_tag`` instead of resending.
 
+        An explicit ``organization``/``project`` is sent as given; with
+        neither, the default project, else the default organization (as the
+        official SDK does). The seed API (zones ``par1``/``ams1``) has no
+        projects: it gets the organization (explicit, else the default) and
+        no project, and without one it is a ``ValueError`` before any request.
+        ``volume_type`` must be a string: leave it out for ``l_ssd``.
+
         ```python
         volume = await api.create_volume(name="scratch", size=50 * 10**9, tags=["ci"])
         ```
@@ -153,10 +162,20 @@ class AsyncVolumeAPI(InstanceListing):
         payload: dict[str, Any] = {"name": check_name(name)}
         organization = check_optional_str("organization", organization)
         project = check_optional_str("project", project)
-        # The API takes one of project or organization: an explicit one wins,
-        # then the default project, then the default organization (as the
+        if self._seed_api():
+            # The seed API requires organization and has no project field.
+            organization = organization or self.organization
+            if organization is None:
+                raise ValueError(
+                    f"creating a volume on the seed API ({self.base_url}) needs an "
+                    "organization (it has no projects): pass organization=, or set "
+                    "SCW_DEFAULT_ORGANIZATION_ID or the profile's default_organization_id"
+                )
+            payload["organization"] = organization
+        # The zoned API takes one of project or organization: an explicit one
+        # wins, then the default project, then the default organization (as the
         # official SDK resolves it).
-        if project is not None or organization is not None:
+        elif project is not None or organization is not None:
             if organization is not None:
                 payload["organization"] = organization
             if project is not None:
@@ -166,13 +185,19 @@ class AsyncVolumeAPI(InstanceListing):
         elif self.organization is not None:
             payload["organization"] = self.organization
         payload["size"] = check_size(size)
-        payload["volume_type"] = check_optional_str("volume_type", volume_type)
+        # A str with a default: None is refused, not sent as null or left out
+        # (the seed API requires the field).
+        payload["volume_type"] = check_str("volume_type", volume_type)
         tag_list = check_tags(tags) or []
         if marker is not None:
             tag_list.append(marker)
         if tag_list:
             payload["tags"] = tag_list
         return dumps(payload)
+
+    def _seed_api(self) -> bool:
+        """Whether this API talks to the seed API: a legacy zone, or one of its hosts."""
+        return self.zone in LEGACY_ZONE_URLS or self.base_url in _SEED_URLS
 
     def _lookup(
         self, name: str, marker: str | None

@@ -18,6 +18,7 @@ __all__ = [
     "check_optional_str",
     "check_per_page",
     "check_size",
+    "check_str",
     "check_tags",
     "timeout_dict",
 ]
@@ -55,11 +56,16 @@ def check_tags(tags: Iterable[str] | None) -> list[str] | None:
     return checked
 
 
-def check_optional_str(label: str, value: object) -> str | None:
-    """None, or a non-empty string."""
-    if value is not None and (not isinstance(value, str) or not value):
+def check_str(label: str, value: object) -> str:
+    """A non-empty string; None is not one (an argument with a default is left out instead)."""
+    if not isinstance(value, str) or not value:
         raise ValueError(f"{label} must be a non-empty string, got {value!r}")
     return value
+
+
+def check_optional_str(label: str, value: object) -> str | None:
+    """None, or a non-empty string."""
+    return None if value is None else check_str(label, value)
 
 
 def check_per_page(per_page: object, maximum: int) -> int:
@@ -98,11 +104,28 @@ def check_deadline(deadline: object) -> float | None:
 def timeout_dict(timeout: object) -> dict[str, float | None]:
     """httpx's per-request timeout extension from seconds or an ``httpx.Timeout``.
 
-    An infinite part (or an int too large for a float) is None, httpx's "no
-    timeout": the aiohttp transport cannot arm a timer at infinity.
+    Every part is a positive number of seconds or None (httpx's "no timeout").
+    An infinite part (or an int too large for a float) is None too: the aiohttp
+    transport cannot arm a timer at infinity. Zero, a negative number or NaN is
+    a ValueError naming the part: aiohttp would take it for "no timeout" where
+    httpcore under trio times out at once (or raises on NaN mid-request), so
+    one value would mean two things.
     """
     if isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
-        timeout = httpx.Timeout(as_seconds(timeout))
+        seconds = _timeout_part("timeout", timeout, "")
+        return dict.fromkeys(("connect", "read", "write", "pool"), seconds)
     if not isinstance(timeout, httpx.Timeout):
         raise TypeError(f"timeout must be seconds or an httpx.Timeout, got {timeout!r}")
-    return {part: None if value == math.inf else value for part, value in timeout.as_dict().items()}
+    return {
+        part: None if value is None else _timeout_part(f"timeout.{part}", value, " or None")
+        for part, value in timeout.as_dict().items()
+    }
+
+
+def _timeout_part(label: str, value: object, alternative: str) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(
+            f"{label} must be a positive number of seconds{alternative}, got {value!r}"
+        )
+    seconds = as_seconds(value)
+    return None if seconds == math.inf else seconds

@@ -34,9 +34,10 @@ class OwnedClient:
 
     A client is bound to the loop it was made in, so one API built at import
     time (a worker running ``asyncio.run`` per job) gets a new client in each new
-    loop and lets the old one go. On asyncio it runs on ``AiohttpTransport``
-    (about a quarter of httpx's pool's CPU per request with many in flight);
-    under trio on httpx's own pool behind ``CancelSafeHTTPTransport``.
+    loop, and the old one's sockets are closed without its loop. On asyncio it
+    runs on ``AiohttpTransport`` (about a quarter of httpx's pool's CPU per
+    request with many in flight); under trio on httpx's own pool behind
+    ``CancelSafeHTTPTransport``.
     """
 
     __slots__ = ("_client", "_loop", "_transport", "max_connections")
@@ -80,7 +81,9 @@ class OwnedClient:
         return client
 
     def _abandon(self) -> None:
-        if isinstance(self._transport, AiohttpTransport):
+        # The pool's loop is gone (or not running here): its sockets are closed
+        # without it, or they would wait for the garbage collector.
+        if isinstance(self._transport, (AiohttpTransport, CancelSafeHTTPTransport)):
             self._transport.abandon()
         self._client = self._transport = self._loop = None
 

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 import anyio
 import httpx
 
-from .._compat import reap_orphans
+from .._compat import close_pool_sockets, reap_orphans
 
 __all__ = ["CancelSafeHTTPTransport"]
 
@@ -109,3 +109,8 @@ class CancelSafeHTTPTransport(httpx.AsyncBaseTransport):
         """Close every pooled connection."""
         for shard in self._shards:
             await shard.aclose()
+
+    def abandon(self) -> None:
+        """Close every pooled connection's socket without awaiting (its trio run is over)."""
+        for shard in self._shards:
+            close_pool_sockets(shard)

@@ -160,6 +160,26 @@ def test_same_api_under_trio_then_asyncio(fake: FakeScaleway, server: FakeServer
     assert trio.run(job) == 1
 
 
+@pytest.mark.parametrize("then", ["trio", "asyncio"])
+def test_trio_pool_left_behind_is_closed(fake: FakeScaleway, server: FakeServer, then: str) -> None:
+    """The pool of a finished trio.run is closed by the next loop's first call, and by
+    aclose() from another loop: no socket is left to the garbage collector."""
+    api = make_api(fake, server)
+
+    async def job() -> int:
+        return len(await api.list_volumes())
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert trio.run(job) == 0
+        assert (trio.run(job) if then == "trio" else asyncio.run(job())) == 0
+        assert trio.run(job) == 0
+        asyncio.run(api.aclose())  # from another loop than the pool's
+        gc.collect()
+    leaks = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
+    assert leaks == []
+
+
 @pytest.mark.anyio
 async def test_compressed_answers_are_decoded(fake: FakeScaleway, server: FakeServer) -> None:
     """A proxy that gzips answers anyway does not break decoding."""

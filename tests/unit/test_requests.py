@@ -9,14 +9,22 @@ import httpx
 import pytest
 import respx
 
-from scaleway_volumes import ConflictError, ResponseDecodeError, TransientStateError, Volume
+from scaleway_volumes import (
+    AsyncVolumeAPI,
+    ConflictError,
+    ResponseDecodeError,
+    TransientStateError,
+    Volume,
+    VolumeSpec,
+)
 
-from ..conftest import BASE, ORG
+from ..conftest import BASE, ORG, TOKEN
 from .helpers import make_api, volume_json
 
 pytestmark = pytest.mark.anyio
 
 PROJECT = "6170692e-7363-616c-6577-61792e636f6d"
+SEED = "https://cp-par1.scaleway.com"
 
 
 @pytest.fixture
@@ -76,6 +84,79 @@ async def test_create_each_call_gets_a_new_marker(mock: respx.MockRouter) -> Non
 
 
 @pytest.mark.parametrize(
+    "setup",
+    [
+        {"zone": "par1", "project": PROJECT},  # both defaults set
+        {"base_url": SEED, "project": PROJECT},  # the seed's host, the zone left default
+        {"zone": "par1", "call": {"project": PROJECT}},  # an explicit project
+        {"zone": "par1", "organization": None, "call": {"organization": ORG}},
+    ],
+)
+async def test_seed_create_sends_the_organization_and_no_project(
+    setup: dict[str, object],
+) -> None:
+    """The seed API's create body is name, organization, size, volume_type (+ tags)."""
+    options = {"base_url": None, **setup}
+    call: dict[str, object] = options.pop("call", {})  # type: ignore[assignment]
+    api = make_api(**options)
+    with respx.mock(base_url=SEED) as seed:
+        seed.post("/volumes").respond(201, json={"volume": volume_json()})
+        await api.create_volume(name="v", size=10**10, **call)  # type: ignore[arg-type]
+        body = sent_json(seed)
+    assert set(body) == {"name", "organization", "size", "volume_type", "tags"}
+    assert body["organization"] == ORG
+
+
+async def test_seed_create_from_environment_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SCW_DEFAULT_PROJECT_ID set beside the organization is not sent to the seed API."""
+    monkeypatch.setenv("SCW_DEFAULT_ZONE", "ams1")
+    monkeypatch.setenv("SCW_DEFAULT_ORGANIZATION_ID", ORG)
+    monkeypatch.setenv("SCW_DEFAULT_PROJECT_ID", PROJECT)
+    api = AsyncVolumeAPI(TOKEN, client=httpx.AsyncClient())
+    with respx.mock(base_url="https://cp-ams1.scaleway.com") as seed:
+        seed.post("/volumes").respond(201, json={"volume": volume_json()})
+        await api.create_volume(name="v", size=10**10)
+        body = sent_json(seed)
+    assert body["organization"] == ORG and "project" not in body
+
+
+async def test_seed_create_without_an_organization_is_an_error_before_any_request() -> None:
+    """No organization for the seed API: a ValueError saying so, for one create or in bulk."""
+    api = make_api(zone="par1", base_url=None, organization=None, project=PROJECT)
+    with respx.mock(base_url=SEED, assert_all_called=False) as seed:
+        route = seed.post("/volumes").respond(201, json={"volume": volume_json()})
+        with pytest.raises(ValueError, match=r"seed API .* needs an organization"):
+            await api.create_volume(name="v", size=10**10, project=PROJECT)
+        result = await api.create_volumes([VolumeSpec(name="v", size=10**10)])
+    ((_, error),) = result.failed
+    assert isinstance(error, ValueError) and "organization" in str(error)
+    assert not route.called
+
+
+async def test_zoned_create_without_organization_or_project_is_the_servers_call(
+    mock: respx.MockRouter,
+) -> None:
+    """The zoned API still gets a create with neither (its 400 says what is missing)."""
+    mock.post("/volumes").respond(201, json={"volume": volume_json()})
+    await make_api(organization=None).create_volume(name="v", size=10**10)
+    assert set(sent_json(mock)) == {"name", "size", "volume_type", "tags"}
+
+
+async def test_volume_type_none_is_refused_for_one_create_and_in_bulk(
+    mock: respx.MockRouter,
+) -> None:
+    """volume_type is a str defaulting to l_ssd: None is a ValueError, never a null."""
+    api = make_api()
+    with pytest.raises(ValueError, match="volume_type must be a non-empty string, got None"):
+        await api.create_volume(name="v", size=10**10, volume_type=None)  # type: ignore[arg-type]
+    spec = VolumeSpec(name="v", size=10**10, volume_type=None)  # type: ignore[arg-type]
+    result = await api.create_volumes([spec])
+    assert [(item, type(error)) for item, error in result.failed] == [(spec, ValueError)]
+    assert "volume_type" in str(result.failed[0][1])
+    assert not mock.calls
+
+
+@pytest.mark.parametrize(
     ("kwargs", "exc"),
     [
         ({"name": "", "size": 10}, ValueError),
@@ -87,6 +168,7 @@ async def test_create_each_call_gets_a_new_marker(mock: respx.MockRouter) -> Non
         ({"name": "v", "size": 10, "tags": "prod"}, TypeError),
         ({"name": "v", "size": 10, "tags": [1]}, ValueError),
         ({"name": "v", "size": 10, "volume_type": ""}, ValueError),
+        ({"name": "v", "size": 10, "volume_type": None}, ValueError),
         ({"name": "v", "size": 10, "project": 7}, ValueError),
     ],
 )

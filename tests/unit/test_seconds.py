@@ -1,14 +1,17 @@
-"""Seconds given as numbers too large for a float: no bound, never an OverflowError."""
+"""Seconds given as numbers too large for a float: no bound, never an OverflowError;
+timeouts that bound nothing sensible (zero, negative, NaN): refused up front."""
 
 from __future__ import annotations
 
 import math
+import re
 
 import httpx
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from scaleway_volumes import AsyncVolumeAPI
 from scaleway_volumes._validate import as_seconds, check_deadline, timeout_dict
 
 # The smallest int float() refuses (OverflowError): halfway past the largest float.
@@ -62,3 +65,55 @@ def test_an_endless_timeout_is_httpx_none(timeout: object) -> None:
     assert parts["read"] is None and parts["pool"] is None
     assert parts["connect"] == (5.0 if isinstance(timeout, httpx.Timeout) else None)
     assert timeout_dict(30) == httpx.Timeout(30.0).as_dict()
+
+
+@given(numbers)
+@example(0)
+@example(-0.0)
+@example(math.nan)
+def test_timeout_is_positive_seconds_or_a_value_error(value: float) -> None:
+    """A number of seconds sets every part when positive (None when endless); zero, a
+    negative number or NaN is a ValueError naming timeout."""
+    if not value > 0:
+        with pytest.raises(ValueError, match=r"^timeout must be a positive number"):
+            timeout_dict(value)
+        return
+    parts = timeout_dict(value)
+    assert set(parts) == {"connect", "read", "write", "pool"}
+    assert len(set(parts.values())) == 1
+    (seconds,) = set(parts.values())
+    assert seconds is None or 0 < seconds < math.inf
+
+
+@pytest.mark.parametrize(
+    ("timeout", "part"),
+    [
+        (-1, "timeout"),
+        (0, "timeout"),
+        (math.nan, "timeout"),
+        (-math.inf, "timeout"),
+        (httpx.Timeout(5.0, pool=-1.0), "timeout.pool"),
+        (httpx.Timeout(5.0, read=0), "timeout.read"),
+        (httpx.Timeout(math.nan, connect=5.0), "timeout.read"),
+        (httpx.Timeout(5.0, connect=-(10**400)), "timeout.connect"),
+    ],
+)
+def test_a_bad_timeout_part_is_refused_at_construction_and_in_with_options(
+    timeout: object, part: str
+) -> None:
+    """aiohttp would take it for no timeout where trio's pool fails every request
+    (or raises mid-request on NaN): a ValueError naming the part, before any request."""
+    expected = rf"^{re.escape(part)} must be a positive number of seconds"
+    with pytest.raises(ValueError, match=expected):
+        timeout_dict(timeout)
+    with pytest.raises(ValueError, match=expected):
+        AsyncVolumeAPI("token", timeout=timeout)  # type: ignore[arg-type]
+    api = AsyncVolumeAPI("token")
+    with pytest.raises(ValueError, match=expected):
+        api.with_options(timeout=timeout)  # type: ignore[arg-type]
+
+
+def test_an_endless_timeout_part_beside_a_finite_one() -> None:
+    """None and infinity both mean no bound for one part; the others keep theirs."""
+    parts = timeout_dict(httpx.Timeout(10, connect=None, pool=math.inf))
+    assert parts == {"connect": None, "read": 10.0, "write": 10.0, "pool": None}
