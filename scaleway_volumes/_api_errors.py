@@ -92,7 +92,10 @@ class APIError(ScalewayError):
     ) -> None:
         self.status_code = status_code
         self.type = type
-        self.fields: dict[str, list[str]] = {k: list(v) for k, v in (fields or {}).items()}
+        # A lone string is one reason, not a list of its letters.
+        self.fields: dict[str, list[str]] = {
+            k: [v] if isinstance(v, str) else list(v) for k, v in (fields or {}).items()
+        }
         self.details: list[dict[str, Any]] = [dict(d) for d in details or ()]
         self.help_message = help_message
         self.headers: Mapping[str, str] = ResponseHeaders(headers)
@@ -257,12 +260,8 @@ class PreconditionFailedError(ConflictError):
         return [f"precondition {self.precondition}"] if self.precondition else []
 
 
-class RateLimitError(APIError):
-    """429: too many requests, after retries.
-
-    ``retry_after`` is the delay in seconds the API asked for, or ``None`` when it
-    gave none (the Scaleway gateway usually gives none).
-    """
+class _AsksForDelay(APIError):
+    """An answer that may carry ``Retry-After`` (429, 503): ``retry_after``, in seconds."""
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
         self.retry_after = retry_after
@@ -272,8 +271,20 @@ class RateLimitError(APIError):
         return [] if self.retry_after is None else [f"retry after {self.retry_after:g} s"]
 
 
-class ServerError(APIError):
-    """5xx: the API failed, after retries where retrying was safe."""
+class RateLimitError(_AsksForDelay):
+    """429: too many requests, after retries.
+
+    ``retry_after`` is the delay in seconds the API asked for, or ``None`` when it
+    gave none (the Scaleway gateway usually gives none).
+    """
+
+
+class ServerError(_AsksForDelay):
+    """5xx: the API failed, after retries where retrying was safe.
+
+    ``retry_after`` is the delay in seconds a 503 asked for (one longer than
+    ``RetryPolicy.max_retry_after`` is not waited for), else ``None``.
+    """
 
 
 _STATUS_CLASSES: dict[int, type[APIError]] = {
@@ -361,7 +372,7 @@ def error_from_response(
     cls = error_class_for(status_code, err_type)
     if isinstance(body, dict):
         extras.update((key, body[key]) for key in cls._body_keys if _text(body.get(key)))
-    if issubclass(cls, RateLimitError):
+    if issubclass(cls, _AsksForDelay):
         extras["retry_after"] = retry_after
     return cls(
         message,

@@ -27,7 +27,7 @@ from ._decoding import (
     structure_or_raise,
     visible_tags,
 )
-from ._errors import ScalewayError
+from ._errors import ResponseDecodeError, ScalewayError
 from ._models import Volume, VolumeServer
 
 __all__ = [
@@ -124,6 +124,14 @@ def decode_volumes(content: bytes, status_code: int | None = None) -> list[Volum
     """Decode a ``{"volumes": [...]}`` body, or raise ``ResponseDecodeError``."""
     data = load_object(content, status_code)
     items = data.get("volumes")
+    if items is not None and type(items) is not list:
+        # cattrs would read a dict's keys as the list: {} would pass as no
+        # volumes (and a create's marker lookup as "not made": a resend).
+        raise ResponseDecodeError(
+            f"expected a list, got {type(items).__name__}",
+            path="$.volumes",
+            status_code=status_code,
+        )
     if type(items) is list:
         try:
             return [_fast_volume(item) for item in items]

@@ -20,6 +20,7 @@ from datetime import datetime
 from functools import singledispatch
 from typing import Any
 
+from ._error_body import one_line
 from ._errors import (
     APIConnectionError,
     APITimeoutError,
@@ -52,14 +53,21 @@ def hint(error: BaseException) -> str | None:
     the most precise error class decides (a ``QuotaExceededError`` gets the quota
     advice, not the generic permission one).
     """
-    if isinstance(error, ScalewayError) and error.outcome_unknown and error.marker_tag:
+    if isinstance(error, ScalewayError) and error.outcome_unknown:
         tag = error.marker_tag
-        return (
+        if not tag:
+            # A create with no marker (create_marker=False) that may have landed:
+            # "try again later" would make a second one.
+            return _MAY_HAVE_ACTED
+        return one_line(
             f"It may have been created anyway: list what carries the tag {tag} "
             f"(scaleway-volumes list --tag {tag}; for Block Storage `block list --tag` or "
             f"`block snapshot list --tag`) before trying again, or you may get two."
         )
-    return _advice(error)
+    advice = _advice(error)
+    # Advice quotes the API's own words (help_message, resource, state, fields):
+    # printed as one line, they must not split it or drive the terminal.
+    return None if advice is None else one_line(advice)
 
 
 @singledispatch
@@ -173,13 +181,17 @@ def _gone(error: GoneError) -> str:
 @_advice.register
 def _server(error: ServerError) -> str:
     quote = f" and quote the request id {error.request_id}" if error.request_id else ""
-    return f"Scaleway's API failed: try again later; if it keeps failing, contact support{quote}."
+    when = "later" if error.retry_after is None else f"in {error.retry_after:g} s"
+    return f"Scaleway's API failed: try again {when}; if it keeps failing, contact support{quote}."
+
+
+_MAY_HAVE_ACTED = "The request may have gone through: check the resource before trying again."
 
 
 @_advice.register
 def _connection(error: APIConnectionError) -> str:
     if error.outcome_unknown:
-        return "The request may have gone through: check the resource before trying again."
+        return _MAY_HAVE_ACTED
     return "The API could not be reached: check the network, a proxy or --base-url, then retry."
 
 

@@ -203,14 +203,15 @@ def test_hint_only_reads_the_error() -> None:
 
 
 def test_hints_module_imports_only_the_errors() -> None:
-    """_hints depends on the error classes and the standard library, nothing else."""
+    """_hints depends on the error classes, the one-line cleaning of the API's words
+    (``_error_body.one_line``) and the standard library, nothing else."""
     source = Path(scaleway_volumes.__file__).parent / "_hints.py"
     local = {
         "." * node.level + (node.module or "")
         for node in ast.walk(ast.parse(source.read_text()))
         if isinstance(node, ast.ImportFrom) and node.level
     }
-    assert local == {"._errors"}
+    assert local == {"._errors", "._error_body"}
 
 
 @given(
