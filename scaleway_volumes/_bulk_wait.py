@@ -199,9 +199,10 @@ class VolumePoller:
     def hand_over(self, volume: BlockVolume) -> BlockVolume | Later:
         """``volume`` if it is available already, else a ``Later`` the poller finishes
         with the volume once available, or with ``ResourceStateError`` (``error``,
-        ``locked``, ``deleted``), ``WaitTimeoutError`` or the poll's error.
+        ``locked``), ``NotFoundError`` (gone: ``deleted``), ``WaitTimeoutError`` or
+        the poll's error.
 
-        Raises ``ResourceStateError`` at once for a volume created failed. The
+        Raises that error at once for a volume created failed or gone. The
         caller need not wait: a bulk call's worker hands its volume over and goes
         on with the next item (``run_bulk`` listens to the ``Later``).
         """
@@ -209,6 +210,8 @@ class VolumePoller:
         if verdict == "done":
             return volume
         if verdict == "failed":
+            if volume.status == DELETED:
+                raise gone_error("volume", volume.id)
             raise ResourceStateError(state=volume.status, resource=volume, expected=_EXPECTED)
         # No poll at once: the create's answer was that poll.
         now = self._now()

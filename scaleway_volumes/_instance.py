@@ -196,8 +196,9 @@ class AsyncVolumeAPI(InstanceListing):
         return dumps(payload)
 
     def _seed_api(self) -> bool:
-        """Whether this API talks to the seed API: a legacy zone, or one of its hosts."""
-        return self.zone in LEGACY_ZONE_URLS or self.base_url in _SEED_URLS
+        """Whether this API talks to the seed API: one of its hosts (a legacy zone's
+        URL, unless ``base_url`` overrides it with another)."""
+        return self.base_url in _SEED_URLS
 
     def _lookup(
         self, name: str, marker: str | None

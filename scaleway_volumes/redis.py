@@ -91,9 +91,13 @@ _MAX_TTL_MS = 365 * 24 * 3600 * 1000
 def _number(name: str, value: object, *, positive: bool = True) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{name} must be a number of seconds, got {value!r}")
-    if not (0 < value < math.inf if positive else 0 <= value < math.inf):
+    try:
+        seconds = float(value)
+    except OverflowError:  # an int too large for a float: no finite number of seconds
+        seconds = math.inf
+    if not (0 < seconds < math.inf if positive else 0 <= seconds < math.inf):
         raise ValueError(f"{name} must be a positive, finite number of seconds, got {value!r}")
-    return float(value)
+    return seconds
 
 
 def _start(value: object, tuning: Tuning) -> tuple[float, float]:

@@ -8,7 +8,6 @@ such as ``block`` with its own subcommands is a command too) and one entry here.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,7 +17,7 @@ from scaleway_volumes import __version__
 
 from . import _block, _config, _demo, _volumes
 from ._constants import PROG
-from ._errors import EXIT_INTERRUPTED, Failure, failure_of, set_listing_command
+from ._errors import Failure, failure_of, interrupted, set_listing_command, show
 from ._options import GlobalOptions, global_options
 
 __all__ = ["COMMANDS", "build_cli", "run_cli"]
@@ -30,13 +29,6 @@ COMMANDS: tuple[click.Command, ...] = (
     _config.show_config,
 )
 """Every command of the group; ``--help`` lists them alphabetically."""
-
-
-def _show(failure: Failure, *, as_json: bool) -> None:
-    """The failure on stderr: ``Error:`` and ``hint:`` lines, or one JSON object."""
-    lines = [json.dumps(failure.as_json())] if as_json else failure.lines()
-    for line in lines:
-        click.echo(line, err=True)
 
 
 def _usage_failure(exc: click.UsageError) -> Failure:
@@ -60,22 +52,19 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
-            if as_json:
-                _show(Failure("interrupted", EXIT_INTERRUPTED), as_json=True)
-            else:
-                click.echo("interrupted", err=True)
-            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+            interrupted("interrupted", as_json=as_json)
         except click.UsageError as exc:
-            # Without --json, click prints its usual usage text.
-            if not as_json:
+            # Without --json, click prints its usual usage text; a group run with
+            # no command raises one to print its help (click >= 8.2): help is help.
+            if not as_json or type(exc).__name__ == "NoArgsIsHelpError":
                 raise
-            _show(_usage_failure(exc), as_json=True)
+            show(_usage_failure(exc), as_json=True)
             raise click.exceptions.Exit(exc.exit_code) from None
         except Exception as exc:
             failure = failure_of(exc)
             if failure is None:
                 raise
-            _show(failure, as_json=as_json)
+            show(failure, as_json=as_json)
             raise click.exceptions.Exit(failure.exit_code) from None
 
 

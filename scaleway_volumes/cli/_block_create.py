@@ -16,7 +16,7 @@ from scaleway_volumes import AsyncBlockAPI, BlockVolume, BlockVolumeSpec, BulkRe
 
 from ._block_output import describe, dump_created, print_block_volumes
 from ._connect import connect, run
-from ._errors import EXIT_INTERRUPTED
+from ._errors import interrupted
 from ._options import (
     GlobalOptions,
     concurrency_option,
@@ -60,8 +60,8 @@ def _create_one(
         except KeyboardInterrupt:
             if not created:
                 raise
-            click.echo(f"interrupted: created {describe(created[0])}, not waited for", err=True)
-            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+            text = f"interrupted: created {describe(created[0])}, not waited for"
+            interrupted(text, as_json=opts.json)
 
 
 def _create_many(

@@ -17,7 +17,7 @@ from scaleway_volumes import AsyncBlockAPI, BlockSnapshot, BulkResult, ScalewayE
 
 from ._block_output import describe, print_snapshots
 from ._connect import connect, run
-from ._errors import EXIT_INTERRUPTED, set_listing_command
+from ._errors import interrupted, set_listing_command
 from ._options import (
     GlobalOptions,
     concurrency_option,
@@ -75,8 +75,8 @@ def create_snapshot(
         except KeyboardInterrupt:
             if not created:
                 raise
-            click.echo(f"interrupted: created {describe(created[0])}, not waited for", err=True)
-            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+            text = f"interrupted: created {describe(created[0])}, not waited for"
+            interrupted(text, as_json=opts.json)
     if opts.json:
         dump_json(converter.unstructure(made))
     else:

@@ -41,7 +41,7 @@ from ._constants import (
     FAKE_TOKEN,
 )
 from ._demo_report import DemoReport
-from ._errors import EXIT_INTERRUPTED, CLIError, one_line, summary_hint
+from ._errors import CLIError, interrupted, one_line, summary_hint
 from ._options import GlobalOptions, NumberRange, concurrency_option, pass_options
 from ._output import dump_json
 from ._progress import Tracker
@@ -176,7 +176,7 @@ def _intro(count: int, latency: float, rate_limit: float, settle: float, concurr
     )
 
 
-def _run_on(fake: FakeScaleway, report: DemoReport, concurrency: int) -> None:
+def _run_on(fake: FakeScaleway, report: DemoReport, concurrency: int, *, as_json: bool) -> None:
     """Serve ``fake`` on loopback, take the tour, fill ``report``; Ctrl-C exits 130."""
     started = time.perf_counter()
     with fake.serve() as server:
@@ -191,12 +191,11 @@ def _run_on(fake: FakeScaleway, report: DemoReport, concurrency: int) -> None:
         try:
             run(api, lambda a: _tour(a, report, concurrency))
         except KeyboardInterrupt:
-            click.echo(
+            interrupted(
                 f"interrupted during {report.stage}: created {report.created or 'some'}, "
                 f"deleted {report.deleted}; the fake and its volumes go with this process",
-                err=True,
+                as_json=as_json,
             )
-            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
         finally:
             report.total = time.perf_counter() - started
             report.count_requests(fake.stats.requests)
@@ -257,7 +256,7 @@ def demo(
     )
     report = DemoReport(count=count, size=DEMO_SIZE, settle_time=settle_time)
     click.echo(_intro(count, latency, rate_limit, settle_time, concurrency), err=True)
-    _run_on(fake, report, concurrency)
+    _run_on(fake, report, concurrency, as_json=opts.json)
     if opts.json:
         dump_json(report.as_dict())
     else:

@@ -23,10 +23,11 @@ say what is missing when the ``cli`` extra is not installed.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from scaleway_volumes import ScalewayError
 from scaleway_volumes._hints import hint as library_hint
@@ -41,9 +42,11 @@ __all__ = [
     "Failure",
     "failure_of",
     "hint",
+    "interrupted",
     "missing_extra_line",
     "one_line",
     "set_listing_command",
+    "show",
     "summary_hint",
 ]
 
@@ -188,3 +191,26 @@ def missing_extra_line(module: str) -> str:
         f"{PROG}: the command line needs the 'cli' extra ({module} is missing): "
         "pip install 'scaleway-volumes[cli]'"
     )
+
+
+def show(failure: Failure, *, as_json: bool) -> None:
+    """The failure on stderr: ``Error:`` and ``hint:`` lines, or one JSON object."""
+    # Here, not at the top: this module must load without click, to say that the
+    # [cli] extra is missing.
+    import click
+
+    lines = [json.dumps(failure.as_json())] if as_json else failure.lines()
+    for line in lines:
+        click.echo(line, err=True)
+
+
+def interrupted(text: str, *, as_json: bool) -> NoReturn:
+    """End the command on Ctrl-C (exit 130): ``text`` says what was left done, as a
+    line on stderr, or with ``--json`` as the one JSON failure object."""
+    import click  # as in show()
+
+    if as_json:
+        show(Failure(text, EXIT_INTERRUPTED), as_json=True)
+    else:
+        click.echo(text, err=True)
+    raise click.exceptions.Exit(EXIT_INTERRUPTED) from None

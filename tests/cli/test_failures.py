@@ -104,6 +104,29 @@ def test_ctrl_c_in_a_single_call_with_json_is_a_json_failure(
     assert json.loads(result.stderr) == {"error": "interrupted", "hint": None, "exit_code": 130}
 
 
+def test_ctrl_c_after_a_create_with_json_is_a_json_failure_saying_what_was_made(
+    invoke: Invoker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Interrupted while waiting: the one JSON failure names what was created."""
+
+    async def interrupted(self: AsyncBlockAPI, *args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(AsyncBlockAPI, "wait_for_volume", interrupted)
+    args = ["block", "create", "--name", "v", "--size", "10GB", "--wait"]
+    result = invoke("--fake", "--json", *args)
+    assert result.exit_code == 130
+    failure = json.loads(result.stderr.strip().splitlines()[-1])
+    assert failure["exit_code"] == 130 and failure["error"].startswith("interrupted: created")
+
+
+def test_a_group_with_no_command_shows_its_help_with_json(invoke: Invoker) -> None:
+    """click raises a usage error to show a group's help: --json keeps it help."""
+    result = invoke("--json", "block")
+    assert "Commands:" in result.output + result.stderr
+    assert not result.stderr.lstrip().startswith("{")
+
+
 @pytest.mark.parametrize(
     ("args", "error", "help_of"),
     [

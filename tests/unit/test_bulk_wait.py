@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from scaleway_volumes import (
     BlockVolume,
+    NotFoundError,
     ResourceStateError,
     ResponseDecodeError,
     ServerError,
@@ -702,6 +703,11 @@ async def test_hand_over_gives_a_later_the_poller_finishes(no_sleep: list[float]
     assert poller.hand_over(ready) is ready
     with pytest.raises(ResourceStateError):
         poller.hand_over(volume("error"))
+    # Gone as the create answered: the NotFoundError a waiter gives, not a state error.
+    deleted = volume("deleted")
+    with pytest.raises(NotFoundError) as gone:
+        poller.hand_over(deleted)
+    assert gone.value.resource_id == deleted.id
     creating = volume()
     heard: list[tuple[object, bool]] = []
 

@@ -260,6 +260,7 @@ def test_tuning_is_a_frozen_value() -> None:
         ({"step": -0.1}, ValueError, "step"),
         ({"headroom": 1.5}, ValueError, "headroom must be between 0 and 1"),
         ({"calm": math.inf}, ValueError, "calm must be a positive, finite number"),
+        ({"first_span": 10**400}, ValueError, "first_span must be a positive, finite number"),
         ({"search_time": math.nan}, ValueError, "search_time"),
         ({"catch_up": -1.0}, ValueError, "catch_up must be a finite number >= 0"),
         ({"sample": 0}, ValueError, "sample"),

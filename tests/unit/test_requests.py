@@ -133,6 +133,18 @@ async def test_seed_create_without_an_organization_is_an_error_before_any_reques
     assert not route.called
 
 
+async def test_a_zoned_base_url_over_a_legacy_zone_is_the_zoned_api(
+    mock: respx.MockRouter,
+) -> None:
+    """base_url overrides the zone: a legacy zone name with a zoned URL sends the
+    zoned body (project), not the seed's."""
+    mock.post("/volumes").respond(201, json={"volume": volume_json()})
+    await make_api(zone="par1", organization=None, project=PROJECT).create_volume(
+        name="v", size=10**10
+    )
+    assert sent_json(mock)["project"] == PROJECT
+
+
 async def test_zoned_create_without_organization_or_project_is_the_servers_call(
     mock: respx.MockRouter,
 ) -> None:
