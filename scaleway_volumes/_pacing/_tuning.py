@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 import attrs
 
+from .._validate import as_seconds
+
 __all__ = ["Tuning"]
 
 
@@ -113,19 +115,13 @@ class Tuning:
                 value = getattr(self, name)
                 if isinstance(value, bool) or not isinstance(value, (int, float)):
                     raise TypeError(f"{name} must be a number, got {value!r}")
-                if not allowed(_as_float(value)):
+                # as_seconds: an int too large for a float is no finite amount
+                # (10**400 < inf in Python).
+                if not allowed(as_seconds(value)):
                     raise ValueError(f"{name} must be {what}, got {value!r}")
         for name in ("confirm", "sample"):
             if not isinstance(getattr(self, name), int):
                 raise TypeError(f"{name} must be an int, got {getattr(self, name)!r}")
-
-
-def _as_float(value: float) -> float:
-    # An int too large for a float is no finite amount (10**400 < inf in Python).
-    try:
-        return float(value)
-    except OverflowError:
-        return math.inf
 
 
 #: Each constant's range: shares of a rate strictly between 0 and 1, factors
