@@ -81,6 +81,7 @@ class FakeScaleway:
     Thread-safe: the TCP server runs in its own thread while tests poke at the state.
     """
 
+    latency = Seconds()
     block_create_time = Seconds()
     block_resize_time = Seconds()
     block_snapshot_time = Seconds()

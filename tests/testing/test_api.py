@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from datetime import datetime
@@ -426,3 +427,17 @@ async def test_network_volume_creates_are_refused(
     async with target.client(prefix) as http:
         got = await http.get(f"/volumes/{legacy['id']}")
     assert got.json()["volume"]["volume_type"] == volume_type
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [(-0.1, ValueError), (math.nan, ValueError), (math.inf, ValueError), ("0.1", TypeError)],
+)
+def test_latency_is_checked_like_the_other_times(value: object, error: type) -> None:
+    """A NaN or negative latency was taken and broke the answers' timing later."""
+    with pytest.raises(error, match="latency"):
+        FakeScaleway(latency=value)  # type: ignore[arg-type]
+    fake = FakeScaleway()
+    with pytest.raises(error, match="latency"):
+        fake.latency = value  # type: ignore[assignment]
+    assert fake.latency == 0.0
