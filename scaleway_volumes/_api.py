@@ -51,6 +51,20 @@ class _Unset:
 _UNSET = _Unset()
 
 
+def _check_user_agent(user_agent: object) -> str:
+    """``user_agent`` if it can go in a header: printable ASCII, no line break."""
+    if not isinstance(user_agent, str):
+        raise TypeError(f"user_agent must be a str, got {type(user_agent).__name__}")
+    # Else every request fails later (a newline is a header injection both
+    # transports refuse, each with its own error), or the constructor with a
+    # UnicodeEncodeError that does not name the argument.
+    if not all(" " <= char <= "~" for char in user_agent):
+        raise ValueError(
+            f"user_agent must be printable ASCII with no line breaks, got {user_agent!r}"
+        )
+    return user_agent
+
+
 def _check_limiter(limiter: object) -> RateLimiter:
     """The API's limiter: the one given, or a fresh ``AdaptiveRateLimiter``."""
     if limiter is None:
@@ -102,8 +116,8 @@ class BaseAPI:
             raise TypeError(f"retry must be a RetryPolicy, got {type(retry).__name__}")
         agent = f"scaleway-volumes/{__version__} httpx/{httpx.__version__}"
         agent += f" python/{platform.python_version()}"
-        if user_agent:
-            agent += f" {user_agent}"
+        if user_agent is not None:
+            agent += f" {_check_user_agent(user_agent)}"
         self._user_agent = agent
         self._create_marker = bool(create_marker)
         self._client = client

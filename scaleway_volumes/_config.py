@@ -316,6 +316,10 @@ def _check_http_url(origin: str, url: str) -> str:
         raise ValueError(f"invalid {origin} {url!r}: {err}") from err
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise ValueError(f"{origin} must be an http(s) URL with a host, got {url!r}")
+    if parsed.userinfo:
+        # Never quoted: it holds a password. And never used: requests authenticate
+        # with the token, so a user:password@ would only end up in logs and repr().
+        raise ValueError(f"{origin} must not hold credentials (user:password@)")
     if parsed.query or parsed.fragment:
         raise ValueError(f"{origin} must not have a query or fragment, got {url!r}")
     return str(parsed).rstrip("/")

@@ -29,6 +29,10 @@ async def delete_resource(
             raise
 
 
+# Statuses of a Block resource whose DELETE was accepted: on its way out, or gone.
+_GOING = frozenset({"deleting", "deleted"})
+
+
 def prepare_delete(
     pipeline: Pipeline,
     path: str,
@@ -38,8 +42,10 @@ def prepare_delete(
 ) -> Prepared:
     """One item of a bulk delete: its job (the id once deleted) and how to settle it.
 
-    Cancelled in flight, the item is gone if ``get(id)`` no longer finds it; if
-    it still exists, the DELETE may yet land, so the outcome is unknown.
+    Cancelled in flight, the item is gone if ``get(id)`` no longer finds it or
+    finds it ``deleting`` or ``deleted`` (the DELETE was accepted: Block volumes
+    and snapshots stay a while in ``deleting``); if it still exists otherwise,
+    the DELETE may yet land, so the outcome is unknown.
     """
     resource_id = path.rpartition("/")[2]
     attempts = Attempts()
@@ -56,14 +62,17 @@ def prepare_delete(
 
     async def settle() -> str | ScalewayError:
         try:
-            await get(resource_id)
+            found = await get(resource_id)
         except NotFoundError:
             return resource_id
-        except ScalewayError:
-            pass
+        except ScalewayError as exc:
+            seen = f"checking whether it is gone failed ({exc})"
+        else:
+            if getattr(found, "status", None) in _GOING:
+                return resource_id
+            seen = "it still existed when checked"
         return APIConnectionError(
-            f"cancelled while deleting {resource_id}; it still existed when checked, "
-            "but the DELETE may still take effect",
+            f"cancelled while deleting {resource_id}; {seen}, but the DELETE may still take effect",
             outcome_unknown=True,
         )
 

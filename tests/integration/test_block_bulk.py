@@ -439,6 +439,24 @@ async def test_cancelled_delete_reports_what_is_gone(
     assert isinstance(reported[1], APIConnectionError) and reported[1].outcome_unknown
 
 
+@pytest.mark.anyio
+async def test_cancelled_delete_of_a_volume_now_deleting_is_done(
+    fake: FakeScaleway, server: FakeServer
+) -> None:
+    """The API took the DELETE (the volume is ``deleting``, as Block volumes stay a
+    while), then the call was cancelled before the answer: reported deleted."""
+    fake.block_delete_time = 60.0
+    going = fake.block.add_volume("going")
+    fake.add_fault(Fault("act_then_delay", method="DELETE", path=going["id"], delay=5.0))
+    reported = Outcomes()
+    async with make_block(fake, server, timeout=httpx.Timeout(10.0, connect=1.0)) as api:
+        await cancel_once(
+            lambda: [v["status"] for v in fake.block.volumes()] == ["deleting"],
+            lambda: api.delete_volumes([going["id"]], on_item=reported),
+        )
+    assert reported == {0: going["id"]}
+
+
 def test_api_type_is_exported() -> None:
     """AsyncBlockAPI is the public name of the Block client."""
     assert AsyncBlockAPI.__module__ == "scaleway_volumes._block"

@@ -88,11 +88,15 @@ def test_bad_base_url_rejected(base_url: str) -> None:
         ({"retry": 3}, TypeError),
         ({"timeout": "5"}, TypeError),
         ({"client": object()}, TypeError),
+        # A line break would be a header injection every request then fails on.
+        ({"user_agent": "app/1\r\nX-Evil: 1"}, ValueError),
+        ({"user_agent": "café/1"}, ValueError),
+        ({"user_agent": 123}, TypeError),
     ],
 )
 def test_bad_constructor_arguments(kwargs: dict[str, object], exc: type[Exception]) -> None:
     """Nonsense settings fail at construction, not at the first request."""
-    with pytest.raises(exc):
+    with pytest.raises(exc, match=next(iter(kwargs)) if "user_agent" in kwargs else None):
         AsyncVolumeAPI(TOKEN, **kwargs)  # type: ignore[arg-type]
 
 
@@ -172,13 +176,16 @@ async def test_with_options_copies_settings_and_shares_pool() -> None:
 
 
 async def test_a_shared_clients_auth_and_url_credentials_are_never_applied() -> None:
-    """Only the API token authenticates: a host app's client auth stays with the host app."""
+    """Only the API token authenticates: a host app's client auth stays with the host app,
+    and a base_url with credentials is refused (they would only show in repr and logs)."""
+    with pytest.raises(ValueError, match="must not hold credentials"):
+        AsyncVolumeAPI(TOKEN, base_url="https://u:p@api.example.com/v1")
     vol = volume_json()
     shared = httpx.AsyncClient(auth=("host-user", "host-secret"))
     with respx.mock(using="httpx", assert_all_called=False) as mock:
         mock.get(url__regex=r".*/volumes/.*").respond(200, json={"volume": vol})
         async with AsyncVolumeAPI(
-            TOKEN, client=shared, organization=ORG, base_url="https://u:p@api.example.com/v1"
+            TOKEN, client=shared, organization=ORG, base_url="https://api.example.com/v1"
         ) as api:
             await api.get_volume(vol["id"])
         request = mock.calls.last.request

@@ -64,6 +64,9 @@ def test_base_url_wins_and_keeps_prefix(base_url: str, expected: str | None) -> 
         ("http://h/p?x=1", "query or fragment"),
         ("http://h/p#frag", "query or fragment"),
         ("http://h:abc/", "invalid base_url"),
+        # Never used (the token authenticates), and never to be shown in repr() or logs.
+        ("http://alice:s3cretpw@h/p", "must not hold credentials"),
+        ("http://alice@h/p", "must not hold credentials"),
     ],
 )
 def test_bad_base_url(base_url: str, match: str) -> None:
@@ -71,6 +74,7 @@ def test_bad_base_url(base_url: str, match: str) -> None:
     with pytest.raises(ValueError, match=match) as info:
         api_base_url(resolve_config(environ={}), "instance", base_url)
     assert "base_url" in str(info.value)
+    assert "s3cretpw" not in str(info.value)
 
 
 def test_api_base_url_argument_checks() -> None:
