@@ -5,10 +5,12 @@ JSON mapping lives in ``_convert.py`` (the public ``scaleway_volumes.converter``
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime
 
 import attrs
+
+from ._validate import tag_items
 
 __all__ = ["Volume", "VolumeServer", "VolumeSpec"]
 
@@ -16,12 +18,7 @@ __all__ = ["Volume", "VolumeServer", "VolumeSpec"]
 def to_tags(value: Iterable[str]) -> tuple[str, ...]:
     """``value`` as a tuple of strings; a bare string, a mapping, anything not
     iterable or a non-string item is a TypeError."""
-    if isinstance(value, (str, bytes)):
-        raise TypeError("tags must be an iterable of strings, not a single string")
-    # A mapping would give its keys alone (``{"env": "prod"}``: "env", "prod" lost).
-    if isinstance(value, Mapping) or not isinstance(value, Iterable):
-        raise TypeError(f"tags must be an iterable of strings, got {type(value).__name__}")
-    tags = tuple(value)
+    tags = tuple(tag_items(value))
     for tag in tags:
         if not isinstance(tag, str):
             raise TypeError(f"every tag must be a string, got {type(tag).__name__}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from typing import TypeVar
 
 import httpx
 
@@ -20,8 +21,11 @@ __all__ = [
     "check_size",
     "check_str",
     "check_tags",
+    "tag_items",
     "timeout_dict",
 ]
+
+T = TypeVar("T")
 
 
 def check_name(name: object) -> str:
@@ -40,16 +44,22 @@ def check_size(size: object, label: str = "size") -> int:
     return size
 
 
-def check_tags(tags: Iterable[str] | None) -> list[str] | None:
-    """A list of non-empty tag strings (None stays None)."""
-    if tags is None:
-        return None
+def tag_items(tags: Iterable[T]) -> list[T]:
+    """The items of ``tags``; ``TypeError`` for a lone string, a mapping or anything
+    not iterable (the type says a collection, callers may pass anything)."""
     if isinstance(tags, (str, bytes)):
         raise TypeError("tags must be an iterable of strings, not a single string")
     # A mapping would give its keys alone (``{"env": "prod"}``: "env", "prod" lost).
     if isinstance(tags, Mapping) or not isinstance(tags, Iterable):
         raise TypeError(f"tags must be an iterable of strings, got {type(tags).__name__}")
-    checked = list(tags)
+    return list(tags)
+
+
+def check_tags(tags: Iterable[str] | None) -> list[str] | None:
+    """A list of non-empty tag strings (None stays None)."""
+    if tags is None:
+        return None
+    checked = tag_items(tags)
     for tag in checked:
         if not isinstance(tag, str) or not tag:
             raise ValueError(f"every tag must be a non-empty string, got {tag!r}")
