@@ -179,7 +179,9 @@ class _Once(Generic[T]):
                 if found is not None:
                     return found
                 if attempts.count > pipeline.retry.max_retries:
-                    raise _given_up(ambiguous, self._what, self._marker) from ambiguous.__cause__
+                    raise _given_up(ambiguous, self._what, self._marker, path) from (
+                        ambiguous.__cause__
+                    )
                 why = f"{ambiguous.error} (not created)"
                 await pipeline.backoff("POST", path, why, attempts.count)
                 continue
@@ -276,21 +278,16 @@ def _unknown(ambiguous: MaybeActed, text: str, marker: str | None, path: str) ->
     return result
 
 
-def _given_up(ambiguous: MaybeActed, what: str, marker: str | None) -> ScalewayError:
+def _given_up(ambiguous: MaybeActed, what: str, marker: str | None, path: str) -> ScalewayError:
     """The last ambiguous failure once no retry is left, not seen by the check after it.
 
     A network failure that may have reached the API stays ``outcome_unknown``,
-    so it carries the marker to look the resource up by. A 500 or 502 is the
-    API saying it failed: its error is raised as it is.
+    so it carries the marker to look the resource up by (``_unknown``). A 500
+    or 502 is the API saying it failed: its error is raised as it is.
     """
     error = ambiguous.error
     if not (error.outcome_unknown and isinstance(error, APIConnectionError)):
         return error
-    return type(error)(
-        f"create of {what} failed ({error.message}) and was not visible when checked; "
-        + _may_exist(marker),
-        outcome_unknown=True,
-        marker_tag=marker,
-        method=error.method,
-        path=error.path,
+    return _unknown(
+        ambiguous, f"create of {what} failed and was not visible when checked", marker, path
     )
