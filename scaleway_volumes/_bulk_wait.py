@@ -68,6 +68,17 @@ T = TypeVar("T")
 # reaches from available.
 READY = frozenset({"available", "in_use"})
 _EXPECTED = ("available",)
+
+
+def _failed(volume: BlockVolume) -> ScalewayError:
+    """The error of a volume that will not become available: gone (``deleted``: the
+    ``NotFoundError`` a 404 of its GET gives, as ``wait_for_volume``'s), else
+    ``ResourceStateError``."""
+    if volume.status == DELETED:
+        return gone_error("volume", volume.id)
+    return ResourceStateError(state=volume.status, resource=volume, expected=_EXPECTED)
+
+
 # Poll errors that the next poll may not meet; any other fails the volumes polled.
 _PASSING = (APIConnectionError, ServerError, RateLimitError)
 
@@ -210,9 +221,7 @@ class VolumePoller:
         if verdict == "done":
             return volume
         if verdict == "failed":
-            if volume.status == DELETED:
-                raise gone_error("volume", volume.id)
-            raise ResourceStateError(state=volume.status, resource=volume, expected=_EXPECTED)
+            raise _failed(volume)
         # No poll at once: the create's answer was that poll.
         now = self._now()
         due = now + self._plan.next_delay(0.0)
@@ -366,12 +375,8 @@ class VolumePoller:
         if verdict == "done":
             self._plan.seen_ready(now - entry.created)
             self._settle(entry, seen)
-        elif seen.status == DELETED:
-            # Gone, as a 404 of its own GET says: the same error (wait_for_volume's).
-            self._settle(entry, gone_error("volume", entry.volume_id))
         else:
-            error = ResourceStateError(state=seen.status, resource=seen, expected=_EXPECTED)
-            self._settle(entry, error)
+            self._settle(entry, _failed(seen))
 
     def _after_error(self, entry: _Pending, error: ScalewayError, now: float) -> None:
         if isinstance(error, _PASSING):
