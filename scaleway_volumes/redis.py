@@ -354,18 +354,16 @@ class RedisRateLimiter:
                 book.apply_lease(
                     Lease(int(count), now + float(delay), float(interval), int(gen), float(rate))
                 )
-        except (RedisError, OSError) as exc:
+        except BaseException as exc:
             if sending is not None:
                 book.restore(sending)
+                book.probe = book.probe or probing
+            if not isinstance(exc, (RedisError, OSError)):
+                raise
             self._go_local(exc, conn)
             with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
                 await conn.client.aclose()
             raise _Unavailable from exc
-        except BaseException:
-            if sending is not None:
-                book.restore(sending)
-                book.probe = book.probe or probing
-            raise
         if self._down:
             self._down = False
         if self._outage:
