@@ -200,8 +200,14 @@ async def run_bulk(
             handed_settles[index] = settle
         later.on_finish(finished, index)
 
+    workers = concurrency if total is None else min(concurrency, total)
+    # An input of unknown length (a generator) starts one worker, and each worker
+    # that gets an item starts the next: three items at concurrency 100 000 would
+    # otherwise start 100 000 tasks that find nothing.
+    started = workers if total is not None else 1
+
     async def worker() -> None:
-        nonlocal throttled, under_way, room
+        nonlocal throttled, under_way, room, started
         while True:
             while under_way >= limit:
                 if room is None:
@@ -212,6 +218,9 @@ async def run_bulk(
             except StopIteration:
                 return
             under_way += 1
+            if started < workers:
+                started += 1
+                tg.start_soon(worker)
             try:
                 job, settle, attempts = prepare(item)
             except (ValueError, TypeError) as exc:
@@ -244,10 +253,9 @@ async def run_bulk(
             finally:
                 throttled += attempts.throttled
 
-    workers = concurrency if total is None else min(concurrency, total)
     try:
         async with anyio.create_task_group() as tg:
-            for _ in range(workers):
+            for _ in range(started):
                 tg.start_soon(worker)
         if handed:
             all_settled = anyio.Event()

@@ -83,7 +83,7 @@ def _create_many(
     ) -> Awaitable[BulkResult[BlockVolumeSpec, BlockVolume]]:
         return api.create_volumes(
             specs,
-            # The library cannot size a generator: it would start a worker per slot.
+            # No more workers than volumes (the library cannot size a generator).
             concurrency=min(concurrency, count),
             wait=wait,
             on_progress=tracker.on_progress,

@@ -77,7 +77,7 @@ async def _create(api: AsyncBlockAPI, report: DemoReport, concurrency: int) -> l
         specs = (BlockVolumeSpec(f"{DEMO_PREFIX}{i}", size=report.size) for i in range(count))
         created = await api.create_volumes(
             specs,
-            # The library cannot size a generator: it would start a worker per slot.
+            # No more workers than volumes (the library cannot size a generator).
             concurrency=min(concurrency, count),
             wait=True,
             on_progress=tracker.on_progress,

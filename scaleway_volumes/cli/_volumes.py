@@ -113,7 +113,7 @@ def _create_many(
     def call(api: AsyncVolumeAPI, tracker: Tracker) -> Awaitable[BulkResult[VolumeSpec, Volume]]:
         return api.create_volumes(
             specs,
-            # The library cannot size a generator: it would start a worker per slot.
+            # No more workers than volumes (the library cannot size a generator).
             concurrency=min(concurrency, count),
             on_progress=tracker.on_progress,
             on_item=tracker.on_item,

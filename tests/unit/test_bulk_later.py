@@ -249,3 +249,39 @@ async def test_handed_item_whose_settle_fails_is_outcome_unknown() -> None:
     outcome = reports[0]
     assert isinstance(outcome, APIConnectionError) and outcome.outcome_unknown
     assert outcome.__cause__ is lookup_failed
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_a_generator_of_a_few_items_starts_no_idle_workers() -> None:
+    """An input of unknown length at a huge concurrency: a worker per item (and one
+    that finds the end), not one per slot."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    created = 0
+    default = loop.get_task_factory()
+
+    def counting(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> Any:
+        nonlocal created
+        created += 1
+        if default is not None:
+            return default(loop, coro, **kwargs)
+        return asyncio.Task(coro, loop=loop, **kwargs)
+
+    def prepare(item: int) -> Prepared:
+        async def job() -> int:
+            await anyio.lowlevel.checkpoint()
+            return item
+
+        async def settle() -> int:
+            return item
+
+        return job(), settle, Attempts()
+
+    loop.set_task_factory(counting)
+    try:
+        result = await run_bulk(prepare, (i for i in range(3)), concurrency=10_000)
+    finally:
+        loop.set_task_factory(default)
+    assert result.succeeded == [0, 1, 2]
+    assert created <= 4
