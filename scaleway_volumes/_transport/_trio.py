@@ -63,18 +63,11 @@ class CancelSafeHTTPTransport(httpx.AsyncBaseTransport):
         sizes = [self.SHARD] * (total // self.SHARD)
         if total % self.SHARD:
             sizes.append(total % self.SHARD)
-        tls = httpx.create_ssl_context()  # one context for all: each costs milliseconds
-        self._shards = [
-            httpx.AsyncHTTPTransport(
-                verify=tls,
-                limits=httpx.Limits(
-                    max_connections=size,
-                    max_keepalive_connections=size,
-                    keepalive_expiry=limits.keepalive_expiry,
-                ),
-            )
-            for size in sizes
-        ]
+        self._tls = httpx.create_ssl_context()  # one context for all: each costs milliseconds
+        self._keepalive_expiry = limits.keepalive_expiry
+        # Made when first used: a pool sized for a hundred thousand connections
+        # must not build twelve thousand transports before its first request.
+        self._shards: list[httpx.AsyncHTTPTransport | None] = [None] * len(sizes)
         self._sizes = sizes
         self._busy = [0] * len(sizes)
         self._slots = anyio.Semaphore(total)
@@ -90,7 +83,7 @@ class CancelSafeHTTPTransport(httpx.AsyncBaseTransport):
         # A global slot is held, so some shard has room.
         index = next(i for i, busy in enumerate(self._busy) if busy < self._sizes[i])
         self._busy[index] += 1
-        shard = self._shards[index]
+        shard = self._shards[index] or self._make_shard(index)
         try:
             response = await shard.handle_async_request(request)
         except BaseException:
@@ -101,6 +94,18 @@ class CancelSafeHTTPTransport(httpx.AsyncBaseTransport):
         response.stream = _SlotReleasingStream(response.stream, lambda: self._release(index))
         return response
 
+    def _make_shard(self, index: int) -> httpx.AsyncHTTPTransport:
+        size = self._sizes[index]
+        shard = self._shards[index] = httpx.AsyncHTTPTransport(
+            verify=self._tls,
+            limits=httpx.Limits(
+                max_connections=size,
+                max_keepalive_connections=size,
+                keepalive_expiry=self._keepalive_expiry,
+            ),
+        )
+        return shard
+
     def _release(self, index: int) -> None:
         self._busy[index] -= 1
         self._slots.release()
@@ -108,9 +113,11 @@ class CancelSafeHTTPTransport(httpx.AsyncBaseTransport):
     async def aclose(self) -> None:
         """Close every pooled connection."""
         for shard in self._shards:
-            await shard.aclose()
+            if shard is not None:
+                await shard.aclose()
 
     def abandon(self) -> None:
         """Close every pooled connection's socket without awaiting (its trio run is over)."""
         for shard in self._shards:
-            close_pool_sockets(shard)
+            if shard is not None:
+                close_pool_sockets(shard)

@@ -69,7 +69,19 @@ def test_trio_pool_bounds_and_shards() -> None:
 
     transport = CancelSafeHTTPTransport(limits=httpx.Limits(max_connections=20))
     assert transport._sizes == [8, 8, 4]
-    assert [s._pool._max_connections for s in transport._shards] == [8, 8, 4]
+    assert transport._shards == [None, None, None]  # made when first used
+    made = [transport._make_shard(i) for i in range(3)]
+    assert transport._shards == made
+    assert [s._pool._max_connections for s in made] == [8, 8, 4]
+
+
+def test_trio_pool_of_a_huge_size_builds_nothing_up_front() -> None:
+    """A pool sized for a million connections makes no transport before it is used."""
+    from scaleway_volumes._transport import CancelSafeHTTPTransport
+
+    transport = CancelSafeHTTPTransport(limits=httpx.Limits(max_connections=1_000_000))
+    assert len(transport._shards) == 125_000
+    assert not any(transport._shards)
 
 
 @pytest.mark.parametrize(
