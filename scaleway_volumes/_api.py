@@ -161,7 +161,7 @@ class BaseAPI:
             ("Accept-Encoding", "identity"),
         ]
         if self._owned is not None:
-            return ClientSender(self._owned.get, httpx, base_url, headers)
+            return ClientSender(self._owned.get, httpx, base_url, headers, shared=False)
         client = self._client
         return ClientSender(lambda: client, http_module_of(client), base_url, headers)
 

@@ -70,7 +70,8 @@ class AsyncVolumeAPI(InstanceListing):
             settings are not applied to our requests (the token must not follow
             a redirect elsewhere). Every request goes through its ``send()``.
         max_connections: bound of the owned pool (ignored with ``client``).
-        timeout: seconds, or an ``httpx.Timeout`` (default connect 5 s, read 30 s).
+        timeout: seconds, or an ``httpx.Timeout`` or ``httpx2.Timeout`` (default connect
+            5 s, read 30 s).
         retry: a ``RetryPolicy`` (default: 3 retries).
         user_agent: appended to ``scaleway-volumes/<version>`` in ``User-Agent``.
         deadline: seconds one whole call may take, retries included (default

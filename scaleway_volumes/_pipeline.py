@@ -126,6 +126,8 @@ class Pipeline:
             try:
                 reply = await self._attempt(method, path, query, body, attempts)
             except TransportFailure as failure:
+                if failure.permanent:  # a closed shared client: no resend can succeed
+                    raise self._connection_error(failure, method, path) from failure
                 decision = decide_failure(
                     method,
                     sent=failure.sent,

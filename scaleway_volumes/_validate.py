@@ -7,8 +7,9 @@ to judge, so a volume type the API adds tomorrow works today.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterable, Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
@@ -114,22 +115,33 @@ def check_deadline(deadline: object) -> float | None:
 def timeout_dict(timeout: object) -> dict[str, float | None]:
     """httpx's per-request timeout extension from seconds or an ``httpx.Timeout``.
 
-    Every part is a positive number of seconds or None (httpx's "no timeout").
-    An infinite part (or an int too large for a float) is None too: the aiohttp
-    transport cannot arm a timer at infinity. Zero, a negative number or NaN is
-    a ValueError naming the part: aiohttp would take it for "no timeout" where
-    httpcore under trio times out at once (or raises on NaN mid-request), so
-    one value would mean two things.
+    An ``httpx2.Timeout`` is taken too (the natural one beside an httpx2
+    client). Every part is a positive number of seconds or None (httpx's "no
+    timeout"). An infinite part (or an int too large for a float) is None too:
+    the aiohttp transport cannot arm a timer at infinity. Zero, a negative
+    number or NaN is a ValueError naming the part: aiohttp would take it for "no
+    timeout" where httpcore under trio times out at once (or raises on NaN
+    mid-request), so one value would mean two things.
     """
     if isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
         seconds = _timeout_part("timeout", timeout, "")
         return dict.fromkeys(("connect", "read", "write", "pool"), seconds)
-    if not isinstance(timeout, httpx.Timeout):
-        raise TypeError(f"timeout must be seconds or an httpx.Timeout, got {timeout!r}")
+    if not isinstance(timeout, _timeout_classes()):
+        raise TypeError(
+            f"timeout must be seconds or an httpx.Timeout (or httpx2.Timeout), got {timeout!r}"
+        )
+    parts: dict[str, Any] = timeout.as_dict()  # type: ignore[attr-defined]
     return {
         part: None if value is None else _timeout_part(f"timeout.{part}", value, " or None")
-        for part, value in timeout.as_dict().items()
+        for part, value in parts.items()
     }
+
+
+def _timeout_classes() -> tuple[type, ...]:
+    # httpx2 is optional and costs its import: an httpx2.Timeout can only exist
+    # once something imported httpx2.
+    httpx2 = sys.modules.get("httpx2")
+    return (httpx.Timeout,) if httpx2 is None else (httpx.Timeout, httpx2.Timeout)
 
 
 def _timeout_part(label: str, value: object, alternative: str) -> float | None:

@@ -7,6 +7,10 @@ whether it ran out of time (``timed_out``): the two facts every retry decision
 needs. ``ClientSender`` is the one implementation: it sends through an
 ``httpx.AsyncClient`` (or an ``httpx2`` one) with ``client.send``, so a shared
 client's event hooks, mounts and mocks see every request.
+
+A client the user shares is trusted less than the owned one: its transport may
+be anyone's (see ``ClientSender._proves_not_sent``), its hooks may read the
+request or raise for the answer, and its owner may close it first.
 """
 
 from __future__ import annotations
@@ -24,6 +28,14 @@ __all__ = ["ClientSender", "Reply", "Sender", "TransportFailure", "http_module_o
 
 # Methods whose requests carry Content-Length even without a body, as httpx sends them.
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+# The packages a shared client may come from.
+_HTTP_PACKAGES = frozenset({"httpx", "httpx2"})
+# Where a "not sent" error of a shared client may come from and be believed:
+# httpx's and httpx2's own pools (their verdict on whether they sent), and
+# respx, which raises the exception a test gives ``from`` its own SideEffectError
+# (respx/router.py): the test says it was not sent.
+_TRUSTED_ORIGINS = frozenset({"httpcore", "httpcore2", "respx"})
 
 
 class Reply(Protocol):
@@ -48,13 +60,29 @@ class TransportFailure(Exception):
     ``sent`` is False only when the request provably never left this machine
     (connection refused, DNS failure, connect or pool timeout): then resending
     is safe for any method. ``timed_out`` marks a timeout, after which the API
-    may still act on a request it received.
+    may still act on a request it received. ``permanent`` says no resend can
+    get an answer either (a shared client its owner closed): raise at once.
     """
 
-    def __init__(self, message: str, *, sent: bool, timed_out: bool) -> None:
+    def __init__(
+        self, message: str, *, sent: bool, timed_out: bool, permanent: bool = False
+    ) -> None:
         super().__init__(message)
         self.sent = sent
         self.timed_out = timed_out
+        self.permanent = permanent
+
+
+class _HookedReply:
+    """An answer a response hook raised ``HTTPStatusError`` for, with the body it was read with."""
+
+    __slots__ = ("content", "headers", "reason_phrase", "status_code")
+
+    def __init__(self, response: Any, content: bytes) -> None:
+        self.status_code: int = response.status_code
+        self.headers: Mapping[str, str] = response.headers
+        self.reason_phrase: str = response.reason_phrase
+        self.content = content
 
 
 class Sender(Protocol):
@@ -86,23 +114,51 @@ def _no_auth(module: ModuleType) -> Any:
     return NoAuth()
 
 
+def _token_masking_headers(module: ModuleType) -> Any:
+    """A ``Headers`` class of ``module`` whose repr masks ``X-Auth-Token``.
+
+    httpx masks ``Authorization`` in a repr, not Scaleway's header: a host's
+    hook that logs ``request.headers`` would print the secret key.
+    """
+
+    class TokenMaskingHeaders(module.Headers):  # type: ignore[name-defined,misc]
+        def __repr__(self) -> str:
+            items = [
+                (key, "[secure]" if key.lower() == "x-auth-token" else value)
+                for key, value in self.multi_items()
+            ]
+            return repr(module.Headers(items, encoding=self.encoding))
+
+    return TokenMaskingHeaders
+
+
 def http_module_of(client: object) -> ModuleType:
-    """The httpx-compatible package a client comes from (``httpx`` or ``httpx2``)."""
-    root = type(client).__module__.partition(".")[0]
-    module = sys.modules.get(root)
-    if module is None or not isinstance(client, getattr(module, "AsyncClient", ())):
-        raise TypeError(
-            f"client must be an httpx.AsyncClient or an httpx2.AsyncClient, "
-            f"got {type(client).__name__}"
-        )
-    return module
+    """The httpx-compatible package a client comes from (``httpx`` or ``httpx2``).
+
+    Found along the class's MRO, so a subclass (``httpx_aiohttp.HttpxAiohttpClient``,
+    an app's own) counts as the package's ``AsyncClient`` it derives from.
+    """
+    for cls in type(client).__mro__:
+        root = cls.__module__.partition(".")[0]
+        if cls.__name__ == "AsyncClient" and root in _HTTP_PACKAGES:
+            module = sys.modules.get(root)
+            if module is not None and getattr(module, "AsyncClient", None) is cls:
+                return module
+    raise TypeError(
+        f"client must be an httpx.AsyncClient or an httpx2.AsyncClient, got {type(client).__name__}"
+    )
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 class ClientSender:
     """Sends through an httpx-compatible ``AsyncClient``'s ``send``, and only there.
 
     ``get_client`` returns the client to use now (the owned client is made per
-    event loop). Requests carry our headers only: a shared client's default
+    event loop); ``shared`` says it is the user's (``shared=False``: ours, whose
+    transports we know). Requests carry our headers only: a shared client's default
     headers, auth and cookies are not applied, and redirects are never
     followed, so the token never leaves the base URL's origin.
     """
@@ -110,6 +166,7 @@ class ClientSender:
     __slots__ = (
         "_base",
         "_byte_stream",
+        "_client_errors",
         "_empty",
         "_empty_post_headers",
         "_get_client",
@@ -117,10 +174,14 @@ class ClientSender:
         "_headers_class",
         "_json_headers",
         "_json_headers_by_length",
+        "_masking_headers",
         "_no_auth",
         "_not_sent",
         "_request",
         "_request_error",
+        "_response_not_read",
+        "_shared",
+        "_status_error",
         "_timeout_error",
         "_urls",
     )
@@ -131,6 +192,8 @@ class ClientSender:
         module: ModuleType,
         base_url: str,
         headers: Sequence[tuple[str, str]],
+        *,
+        shared: bool = True,
     ) -> None:
         self._get_client = get_client
         self._no_auth = _no_auth(module)
@@ -154,9 +217,25 @@ class ClientSender:
         # item by item; bodies of one kind have a few lengths, URLs a few paths.
         self._json_headers_by_length: Memo[int, Any] = Memo()
         self._urls: Memo[tuple[str, str | None], Any] = Memo()
-        self._not_sent = (module.ConnectError, module.ConnectTimeout, module.PoolTimeout)
+        # A refused proxy CONNECT (ProxyError) never reached the API either.
+        self._not_sent = (
+            module.ConnectError,
+            module.ConnectTimeout,
+            module.PoolTimeout,
+            module.ProxyError,
+        )
         self._timeout_error = module.TimeoutException
         self._request_error = module.RequestError
+        self._status_error = module.HTTPStatusError
+        self._response_not_read = module.ResponseNotRead
+        self._client_errors = (
+            module.HTTPError,
+            module.StreamError,
+            module.InvalidURL,
+            module.CookieConflict,
+        )
+        self._shared = shared
+        self._masking_headers: Any = _token_masking_headers(module) if self._shared else None
 
     def _build(
         self,
@@ -168,8 +247,8 @@ class ClientSender:
     ) -> Any:
         """The request, its body given as a stream (as httpx builds a redirect's).
 
-        Like any streamed request, its ``content`` is there once read: an event
-        hook that wants the body calls ``request.read()`` (mocks do so themselves).
+        Like any streamed request, its ``content`` is there once read; ``send``
+        reads it when a shared client has event hooks that may look at it.
         """
         headers: Any
         if body is not None:
@@ -200,18 +279,29 @@ class ClientSender:
         timeouts: Mapping[str, float | None],
     ) -> Reply:
         """Send one request through the client; raise ``TransportFailure`` if no answer came."""
+        client = self._get_client()
         request = self._build(method, path, query, body, timeouts)
+        if self._shared:
+            self._prepare_shared(client, request)
         try:
-            response: Any = await self._get_client().send(
-                request, auth=self._no_auth, follow_redirects=False
-            )
+            response: Any = await client.send(request, auth=self._no_auth, follow_redirects=False)
         except self._request_error as exc:
-            message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             raise TransportFailure(
-                message,
-                sent=not isinstance(exc, self._not_sent),
+                _describe(exc),
+                sent=not self._proves_not_sent(exc),
                 timed_out=isinstance(exc, self._timeout_error),
             ) from exc
+        except self._status_error as exc:
+            # A shared client's response hook raised for the answer (httpx's
+            # documented ``raise_for_status`` hook): it is still the API's answer,
+            # and the pipeline decides on it as on any other (a 404 is
+            # NotFoundError, a 503 is retried).
+            return self._hooked_reply(exc.response)
+        except self._client_errors as exc:
+            # Any other error of the client's package, from a hook or the client
+            # itself (a spent stream, a URL it refuses): nothing says the request
+            # did not leave, so a create is looked up before any resend.
+            raise TransportFailure(_describe(exc), sent=True, timed_out=False) from exc
         except BaseException as exc:
             # Cancelled while httpx's pool connects under trio: the nursery that
             # tries the addresses wraps the cancellation in a group. Callers get
@@ -228,3 +318,53 @@ class ClientSender:
         response.stream = self._empty
         reply: Reply = response
         return reply
+
+    def _prepare_shared(self, client: Any, request: Any) -> None:
+        """Checks and changes a shared client needs (the owned client pays none of them)."""
+        if client.is_closed:
+            # The host closed its client first (its shutdown ran before ours):
+            # no resend can succeed, and nothing was sent.
+            raise TransportFailure(
+                "the shared client was closed by its owner",
+                sent=False,
+                timed_out=False,
+                permanent=True,
+            )
+        hooks = client.event_hooks
+        if hooks["request"] or hooks["response"]:
+            # A hook may read ``request.content`` (fine on every request the app
+            # builds itself) or log ``request.headers``: give it a read body and
+            # a per-request copy of the headers whose repr hides the token.
+            request.read()
+            request.headers = self._masking_headers(request.headers)
+
+    def _proves_not_sent(self, exc: BaseException) -> bool:
+        """Whether a failure of the client proves the request never left.
+
+        The owned client's transports map each failure truthfully (the table in
+        ``_aiohttp.py``). A shared client's transport may not: httpx-aiohttp's
+        error map has ``aiohttp.ClientConnectionError: httpx.ConnectTimeout``
+        (httpx_aiohttp/transport.py), so a server that disconnected after
+        reading the request says "never sent", and a create resent on that
+        word is made twice. So a "not sent" class is believed when httpx's own
+        pool raised it (from an httpcore error), when a mock raised it
+        (``MockTransport`` raises the exception a test gives as is, respx from
+        its own error), or when nothing is under it; one wrapping another
+        library's error may have been sent.
+        """
+        if not isinstance(exc, self._not_sent):
+            return False
+        if not self._shared:
+            return True
+        origin = exc.__cause__ if exc.__suppress_context__ else exc.__context__
+        return origin is None or type(origin).__module__.partition(".")[0] in _TRUSTED_ORIGINS
+
+    def _hooked_reply(self, response: Any) -> Reply:
+        """The answer a response hook raised ``HTTPStatusError`` for, as the pipeline reads it."""
+        try:
+            content: bytes = response.content
+        except self._response_not_read:
+            # httpx runs response hooks before it reads the body; only a hook
+            # that read it first (``await response.aread()``) leaves it.
+            content = b""
+        return _HookedReply(response, content)
