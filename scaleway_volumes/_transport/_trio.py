@@ -6,6 +6,8 @@ behind the fixes described in ``CancelSafeHTTPTransport``.
 
 from __future__ import annotations
 
+import functools
+import ssl
 from collections.abc import AsyncIterator, Callable
 
 import anyio
@@ -36,6 +38,18 @@ class _SlotReleasingStream(httpx.AsyncByteStream):
                 release()
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """The one client TLS context of the process's trio pools.
+
+    Building one loads certifi's CA bundle: 26-47 ms inside the running loop,
+    measured, which a worker running one ``trio.run()`` per job paid on each
+    job's first request. A client context holds no per-connection state and is
+    shared by every connection of httpx's pools already.
+    """
+    return httpx.create_ssl_context()
+
+
 class CancelSafeHTTPTransport(httpx.AsyncBaseTransport):
     """httpx's own pool (our choice under trio), made safe to cancel and fast when busy.
 
@@ -63,7 +77,7 @@ class CancelSafeHTTPTransport(httpx.AsyncBaseTransport):
         sizes = [self.SHARD] * (total // self.SHARD)
         if total % self.SHARD:
             sizes.append(total % self.SHARD)
-        self._tls = httpx.create_ssl_context()  # one context for all: each costs milliseconds
+        self._tls = _tls_context()
         self._keepalive_expiry = limits.keepalive_expiry
         # Made when first used: a pool sized for a hundred thousand connections
         # must not build twelve thousand transports before its first request.

@@ -201,3 +201,15 @@ def test_read_response_reads_as_an_httpx_response() -> None:
     replaced = _read_response()
     replaced.extensions = {"http_version": b"HTTP/1.0", "reason_phrase": b"Made"}
     assert (replaced.http_version, replaced.reason_phrase) == ("HTTP/1.0", "Made")
+
+
+def test_trio_pools_share_one_tls_context() -> None:
+    """Every trio pool of the process uses one TLS context: building one loads the
+    CA bundle (tens of milliseconds inside the loop), which a worker running one
+    ``trio.run()`` per job paid on each job's first request."""
+    from scaleway_volumes._transport import CancelSafeHTTPTransport
+
+    limits = httpx.Limits(max_connections=8)
+    first = CancelSafeHTTPTransport(limits=limits)
+    second = CancelSafeHTTPTransport(limits=limits)
+    assert first._tls is second._tls
