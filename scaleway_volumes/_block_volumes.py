@@ -126,9 +126,10 @@ class BlockVolumes(BaseAPI):
         return common.encode(payload)
 
     def _volume_lookup(
-        self, name: str, marker: str | None
+        self, name: str, marker: str | None, throttle_budget: int = 0
     ) -> Callable[[], Awaitable[BlockVolume | None]] | None:
-        """How to find the volume a create of ``name`` carrying ``marker`` made."""
+        """How to find the volume a create of ``name`` carrying ``marker`` made
+        (``throttle_budget``: a bulk create's, for its bare 429s)."""
         return marker_lookup(
             self._pipeline,
             COLLECTION,
@@ -136,6 +137,7 @@ class BlockVolumes(BaseAPI):
             marker,
             _find_marked,
             page_size_param=common.PAGE_SIZE_PARAM,
+            throttle_budget=throttle_budget,
         )
 
     def _post_volume(
@@ -147,7 +149,7 @@ class BlockVolumes(BaseAPI):
             body,
             what=f"volume {name!r}",
             marker=marker,
-            lookup=self._volume_lookup(name, marker),
+            lookup=self._volume_lookup(name, marker, throttle_budget),
             decode=decode_volume,
             attempts=attempts,
             throttle_budget=throttle_budget,

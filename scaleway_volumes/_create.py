@@ -24,9 +24,16 @@ import attrs
 from ._constants import DEFAULT_PER_PAGE, MARKER_TAG_PREFIX
 from ._deadline import run_within
 from ._decoding import MarkedPage
-from ._errors import APIConnectionError, APITimeoutError, ResponseDecodeError, ScalewayError
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    ResponseDecodeError,
+    ScalewayError,
+    reframed,
+)
 from ._listing import Filters, find_marked
-from ._pipeline import Attempts, MaybeActed, Pipeline
+from ._pipeline import Attempts, MaybeActed, Pipeline, waited
 from ._transport import Reply
 
 __all__ = ["create_once", "marker_lookup", "new_marker", "settle_cancelled_create"]
@@ -49,16 +56,18 @@ def marker_lookup(
     find: Callable[[Reply, str], MarkedPage[T]],
     *,
     page_size_param: str = "per_page",
+    throttle_budget: int = 0,
 ) -> Callable[[], Awaitable[T | None]] | None:
     """How to find what a create made: None without a marker, else a coroutine function.
 
     It lists ``path`` filtered by ``filters`` and the marker tag, and
     ``find(reply, marker)`` picks the item whose raw tags hold the marker from
-    each page (the server's tag filter is not trusted alone).
+    each page (the server's tag filter is not trusted alone). A bulk create
+    passes its ``throttle_budget``: its lookups' bare 429s are flow control too.
     """
     if marker is None:
         return None
-    return _MarkerLookup(pipeline, path, filters, marker, find, page_size_param)
+    return _MarkerLookup(pipeline, path, filters, marker, find, page_size_param, throttle_budget)
 
 
 @attrs.define(eq=False)
@@ -73,6 +82,7 @@ class _MarkerLookup(Generic[T]):
     _marker: str
     _find: Callable[[Reply, str], MarkedPage[T]]
     _page_size_param: str
+    _throttle_budget: int
 
     async def __call__(self) -> T | None:
         found: T | None = await find_marked(
@@ -82,6 +92,7 @@ class _MarkerLookup(Generic[T]):
             DEFAULT_PER_PAGE,
             self._pick,
             page_size_param=self._page_size_param,
+            throttle_budget=self._throttle_budget,
         )
         return found
 
@@ -156,10 +167,18 @@ class _Once(Generic[T]):
     _throttle_budget: int
 
     def expired(self) -> APITimeoutError:
-        """The error when the call's deadline passes first: the outcome is unknown."""
+        """The error when the call's deadline passes first: the outcome is unknown,
+        unless nothing was sent yet (the rate limiter still held the request)."""
+        attempts = self._attempts
+        text = f"create of {self._what} did not finish within the {self._pipeline.deadline:g} s "
+        if not attempts.sent:
+            return APITimeoutError(
+                f"{text}deadline {waited(attempts)}; it was not created",
+                method="POST",
+                path=self._path,
+            )
         return APITimeoutError(
-            f"create of {self._what} did not finish within the "
-            f"{self._pipeline.deadline:g} s deadline; " + _may_exist(self._marker),
+            f"{text}deadline {waited(attempts)}; {_may_exist(self._marker)}",
             outcome_unknown=True,
             marker_tag=self._marker,
             method="POST",
@@ -179,9 +198,8 @@ class _Once(Generic[T]):
                 if found is not None:
                     return found
                 if attempts.count > pipeline.retry.max_retries:
-                    raise _given_up(ambiguous, self._what, self._marker, path) from (
-                        ambiguous.__cause__
-                    )
+                    error = _given_up(ambiguous, self._what, self._marker, path)
+                    raise error from error.__cause__
                 why = f"{ambiguous.error} (not created)"
                 await pipeline.backoff("POST", path, why, attempts.count)
                 continue
@@ -229,14 +247,7 @@ async def _check(
     try:
         found = await lookup()
     except ScalewayError as lookup_error:
-        raise APIConnectionError(
-            f"create of {what} failed ambiguously ({error}) and checking whether it exists "
-            f"failed too ({lookup_error}); " + _may_exist(marker),
-            outcome_unknown=True,
-            marker_tag=marker,
-            method="POST",
-            path=path,
-        ) from lookup_error
+        raise _lookup_failed(error, lookup_error, what, marker) from lookup_error
     if found is not None:
         log.info("create of %s had succeeded despite %s", what, error)
         return found
@@ -251,6 +262,31 @@ def _may_exist(marker: str | None) -> str:
     if marker is None:
         return "it may exist (created without a marker tag, so it cannot be looked up)"
     return f"it may exist: it carries the tag {marker!r}; look for it before creating it again"
+
+
+def _lookup_failed(
+    error: ScalewayError, lookup_error: ScalewayError, what: str, marker: str | None
+) -> ScalewayError:
+    """The error when the check after an ambiguous failure failed too: outcome unknown.
+
+    It is the lookup's error (its class, and for an answer its status, request id
+    and ``retry_after``: a 429 stays a ``RateLimitError``, a timeout an
+    ``APITimeoutError``), saying what happened before it and carrying the marker.
+    """
+    text = f"create of {what} failed ambiguously ({error}) and checking whether it exists failed"
+    if isinstance(lookup_error, APIError):  # the API's words stay the message
+        return reframed(
+            lookup_error,
+            note=f"{text}; {_may_exist(marker)}",
+            outcome_unknown=True,
+            marker_tag=marker,
+        )
+    return reframed(
+        lookup_error,
+        message=f"{text} too ({lookup_error.message}); {_may_exist(marker)}",
+        outcome_unknown=True,
+        marker_tag=marker,
+    )
 
 
 def _unknown(ambiguous: MaybeActed, text: str, marker: str | None, path: str) -> ScalewayError:

@@ -19,6 +19,7 @@ __all__ = [
     "ResponseDecodeError",
     "ScalewayError",
     "WaitTimeoutError",
+    "reframed",
 ]
 
 
@@ -27,6 +28,26 @@ def _restore(cls: type[ScalewayError], args: tuple[Any, ...], state: dict[str, A
     err.args = args
     err.__dict__.update(state)
     return err
+
+
+_E = TypeVar("_E", bound="ScalewayError")
+
+
+def reframed(error: _E, **changes: Any) -> _E:
+    """A new error like ``error`` (same class, same attributes) but for ``changes``.
+
+    Its text is rendered again from the changed attributes. ``error`` itself is
+    untouched: an error's attributes do not change once it is built.
+
+    ```python
+    unknown = reframed(rate_limited, outcome_unknown=True, marker_tag=marker)
+    ```
+    """
+    state = error.__dict__.copy()
+    state.update(changes)
+    copy: _E = _restore(type(error), error.args, state)
+    copy.args = (copy._render(),)
+    return copy
 
 
 class ScalewayError(Exception):

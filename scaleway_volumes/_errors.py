@@ -61,6 +61,7 @@ from ._error_base import (
     ResponseDecodeError,
     ScalewayError,
     WaitTimeoutError,
+    reframed,
 )
 
 __all__ = [
@@ -87,4 +88,5 @@ __all__ = [
     "WaitTimeoutError",
     "error_class_for",
     "error_from_response",
+    "reframed",
 ]

@@ -202,15 +202,17 @@ class AsyncVolumeAPI(InstanceListing):
         return self.base_url in _SEED_URLS
 
     def _lookup(
-        self, name: str, marker: str | None
+        self, name: str, marker: str | None, throttle_budget: int = 0
     ) -> Callable[[], Awaitable[Volume | None]] | None:
-        """How to find the volume a create of ``name`` carrying ``marker`` made."""
+        """How to find the volume a create of ``name`` carrying ``marker`` made
+        (``throttle_budget``: a bulk create's, for its bare 429s)."""
         return marker_lookup(
             self._pipeline,
             _COLLECTION,
             [("name", name)],
             marker,
             lambda reply, tag: find_marked_page(reply.content, reply.status_code, tag, name),
+            throttle_budget=throttle_budget,
         )
 
     def _post_create(
@@ -222,7 +224,7 @@ class AsyncVolumeAPI(InstanceListing):
             body,
             what=f"volume {name!r}",
             marker=marker,
-            lookup=self._lookup(name, marker),
+            lookup=self._lookup(name, marker, throttle_budget),
             decode=_decode,
             attempts=attempts,
             throttle_budget=throttle_budget,

@@ -32,9 +32,12 @@ async def _fetch(
     page: int,
     per_page: int,
     page_size_param: str,
+    throttle_budget: int = 0,
 ) -> Reply:
     params = [*filters, ("page", str(page)), (page_size_param, str(per_page))]
-    return await pipeline.call("GET", path, query=urlencode(params, quote_via=quote))
+    return await pipeline.call(
+        "GET", path, query=urlencode(params, quote_via=quote), throttle_budget=throttle_budget
+    )
 
 
 def _total(reply: Reply, body_total: int | None) -> int | str | None:
@@ -76,11 +79,18 @@ async def find_marked(
     decode: Callable[[Reply], MarkedPage[Any]],
     *,
     page_size_param: str = "per_page",
+    throttle_budget: int = 0,
 ) -> Any:
-    """The item a marker lookup finds in any page, or None when the listing ends first."""
+    """The item a marker lookup finds in any page, or None when the listing ends first.
+
+    ``throttle_budget``: bare 429s each page request may resend at the rate
+    limiter's pace (a bulk create's lookup, where a 429 is flow control).
+    """
     pager = Paginator(per_page, what="marker lookup")
     while not pager.done:
-        reply = await _fetch(pipeline, path, filters, pager.page, per_page, page_size_param)
+        reply = await _fetch(
+            pipeline, path, filters, pager.page, per_page, page_size_param, throttle_budget
+        )
         page = decode(reply)
         if page.found is not None:
             return page.found

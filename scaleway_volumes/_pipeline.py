@@ -50,7 +50,7 @@ class MaybeActed(Exception):
 class Attempts:
     """Bookkeeping of one call's attempts (a create's resends after checks included)."""
 
-    __slots__ = ("acted", "count", "sent", "settled", "throttled")
+    __slots__ = ("acted", "count", "sends", "sent", "settled", "throttled")
 
     def __init__(self) -> None:
         self.count = 0
@@ -60,6 +60,14 @@ class Attempts:
         # An attempt was handed to the transport: until then (waiting for the
         # rate limiter or a slot) nothing can have reached the API.
         self.sent = False
+        self.sends = 0  # attempts handed to the transport
+
+    def unknown(self, method: str, this_attempt: bool) -> bool:
+        """Whether a call raising now may have acted: this attempt, or an earlier one.
+
+        A read never acts, so a GET is never ``outcome_unknown``.
+        """
+        return method != "GET" and (this_attempt or self.acted)
 
 
 @attrs.frozen
@@ -92,8 +100,8 @@ class Pipeline:
 
         def expired() -> APITimeoutError:
             return APITimeoutError(
-                f"no answer within the {self.deadline:g} s deadline ({attempts.count} attempt(s))",
-                outcome_unknown=method != "GET",
+                f"no answer within the {self.deadline:g} s deadline {waited(attempts)}",
+                outcome_unknown=attempts.unknown(method, attempts.sent),
                 method=method,
                 path=path,
             )
@@ -126,8 +134,9 @@ class Pipeline:
             try:
                 reply = await self._attempt(method, path, query, body, attempts)
             except TransportFailure as failure:
+                original = failure.__cause__ or failure  # httpx's (or aiohttp's) own
                 if failure.permanent:  # a closed shared client: no resend can succeed
-                    raise self._connection_error(failure, method, path) from failure
+                    raise self._connection_error(failure, method, path, attempts) from original
                 decision = decide_failure(
                     method,
                     sent=failure.sent,
@@ -138,11 +147,11 @@ class Pipeline:
                 attempts.acted = attempts.acted or decision.acted
                 if decision.action is Action.CHECK:
                     raise MaybeActed(
-                        self._connection_error(failure, method, path),
+                        self._connection_error(failure, method, path, attempts),
                         may_land_later=decision.may_land_later,
-                    ) from failure
+                    ) from original
                 if decision.action is Action.RAISE:
-                    raise self._connection_error(failure, method, path) from failure
+                    raise self._connection_error(failure, method, path, attempts) from original
                 await self.backoff(method, path, str(failure), attempts.count)
                 continue
             status = reply.status_code
@@ -162,8 +171,14 @@ class Pipeline:
                 throttle_budget=throttle_budget,
                 settled=attempts.settled,
             )
-            attempts.acted = attempts.acted or decision.acted
             action = decision.action
+            if action is Action.RAISE:
+                # This answer says the API did not act; an earlier attempt may have.
+                earlier = attempts.unknown(method, False)
+                attempts.acted = attempts.acted or decision.acted
+                note = _EARLIER_MAY_HAVE_ACTED if earlier else None
+                raise self.status_error(reply, method, path, retry_after, note=note)
+            attempts.acted = attempts.acted or decision.acted
             if action is Action.RESEND:
                 # The limiter has just slowed down and paces the resend: a bare
                 # 429 here is flow control, not a failure.
@@ -175,14 +190,12 @@ class Pipeline:
                 attempts.count -= 1
                 attempts.settled += 1
                 await self.backoff(method, path, "transient state", attempts.settled)
-            elif action is Action.CHECK:
+            else:  # Action.CHECK
                 raise MaybeActed(
                     self.status_error(reply, method, path),
                     may_land_later=decision.may_land_later,
                     reply=reply,
                 )
-            else:
-                raise self.status_error(reply, method, path, retry_after)
 
     async def _attempt(
         self, method: str, path: str, query: str | None, body: bytes | None, attempts: Attempts
@@ -192,6 +205,7 @@ class Pipeline:
         status: int | None = None
         begin = time.perf_counter()
         attempts.sent = True
+        attempts.sends += 1
         try:
             reply = await self.sender.send(method, path, query, body, self.timeout)
             status = reply.status_code
@@ -251,15 +265,33 @@ class Pipeline:
         )
 
     @staticmethod
-    def _connection_error(failure: TransportFailure, method: str, path: str) -> APIConnectionError:
+    def _connection_error(
+        failure: TransportFailure, method: str, path: str, attempts: Attempts
+    ) -> APIConnectionError:
+        """The error for ``failure``; its ``__cause__`` is the transport's own exception."""
         cls = APITimeoutError if failure.timed_out else APIConnectionError
         what = "timed out" if failure.timed_out else "failed"
-        return cls(
-            f"request {what}: {failure}",
-            outcome_unknown=failure.sent and method != "GET",
+        unknown = attempts.unknown(method, failure.sent)
+        earlier = unknown and not failure.sent
+        error = cls(
+            f"request {what}: {failure}" + (f"; {_EARLIER_MAY_HAVE_ACTED}" if earlier else ""),
+            outcome_unknown=unknown,
             method=method,
             path=path,
         )
+        # Set here too: a create's ``MaybeActed`` carries this error unraised.
+        error.__cause__ = failure.__cause__ or failure
+        return error
+
+
+_EARLIER_MAY_HAVE_ACTED = "an earlier attempt got no clear answer and may have been acted on"
+
+
+def waited(attempts: Attempts) -> str:
+    """What a call whose deadline passed had done, for its message."""
+    if not attempts.sent:
+        return "(still waiting for the rate limiter: nothing was sent)"
+    return f"({attempts.sends} attempt(s) sent)"
 
 
 def _error_type(reply: Reply) -> Any:

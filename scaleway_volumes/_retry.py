@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import email.utils
 import enum
+import math
 import random
+import re
 import time
 from datetime import timezone
 
@@ -28,60 +30,112 @@ __all__ = [
 ]
 
 
-def _non_negative(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+def _count(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{attribute.name} must be an int, got {value!r}")
     if value < 0:
         raise ValueError(f"{attribute.name} must be >= 0, got {value!r}")
+
+
+def _seconds(value: float, name: str, *, finite: bool) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds, got {value!r}")
+    try:
+        as_float = float(value)
+    except OverflowError:  # an int too large for a float
+        as_float = math.inf
+    # NaN fails every comparison, so it is refused by name, not by ``< 0``.
+    if math.isnan(as_float) or as_float < 0 or (finite and as_float == math.inf):
+        kind = "a finite number" if finite else "a number (inf allowed)"
+        raise ValueError(f"{name} must be {kind} >= 0, got {value!r}")
+
+
+def _finite_seconds(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    _seconds(value, attribute.name, finite=True)
+
+
+def _any_seconds(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    _seconds(value, attribute.name, finite=False)
 
 
 @attrs.frozen
 class RetryPolicy:
     """How hard to try before giving up.
 
-    ``max_retries`` resends at most (0 turns retries off). Waits grow
-    exponentially from ``backoff_initial`` to ``backoff_max`` seconds with full
-    jitter (a random wait between 0 and the bound, so many clients that failed
-    together do not come back together). A ``Retry-After`` the API sends is
-    honoured, unless it is longer than ``max_retry_after``: then the error is
-    raised at once, with ``RateLimitError.retry_after`` set.
+    ``max_retries`` resends at most (an ``int``; 0 turns retries off, and with
+    them the bulk calls' resends of bare 429s at the rate limiter's pace). Waits
+    grow exponentially from ``backoff_initial`` to ``backoff_max`` seconds (finite,
+    ``backoff_initial <= backoff_max``) with full jitter (a random wait between 0
+    and the bound, so many clients that failed together do not come back
+    together). A ``Retry-After`` the API sends is honoured, unless it is longer
+    than ``max_retry_after`` (``math.inf``: any): then the error is raised at
+    once, with ``RateLimitError.retry_after`` set. NaN is refused everywhere.
 
     ```python
     api = AsyncVolumeAPI(retry=RetryPolicy(max_retries=5, backoff_max=4.0))
     ```
     """
 
-    max_retries: int = attrs.field(default=3, validator=attrs.validators.ge(0))
-    backoff_initial: float = attrs.field(default=0.5, validator=_non_negative)
-    backoff_max: float = attrs.field(default=8.0, validator=_non_negative)
-    max_retry_after: float = attrs.field(default=60.0, validator=_non_negative)
+    max_retries: int = attrs.field(default=3, validator=_count)
+    backoff_initial: float = attrs.field(default=0.5, validator=_finite_seconds)
+    backoff_max: float = attrs.field(default=8.0, validator=_finite_seconds)
+    max_retry_after: float = attrs.field(default=60.0, validator=_any_seconds)
+
+    def __attrs_post_init__(self) -> None:
+        if self.backoff_initial > self.backoff_max:
+            raise ValueError(
+                f"backoff_initial ({self.backoff_initial!r}) must be <= "
+                f"backoff_max ({self.backoff_max!r})"
+            )
 
     def backoff(self, retry_number: int) -> float:
         """Seconds to wait before retry ``retry_number`` (1 for the first retry)."""
-        bound = min(self.backoff_max, self.backoff_initial * 2 ** (retry_number - 1))
+        try:  # ldexp(x, n) is x * 2**n, without building 2**n for a huge n
+            bound = min(self.backoff_max, math.ldexp(self.backoff_initial, retry_number - 1))
+        except OverflowError:  # far past backoff_max
+            bound = self.backoff_max
         return random.uniform(0.0, bound)
 
 
+# delay-seconds is 1*DIGIT (RFC 9110): ASCII digits only, a fraction tolerated.
+_DELAY_SECONDS = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+
+
+def _first_value(value: str) -> str:
+    """The first of a repeated header's values (httpx joins them with commas).
+
+    An HTTP date has a comma of its own after its day name (IMF-fixdate, RFC 850).
+    """
+    head, _, rest = value.partition(",")
+    if head.strip().isalpha():
+        head = f"{head},{rest.partition(',')[0]}"
+    return head.strip()
+
+
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date.
+    """Seconds to wait from a ``Retry-After`` header: delay-seconds or an HTTP date.
 
     Returns ``None`` for a missing or unparsable header (a garbage value is
-    treated as absent, so normal backoff applies).
+    treated as absent, so normal backoff applies). Delay-seconds are ASCII
+    digits (``-5``, ``+5``, ``1_000`` are garbage); a date in the past is 0. Of a
+    repeated header, the first value counts (RFC 9110 lets a recipient take one).
     """
     if value is None:
         return None
-    value = value.strip()
+    value = _first_value(value)
     if not value:
         return None
-    try:
+    if _DELAY_SECONDS.fullmatch(value):
         seconds = float(value)
-    except ValueError:
+    else:
         try:
             when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError):
             return None
         if when.tzinfo is None:
             when = when.replace(tzinfo=timezone.utc)
         seconds = when.timestamp() - (time.time() if now is None else now)
-    if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN or infinite
+    if not math.isfinite(seconds):
         return None
     return max(0.0, seconds)
 
@@ -141,7 +195,8 @@ def decide_answer(
     409 said the resource is in a transient state; ``throttled`` and
     ``settled`` count the bare-429 resends and settle waits already made, and
     ``throttle_budget`` is how many bare 429s may be resent at the limiter's
-    pace without counting as retries (bulk items pass one).
+    pace without counting as retries (bulk items pass one; ``max_retries=0``
+    turns these resends off too).
     """
     if 200 <= status < 300:
         return _RETURN
@@ -149,7 +204,12 @@ def decide_answer(
     if status in RETRY_ANY:
         if retry_after is not None and retry_after > policy.max_retry_after:
             return _RAISE
-        if status == 429 and retry_after is None and throttled < throttle_budget:
+        if (
+            status == 429
+            and retry_after is None
+            and throttled < throttle_budget
+            and policy.max_retries
+        ):
             return Decision(Action.RESEND, 0.0)
         return Decision(Action.RETRY, retry_after) if can_retry else _RAISE
     if status == 409 and transient_state and method in ("PATCH", "DELETE"):

@@ -87,10 +87,11 @@ async def test_cancelled_attempt_releases_its_permit() -> None:
 
 
 async def test_bare_429_within_budget_does_not_use_retries() -> None:
-    """With a throttle budget, bare 429s are resent without counting as retries."""
+    """With a throttle budget, bare 429s are resent without counting as retries
+    (given retries at all: ``max_retries=0`` turns these resends off too)."""
     sender = ScriptedSender(429, 429, 429, 200)
     attempts = Attempts()
-    pipeline = make(sender, max_retries=0)
+    pipeline = make(sender, max_retries=1)
     await pipeline.call("POST", "/volumes", body=b"{}", attempts=attempts, throttle_budget=5)
     assert len(sender.sent) == 4 and attempts.throttled == 3 and attempts.count == 1
 

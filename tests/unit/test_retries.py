@@ -132,13 +132,13 @@ async def test_retry_after_garbage_falls_back_to_backoff(no_sleep: list[float]) 
 
 
 def test_parse_retry_after_forms() -> None:
-    """Seconds, dates, past dates, garbage."""
+    """Seconds, dates, past dates, garbage (a negative number is garbage, not 0)."""
     assert parse_retry_after("5") == 5.0
     assert parse_retry_after("0") == 0.0
     assert parse_retry_after(None) is None
     assert parse_retry_after("nan") is None
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
-    assert parse_retry_after("-3") == 0.0
+    assert parse_retry_after("-3") is None
 
 
 async def test_bare_429_after_retries_is_rate_limit_error() -> None:
