@@ -247,7 +247,7 @@ async def _check(
     try:
         found = await lookup()
     except ScalewayError as lookup_error:
-        raise _lookup_failed(error, lookup_error, what, marker) from lookup_error
+        raise _lookup_failed(error, lookup_error, what, marker, path) from lookup_error
     if found is not None:
         log.info("create of %s had succeeded despite %s", what, error)
         return found
@@ -265,13 +265,15 @@ def _may_exist(marker: str | None) -> str:
 
 
 def _lookup_failed(
-    error: ScalewayError, lookup_error: ScalewayError, what: str, marker: str | None
+    error: ScalewayError, lookup_error: ScalewayError, what: str, marker: str | None, path: str
 ) -> ScalewayError:
     """The error when the check after an ambiguous failure failed too: outcome unknown.
 
     It is the lookup's error (its class, and for an answer its status, request id
     and ``retry_after``: a 429 stays a ``RateLimitError``, a timeout an
     ``APITimeoutError``), saying what happened before it and carrying the marker.
+    Any other failure of the check (a listing that shows no tags, an unreadable
+    page) is an ``APIConnectionError``: no class of the library's internals leaks.
     """
     text = f"create of {what} failed ambiguously ({error}) and checking whether it exists failed"
     if isinstance(lookup_error, APIError):  # the API's words stay the message
@@ -281,11 +283,15 @@ def _lookup_failed(
             outcome_unknown=True,
             marker_tag=marker,
         )
-    return reframed(
-        lookup_error,
-        message=f"{text} too ({lookup_error.message}); {_may_exist(marker)}",
+    message = f"{text} too ({lookup_error.message}); {_may_exist(marker)}"
+    if isinstance(lookup_error, APIConnectionError):
+        return reframed(lookup_error, message=message, outcome_unknown=True, marker_tag=marker)
+    return APIConnectionError(
+        message,
         outcome_unknown=True,
         marker_tag=marker,
+        method="POST",
+        path=path,
     )
 
 
