@@ -10,6 +10,9 @@ from __future__ import annotations
 import datetime
 import functools
 import os
+import stat
+import threading
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -173,14 +176,58 @@ def _profile_values(
 
 
 def _read_mapping(path: str) -> dict[Any, Any] | None:
-    """The file's top-level mapping ({} for an empty file), or None if it does not exist."""
+    """The file's top-level mapping ({} for an empty file), or None if it does not exist.
+
+    Read and parsed once per process and version of the file: an API built per
+    tenant or request (often inside a running event loop) costs an ``os.stat``,
+    not a read and a parse (milliseconds). The mapping is shared: only read it.
+    """
+    started = time.time_ns()
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        # Not remembered: the next call's stat sees the file once it exists.
+        _parsed.pop(path, None)
+        return None
+    except OSError:
+        info = None  # reading it says what is wrong
+    # Only a regular file: a pipe (`<(...)`, /dev/stdin) is read each time, as ever.
+    stamp = None
+    if info is not None and stat.S_ISREG(info.st_mode):
+        stamp = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+    known = _parsed.get(path)
+    if known is not None and known.stamp != stamp:
+        known = None
+    if known is not None and known.settled:
+        return known.data
+    raw = _read_bytes(path)
+    if raw is None:
+        return None
+    # A malformed file raises here, every time: failures are not remembered.
+    data = known.data if known is not None and known.raw == raw else _parse_mapping(path, raw)
+    if stamp is not None and info is not None:
+        # Stamped long enough before this read, the file cannot change again
+        # without changing its stamp (see _SETTLE_NS).
+        settled = started - min(info.st_mtime_ns, info.st_ctime_ns) >= _SETTLE_NS
+        with _parsed_lock:
+            _parsed.pop(path, None)
+            _parsed[path] = _Parsed(stamp=stamp, raw=raw, data=data, settled=settled)
+            while len(_parsed) > _PARSED_FILES:
+                del _parsed[next(iter(_parsed))]
+    return data
+
+
+def _read_bytes(path: str) -> bytes | None:
     try:
         with open(path, "rb") as file:
-            raw = file.read()
+            return file.read()
     except FileNotFoundError:
         return None
     except OSError as err:
         raise ValueError(f"cannot read config file {path}: {err.strerror or err}") from err
+
+
+def _parse_mapping(path: str, raw: bytes) -> dict[Any, Any]:
     data, problem = _parse_yaml(raw)
     # Raised here, outside any `except`: the YAML error, whose text quotes the file
     # (secret key included), must not ride along as __context__.
@@ -193,6 +240,34 @@ def _read_mapping(path: str) -> dict[Any, Any] | None:
             f"config file {path} must be a YAML mapping of settings, got {type(data).__name__}"
         )
     return data
+
+
+# -- the parsed file, kept per process ---------------------------------------------
+
+#: How old a file's last change must be, when it is read, for its ``os.stat`` to be
+#: trusted to show the next change. A write stamps the file with the kernel's coarse
+#: clock (up to a tick, 10 ms at most, behind) cut to the filesystem's granularity
+#: (nanoseconds on ext4, XFS, btrfs, APFS, NTFS; 1 s on ext3 and HFS+; 2 s on FAT):
+#: a file read sooner after a change could be rewritten within the same stamp with
+#: the same size (a test, a script saving twice), so until then it is read again at
+#: each use, and parsed again only if its bytes changed.
+_SETTLE_NS = 3_000_000_000
+#: Files remembered at most (an app may keep a config file per tenant).
+_PARSED_FILES = 32
+
+
+@attrs.frozen(kw_only=True)
+class _Parsed:
+    """A parsed config file and the ``os.stat`` of the version parsed."""
+
+    stamp: tuple[int, int, int, int, int]  # device, inode, size, mtime_ns, ctime_ns
+    raw: bytes
+    data: dict[Any, Any]  # shared by every reader: never modified
+    settled: bool  # the stamp is enough to tell a change
+
+
+_parsed: dict[str, _Parsed] = {}
+_parsed_lock = threading.Lock()
 
 
 # Python's own errors PyYAML lets out while building a value (an unquoted

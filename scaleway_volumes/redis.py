@@ -361,8 +361,12 @@ class RedisRateLimiter:
             if not isinstance(exc, (RedisError, OSError)):
                 raise
             self._go_local(exc, conn)
+            # Its sockets may be dead: closed, to be opened anew at the next try.
+            # The client and its pool are kept: a new client would make new
+            # connections, each building an SSL context (tens of ms, in the loop)
+            # for a rediss:// URL, at every try while Redis is down.
             with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
-                await conn.client.aclose()
+                await conn.client.connection_pool.disconnect()
             raise _Unavailable from exc
         if self._down:
             self._down = False
@@ -380,11 +384,10 @@ class RedisRateLimiter:
         return text.replace(password, "***") if password else text
 
     def _go_local(self, exc: BaseException, conn: _Connection) -> None:
+        """``conn`` failed with ``exc``: limit in-process until the next try, which
+        uses ``conn`` again (its pool reconnects)."""
         now = time.monotonic()
         self._retry_at = now + self._retry_interval
-        if self._conn.get() is conn:
-            # A fresh client on the next try: this one's pool may hold dead sockets.
-            self._conn.set(None)
         self._down = True
         if not self._outage:
             self._outage = True

@@ -7,6 +7,10 @@ that allows no burst that is all lost (docs/rate-limiting.md, "Timer
 precision"). Short pauses are therefore slept in a worker thread, whose
 ``time.sleep`` wakes within tens of microseconds, and handed back to the loop;
 the hand-over's own delay is learnt and slept off in advance.
+
+Those threads are counted by a limiter of their own, not anyio's default one: the
+host app owns that one (FastAPI and Starlette run every sync endpoint through it),
+and a pause waiting for its tokens would last as long as the app's slowest work.
 """
 
 from __future__ import annotations
@@ -17,11 +21,17 @@ import anyio
 import anyio.lowlevel
 import anyio.to_thread
 
-__all__ = ["PRECISE_BELOW", "Sleeper", "next_lead"]
+__all__ = ["PAUSE_THREADS", "PRECISE_BELOW", "Sleeper", "next_lead", "pause_threads"]
 
 #: Pauses at least this long use the loop's timer: its error (under 1.2 ms) is
 #: a small share of them, and a thread costs more CPU than a timer.
 PRECISE_BELOW = 0.02
+#: Pauses slept in threads at once, per event loop. Only the head of a limiter's
+#: line pauses, so this is how many limiters may pause in threads at the same
+#: moment; any more (an app with a limiter per tenant, all pacing) use the loop's
+#: timer meanwhile, about a millisecond less precise, and never wait for a thread.
+#: A thread is held at most ``PRECISE_BELOW`` seconds, so 8 are rarely all busy.
+PAUSE_THREADS = 8
 #: How far ahead of the moment the thread wakes at most, and how fast the lead
 #: follows the measured hand-over delay.
 MAX_LEAD = 0.001
@@ -32,6 +42,21 @@ def next_lead(lead: float, late: float) -> float:
     """The hand-over delay to plan for next time, after waking ``late`` seconds after
     the moment (negative: early) having planned for ``lead``."""
     return min(max(lead + GAIN * late, 0.0), MAX_LEAD)
+
+
+_threads: anyio.lowlevel.RunVar[anyio.CapacityLimiter] = anyio.lowlevel.RunVar(
+    "scaleway_volumes.pause_threads"
+)
+
+
+def pause_threads() -> anyio.CapacityLimiter:
+    """This event loop's limiter of the pacing's threads (made at first use)."""
+    try:
+        return _threads.get()
+    except LookupError:
+        limiter = anyio.CapacityLimiter(PAUSE_THREADS)
+        _threads.set(limiter)
+        return limiter
 
 
 def _sleep_until(moment: float) -> None:
@@ -56,10 +81,17 @@ class Sleeper:
             await anyio.sleep(delay)
             return
         if delay > self.lead:
-            # abandon_on_cancel: a cancelled caller leaves at once; the thread
-            # finishes its short sleep alone.
-            await anyio.to_thread.run_sync(_sleep_until, moment - self.lead, abandon_on_cancel=True)
-            self.lead = next_lead(self.lead, time.monotonic() - moment)
+            threads = pause_threads()
+            if threads.available_tokens < 1:
+                # Every pause thread is busy: the loop's timer, a little late.
+                await anyio.sleep(delay)
+            else:
+                # abandon_on_cancel: a cancelled caller leaves at once; the thread
+                # finishes its short sleep alone.
+                await anyio.to_thread.run_sync(
+                    _sleep_until, moment - self.lead, abandon_on_cancel=True, limiter=threads
+                )
+                self.lead = next_lead(self.lead, time.monotonic() - moment)
         # The rest is shorter than a hand-over (tens of microseconds at most): let
         # the loop run until it passes. No event could end it sooner.
         while time.monotonic() < moment:
