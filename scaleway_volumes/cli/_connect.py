@@ -24,9 +24,9 @@ import anyio
 from scaleway_volumes import AsyncBlockAPI
 from scaleway_volumes._config import Config, resolve_config
 from scaleway_volumes._constants import ENV_PROJECT, ENV_SECRET_KEY
-from scaleway_volumes.testing import FakeScaleway
+from scaleway_volumes.testing import FAKE_TOKEN, FakeScaleway
 
-from ._constants import FAKE_TOKEN, PROG, USER_AGENT
+from ._constants import PROG, USER_AGENT
 from ._errors import EXIT_USAGE, CLIError, one_line
 from ._options import GlobalOptions
 

@@ -12,9 +12,6 @@ USER_AGENT = f"{PROG}-cli"
 # The modules of the ``cli`` extra: without them main() prints an install hint.
 EXTRA_MODULES = ("click", "rich")
 
-# The one token the fake behind --fake and the demo accepts.
-FAKE_TOKEN = "fake-token"
-
 # The library's VolumeSpec and create_volume default to this type too.
 DEFAULT_VOLUME_TYPE = "l_ssd"
 

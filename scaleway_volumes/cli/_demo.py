@@ -26,7 +26,7 @@ from scaleway_volumes import (
     ScalewayError,
 )
 from scaleway_volumes._constants import DEFAULT_PER_PAGE
-from scaleway_volumes.testing import FakeScaleway
+from scaleway_volumes.testing import FAKE_TOKEN, FakeScaleway
 
 from ._block_output import describe
 from ._connect import make_api, run
@@ -38,7 +38,6 @@ from ._constants import (
     DEMO_RATE_LIMIT,
     DEMO_SETTLE_TIME,
     DEMO_SIZE,
-    FAKE_TOKEN,
 )
 from ._demo_report import DemoReport
 from ._errors import CLIError, interrupted, one_line, summary_hint

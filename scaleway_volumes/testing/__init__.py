@@ -15,7 +15,7 @@ See ``docs/testing.md`` for the whole guide.
 
 from ._block import FakeBlockStorage
 from ._core import Fault, ManualClock, RecordedRequest, Stats
-from ._fake import FAKE_ORGANIZATION, FakeScaleway
+from ._fake import FAKE_ORGANIZATION, FAKE_TOKEN, FakeScaleway
 from ._server import FakeServer
 from ._shapes import (
     expired_body,
@@ -28,6 +28,7 @@ from ._shapes import (
 
 __all__ = [
     "FAKE_ORGANIZATION",
+    "FAKE_TOKEN",
     "FakeBlockStorage",
     "FakeScaleway",
     "FakeServer",

@@ -14,7 +14,7 @@ import sys
 import time
 
 from ._bucket import parse_rate_schedule
-from ._fake import FakeScaleway
+from ._fake import FAKE_TOKEN, FakeScaleway
 from ._server import _ServerCore
 
 
@@ -86,7 +86,9 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS:RATE,...",
         help="change the rate that long after the first request, e.g. '3:50'",
     )
-    parser.add_argument("--token", default="fake-token", help="'' accepts any token")
+    parser.add_argument(
+        "--token", default=FAKE_TOKEN, help=f"'' accepts any token (default: {FAKE_TOKEN})"
+    )
     parser.add_argument("--zone", default="fr-par-1")
     parser.add_argument("--legacy", action="store_true", help="seed API: /volumes, 7 fields")
     for step in ("create", "resize", "snapshot", "delete"):

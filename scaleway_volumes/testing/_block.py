@@ -17,7 +17,9 @@ _VOLUME_OVERRIDES = frozenset(
     {"id", "created_at", "updated_at", "parent_snapshot_id", "last_detached_at"}
     | {"kms_key_id", "zone"}
 )
-_SNAPSHOT_OVERRIDES = frozenset({"id", "created_at", "updated_at", "project_id", "size", "zone"})
+_SNAPSHOT_OVERRIDES = frozenset(
+    {"id", "created_at", "updated_at", "project_id", "size", "zone", "public", "kms_key_id"}
+)
 
 
 def _check_status(status: object) -> str:
@@ -61,7 +63,8 @@ class FakeBlockStorage:
 
         ``status`` is kept until an API call or a helper changes it (no transition runs).
         ``overrides`` replace any other volume field (``id``, ``created_at``,
-        ``parent_snapshot_id``, ``kms_key_id``...); ``organization`` is what the
+        ``parent_snapshot_id``, ``kms_key_id``, ``zone``...: the fake's zone unless
+        given, the only one whose paths find it); ``organization`` is what the
         ``organization_id`` filter matches (default: the fake's organization).
         """
         unknown = set(overrides) - _VOLUME_OVERRIDES
@@ -98,7 +101,8 @@ class FakeBlockStorage:
         """Store a settled snapshot of the volume ``volume_id`` (any status) and return it.
 
         ``overrides`` replace ``id``, ``size``, ``project_id``, ``created_at``,
-        ``updated_at`` or ``zone``.
+        ``updated_at``, ``zone`` (default: the volume's), ``public`` (default false) or
+        ``kms_key_id`` (default: the volume's).
         """
         unknown = set(overrides) - _SNAPSHOT_OVERRIDES
         if unknown:

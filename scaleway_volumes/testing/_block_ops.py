@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from . import _shapes as shapes
@@ -28,20 +29,24 @@ class BlockOperations:
     Every method takes the store's lock and reads the clock once, so one request sees
     one instant. Volumes and snapshots in a transient state refuse PATCH, DELETE and
     being snapshotted or restored with 409 ``transient_state``.
+
+    The operations are those of one ``zone`` (default: the fake's): what they create
+    lives there, and a resource of another zone is not found (404).
     """
 
-    def __init__(self, store: BlockStore) -> None:
+    def __init__(self, store: BlockStore, zone: str | None = None) -> None:
         self._store = store
+        self._zone = store.host.zone if zone is None else zone
 
     def _volume(self, volume_id: str, now: float) -> Entry:
         entry = self._store.live(self._store.volumes, volume_id, now)
-        if entry is None:
+        if entry is None or entry.data["zone"] != self._zone:
             raise Refusal(shapes.not_found("volume", volume_id))
         return entry
 
     def _snapshot(self, snapshot_id: str, now: float) -> Entry:
         entry = self._store.live(self._store.snapshots, snapshot_id, now)
-        if entry is None:
+        if entry is None or entry.data["zone"] != self._zone:
             raise Refusal(shapes.not_found("snapshot", snapshot_id))
         return entry
 
@@ -110,6 +115,7 @@ class BlockOperations:
                 tags=tags,
                 parent_snapshot_id=snapshot_id,
                 kms_key_id=kms_key_id,
+                zone=self._zone,
             )
             entry.schedule(now, store.host.block_create_time, "creating")
             store.volumes[entry.data["id"]] = entry
@@ -182,7 +188,7 @@ class BlockOperations:
             entry.schedule(now, store.host.block_delete_time, "deleting", "deleted")
 
     def create_snapshot(
-        self, *, volume_id: str, name: str, project_id: str, tags: list[str]
+        self, *, volume_id: str, name: str, project_id: str, tags: list[str], public: bool
     ) -> bytes:
         store = self._store
         with store.lock:
@@ -197,7 +203,9 @@ class BlockOperations:
                         f"the volume is {status}: only an available or in_use one is snapshotted",
                     )
                 )
-            entry = store.new_snapshot(now, volume, name=name, project_id=project_id, tags=tags)
+            entry = store.new_snapshot(
+                now, volume, name=name, project_id=project_id, tags=tags, public=public
+            )
             delay = store.host.block_snapshot_time
             entry.schedule(now, delay, "creating")
             volume.schedule(now, delay, "snapshotting")
@@ -221,8 +229,43 @@ class BlockOperations:
                 entry.data["name"] = changes["name"]
             if "tags" in changes:
                 entry.data["tags"] = list(changes["tags"])
+            if "public" in changes:
+                entry.data["public"] = changes["public"]
             entry.touch(now)
             return store.render_snapshot(entry, now)
+
+    def export_snapshot(self, snapshot_id: str) -> bytes:
+        """Copy a snapshot to Object Storage: ``exporting`` for ``block_snapshot_time``."""
+        store = self._store
+        with store.lock:
+            now = store.host.clock()
+            entry = self._snapshot(snapshot_id, now)
+            _busy("snapshot", entry, SNAPSHOT_TRANSIENT)
+            status = entry.data["status"]
+            if status not in ("available", "in_use"):
+                raise Refusal(
+                    shapes.precondition_failed(
+                        "resource_not_usable",
+                        f"the snapshot is {status}: only an available or in_use one is exported",
+                    )
+                )
+            entry.schedule(now, store.host.block_snapshot_time, "exporting")
+            return store.render_snapshot(entry, now)
+
+    def import_snapshot(
+        self, *, name: str, project_id: str, tags: list[str], size: int | None
+    ) -> bytes:
+        """A snapshot made from an Object Storage object: ``creating`` for
+        ``block_snapshot_time``, without a parent volume."""
+        store = self._store
+        with store.lock:
+            now = store.host.clock()
+            entry = store.new_snapshot(
+                now, None, name=name, project_id=project_id, tags=tags, size=size, zone=self._zone
+            )
+            entry.schedule(now, store.host.block_snapshot_time, "creating")
+            store.snapshots[entry.data["id"]] = entry
+            return store.render_snapshot(entry, None)
 
     def delete_snapshot(self, snapshot_id: str) -> None:
         store = self._store
@@ -234,6 +277,7 @@ class BlockOperations:
 
     def list_page(self, kind: str, query: Query) -> tuple[list[bytes], int]:
         store = self._store
+        query = dataclasses.replace(query, zone=self._zone)
         with store.lock:
             now = store.host.clock()
             if kind == "volumes":

@@ -7,6 +7,7 @@ as ``{"volumes": [...], "total_count": N}`` with the count in the body, repeated
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -26,6 +27,12 @@ UPDATE_VOLUME_KEYS = frozenset({"name", "size", "tags", "perf_iops"})
 # The official SDK always sends ``public`` (snapshots are private by default).
 CREATE_SNAPSHOT_KEYS = frozenset({"volume_id", "name", "project_id", "tags", "public"})
 UPDATE_SNAPSHOT_KEYS = frozenset({"name", "tags", "public"})
+EXPORT_SNAPSHOT_KEYS = frozenset({"bucket", "key"})
+IMPORT_SNAPSHOT_KEYS = frozenset({"bucket", "key", "name", "project_id", "tags", "size"})
+IMPORT = "import-from-object-storage"
+EXPORT = "export-to-object-storage"
+# An Object Storage bucket name: 3 to 63 lowercase letters, digits, dots and hyphens.
+_BUCKET = re.compile(r"\A[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z")
 ORDERS = ("created_at_asc", "created_at_desc", "name_asc", "name_desc")
 _BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 
@@ -108,6 +115,16 @@ class _Body:
         if problem is not None:
             self.bad("size", problem)
 
+    def text(self, key: str, pattern: re.Pattern[str] | None = None) -> None:
+        """A required non-empty string (matching ``pattern`` if given)."""
+        value = self._get(key, required=True)
+        if value is None:
+            return
+        if not isinstance(value, str) or not value:
+            self.bad(key, "must be a non-empty string")
+        elif pattern is not None and not pattern.match(value):
+            self.bad(key, f"must match {pattern.pattern}")
+
     def boolean(self, key: str) -> None:
         value = self.data.get(key)
         if value is not None and not isinstance(value, bool):
@@ -138,11 +155,12 @@ def _json_body(request: RecordedRequest) -> dict[str, Any]:
 
 
 class BlockRoutes:
-    """Answers requests under ``/block/v1/zones/{zone}/`` from a :class:`BlockStore`."""
+    """Answers requests under ``/block/v1/zones/{zone}/`` from a :class:`BlockStore`:
+    made for each request, for the ``zone`` of its path."""
 
-    def __init__(self, store: BlockStore) -> None:
-        self._store = store
-        self._block = BlockOperations(store)
+    def __init__(self, store: BlockStore, zone: str) -> None:
+        self._zone = zone
+        self._block = BlockOperations(store, zone)
 
     def dispatch(self, request: RecordedRequest, tail: str) -> Response:
         """Answer ``request``; ``tail`` is its path after the zone (``volumes/...``)."""
@@ -158,6 +176,8 @@ class BlockRoutes:
             if method != "GET":
                 return shapes.method_not_allowed(method, "GET")
             return self._list_types(request)
+        if resource == "snapshots" and (item == IMPORT or item.endswith("/" + EXPORT)):
+            return self._object_storage(request, item)
         if resource not in ("volumes", "snapshots") or (sep and (not item or "/" in item)):
             return shapes.unknown_path(request.path)
         volumes = resource == "volumes"
@@ -244,6 +264,41 @@ class BlockRoutes:
             name=data["name"],
             project_id=data["project_id"],
             tags=list(data.get("tags", [])),
+            public=data.get("public", False),
+        )
+        return Response(200, body)
+
+    def _object_storage(self, request: RecordedRequest, item: str) -> Response:
+        """``snapshots/import-from-object-storage`` and ``snapshots/{id}/export-to-...``."""
+        if request.method != "POST":
+            return shapes.method_not_allowed(request.method, "POST")
+        snapshot_id = item.removesuffix("/" + EXPORT)
+        if item != IMPORT and (not snapshot_id or "/" in snapshot_id):
+            return shapes.unknown_path(request.path)
+        if item != IMPORT and not is_uuid(snapshot_id):
+            return shapes.invalid_uuid("snapshot_id")
+        data = _json_body(request)
+        check = _Body(data, IMPORT_SNAPSHOT_KEYS if item == IMPORT else EXPORT_SNAPSHOT_KEYS)
+        check.text("bucket", _BUCKET)
+        check.text("key")
+        if item != IMPORT:
+            check.raise_if_invalid()
+            return Response(200, self._block.export_snapshot(snapshot_id))
+        check.name(required=True)
+        check.uuid("project_id", required=True)
+        check.tags()
+        size = data.get("size")
+        # The official SDK sends size 0 when none is given, as for a restore.
+        if type(size) is int and size == 0:
+            size = None
+        else:
+            check.size(required=False)
+        check.raise_if_invalid()
+        body = self._block.import_snapshot(
+            name=data["name"],
+            project_id=data["project_id"],
+            tags=list(data.get("tags", [])),
+            size=size,
         )
         return Response(200, body)
 
@@ -274,7 +329,7 @@ class BlockRoutes:
         query, details = _query(parse_qsl(request.query, keep_blank_values=True), "volume_types")
         if details:
             return shapes.invalid_arguments(*details)
-        types = volume_types(self._store.host.zone)
+        types = volume_types(self._zone)
         start = (query.page - 1) * query.page_size
         page = [dumps(t) for t in types[start : start + query.page_size]]
         return _list_response("volume_types", page, len(types))

@@ -25,6 +25,8 @@ __all__ = ["PERF_TYPES", "BlockHost", "BlockStore", "Entry", "Query"]
 PERF_TYPES = {5000: "sbs_5k", 15000: "sbs_15k"}
 VOLUME_TRANSIENT = frozenset({"creating", "deleting", "resizing", "snapshotting", "updating"})
 SNAPSHOT_TRANSIENT = frozenset({"creating", "deleting", "exporting"})
+#: The size of an imported snapshot given none: the fake cannot read the object's.
+IMPORT_SIZE = 10_000_000_000
 VOLUME_FIELDS = (
     "id",
     "name",
@@ -55,6 +57,8 @@ SNAPSHOT_FIELDS = (
     "tags",
     "zone",
     "class",
+    "public",
+    "kms_key_id",
 )
 
 
@@ -141,6 +145,7 @@ class Query:
     volume_id: str | None = None
     product_resource_id: str | None = None
     include_deleted: bool = False
+    zone: str | None = None
 
 
 class BlockStore:
@@ -218,19 +223,28 @@ class BlockStore:
 
     def render_snapshot(self, entry: Entry, now: float | None) -> bytes:
         """``entry``'s JSON with its parent's name, type and status read live (they change
-        after the snapshot); the parent is settled at ``now`` first unless it is None."""
+        after the snapshot); the parent is settled at ``now`` first unless it is None.
+
+        ``parent_volume`` is null once the parent is deleted (and for an imported
+        snapshot, which has none); the entry keeps the parent's id for the ``volume_id``
+        filter.
+        """
         data = dict(entry.data)
-        parent = dict(data["parent_volume"])
-        volume = self.volumes.get(parent["id"])
-        if volume is None:
-            parent["status"] = "deleted"
-        else:
-            if now is not None:
+        parent = data["parent_volume"]
+        if parent is not None:
+            volume = self.volumes.get(parent["id"])
+            if volume is not None and now is not None:
                 self.settle(volume, now)
-            parent.update(
-                name=volume.data["name"], type=volume.data["type"], status=volume.data["status"]
-            )
-        data["parent_volume"] = parent
+            if volume is None or volume.gone_at is not None:
+                data["parent_volume"] = None
+            else:
+                source = volume.data
+                data["parent_volume"] = {
+                    **parent,
+                    "name": source["name"],
+                    "type": source["type"],
+                    "status": source["status"],
+                }
         return dumps(data)
 
     # -- building -------------------------------------------------------------------------
@@ -247,6 +261,7 @@ class BlockStore:
         organization: str | None = None,
         parent_snapshot_id: str | None = None,
         kms_key_id: str | None = None,
+        zone: str | None = None,
     ) -> Entry:
         host = self.host
         stamp = rfc3339(now)
@@ -265,44 +280,53 @@ class BlockStore:
             "specs": {"perf_iops": perf_iops, "class": "sbs"},
             "last_detached_at": None,
             "kms_key_id": kms_key_id,
-            "zone": host.zone,
+            "zone": zone or host.zone,
         }
         return Entry(data, organization or host.organization)
 
     def new_snapshot(
         self,
         now: float,
-        volume: Entry,
+        volume: Entry | None,
         *,
         name: str,
         project_id: str | None,
         tags: Iterable[str],
         organization: str | None = None,
+        public: bool = False,
+        size: int | None = None,
+        zone: str | None = None,
     ) -> Entry:
+        """A snapshot of ``volume``, in its zone, or (``None``) one imported from Object
+        Storage into ``zone``: no parent, ``size`` (default :data:`IMPORT_SIZE`), the
+        fake's organization."""
         host = self.host
         stamp = rfc3339(now)
-        source = volume.data
+        source = volume.data if volume is not None else None
+        parent = None
+        if source is not None:
+            parent = {k: source[k] for k in ("id", "name", "type", "status")}
         data = {
             "id": str(uuid.uuid4()),
             "name": name,
-            "parent_volume": {
-                "id": source["id"],
-                "name": source["name"],
-                "type": source["type"],
-                "status": source["status"],
-            },
-            "size": source["size"],
-            "project_id": project_id or source["project_id"],
+            "parent_volume": parent,
+            "size": size or (source["size"] if source is not None else IMPORT_SIZE),
+            "project_id": project_id or (source or {}).get("project_id") or host.organization,
             "created_at": stamp,
             "updated_at": stamp,
             "references": [],
             "status": "available",
             "tags": list(tags),
-            "zone": host.zone,
+            "zone": source["zone"] if source is not None else zone or host.zone,
             "class": "sbs",
+            "public": public,
+            # A snapshot of an encrypted volume is encrypted with the volume's key.
+            "kms_key_id": source["kms_key_id"] if source is not None else None,
         }
-        entry = Entry(data, organization or volume.organization)
-        entry.perf_iops = source["specs"]["perf_iops"]
+        owner = volume.organization if volume is not None else host.organization
+        entry = Entry(data, organization or owner)
+        if source is not None:
+            entry.perf_iops = source["specs"]["perf_iops"]
         return entry
 
     # -- listing --------------------------------------------------------------------------
@@ -336,6 +360,8 @@ class BlockStore:
 
 def _matches(entry: Entry, query: Query) -> bool:
     data = entry.data
+    if query.zone is not None and data["zone"] != query.zone:
+        return False
     if query.name is not None and query.name not in data["name"]:
         return False
     if query.project_id is not None and data["project_id"] != query.project_id:
@@ -347,8 +373,10 @@ def _matches(entry: Entry, query: Query) -> bool:
         return False
     if query.volume_type is not None and data.get("type") != query.volume_type:
         return False
-    if query.volume_id is not None and data["parent_volume"]["id"] != query.volume_id:
-        return False
+    if query.volume_id is not None:
+        parent = data["parent_volume"]  # kept after the parent's deletion
+        if parent is None or parent["id"] != query.volume_id:
+            return False
     return query.product_resource_id is None or any(
         ref["product_resource_id"] == query.product_resource_id for ref in data["references"]
     )

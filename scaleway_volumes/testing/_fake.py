@@ -38,10 +38,13 @@ from ._instance import InstanceVolumes, server_summary
 if TYPE_CHECKING:
     from ._server import FakeServer
 
-__all__ = ["FAKE_ORGANIZATION", "FakeScaleway"]
+__all__ = ["FAKE_ORGANIZATION", "FAKE_TOKEN", "FakeScaleway"]
 
 #: Organization (and default project) id that owns volumes unless told otherwise.
 FAKE_ORGANIZATION = "11111111-2222-4333-8444-555555555555"
+#: The token a fake accepts unless told otherwise: a UUID, as Scaleway secret keys are
+#: (the official SDK refuses any other secret key before sending a request).
+FAKE_TOKEN = "fa4ec0de-0000-4000-8000-000000000000"
 
 IN_PROCESS_ROOT = "http://fake.scaleway.invalid"
 
@@ -59,9 +62,12 @@ class FakeScaleway:
     ``/instance/v1/zones/{zone}/volumes[/{id}]``; the Block Storage API v1 on
     ``/block/v1/zones/{zone}/`` ``volumes``, ``snapshots`` and ``volume-types``. Faults,
     latency, the rate limiter (one bucket: the real limit is per credentials) and
-    :attr:`stats` cover both APIs.
+    :attr:`stats` cover both APIs. A resource lives in the zone of the path that created
+    it and is found only there; ``zone`` is the zone of :attr:`base_url`, of the seed's
+    paths and of the helpers' resources.
 
-    ``token`` is the only accepted ``X-Auth-Token`` (``None`` accepts any non-empty one).
+    ``token`` is the only accepted ``X-Auth-Token`` (default :data:`FAKE_TOKEN`; any
+    string may be given; ``None`` accepts any non-empty one).
     ``legacy=True`` renders Instance volumes with the seven seed fields only. ``latency``
     seconds are slept before every request is handled; ``rate_limit`` (requests per
     second, token bucket of ``rate_burst`` capacity) answers excess requests with a bare
@@ -92,7 +98,7 @@ class FakeScaleway:
 
     def __init__(
         self,
-        token: str | None = "fake-token",
+        token: str | None = FAKE_TOKEN,
         *,
         zone: str = "fr-par-1",
         organization: str = FAKE_ORGANIZATION,
@@ -130,7 +136,6 @@ class FakeScaleway:
         self._block_store = BlockStore(self, self._lock)
         #: Helpers to arrange and inspect the Block Storage state (see FakeBlockStorage).
         self.block = FakeBlockStorage(self._block_store)
-        self._block_routes = BlockRoutes(self._block_store)
         self._instance = InstanceVolumes(self)
         self._volumes: dict[str, dict[str, Any]] = {}
         # Rendered JSON per volume id; dropped whenever the volume changes.
@@ -378,17 +383,18 @@ class FakeScaleway:
         path = request.path
         for api_prefix in (_BLOCK_PREFIX, _INSTANCE_PREFIX):
             if path.startswith(api_prefix):
-                # Any zone reaches the same state; resources carry the fake's zone.
+                # Each zone has its own resources: those created under its path.
                 zone, sep, tail = path[len(api_prefix) :].partition("/")
                 if not zone or not sep:
                     return shapes.unknown_path(path)
                 if api_prefix == _BLOCK_PREFIX:
-                    return self._block_routes.dispatch(request, tail)
+                    return BlockRoutes(self._block_store, zone).dispatch(request, tail)
                 prefix = path[: len(api_prefix) + len(zone) + 1]
-                return self._instance.dispatch(request, root, prefix, tail)
+                return self._instance.dispatch(request, root, prefix, tail, zone)
         if not path.startswith("/"):
             return shapes.unknown_path(path)
-        return self._instance.dispatch(request, root, "/", path[1:])
+        # The seed's paths name no zone: they reach the fake's own.
+        return self._instance.dispatch(request, root, "/", path[1:], self.zone)
 
 
 def _raw(body: bytes | str | dict[str, Any] | None) -> bytes:

@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from . import _shapes as shapes
 from ._core import JSON, Clock, RecordedRequest, Response, dumps, iso_timestamp
-from ._params import int_param, is_uuid, parse_body, size_problem
+from ._params import MAX_SIZE, MIN_SIZE, int_param, is_uuid, parse_body, size_problem
 
 __all__ = ["InstanceHost", "InstanceVolumes"]
 
@@ -41,6 +41,11 @@ CREATE_KEYS = frozenset(
     | {"base_snapshot", "base_volume"}
 )
 UPDATE_KEYS = frozenset({"name", "size", "tags"})
+#: ``GET products/volumes``: the types the zoned API creates, with the sizes the fake takes.
+PRODUCT_TYPES = {
+    "l_ssd": {"display_name": "Local SSD", "snapshot": True},
+    "scratch": {"display_name": "Scratch", "snapshot": False},
+}
 
 # Servers get stable ids so that attaching twice to "srv-1" names the same server.
 _SERVER_NS = uuid.UUID("6ba7b811-9dad-11d1-80b4-00c04fd430c8")
@@ -104,7 +109,7 @@ class InstanceVolumes:
         unknown = set(overrides) - VOLUME_FIELDS
         if unknown:
             raise TypeError(f"unknown volume fields: {sorted(unknown)}")
-        volume = self._new_volume(name, size, volume_type, list(tags), None, None)
+        volume = self._new_volume(name, size, volume_type, list(tags), None, None, None)
         if server is not None:
             volume["server"] = server_summary(server)
         volume.update(overrides)
@@ -135,15 +140,22 @@ class InstanceVolumes:
 
     # -- routes ---------------------------------------------------------------------------
 
-    def dispatch(self, request: RecordedRequest, root: str, prefix: str, tail: str) -> Response:
-        """Answer ``request`` for the path ``prefix + tail`` (``tail`` starts at ``volumes``)."""
+    def dispatch(
+        self, request: RecordedRequest, root: str, prefix: str, tail: str, zone: str
+    ) -> Response:
+        """Answer ``request`` for the path ``prefix + tail`` (``tail`` starts at ``volumes``),
+        over the volumes of ``zone`` (those of other zones are not found)."""
         method = request.method
+        if tail == "products/volumes" and prefix != "/":
+            if method != "GET":
+                return shapes.method_not_allowed(method, "GET")
+            return _list_types(request)
         if tail == "volumes":
             collection = prefix + "volumes"
             if method == "GET":
-                return self._list(request, collection)
+                return self._list(request, collection, zone)
             if method == "POST":
-                return self._create(request, root + collection)
+                return self._create(request, root + collection, zone)
             return shapes.method_not_allowed(method, "GET, POST")
         if not tail.startswith("volumes/"):
             return shapes.unknown_path(request.path)
@@ -155,11 +167,11 @@ class InstanceVolumes:
         if not is_uuid(volume_id):
             return shapes.validation_error({"volume_id": ["must be a valid UUID"]})
         if method == "PATCH":
-            return self._update(request, volume_id)
+            return self._update(request, volume_id, zone)
         host = self._host
         with host._lock:
             volume = host._volumes.get(volume_id)
-            if volume is None:
+            if volume is None or volume["zone"] != zone:
                 return shapes.unknown_resource(volume_id)
             if method == "GET":
                 return Response(200, b'{"volume":' + self._render(volume_id) + b"}")
@@ -195,9 +207,13 @@ class InstanceVolumes:
         tags: list[str],
         organization: str | None,
         project: str | None,
+        zone: str | None,
     ) -> dict[str, Any]:
         host = self._host
-        organization = organization or project or host.organization
+        # A project belongs to an organization: a body naming only a project makes a
+        # volume of the fake's organization (its owner), as the real API does. A body
+        # naming only an organization puts the volume in its default project (same id).
+        organization = organization or host.organization
         now = iso_timestamp(host.clock())
         return {
             "id": str(uuid.uuid4()),
@@ -212,10 +228,10 @@ class InstanceVolumes:
             "tags": tags,
             "server": None,
             "state": "available",
-            "zone": host.zone,
+            "zone": zone or host.zone,
         }
 
-    def _create(self, request: RecordedRequest, collection_url: str) -> Response:
+    def _create(self, request: RecordedRequest, collection_url: str, zone: str) -> Response:
         data = parse_body(request.body)
         if data is None:
             return shapes.validation_error()
@@ -264,6 +280,7 @@ class InstanceVolumes:
             list(data.get("tags", [])),
             organization,
             project,
+            zone,
         )
         volume_id = volume["id"]
         with self._host._lock:
@@ -276,7 +293,7 @@ class InstanceVolumes:
             (("Location", f"{collection_url}/{volume_id}"),),
         )
 
-    def _update(self, request: RecordedRequest, volume_id: str) -> Response:
+    def _update(self, request: RecordedRequest, volume_id: str, zone: str) -> Response:
         data = parse_body(request.body)
         if data is None:
             return shapes.validation_error()
@@ -292,7 +309,7 @@ class InstanceVolumes:
         host = self._host
         with host._lock:
             volume = host._volumes.get(volume_id)
-            if volume is None:
+            if volume is None or volume["zone"] != zone:
                 return shapes.unknown_resource(volume_id)
             if "size" in data and "size" not in errors and data["size"] < volume["size"]:
                 errors["size"] = ["volume size can only be increased"]
@@ -308,16 +325,10 @@ class InstanceVolumes:
             rendered = self._render(volume_id)
         return Response(200, b'{"volume":' + rendered + b"}")
 
-    def _list(self, request: RecordedRequest, collection: str) -> Response:
+    def _list(self, request: RecordedRequest, collection: str, zone: str) -> Response:
         params = parse_qsl(request.query, keep_blank_values=True)
         query = dict(params)
-        errors: dict[str, list[str]] = {}
-        page, problem = int_param(query.get("page"), 1, 1, None)
-        if problem:
-            errors["page"] = [problem]
-        per_page, problem = int_param(query.get("per_page"), 50, 1, 100)
-        if problem:
-            errors["per_page"] = [problem]
+        page, per_page, errors = _pages(query)
         if errors:
             return shapes.validation_error(errors)
         name = query.get("name")
@@ -330,7 +341,8 @@ class InstanceVolumes:
             matching = [
                 volume_id
                 for volume_id, v in self._host._volumes.items()
-                if (name is None or name in v["name"])
+                if v["zone"] == zone
+                and (name is None or name in v["name"])
                 and (volume_type is None or v["volume_type"] == volume_type)
                 and (organization is None or v["organization"] == organization)
                 and (project is None or v["project"] == project)
@@ -343,6 +355,34 @@ class InstanceVolumes:
         if link:
             headers.append(("Link", link))
         return Response(200, b'{"volumes":[' + b",".join(chunk) + b"]}", JSON, tuple(headers))
+
+
+def _pages(params: dict[str, str]) -> tuple[int, int, dict[str, list[str]]]:
+    """``page`` and ``per_page`` of a list's query, and the validation errors."""
+    errors: dict[str, list[str]] = {}
+    page, problem = int_param(params.get("page"), 1, 1, None)
+    if problem:
+        errors["page"] = [problem]
+    per_page, problem = int_param(params.get("per_page"), 50, 1, 100)
+    if problem:
+        errors["per_page"] = [problem]
+    return page, per_page, errors
+
+
+def _list_types(request: RecordedRequest) -> Response:
+    """The volume types catalogue: one page holds it all, counted in ``X-Total-Count``."""
+    _, _, errors = _pages(dict(parse_qsl(request.query, keep_blank_values=True)))
+    if errors:
+        return shapes.validation_error(errors)
+    volumes = {
+        kind: {
+            "display_name": spec["display_name"],
+            "capabilities": {"snapshot": spec["snapshot"]},
+            "constraints": {"min": MIN_SIZE, "max": MAX_SIZE},
+        }
+        for kind, spec in PRODUCT_TYPES.items()
+    }
+    return Response(200, dumps({"volumes": volumes}), JSON, (("X-Total-Count", str(len(volumes))),))
 
 
 def _link_header(

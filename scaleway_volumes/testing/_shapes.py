@@ -142,7 +142,7 @@ class Refusal(Exception):
 AUTH_DENIED = json_response(
     401,
     {
-        "type": "invalid_auth",
+        "type": "denied_authentication",
         "message": "authentication is denied",
         "method": "api_key",
         "reason": "invalid_argument",

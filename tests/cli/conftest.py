@@ -9,8 +9,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from scaleway_volumes.cli import build_cli
-from scaleway_volumes.cli._constants import FAKE_TOKEN
-from scaleway_volumes.testing import FAKE_ORGANIZATION, FakeScaleway, FakeServer, Fault
+from scaleway_volumes.testing import FAKE_ORGANIZATION, FAKE_TOKEN, FakeScaleway, FakeServer, Fault
 
 ENV = (
     "SCW_SECRET_KEY",

@@ -12,8 +12,13 @@ from collections.abc import Callable
 import pytest
 
 from scaleway_volumes import AsyncBlockAPI
-from scaleway_volumes.cli._constants import FAKE_TOKEN
-from scaleway_volumes.testing import FAKE_ORGANIZATION, FakeScaleway, Fault, quotas_exceeded_body
+from scaleway_volumes.testing import (
+    FAKE_ORGANIZATION,
+    FAKE_TOKEN,
+    FakeScaleway,
+    Fault,
+    quotas_exceeded_body,
+)
 
 from .conftest import Invoker, error_lines, spy_concurrency
 

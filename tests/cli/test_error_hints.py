@@ -200,7 +200,7 @@ def test_wrong_token_points_at_the_key_and_profile(invoke: Invoker) -> None:
     result = invoke("--base-url", invoke.server.base_url, "--token", "nope", "list")
     assert result.exit_code == 1
     error, hint = _two_lines(result.stderr)
-    assert error.startswith("Error: 401 invalid_auth: authentication is denied")
+    assert error.startswith("Error: 401 denied_authentication: authentication is denied")
     assert "SCW_SECRET_KEY" in hint and "--token" in hint and "--profile" in hint
     assert "nope" not in result.stderr
 

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from scaleway_volumes.cli._constants import FAKE_TOKEN
-from scaleway_volumes.testing import FAKE_ORGANIZATION, FakeScaleway
+from scaleway_volumes.testing import FAKE_ORGANIZATION, FAKE_TOKEN, FakeScaleway
 
 from .conftest import Invoker, error_lines, one_error_line
 
@@ -62,7 +61,7 @@ def test_missing_token(invoke: Invoker, tmp_path: Path) -> None:
 
 def test_token_from_environment(invoke: Invoker, monkeypatch: pytest.MonkeyPatch) -> None:
     """SCW_SECRET_KEY alone is enough, with no config file."""
-    monkeypatch.setenv("SCW_SECRET_KEY", "fake-token")
+    monkeypatch.setenv("SCW_SECRET_KEY", FAKE_TOKEN)
     result = invoke("--base-url", invoke.server.base_url, "--json", "list")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout) == []
@@ -95,7 +94,7 @@ def test_profile_option_picks_the_profile(invoke: Invoker, config_file: Path) ->
     assert _list(invoke, "--profile", "prod") == (0, "")
     code, stderr = _list(invoke)
     assert code == 1
-    assert json.loads(stderr)["error"].startswith("401 invalid_auth")
+    assert json.loads(stderr)["error"].startswith("401 denied_authentication")
 
 
 def test_profile_reaches_the_api_beyond_the_key(

@@ -7,8 +7,7 @@ import json
 
 import pytest
 
-from scaleway_volumes.cli._constants import FAKE_TOKEN
-from scaleway_volumes.testing import FakeScaleway
+from scaleway_volumes.testing import FAKE_TOKEN, FakeScaleway
 
 from .conftest import Invoker
 

@@ -450,7 +450,7 @@ async def test_wrong_token(fake: FakeScaleway, server: FakeServer) -> None:
     api = AsyncVolumeAPI("wrong-token", base_url=server.base_url)
     with pytest.raises(AuthenticationError) as info:
         await api.list_volumes()
-    assert info.value.type == "invalid_auth"
+    assert info.value.type == "denied_authentication"
     assert len(fake.stats.requests) == 1
     await api.aclose()
 

@@ -85,12 +85,35 @@ async def test_crud_round_trip(target: Target, prefix: str) -> None:
 
 
 async def test_both_shapes_share_state(target: Target) -> None:
+    """The seed's paths reach the volumes of the fake's own zone, and only those."""
     async with target.client("") as seed, target.client(ZONED) as zoned:
         volume = (await seed.post("/volumes", json=BODY)).json()["volume"]
+        assert volume["zone"] == "fr-par-1"
         assert (await zoned.get(f"/volumes/{volume['id']}")).json()["volume"] == volume
-        # Any zone in the path reaches the same volumes; the volume keeps the fake's zone.
         other = await zoned.get(f"{target.root}/instance/v1/zones/nl-ams-1/volumes")
-        assert [v["id"] for v in other.json()["volumes"]] == [volume["id"]]
+        assert other.json()["volumes"] == []
+
+
+async def test_zones_keep_their_own_volumes(target: Target) -> None:
+    """A volume lives in the zone of the path that created it: listed, read, changed and
+    deleted there only; another zone (and the seed's paths) answers 404."""
+    amsterdam = f"{target.root}/instance/v1/zones/nl-ams-1"
+    async with target.client("") as seed, target.client(ZONED) as paris:
+        made = await paris.post(f"{amsterdam}/volumes", json=BODY)
+        volume = made.json()["volume"]
+        assert volume["zone"] == "nl-ams-1"
+        assert made.headers["location"] == f"{amsterdam}/volumes/{volume['id']}"
+        for http, url in ((paris, f"/volumes/{volume['id']}"), (seed, f"/volumes/{volume['id']}")):
+            for method in ("GET", "PATCH", "DELETE"):
+                missing = await http.request(method, url, json={"name": "x"})
+                assert (missing.status_code, missing.json()["type"]) == (404, "unknown_resource")
+        assert (await paris.get("/volumes")).json()["volumes"] == []
+        assert (await seed.get("/volumes")).json()["volumes"] == []
+        listed = (await paris.get(f"{amsterdam}/volumes")).json()["volumes"]
+        assert [v["id"] for v in listed] == [volume["id"]]
+        renamed = await paris.patch(f"{amsterdam}/volumes/{volume['id']}", json={"name": "a"})
+        assert renamed.json()["volume"]["name"] == "a"
+        assert (await paris.delete(f"{amsterdam}/volumes/{volume['id']}")).status_code == 204
 
 
 async def test_organization_only_sets_project(target: Target) -> None:
@@ -99,6 +122,50 @@ async def test_organization_only_sets_project(target: Target) -> None:
     async with target.client() as http:
         volume = (await http.post("/volumes", json=body)).json()["volume"]
     assert volume["organization"] == volume["project"] == org
+
+
+async def test_project_only_keeps_the_fake_organization(target: Target) -> None:
+    """A body naming only a project (what the official SDK sends) makes a volume of the
+    fake's organization, which owns the project: a list by both finds it."""
+    project = str(uuid.uuid4())
+    body = {"name": "p", "size": GB, "volume_type": "l_ssd", "project": project}
+    async with target.client() as http:
+        volume = (await http.post("/volumes", json=body)).json()["volume"]
+        assert (volume["organization"], volume["project"]) == (FAKE_ORGANIZATION, project)
+        params = {"organization": FAKE_ORGANIZATION, "project": project}
+        listed = (await http.get("/volumes", params=params)).json()["volumes"]
+    assert [v["id"] for v in listed] == [volume["id"]]
+
+
+async def test_volume_types_catalogue(target: Target) -> None:
+    """``products/volumes`` lists l_ssd and scratch in the real shape, counted in
+    X-Total-Count, with the sizes the fake accepts; the seed API has no such path."""
+    async with target.client() as http:
+        response = await http.get("/products/volumes")
+        assert response.status_code == 200
+        assert response.headers["x-total-count"] == "2"
+        constraints = {"min": GB, "max": 10_000 * GB}
+        assert response.json() == {
+            "volumes": {
+                "l_ssd": {
+                    "display_name": "Local SSD",
+                    "capabilities": {"snapshot": True},
+                    "constraints": constraints,
+                },
+                "scratch": {
+                    "display_name": "Scratch",
+                    "capabilities": {"snapshot": False},
+                    "constraints": constraints,
+                },
+            }
+        }
+        assert set(_fields(await http.get("/products/volumes", params={"per_page": 0}))) == {
+            "per_page"
+        }
+        wrong = await http.post("/products/volumes", json={})
+        assert (wrong.status_code, wrong.headers["allow"]) == (405, "GET")
+    async with target.client("") as seed:
+        assert (await seed.get("/products/volumes")).status_code == 404
 
 
 def _fields(response: Any) -> dict[str, list[str]]:
@@ -223,7 +290,7 @@ async def test_delete_attached_volume_is_refused(target: Target) -> None:
 
 async def test_auth(target: Target) -> None:
     denied = {
-        "type": "invalid_auth",
+        "type": "denied_authentication",
         "message": "authentication is denied",
         "method": "api_key",
         "reason": "invalid_argument",

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from scaleway_volumes.testing import FAKE_ORGANIZATION, FakeScaleway, Fault
+from scaleway_volumes.testing import FAKE_ORGANIZATION, FAKE_TOKEN, FakeScaleway, Fault
 
 if TYPE_CHECKING:
     from .conftest import Target
@@ -50,6 +50,8 @@ SNAPSHOT_FIELDS = [
     "tags",
     "zone",
     "class",
+    "public",
+    "kms_key_id",
 ]
 RFC3339_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
@@ -571,7 +573,7 @@ async def test_auth_faults_and_stats_cover_both_apis(target: Target) -> None:
     fake = target.fake
     async with target.client(BLOCK, headers={"X-Auth-Token": "wrong"}) as http:
         denied = await http.get("/volumes")
-        assert (denied.status_code, denied.json()["type"]) == (401, "invalid_auth")
+        assert (denied.status_code, denied.json()["type"]) == (401, "denied_authentication")
     fault = fake.add_fault(Fault("respond", path=r"^/block/", status=503, times=1))
     async with target.client("") as http:
         assert (await http.get(f"{BLOCK}/volumes")).status_code == 503
@@ -602,10 +604,44 @@ async def test_apis_keep_separate_volumes(target: Target) -> None:
     async with target.client("") as http:
         instance = (await http.get("/instance/v1/zones/fr-par-1/volumes")).json()["volumes"]
         block = (await http.get(f"{BLOCK}/volumes")).json()["volumes"]
-        # Any zone in the path reaches the same state, as for the Instance API.
+        # Each zone has its own volumes, as for the Instance API.
         other_zone = (await http.get("/block/v1/zones/nl-ams-1/volumes")).json()["volumes"]
     assert [v["name"] for v in instance] == ["local"]
-    assert [v["name"] for v in block] == [v["name"] for v in other_zone] == ["network"]
+    assert [v["name"] for v in block] == ["network"]
+    assert other_zone == []
+
+
+async def test_zones_keep_their_own_resources(target: Target) -> None:
+    """Volumes and snapshots live in the zone of the path that created them (a snapshot in
+    its volume's): another zone answers 404 for them, lists without them, and cannot
+    snapshot or restore them; volume types name the path's zone."""
+    ams = "/block/v1/zones/nl-ams-1"
+    async with target.client("") as http:
+        volume = (await http.post(f"{ams}/volumes", json=EMPTY)).json()
+        assert volume["zone"] == "nl-ams-1"
+        for method in ("GET", "PATCH", "DELETE"):
+            missing = await http.request(method, f"{BLOCK}/volumes/{volume['id']}", json={})
+            assert (missing.status_code, missing.json()["resource"]) == (404, "volume")
+        assert (await http.get(f"{BLOCK}/volumes")).json()["total_count"] == 0
+        body = {"volume_id": volume["id"], "name": "s", "project_id": PROJECT}
+        refused = await http.post(f"{BLOCK}/snapshots", json=body)
+        assert (refused.status_code, refused.json()["resource"]) == (404, "volume")
+        snapshot = (await http.post(f"{ams}/snapshots", json=body)).json()
+        assert snapshot["zone"] == "nl-ams-1"
+        assert (await http.get(f"{BLOCK}/snapshots/{snapshot['id']}")).status_code == 404
+        assert (await http.get(f"{BLOCK}/snapshots")).json()["total_count"] == 0
+        listed = (await http.get(f"{ams}/snapshots", params={"volume_id": volume["id"]})).json()
+        assert [s["id"] for s in listed["snapshots"]] == [snapshot["id"]]
+        restore = {**EMPTY, "from_snapshot": {"snapshot_id": snapshot["id"]}}
+        del restore["from_empty"]
+        lost = await http.post(f"{BLOCK}/volumes", json=restore)
+        assert (lost.status_code, lost.json()["resource"]) == (404, "snapshot")
+        restored = await http.post(f"{ams}/volumes", json=restore)
+        assert (restored.status_code, restored.json()["zone"]) == (200, "nl-ams-1")
+        types = (await http.get(f"{ams}/volume-types")).json()["volume_types"]
+        assert {t["zone"] for t in types} == {"nl-ams-1"}
+    helper = target.fake.block.add_snapshot(volume["id"])
+    assert helper["zone"] == "nl-ams-1"
 
 
 async def test_transports_see_the_same_instant(fake: FakeScaleway) -> None:
@@ -614,7 +650,7 @@ async def test_transports_see_the_same_instant(fake: FakeScaleway) -> None:
     with fake.serve() as server:
         async with fake.client(base_url=fake.block_base_url) as local:
             created = (await local.post("/volumes", json=EMPTY)).json()
-            headers = {"X-Auth-Token": "fake-token"}
+            headers = {"X-Auth-Token": FAKE_TOKEN}
             async with httpx.AsyncClient(base_url=server.block_base_url, headers=headers) as tcp:
                 remote = (await tcp.get(f"/volumes/{created['id']}")).json()
                 assert remote["status"] == "creating"

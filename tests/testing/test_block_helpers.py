@@ -98,6 +98,18 @@ def test_snapshot_helpers() -> None:
     assert fake.block.get_volume(missing) is None
 
 
+def test_snapshot_public_and_kms_key() -> None:
+    """A snapshot is private unless told, and carries its volume's KMS key unless told."""
+    fake = FakeScaleway()
+    key = str(uuid.uuid4())
+    volume = fake.block.add_volume(kms_key_id=key)
+    plain = fake.block.add_snapshot(volume["id"])
+    assert (plain["public"], plain["kms_key_id"]) == (False, key)
+    other = str(uuid.uuid4())
+    custom = fake.block.add_snapshot(volume["id"], public=True, kms_key_id=other)
+    assert (custom["public"], custom["kms_key_id"]) == (True, other)
+
+
 def test_references() -> None:
     """References make a volume in_use; dropping the last one records last_detached_at."""
     clock = ManualClock(1_700_000_000)

@@ -147,20 +147,20 @@ async def test_delete_then_gone_then_forgotten(
 async def test_snapshot_delete(
     http: httpx.AsyncClient, clock: ManualClock, fake: FakeScaleway
 ) -> None:
-    """Snapshots are deleted the same way, and their parent shows "deleted" once purged."""
+    """Snapshots are deleted the same way; their parent_volume is null once it is deleted."""
     volume = fake.block.add_volume()
     snapshot = fake.block.add_snapshot(volume["id"])
     assert (await http.delete(f"/volumes/{volume['id']}")).status_code == 204
     clock.advance(3)
     kept = await _get(http, f"/snapshots/{snapshot['id']}")
-    assert kept["parent_volume"]["status"] == "deleted"
+    assert kept["parent_volume"] is None
     assert (await http.delete(f"/snapshots/{snapshot['id']}")).status_code == 204
     assert (await _get(http, f"/snapshots/{snapshot['id']}"))["status"] == "deleting"
     clock.advance(3)
     assert (await http.get(f"/snapshots/{snapshot['id']}")).status_code == 404
     clock.advance(101)
     assert fake.block.snapshots(include_deleted=True) == []
-    # The parent volume was forgotten too; the snapshot would still name it.
+    # The parent volume was forgotten too.
     assert fake.block.volumes(include_deleted=True) == []
 
 

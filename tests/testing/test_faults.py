@@ -9,7 +9,13 @@ import anyio
 import httpx
 import pytest
 
-from scaleway_volumes.testing import FAKE_ORGANIZATION, FakeScaleway, Fault, RecordedRequest
+from scaleway_volumes.testing import (
+    FAKE_ORGANIZATION,
+    FAKE_TOKEN,
+    FakeScaleway,
+    Fault,
+    RecordedRequest,
+)
 
 from ..waiting import eventually
 
@@ -269,7 +275,7 @@ async def test_requests_are_recorded(target: Target) -> None:
     assert post.path == "/instance/v1/zones/fr-par-1/volumes"
     assert post.json() == BODY
     assert post.headers["x-custom"] == "yes"
-    assert post.headers["x-auth-token"] == "fake-token"
+    assert post.headers["x-auth-token"] == FAKE_TOKEN
     assert post.headers["content-type"] == "application/json"
     assert post.transport == target.kind
     assert (get.method, get.query, get.body) == ("GET", "name=da&per_page=5", b"")
@@ -292,7 +298,7 @@ async def test_reset_clears_everything(target: Target) -> None:
 
 
 async def test_tcp_connection_stats(server: Any, fake: FakeScaleway) -> None:
-    headers = {"X-Auth-Token": "fake-token"}
+    headers = {"X-Auth-Token": FAKE_TOKEN}
     async with httpx.AsyncClient(base_url=server.base_url, headers=headers) as http:
         for _ in range(3):
             assert (await http.get("/volumes")).status_code == 200

@@ -16,12 +16,18 @@ import anyio
 import httpx
 import pytest
 
-from scaleway_volumes.testing import FAKE_ORGANIZATION, FakeScaleway, FakeServer, Fault
+from scaleway_volumes.testing import (
+    FAKE_ORGANIZATION,
+    FAKE_TOKEN,
+    FakeScaleway,
+    FakeServer,
+    Fault,
+)
 from scaleway_volumes.testing.__main__ import main
 from scaleway_volumes.testing._server import _ServerCore
 
 ROOT = Path(__file__).resolve().parents[2]
-AUTH = {"X-Auth-Token": "fake-token"}
+AUTH = {"X-Auth-Token": FAKE_TOKEN}
 GB = 1_000_000_000
 
 
@@ -38,10 +44,10 @@ def _exchange(server: FakeServer, payload: bytes) -> bytes:
 def test_pipelined_requests_keep_order(server: FakeServer, fake: FakeScaleway) -> None:
     volume = fake.add_volume()
     fake.latency = 0.02  # forces the asynchronous path for every request
-    get = f"GET /volumes/{volume['id']} HTTP/1.1\r\nHost: x\r\nX-Auth-Token: fake-token\r\n\r\n"
+    get = f"GET /volumes/{volume['id']} HTTP/1.1\r\nHost: x\r\nX-Auth-Token: {FAKE_TOKEN}\r\n\r\n"
     missing = "GET /volumes/00000000-0000-4000-8000-000000000000 HTTP/1.1\r\nHost: x\r\n"
-    missing += "X-Auth-Token: fake-token\r\nConnection: close\r\n\r\n"
-    raw = _exchange(server, (get + get.replace("fake-token", "bad") + missing).encode())
+    missing += f"X-Auth-Token: {FAKE_TOKEN}\r\nConnection: close\r\n\r\n"
+    raw = _exchange(server, (get + get.replace(FAKE_TOKEN, "bad") + missing).encode())
     statuses = re.findall(rb"HTTP/1\.1 (\d{3}) ", raw)
     assert statuses == [b"200", b"401", b"404"]
     assert raw.count(b"Connection: close") == 1
@@ -52,7 +58,7 @@ def test_chunked_request_body(server: FakeServer, fake: FakeScaleway) -> None:
         {"name": "c", "size": GB, "volume_type": "l_ssd", "project": FAKE_ORGANIZATION}
     ).encode()
     chunked = b"%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n" % (10, body[:10], len(body) - 10, body[10:])
-    head = b"POST /volumes HTTP/1.1\r\nHost: h:1\r\nX-Auth-Token: fake-token\r\n"
+    head = f"POST /volumes HTTP/1.1\r\nHost: h:1\r\nX-Auth-Token: {FAKE_TOKEN}\r\n".encode()
     head += b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
     raw = _exchange(server, head + chunked)
     assert raw.startswith(b"HTTP/1.1 201 Created\r\n")
@@ -65,7 +71,7 @@ def test_head_answer_has_no_body(server: FakeServer, fake: FakeScaleway, latency
     """HEAD gets the GET's status line and headers only: the next answer on the same
     connection is read from the right bytes."""
     fake.latency = latency
-    head = "HEAD /volumes HTTP/1.1\r\nHost: x\r\nX-Auth-Token: fake-token\r\n\r\n"
+    head = f"HEAD /volumes HTTP/1.1\r\nHost: x\r\nX-Auth-Token: {FAKE_TOKEN}\r\n\r\n"
     get = head.replace("HEAD", "GET").replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n")
     raw = _exchange(server, (head + get).encode())
     first, _, rest = raw.partition(b"\r\n\r\n")
@@ -151,7 +157,7 @@ async def test_in_process_failure_after_the_client_gave_up_is_counted(
 
 
 def test_http10_closes_and_bad_request_line(server: FakeServer) -> None:
-    raw = _exchange(server, b"GET /volumes HTTP/1.0\r\nX-Auth-Token: fake-token\r\n\r\n")
+    raw = _exchange(server, f"GET /volumes HTTP/1.0\r\nX-Auth-Token: {FAKE_TOKEN}\r\n\r\n".encode())
     assert raw.startswith(b"HTTP/1.1 200 OK\r\n")
     assert raw.endswith(b'{"volumes":[]}')
     assert _exchange(server, b"NONSENSE\r\n\r\n").startswith(b"HTTP/1.1 400")
