@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from urllib.parse import quote, urlencode
 
 from . import _block_common as common
 from ._block_models import BlockVolume, BlockVolumeSpec
-from ._block_volumes import COLLECTION, BlockVolumes, volume_path
+from ._block_volumes import COLLECTION, BlockVolumes, decode_volume, volume_path
 from ._bulk import (
     THROTTLE_BUDGET,
     BulkResult,
@@ -23,7 +24,7 @@ from ._decode_block import VolumeStatus, decode_block_volume_statuses
 from ._deletes import prepare_delete
 from ._errors import ScalewayError
 from ._later import Later
-from ._listing import pages
+from ._pagination import Paginator
 from ._pipeline import Attempts
 from ._poll_schedule import BATCH
 from ._slots import Slots
@@ -99,10 +100,11 @@ class BlockBulk(BlockVolumes):
         # The workers' creates and the poller's requests share ``concurrency``
         # slots, the poller's served first so ready volumes are seen in time.
         slots = Slots(concurrency)
-        poller = VolumePoller(self._list_by_ids, self.get_volume, slots, timeout=timeout)
+        polls = _Polls(self)
+        poller = VolumePoller(polls.list_by_ids, polls.get_one, slots, timeout=timeout)
         # Each worker hands its created volume to the poller and goes on creating:
         # the items under way are bounded, not the workers.
-        return await poller.running(
+        result: BulkResult[BlockVolumeSpec, BlockVolume] = await poller.running(
             lambda: run_bulk(
                 self._bulk_create_item(slots, poller),
                 specs,
@@ -112,6 +114,8 @@ class BlockBulk(BlockVolumes):
                 max_under_way=concurrency * (1 + PENDING_PER_SLOT),
             )
         )
+        result.throttled += polls.throttled
+        return result
 
     def _bulk_create_item(
         self, slots: Slots | None, poller: VolumePoller | None
@@ -138,26 +142,6 @@ class BlockBulk(BlockVolumes):
             return item.create_and_hand_over(attempts, slots, poller), item, attempts
 
         return prepare
-
-    async def _list_by_ids(self, volume_ids: Sequence[str]) -> list[BlockVolume | VolumeStatus]:
-        """The volumes among ``volume_ids`` that the API lists (one request for up to 100).
-
-        Only those the poll settles are decoded (``settles``); the others come
-        as their id and status.
-        """
-        found: list[BlockVolume | VolumeStatus] = []
-        listing = pages(
-            self._pipeline,
-            COLLECTION,
-            [("volume_ids", volume_id) for volume_id in volume_ids],
-            BATCH,
-            _decode_poll_page,
-            page_size_param=common.PAGE_SIZE_PARAM,
-            what="GET /volumes?volume_ids=",
-        )
-        async for page in listing:
-            found.extend(page)
-        return found
 
     async def delete_volumes(
         self,
@@ -193,6 +177,53 @@ class BlockBulk(BlockVolumes):
             on_progress=on_progress,
             on_item=on_item,
         )
+
+
+class _Polls:
+    """The poller's requests of one ``create_volumes(wait=True)`` call.
+
+    Sent like the call's creates: a bare 429 is flow control, resent at the
+    rate limiter's pace (up to ``THROTTLE_BUDGET`` per request) rather than
+    spending a retry, and counted in ``throttled`` for the call's ``BulkResult``.
+    """
+
+    __slots__ = ("_api", "throttled")
+
+    def __init__(self, api: BlockBulk) -> None:
+        self._api = api
+        self.throttled = 0
+
+    async def _get(self, path: str, query: str | None) -> Reply:
+        attempts = Attempts()
+        try:
+            return await self._api._pipeline.call(
+                "GET", path, query=query, attempts=attempts, throttle_budget=THROTTLE_BUDGET
+            )
+        finally:
+            self.throttled += attempts.throttled
+
+    async def list_by_ids(self, volume_ids: Sequence[str]) -> list[BlockVolume | VolumeStatus]:
+        """The volumes among ``volume_ids`` that the API lists (one request for up to 100).
+
+        Only those the poll settles are decoded (``settles``); the others come
+        as their id and status. A server that ignores the page size is listed
+        page by page, as ``Paginator`` decides.
+        """
+        filters = [("volume_ids", volume_id) for volume_id in volume_ids]
+        pager = Paginator(BATCH, what="GET /volumes?volume_ids=")
+        found: list[BlockVolume | VolumeStatus] = []
+        while not pager.done:
+            params = [*filters, ("page", str(pager.page)), (common.PAGE_SIZE_PARAM, str(BATCH))]
+            reply = await self._get(COLLECTION, urlencode(params, quote_via=quote))
+            items, total = _decode_poll_page(reply)
+            link = reply.headers.get("link")
+            count = total if total is not None else reply.headers.get("x-total-count")
+            found += pager.feed(items, link=link, total=count)
+        return found
+
+    async def get_one(self, volume_id: str) -> BlockVolume:
+        """One volume by a GET of its own (one the listing did not show)."""
+        return decode_volume(await self._get(volume_path(volume_id), None))
 
 
 class _BulkCreate:

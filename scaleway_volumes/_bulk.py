@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Awaitable, Callable, Iterable, Sized
 from typing import Any, Generic, TypeVar
 
 import anyio
+import anyio.lowlevel
 import attrs
 
 from ._cancel import sole_cancellation
@@ -18,7 +21,9 @@ __all__ = [
     "BulkResult",
     "ItemCallback",
     "ProgressCallback",
+    "check_callback",
     "check_concurrency",
+    "lighten",
     "run_bulk",
 ]
 
@@ -81,8 +86,71 @@ def check_concurrency(concurrency: object) -> int:
     return concurrency
 
 
+def _is_async(function: object) -> bool:
+    return inspect.iscoroutinefunction(function) or inspect.isasyncgenfunction(function)
+
+
+def check_callback(callback: object, name: str) -> None:
+    """A bulk call's ``on_progress`` or ``on_item``: ``None`` or a plain function.
+
+    The callbacks are called, never awaited: an ``async def`` one (or a
+    ``functools.partial`` of one, or an object whose ``__call__`` is one)
+    would never run, so it is refused with ``TypeError`` before any request.
+    """
+    if callback is None:
+        return
+    if not callable(callback):
+        raise TypeError(f"{name} must be a function or None, got {type(callback).__name__}")
+    function: object = callback
+    while isinstance(function, functools.partial):
+        function = function.func
+    if _is_async(function) or _is_async(type(function).__call__):
+        raise TypeError(
+            f"{name} must be a plain function, not an async one: bulk callbacks are "
+            "called, never awaited"
+        )
+
+
+def _refuse_awaitable(returned: object, name: str) -> None:
+    """A callback returned ``returned`` (not None): an awaitable is closed, then refused."""
+    if inspect.isawaitable(returned):
+        close = getattr(returned, "close", None)
+        if callable(close):
+            close()  # no "never awaited" warning: it is refused, not forgotten
+        raise TypeError(
+            f"{name} returned {type(returned).__name__}, an awaitable: bulk callbacks are "
+            "called, never awaited, so they must be plain functions"
+        )
+
+
+def lighten(error: BaseException) -> None:
+    """Drop the tracebacks of a failed item's error, of its causes and contexts.
+
+    A failed item is a result kept until the call's caller lets it go: its
+    tracebacks would keep every frame they went through, with its request
+    body, response and coroutines (about 8 KB per item, measured, against
+    3 KB for the error itself: a gigabyte for 100 000 failures). What failed
+    is the error's class, message and attributes; an exception that is not an
+    item's failure (a bug, a callback's) propagates with its traceback instead.
+    """
+    seen: set[int] = set()
+    chain: list[BaseException | None] = [error]
+    while chain:
+        exc = chain.pop()
+        if exc is None or id(exc) in seen:
+            continue
+        seen.add(id(exc))
+        exc.__traceback__ = None
+        chain += (exc.__cause__, exc.__context__)
+
+
 # How long a cancelled bulk call may spend finding out what its in-flight items did.
 SETTLE_TIMEOUT = 2.0
+
+# How many items a worker takes between checkpoints that let other tasks run
+# (it checks for a cancellation at each): what a request over an in-process
+# transport, which never yields, leaves to the rest of the program.
+_YIELD_EVERY = 64
 
 Settle = Callable[[], Awaitable[Any]]
 """Finds out what a cancelled item did: returns its output, or the exception to report."""
@@ -121,12 +189,19 @@ async def run_bulk(
     ``prepare(item)`` checks the item and returns its job, a ``settle``
     coroutine function and the ``Attempts`` its requests count in. An item
     whose input ``prepare`` rejects (``ValueError``/``TypeError``) or whose job
-    raises a ``ScalewayError`` is a failed item; any other exception is a bug
-    and propagates. Memory is proportional to ``concurrency`` plus the results:
-    no task or coroutine is made ahead of its turn. On cancellation, each item in
-    flight is settled (shielded, at most ``SETTLE_TIMEOUT`` seconds) and reported
-    through ``on_item``, so the caller learns which volumes exist; then the
-    cancellation propagates.
+    raises a ``ScalewayError`` is a failed item (``lighten``-ed). Memory is
+    proportional to ``concurrency`` plus the results: no task or coroutine is
+    made ahead of its turn. On cancellation, each item in flight is settled
+    (shielded, at most ``SETTLE_TIMEOUT`` seconds) and reported through
+    ``on_item``, so the caller learns which volumes exist; then the
+    cancellation propagates. Each item taken is a checkpoint: a transport that
+    answers without yielding (in process) still lets a cancellation land.
+
+    Any other exception (from ``items`` itself, a callback, or a bug) ends the
+    call the same way: the items in flight are settled and reported (the
+    callbacks are still called for each), then the first such exception
+    propagates as itself, even over a cancellation it met. Callbacks must be
+    plain functions (``check_callback``).
 
     A job may end by handing its item over: it returns a ``Later``, its worker
     goes on with the next item, and the item settles (is recorded, reported)
@@ -137,6 +212,8 @@ async def run_bulk(
     the ``Later`` itself when it is ``self_settling``.
     """
     check_concurrency(concurrency)
+    check_callback(on_progress, "on_progress")
+    check_callback(on_item, "on_item")
     limit = concurrency if max_under_way is None else max_under_way
     if type(limit) is not int or limit < 1:
         raise ValueError(f"max_under_way must be an int >= 1, got {limit!r}")
@@ -163,6 +240,15 @@ async def run_bulk(
     # settles; made only when somebody waits for it.
     room: anyio.Event | None = None
     all_settled: anyio.Event | None = None
+    # The first exception that ends the call (see above), and the scope it cancels.
+    stopped: Exception | None = None
+    running = anyio.CancelScope()
+
+    def stop(error: Exception) -> None:
+        nonlocal stopped
+        if stopped is None:
+            stopped = error
+            running.cancel()
 
     def record(index: int, item: In, outcome: Any, ok: bool) -> None:
         nonlocal done, under_way, room
@@ -171,16 +257,29 @@ async def run_bulk(
         if ok:
             outputs[index] = outcome
         else:
+            lighten(outcome)
             failures[index] = (item, outcome)
         done += 1
         under_way -= 1
         if room is not None:
             room.set()
             room = None
+        # A callback that raises ends the call, but is still called for every
+        # item recorded after (each one in flight is settled and reported).
         if on_item is not None:
-            on_item(index, item, outcome)
+            try:
+                returned = on_item(index, item, outcome)
+                if returned is not None:
+                    _refuse_awaitable(returned, "on_item")
+            except Exception as exc:
+                stop(exc)
         if on_progress is not None:
-            on_progress(done, total)
+            try:
+                returned = on_progress(done, total)
+                if returned is not None:
+                    _refuse_awaitable(returned, "on_progress")
+            except Exception as exc:
+                stop(exc)
 
     def record_settled(index: int, item: In, settled: Any) -> None:
         # What a cancelled item was found to have done: an exception is its failure.
@@ -208,7 +307,16 @@ async def run_bulk(
 
     async def worker() -> None:
         nonlocal throttled, under_way, room, started
+        taken = 0
         while True:
+            # A cancellation lands here even when no request yields; every
+            # ``_YIELD_EVERY`` items the worker also lets other tasks (and
+            # expired timeouts) run.
+            taken += 1
+            if taken % _YIELD_EVERY:
+                await anyio.lowlevel.checkpoint_if_cancelled()
+            else:
+                await anyio.lowlevel.checkpoint()
             while under_way >= limit:
                 if room is None:
                     room = anyio.Event()
@@ -216,6 +324,9 @@ async def run_bulk(
             try:
                 index, item = next(jobs)
             except StopIteration:
+                return
+            except Exception as exc:  # the input's own failure (a generator raising)
+                stop(exc)
                 return
             under_way += 1
             if started < workers:
@@ -226,14 +337,20 @@ async def run_bulk(
             except (ValueError, TypeError) as exc:
                 record(index, item, exc, False)
                 continue
+            except Exception as exc:  # a bug
+                stop(exc)
+                return
             try:
                 output = await job
             except ScalewayError as exc:
                 record(index, item, exc, False)
             except BaseException as exc:
-                # A bug propagates unreported; a cancellation (plain, or a group
-                # of them from a trio nursery) first settles the item.
+                # A cancellation (plain, or a group of them from a trio
+                # nursery) first settles the item; a bug ends the call.
                 if sole_cancellation(exc) is None:
+                    if isinstance(exc, Exception):
+                        stop(exc)
+                        return
                     raise
                 if attempts.sent:
                     settled = await _settle_cancelled(settle)
@@ -253,19 +370,11 @@ async def run_bulk(
             finally:
                 throttled += attempts.throttled
 
-    try:
-        async with anyio.create_task_group() as tg:
-            for _ in range(started):
-                tg.start_soon(worker)
-        if handed:
-            all_settled = anyio.Event()
-            await all_settled.wait()
-    except BaseException:
-        # Cancelled (or a bug): the items handed over are in flight too. They
+    async def settle_handed() -> None:
+        # Cancelled or stopped: the items handed over are in flight too. They
         # are settled side by side, so the whole takes ``SETTLE_TIMEOUT`` at most.
-        async def settle_handed(index: int, item: In, settle: Settle) -> None:
-            settled = await _settle_cancelled(settle)
-            record_settled(index, item, settled)
+        async def settle_one(index: int, item: In, settle: Settle) -> None:
+            record_settled(index, item, await _settle_cancelled(settle))
 
         left = sorted(handed.items())
         handed.clear()
@@ -277,8 +386,24 @@ async def run_bulk(
                     if later.self_settling:
                         record_settled(index, item, later.settled())
                     else:
-                        tg.start_soon(settle_handed, index, item, handed_settles.pop(index))
+                        tg.start_soon(settle_one, index, item, handed_settles.pop(index))
+
+    try:
+        with running:
+            async with anyio.create_task_group() as tg:
+                for _ in range(started):
+                    tg.start_soon(worker)
+            if handed:
+                all_settled = anyio.Event()
+                await all_settled.wait()
+    except BaseException:
+        await settle_handed()
+        if stopped is not None:  # a callback raised too (say, while items settled): it wins
+            raise stopped  # noqa: B904 - the cancellation stays its __context__
         raise
+    if stopped is not None:
+        await settle_handed()
+        raise stopped
 
     return BulkResult(
         succeeded=[output for output in outputs if output is not _FAILED],

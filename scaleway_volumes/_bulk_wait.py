@@ -25,9 +25,11 @@ request.
 
 The poller's requests take a slot of the bulk call's bound on requests in
 flight (``Slots``) ahead of the queued creates, and go through the pipeline
-like any call (retried, paced by the rate limiter). A poll's listing decodes
-only the volumes it settles (``settles``); the others are reported by id and
-status alone, which is all the poller reads of them.
+like the creates (retried, paced by the rate limiter, a bare 429 resent at its
+pace and counted in the call's ``throttled``: the caller's ``list_by_ids`` and
+``get_one`` see to it). A poll's listing decodes only the volumes it settles
+(``settles``); the others are reported by id and status alone, which is all
+the poller reads of them.
 """
 
 from __future__ import annotations

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import singledispatch
-from typing import Any
 
 from ._error_body import one_line
 from ._errors import (
@@ -51,8 +50,13 @@ def hint(error: BaseException) -> str | None:
     An error whose outcome is unknown and that carries a marker tag (a create that
     may have landed) always gets the advice to look for that tag first; otherwise
     the most precise error class decides (a ``QuotaExceededError`` gets the quota
-    advice, not the generic permission one).
+    advice, not the generic permission one). A ``BulkOperationError`` gets the
+    hint of its first failed item (its own ``outcome_unknown`` only says that
+    some item's is).
     """
+    if isinstance(error, BulkOperationError):
+        failed = error.result.failed
+        return hint(failed[0][1]) if failed else None
     if isinstance(error, ScalewayError) and error.outcome_unknown:
         tag = error.marker_tag
         if not tag:
@@ -230,9 +234,3 @@ def _failure_state(error: ResourceStateError) -> str:
             "again, and contact Scaleway support if it happens again."
         )
     return f"{who} is in the state {error.state!r}: look at it in the Scaleway console."
-
-
-@_advice.register(BulkOperationError)
-def _bulk(error: BulkOperationError[Any]) -> str | None:
-    failed = error.result.failed
-    return hint(failed[0][1]) if failed else None
