@@ -8,7 +8,7 @@ value the API adds tomorrow decodes today. Timestamps are aware datetimes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from ._ids import check_id
-from ._models import to_tags
+from ._models import tag_tuple, to_tags
 from ._validate import check_optional_str
 
 __all__ = [
@@ -46,6 +46,20 @@ class VolumeReference:
     type: str
     status: str
     created_at: datetime | None = None
+
+
+def reference_tuple(value: Iterable[VolumeReference]) -> tuple[VolumeReference, ...]:
+    """A model's ``references``: a tuple is kept as it is (what the decoders
+    pass), anything else becomes one of ``VolumeReference`` items only."""
+    if type(value) is tuple:
+        return value
+    references = tuple(value)
+    for reference in references:
+        if not isinstance(reference, VolumeReference):
+            raise TypeError(
+                f"every reference must be a VolumeReference, got {type(reference).__name__}"
+            )
+    return references
 
 
 @attrs.frozen
@@ -79,9 +93,9 @@ class BlockVolume:
     status: str
     created_at: datetime | None = None
     updated_at: datetime | None = None
-    references: tuple[VolumeReference, ...] = ()
+    references: tuple[VolumeReference, ...] = attrs.field(default=(), converter=reference_tuple)
     parent_snapshot_id: str | None = None
-    tags: tuple[str, ...] = ()
+    tags: tuple[str, ...] = attrs.field(default=(), converter=tag_tuple)
     specs: BlockVolumeSpecs | None = None
     last_detached_at: datetime | None = None
     kms_key_id: str | None = None
@@ -125,8 +139,8 @@ class BlockSnapshot:
     parent_volume: SnapshotParentVolume | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
-    references: tuple[VolumeReference, ...] = ()
-    tags: tuple[str, ...] = ()
+    references: tuple[VolumeReference, ...] = attrs.field(default=(), converter=reference_tuple)
+    tags: tuple[str, ...] = attrs.field(default=(), converter=tag_tuple)
     zone: str | None = None
     class_: str | None = None
 

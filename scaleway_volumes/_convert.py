@@ -18,6 +18,7 @@ from ._converter import converter, make_converter
 from ._decoding import (
     MarkedPage,
     NotPlain,
+    decode_error,
     fast_date,
     fast_tags,
     intern,
@@ -59,6 +60,7 @@ _structure_envelope: Callable[[Any, Any], _VolumeEnvelope] = converter.get_struc
     _VolumeEnvelope
 )
 _structure_list: Callable[[Any, Any], _VolumeList] = converter.get_structure_hook(_VolumeList)
+_structure_volume: Callable[[Any, Any], Volume] = converter.get_structure_hook(Volume)
 
 
 def _fast_volume(data: Any) -> Volume:
@@ -162,6 +164,18 @@ def _marked_index(items: list[Any], marker: str, name: str) -> int | None:
     return None
 
 
+def _listed_volume(item: dict[str, Any], index: int, status_code: int | None) -> Volume:
+    """The ``Volume`` of ``volumes[index]``; an error names its path in the listing."""
+    try:
+        return _fast_volume(item)
+    except NotPlain:
+        pass
+    try:
+        return _structure_volume(item, None)
+    except Exception as err:
+        raise decode_error(err, status_code, f"$.volumes[{index}]") from err
+
+
 def find_marked_page(
     content: bytes, status_code: int | None, marker: str, name: str
 ) -> MarkedPage[Volume]:
@@ -182,7 +196,7 @@ def find_marked_page(
         ids = [item["id"] for item in items]
         if index is None:
             return MarkedPage(ids)
-        return MarkedPage(ids, None, _volume_envelope({"volume": items[index]}, status_code))
+        return MarkedPage(ids, None, _listed_volume(items[index], index, status_code))
     # Not a well-formed page (an item without a string id cannot decode):
     # the full decoder says what is wrong.
     return MarkedPage([volume.id for volume in decode_volumes(content, status_code)])

@@ -9,9 +9,11 @@ once, at import.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
@@ -77,8 +79,28 @@ def _structure_tags(value: Any, _: Any) -> tuple[str, ...]:
 
 def _structure_datetime(value: Any, _: Any) -> datetime:
     if type(value) is not str:
-        raise TypeError(f"expected an ISO 8601 string, got {type(value).__name__}")
+        raise TypeError(f"expected an RFC 3339 string, got {type(value).__name__}")
     return parse_datetime(value)
+
+
+def _objects_only(hook: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """``hook`` for a JSON object only.
+
+    For a model whose every field has a default, cattrs' hook reads any value
+    (``"specs": []``, ``"specs": "sbs"``) as an object without those keys: the
+    defaults. A model with a required field already refuses one.
+    """
+
+    def structure(value: Any, type_: Any) -> Any:
+        if not isinstance(value, Mapping):
+            raise TypeError(f"expected an object, got {type(value).__name__}")
+        return hook(value, type_)
+
+    return structure
+
+
+def _all_optional(cls: type[Any]) -> bool:
+    return all(field.default is not attrs.NOTHING for field in attrs.fields(cls))
 
 
 def _is_tags(type_: Any) -> bool:
@@ -145,6 +167,10 @@ def make_converter(*, forbid_extra_keys: bool = False) -> cattrs.Converter:
             Money, conv, _cattrs_forbid_extra_keys=forbid_extra_keys, units=int64, nanos=int64
         ),
     )
+    # Like references above, before the hooks of the models holding them are built.
+    for cls in _MODELS:
+        if _all_optional(cls):
+            conv.register_structure_hook(cls, _objects_only(conv.get_structure_hook(cls)))
     # Prime the generated functions now so the first request pays nothing.
     for cls in _MODELS:
         conv.get_structure_hook(cls)

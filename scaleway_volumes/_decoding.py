@@ -1,5 +1,7 @@
 """What every response decoder shares: JSON loading, timestamps, tags, error paths.
 
+Timestamps are read by ``_timestamps.parse_datetime``, re-exported here.
+
 No converter here (that is ``_converter.py``) and no model: the Instance
 decoders (``_convert.py``) and the Block ones (``_decode_block.py``) both build
 on these, so the rules for a bad body are written once.
@@ -10,7 +12,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -19,6 +21,7 @@ import cattrs
 from ._constants import MARKER_TAG_PREFIX
 from ._errors import ResponseDecodeError
 from ._json import loads
+from ._timestamps import iso_for_py310, parse_datetime
 
 __all__ = [
     "MarkedPage",
@@ -66,56 +69,6 @@ def visible_tags(tags: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     if len(_TAG_TUPLES) < _TAG_TUPLES_MAX:
         _TAG_TUPLES[visible] = visible
     return visible
-
-
-# -- timestamps ----------------------------------------------------------------
-
-_TAIL = re.compile(r"(\.\d+)?([Zz]|[+-]\d{2}:?\d{2})?$")
-
-
-def iso_for_py310(value: str) -> str:
-    """Rewrite an RFC 3339 stamp into the subset ``fromisoformat`` reads on 3.10.
-
-    Python 3.10 accepts only 3 or 6 fraction digits and ``+HH:MM`` offsets:
-    ``...35.123Z`` becomes ``...35.123000+00:00``, ``+0100`` becomes ``+01:00``,
-    and a fraction longer than microseconds is truncated.
-    """
-    match = _TAIL.search(value)
-    if match is None:  # pragma: no cover - the pattern matches the empty tail too
-        return value
-    fraction, offset = match.group(1) or "", match.group(2) or ""
-    if fraction:
-        fraction = "." + fraction[1:7].ljust(6, "0")
-    if offset in ("Z", "z"):
-        offset = "+00:00"
-    elif offset and offset[3] != ":":
-        offset = f"{offset[:3]}:{offset[3:]}"
-    return value[: match.start()] + fraction + offset
-
-
-_UTC = timezone.utc
-_fromisoformat = datetime.fromisoformat
-
-
-def parse_datetime(value: str) -> datetime:
-    """Parse the APIs' RFC 3339 / ISO 8601 timestamps on every supported Python.
-
-    The Instance API sends ``2026-11-27T10:38:35.123456+00:00``, the Block API
-    ``2026-11-27T10:38:35.123Z``; both give aware datetimes, on Python 3.10
-    too (see ``iso_for_py310``). Naive values are taken as UTC, which is what
-    the APIs mean.
-    """
-    parsed = _fromisoformat(_for_this_python(value))
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=_UTC)
-
-
-def _upper_z(value: str) -> str:
-    # 3.11+ reads RFC 3339 itself, except its lowercase "z".
-    return value[:-1] + "Z" if value.endswith("z") else value
-
-
-# The choice is made once, off the hot path.
-_for_this_python = iso_for_py310 if sys.version_info < (3, 11) else _upper_z
 
 
 # -- fast-path helpers: anything unusual raises NotPlain -------------------------

@@ -10,8 +10,10 @@ import html
 import json
 import re
 from collections.abc import Iterator, Mapping
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
+
+from ._timestamps import parse_datetime
 
 __all__ = [
     "CREDENTIAL_HEADERS",
@@ -168,18 +170,17 @@ def as_int(value: Any) -> int | None:
 
 
 def parse_timestamp(value: datetime | str | None) -> datetime | str | None:
-    """An aware ``datetime`` from an ISO 8601 text (UTC if no offset); the text if unreadable."""
+    """An aware ``datetime`` from an RFC 3339 text (UTC if no offset); the text if unreadable.
+
+    Read as every answer's timestamps are (``parse_datetime``), so the same on
+    every supported Python; surrounding whitespace is ignored.
+    """
     if not isinstance(value, str):
         return value
-    text = value.strip()
-    if text[-1:] in ("Z", "z"):
-        # datetime.fromisoformat reads a "Z" suffix only from Python 3.11.
-        text = text[:-1] + "+00:00"
     try:
-        parsed = datetime.fromisoformat(text)
+        return parse_datetime(value.strip())
     except ValueError:
         return value
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 # The reasons the gateway gives in a ``denied_authentication`` body.

@@ -25,6 +25,12 @@ def to_tags(value: Iterable[str]) -> tuple[str, ...]:
     return tags
 
 
+def tag_tuple(value: Iterable[str]) -> tuple[str, ...]:
+    """A model's ``tags``: a tuple is kept as it is (what the decoders pass, by
+    the thousand), anything else goes through ``to_tags``."""
+    return value if type(value) is tuple else to_tags(value)
+
+
 @attrs.frozen
 class VolumeServer:
     """The server a volume is attached to."""
@@ -37,8 +43,9 @@ class VolumeServer:
 class Volume:
     """A volume as the API describes it.
 
-    Equality is by value; instances are immutable and hashable. Fields the API
-    did not send (the seed API sends seven) are ``None`` or empty.
+    Equality is by value; instances are immutable and hashable (``tags`` given
+    as a list becomes a tuple). Fields the API did not send (the seed API sends
+    seven) are ``None`` or empty.
 
     ```python
     volume = await api.get_volume("f929fe39-63f8-4be8-a80e-1e9c8ae22a76")
@@ -55,7 +62,7 @@ class Volume:
     server: VolumeServer | None = None
     project: str | None = None
     state: str | None = None
-    tags: tuple[str, ...] = ()
+    tags: tuple[str, ...] = attrs.field(default=(), converter=tag_tuple)
     zone: str | None = None
     creation_date: datetime | None = None
     modification_date: datetime | None = None
