@@ -74,7 +74,6 @@ class AsyncBlockAPI(BlockBulk, BlockSnapshots):
             MAX_PER_PAGE,
             lambda reply: decode_volume_type_page(reply.content, reply.status_code),
             page_size_param=PAGE_SIZE_PARAM,
-            what="GET /volume-types",
             key=lambda kind: kind.type,  # a volume type has no id
         ):
             found.extend(page)

@@ -210,7 +210,7 @@ class _Polls:
         page by page, as ``Paginator`` decides.
         """
         filters = [("volume_ids", volume_id) for volume_id in volume_ids]
-        pager = Paginator(BATCH, what="GET /volumes?volume_ids=")
+        pager = Paginator(BATCH, what=f"GET {self._api._pipeline.base_path}/volumes?volume_ids=")
         found: list[BlockVolume | VolumeStatus] = []
         while not pager.done:
             params = [*filters, ("page", str(pager.page)), (common.PAGE_SIZE_PARAM, str(BATCH))]

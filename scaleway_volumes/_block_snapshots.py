@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
+from contextlib import aclosing
 from typing import Any, Literal, overload
 
 from . import _block_common as common
@@ -189,11 +190,12 @@ class BlockSnapshots(BaseAPI):
             per_page,
             _decode_page,
             page_size_param=common.PAGE_SIZE_PARAM,
-            what="GET /snapshots",
         )
-        async for page in listing:
-            for snapshot in page:
-                yield snapshot
+        # Closed with this generator (a user's ``aclosing``), not left to the collector.
+        async with aclosing(listing):
+            async for page in listing:
+                for snapshot in page:
+                    yield snapshot
 
     @overload
     async def wait_for_snapshot(  # type: ignore[overload-overlap]  # "deleted" is a str

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import aclosing
 from typing import Any, Literal, overload
 
 from . import _block_common as common
@@ -265,11 +266,12 @@ class BlockVolumes(BaseAPI):
             per_page,
             decode_volume_page,
             page_size_param=common.PAGE_SIZE_PARAM,
-            what="GET /volumes",
         )
-        async for page in listing:
-            for volume in page:
-                yield volume
+        # Closed with this generator (a user's ``aclosing``), not left to the collector.
+        async with aclosing(listing):
+            async for page in listing:
+                for volume in page:
+                    yield volume
 
     @overload
     async def wait_for_volume(  # type: ignore[overload-overlap]  # "deleted" is a str

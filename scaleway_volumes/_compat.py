@@ -15,6 +15,7 @@ import aiohttp
 import httpx
 
 __all__ = [
+    "abandon_redis_pool",
     "abandon_session",
     "close_pool_sockets",
     "disable_hidden_resend",
@@ -64,6 +65,44 @@ def abandon_session(session: aiohttp.ClientSession) -> None:
                 transport._sock = None
     connector._conns.clear()
     connector._closed = True
+
+
+def abandon_redis_pool(pool: Any) -> None:
+    """Close the sockets of a redis-py asyncio pool whose event loop is gone, without it.
+
+    redis/redis-py#3351 (closed without a fix): an asyncio client belongs to
+    the loop that made its connections, and closing them is a coroutine of
+    that loop (``ConnectionPool.disconnect``; once ``asyncio.run`` has returned,
+    ``Connection.disconnect`` fails with "Event loop is closed" and leaves the
+    socket open). A worker running ``asyncio.run`` per job with one limiter
+    would keep every finished loop's connection. The connections are reached
+    through the pool's private ``_available_connections`` and
+    ``_in_use_connections``, each one's stream through its private ``_writer``;
+    the socket is closed directly, as the transport's own ``__del__`` would,
+    minus the ResourceWarnings (asyncio's private ``_sock``, as
+    ``abandon_session`` does), and the connection forgets its streams, so
+    redis-py's ``__del__`` reports nothing either. Its test needs a
+    redis-server: ``tests/integration/test_worker_resources.py``.
+    """
+    connections = [
+        *getattr(pool, "_available_connections", ()),
+        *getattr(pool, "_in_use_connections", ()),
+    ]
+    for connection in connections:
+        writer = getattr(connection, "_writer", None)
+        if writer is None:
+            continue
+        connection._writer = connection._reader = None
+        transport: Any = writer.transport
+        ssl_protocol = getattr(transport, "_ssl_protocol", None)
+        if ssl_protocol is not None:  # TLS: asyncio's transport over the socket's own
+            transport._closed = True  # is_closing(): neither __del__ warns
+            transport = getattr(ssl_protocol, "_transport", None)
+        sock = getattr(transport, "_sock", None)
+        if sock is not None:
+            transport._closing = True  # is_closing(): StreamWriter.__del__ does not warn
+            sock.close()
+            transport._sock = None
 
 
 def reap_orphans(transport: httpx.AsyncHTTPTransport) -> None:

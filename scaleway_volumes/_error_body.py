@@ -17,6 +17,7 @@ from ._timestamps import parse_datetime
 
 __all__ = [
     "CREDENTIAL_HEADERS",
+    "LIMITER_HELD",
     "REQUEST_ID_HEADER",
     "ResponseHeaders",
     "as_int",
@@ -29,6 +30,10 @@ __all__ = [
     "parse_fields",
     "parse_timestamp",
 ]
+
+# How a call whose deadline passed before its rate limiter let it send says so
+# (its error is not outcome_unknown; the hint then points at the pacing).
+LIMITER_HELD = "still waiting for the rate limiter: nothing was sent"
 
 # The Scaleway API gateway puts a UUID in this header on every answer, errors
 # included (seen in recorded answers of the Instance and Block APIs). Scaleway's

@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 from functools import singledispatch
 
-from ._error_body import one_line
+from ._error_body import LIMITER_HELD, one_line
 from ._errors import (
     APIConnectionError,
     APITimeoutError,
@@ -203,6 +203,11 @@ def _connection(error: APIConnectionError) -> str:
 def _timeout(error: APITimeoutError) -> str:
     if error.outcome_unknown:
         return _connection(error)
+    if LIMITER_HELD in error.message:
+        return (
+            "The rate limiter held the request until its deadline passed (nothing was sent): "
+            "lower the concurrency, or give the call a longer deadline."
+        )
     return "The API did not answer in time: check the network, then try again."
 
 

@@ -7,6 +7,7 @@ the ``X-Total-Count`` header, with a ``Link`` header to the next page.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
+from contextlib import aclosing
 
 from ._api import BaseAPI
 from ._constants import DEFAULT_PER_PAGE, MAX_PER_PAGE
@@ -90,9 +91,9 @@ class InstanceListing(BaseAPI):
             if any("," in tag for tag in tag_list):
                 raise ValueError("a tag filter cannot contain ',' (the API's separator)")
             filters.append(("tags", ",".join(tag_list)))
-        listing = pages(
-            self._pipeline, _COLLECTION, filters, per_page, _decode_page, what="GET /volumes"
-        )
-        async for page in listing:
-            for volume in page:
-                yield volume
+        listing = pages(self._pipeline, _COLLECTION, filters, per_page, _decode_page)
+        # Closed with this generator (a user's ``aclosing``), not left to the collector.
+        async with aclosing(listing):
+            async for page in listing:
+                for volume in page:
+                    yield volume

@@ -53,14 +53,19 @@ async def pages(
     decode: Callable[[Reply], tuple[list[T], int | None]],
     *,
     page_size_param: str = "per_page",
-    what: str = "listing",
+    what: str | None = None,
     key: Callable[[T], str] | None = None,
 ) -> AsyncGenerator[list[T], None]:
     """Each page's items not seen before; ``decode`` gives (items, the body's total).
 
-    ``key`` gives an item's identity (default: its ``id``).
+    ``key`` gives an item's identity (default: its ``id``). The warning of a
+    listing stopped early names the request with the API's full path
+    (``GET /block/v1/zones/fr-par-1/volumes``), so an operator can tell the API
+    and zone; ``what``, if given, names the request instead, followed by the
+    API's base path.
     """
-    pager = Paginator(per_page, what=what)
+    base = pipeline.base_path
+    pager = Paginator(per_page, what=f"{what} at {base}" if what else f"GET {base}{path}")
     while not pager.done:
         reply = await _fetch(pipeline, path, filters, pager.page, per_page, page_size_param)
         items, total = decode(reply)
@@ -86,7 +91,7 @@ async def find_marked(
     ``throttle_budget``: bare 429s each page request may resend at the rate
     limiter's pace (a bulk create's lookup, where a 429 is flow control).
     """
-    pager = Paginator(per_page, what="marker lookup")
+    pager = Paginator(per_page, what=f"marker lookup GET {pipeline.base_path}{path}")
     while not pager.done:
         reply = await _fetch(
             pipeline, path, filters, pager.page, per_page, page_size_param, throttle_budget

@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 
 from ._deadline import run_within
+from ._error_body import LIMITER_HELD
 from ._errors import (
     APIConnectionError,
     APIError,
@@ -25,7 +26,15 @@ from ._errors import (
     error_from_response,
 )
 from ._pacing import RateLimiter
-from ._retry import Action, RetryPolicy, decide_answer, decide_failure, parse_retry_after, wait
+from ._retry import (
+    MAX_SETTLE_WAITS,
+    Action,
+    RetryPolicy,
+    decide_answer,
+    decide_failure,
+    parse_retry_after,
+    wait,
+)
 from ._transport import Reply, Sender, TransportFailure
 
 __all__ = ["Attempts", "MaybeActed", "Pipeline"]
@@ -189,7 +198,7 @@ class Pipeline:
             elif action is Action.SETTLE:
                 attempts.count -= 1
                 attempts.settled += 1
-                await self.backoff(method, path, "transient state", attempts.settled)
+                await self.settle(method, path, attempts.settled)
             else:  # Action.CHECK
                 raise MaybeActed(
                     self.status_error(reply, method, path),
@@ -226,17 +235,40 @@ class Pipeline:
     async def backoff(
         self, method: str, path: str, why: str, attempt: int, delay: float | None = None
     ) -> None:
-        """Wait before resending after attempt ``attempt``: ``delay``, else the policy's backoff."""
+        """Wait before resending after attempt ``attempt``: ``delay``, else the policy's backoff.
+
+        Logged at INFO with the API's full path, which names the API and zone.
+        """
         if delay is None:
             delay = self.retry.backoff(attempt)
         log.info(
             "retrying %s %s in %.2f s after %s (attempt %d of %d)",
             method,
-            path,
+            self.base_path + path,
             delay,
             why,
             attempt + 1,
             self.retry.max_retries + 1,
+        )
+        await wait(delay)
+
+    async def settle(self, method: str, path: str, number: int) -> None:
+        """Wait before resending after the ``number``-th answer that the resource is busy.
+
+        A 409 ``transient_state`` (a volume still ``snapshotting``) is no failure
+        and uses no retry: up to ``MAX_SETTLE_WAITS`` waits, within the deadline.
+        The first wait of a call is logged at INFO, the next ones at DEBUG (a
+        bulk delete of busy volumes would otherwise log dozens per volume).
+        """
+        delay = self.retry.backoff(number)
+        log.log(
+            logging.INFO if number == 1 else logging.DEBUG,
+            "waiting %.2f s for %s %s to leave a transient state (wait %d of at most %d)",
+            delay,
+            method,
+            self.base_path + path,
+            number,
+            MAX_SETTLE_WAITS,
         )
         await wait(delay)
 
@@ -290,7 +322,7 @@ _EARLIER_MAY_HAVE_ACTED = "an earlier attempt got no clear answer and may have b
 def waited(attempts: Attempts) -> str:
     """What a call whose deadline passed had done, for its message."""
     if not attempts.sent:
-        return "(still waiting for the rate limiter: nothing was sent)"
+        return f"({LIMITER_HELD})"
     return f"({attempts.sends} attempt(s) sent)"
 
 

@@ -14,18 +14,19 @@ The design (keys, scripts, leases, TTLs, fallback) is in docs/rate-limiting.md.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import math
 import re
 import secrets
 import time
+import weakref
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote
 
 import anyio
-import anyio.lowlevel
 import sniffio
 
 try:
@@ -38,6 +39,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
         "scaleway_volumes.redis needs redis-py: pip install 'scaleway-volumes[redis]'"
     ) from exc
 
+from ._compat import abandon_redis_pool
 from ._pacing._adaptive import AdaptiveRateLimiter, check_rates
 from ._pacing._fleet import FleetBook, Lease, Pending
 from ._pacing._gate import Gate
@@ -68,21 +70,52 @@ class _Connection:
         self.throttle = client.register_script(THROTTLE)
 
 
+class _Held:
+    """The one event loop the limiter has a Redis client for, and that client."""
+
+    __slots__ = ("conn", "loop")
+
+    def __init__(self) -> None:
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.conn: _Connection | None = None
+
+    def abandon(self, *, closed_only: bool = False) -> None:
+        """Close the client's sockets without its loop (``closed_only``: if that is closed)."""
+        conn, loop = self.conn, self.loop
+        if conn is not None and loop is not None and (loop.is_closed() or not closed_only):
+            self.conn = self.loop = None
+            abandon_redis_pool(conn.client.connection_pool)
+
+
+def _password_span(url: str) -> tuple[int, int] | None:
+    """Where ``url``'s password is: from the first ``:`` after ``scheme://`` to the
+    last ``@`` after it. A password pasted unencoded may hold a ``/``, ``?``, ``#``
+    or ``@``: it is masked whole (with an ``@`` later on, more is masked)."""
+    scheme, sep, _ = url.partition("://")
+    colon, at = url.find(":", len(scheme) + 3), url.rfind("@")
+    return (colon + 1, at) if sep and colon != -1 and at > colon else None
+
+
 def redact(url: str) -> str:
     """``url`` with its password replaced by ``***`` (for logs and reprs)."""
-    scheme, sep, rest = url.partition("://")
-    if sep:
-        end = len(rest)
-        for mark in "/?#":
-            found = rest.find(mark)
-            if found != -1:
-                end = min(end, found)
-        netloc, tail = rest[:end], rest[end:]
-        userinfo, at, host = netloc.rpartition("@")
-        if at and ":" in userinfo:
-            netloc = userinfo.partition(":")[0] + ":***@" + host
-        url = scheme + sep + netloc + tail
+    span = _password_span(url)
+    if span is not None:
+        url = url[: span[0]] + "***" + url[span[1] :]
     return re.sub(r"(?i)([?&]password=)[^&#]*", r"\1***", url)
+
+
+def _check_url(url: str) -> None:
+    """A ``ValueError`` now, naming ``url`` without its password, if redis-py cannot
+    parse it (at the first call, redis-py's own error would quote part of it)."""
+    try:
+        aioredis.ConnectionPool.from_url(url)  # parses only: no connection, no loop
+        return
+    except (ValueError, TypeError):
+        pass  # raised below: redis-py's error, quoting the password, is not its context
+    raise ValueError(
+        f"invalid Redis URL {redact(url)}: percent-encode any '/', '?', '#' or '@' of "
+        "its user name or password (e.g. '/' as %2F)"
+    )
 
 
 # A year: the longest idle time after which the shared state may expire.
@@ -130,11 +163,13 @@ class RedisRateLimiter:
     ``retry_interval`` seconds. The log shows the URL without its password.
 
     The limiter may be created with no event loop running and used from
-    successive event loops (each gets its own Redis client). Close it with
-    ``await limiter.aclose()`` or ``async with``.
+    successive event loops: each gets its own Redis client, and the previous
+    loop's connections are closed when the next loop takes over (the last
+    one's by ``await limiter.aclose()``, ``async with``, or at exit).
 
     Args:
-        url: a redis-py URL, e.g. ``redis://:password@host:6379/0``.
+        url: a redis-py URL, e.g. ``redis://:password@host:6379/0`` (a
+            ``ValueError`` now if redis-py cannot parse it).
         name: the limit's name: processes sharing credentials share a name.
         min_rate, max_rate: as for ``AdaptiveRateLimiter``.
         start_rate: how a new shared limit starts. ``None`` (the default): unpaced,
@@ -172,6 +207,7 @@ class RedisRateLimiter:
     ) -> None:
         if not isinstance(url, str) or not url:
             raise TypeError(f"url must be a non-empty str, got {type(url).__name__}")
+        _check_url(url)
         if not isinstance(name, str) or not name:
             raise ValueError("name must be a non-empty str")
         if not isinstance(key_prefix, str):
@@ -239,9 +275,10 @@ class RedisRateLimiter:
             tuning.hold,
             tuning.scale,
         ]
-        self._conn: anyio.lowlevel.RunVar[_Connection | None] = anyio.lowlevel.RunVar(
-            f"scaleway_volumes.redis.{id(self)}", default=None
-        )
+        # One loop's client at a time (one per loop, in an anyio RunVar, kept
+        # every finished loop and its connection alive); the last one at exit.
+        self._held = _Held()
+        weakref.finalize(self, self._held.abandon, closed_only=True)
         self._down = False  # limiting in-process now
         self._outage = False  # Redis failed and we said so (reset when it is back)
         self._retry_at = 0.0
@@ -263,11 +300,13 @@ class RedisRateLimiter:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close this event loop's Redis connections (the limiter stays usable)."""
-        conn = self._conn.get()
-        if conn is not None:
-            self._conn.set(None)
+        """Close the Redis connections (the limiter stays usable)."""
+        held, conn = self._held, self._held.conn
+        asyncio_loop = sniffio.current_async_library() == "asyncio"
+        if conn is not None and asyncio_loop and held.loop is asyncio.get_running_loop():
+            held.conn = held.loop = None
             await conn.client.aclose()
+        held.abandon()  # another loop's (or under trio): its loop is not running here
 
     @property
     def shared(self) -> bool:
@@ -308,16 +347,20 @@ class RedisRateLimiter:
             self._down = True
             self._retry_at = time.monotonic() + self._retry_interval
             raise _Unavailable
-        conn = self._conn.get()
-        if conn is None:
+        loop = asyncio.get_running_loop()
+        held = self._held
+        conn = held.conn
+        if conn is None or held.loop is not loop:
+            # The previous loop's sockets are closed without it (it has ended).
+            held.abandon()
             client = aioredis.Redis.from_url(
                 self._url,
                 socket_timeout=self._timeout,
                 socket_connect_timeout=self._timeout,
                 retry=Retry(NoBackoff(), 0),
             )
-            conn = _Connection(client)
-            self._conn.set(conn)
+            conn = held.conn = _Connection(client)
+            held.loop = loop
         return conn
 
     async def _refill(self, waiting: int) -> None:
@@ -380,8 +423,11 @@ class RedisRateLimiter:
 
     def _scrub(self, text: str) -> str:
         text = text.replace(self._url, self._safe_url)
-        password = urlsplit(self._url).password
-        return text.replace(password, "***") if password else text
+        span = _password_span(self._url)
+        password = self._url[span[0] : span[1]] if span else ""
+        for secret in (password, unquote(password)) if password else ():
+            text = text.replace(secret, "***")
+        return text
 
     def _go_local(self, exc: BaseException, conn: _Connection) -> None:
         """``conn`` failed with ``exc``: limit in-process until the next try, which

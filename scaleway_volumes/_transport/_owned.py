@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 
 import anyio
 import httpx
@@ -29,6 +30,37 @@ def _loop_token() -> object:
         return trio.lowlevel.current_trio_token()
 
 
+def _has_ended(loop: object) -> bool:
+    """Whether the event loop ``loop`` (a ``_loop_token``) is over: closed, or its trio run done.
+
+    Only then may its pool's sockets be closed without it: a live loop still
+    watches them, and would be handed a reused descriptor.
+    """
+    if isinstance(loop, asyncio.AbstractEventLoop):
+        return loop.is_closed()
+    try:
+        loop.run_sync_soon(_nothing)  # type: ignore[attr-defined]  # a trio.lowlevel.TrioToken
+    except RuntimeError:  # trio.RunFinishedError
+        return True
+    return False
+
+
+def _nothing() -> None:
+    """What ``_has_ended`` asks a live trio run to do."""
+
+
+def _abandon_if_ended(transport: AiohttpTransport | CancelSafeHTTPTransport, loop: object) -> None:
+    """The last pool, when its ``OwnedClient`` is collected or the interpreter exits.
+
+    A worker running ``asyncio.run`` (or ``trio.run``) per job with an API built
+    at import time never closes the last job's pool: its sockets are closed here,
+    without the loop, before aiohttp would report an unclosed session. A pool
+    whose loop has not ended (an asyncio loop not closed) is left alone.
+    """
+    if _has_ended(loop):
+        transport.abandon()
+
+
 class OwnedClient:
     """The client an API owns when the user shares none.
 
@@ -37,16 +69,20 @@ class OwnedClient:
     loop, and the old one's sockets are closed without its loop. On asyncio it
     runs on ``AiohttpTransport`` (about a quarter of httpx's pool's CPU per
     request with many in flight); under trio on httpx's own pool behind
-    ``CancelSafeHTTPTransport``.
+    ``CancelSafeHTTPTransport``. The last loop's pool, never closed in such a
+    worker, is abandoned the same way when the ``OwnedClient`` is collected or
+    at interpreter exit (a ``weakref.finalize``), once its loop has ended.
     """
 
-    __slots__ = ("_client", "_loop", "_transport", "max_connections")
+    __slots__ = ("__weakref__", "_client", "_finalizer", "_loop", "_transport", "max_connections")
 
     def __init__(self, max_connections: int) -> None:
         self.max_connections = max_connections
         self._client: httpx.AsyncClient | None = None
         self._transport: httpx.AsyncBaseTransport | None = None
         self._loop: object | None = None
+        # Abandons the current pool when this object is collected, or at exit.
+        self._finalizer: weakref.finalize[..., OwnedClient] | None = None
 
     def get(self) -> httpx.AsyncClient:
         """The client for the running event loop, made on first use in that loop."""
@@ -56,6 +92,8 @@ class OwnedClient:
             self._abandon()
             client = self._client = self._make_client()
             self._loop = loop
+            if isinstance(self._transport, (AiohttpTransport, CancelSafeHTTPTransport)):
+                self._finalizer = weakref.finalize(self, _abandon_if_ended, self._transport, loop)
         return client
 
     def _make_client(self) -> httpx.AsyncClient:
@@ -83,9 +121,11 @@ class OwnedClient:
     def _abandon(self) -> None:
         # The pool's loop is gone (or not running here): its sockets are closed
         # without it, or they would wait for the garbage collector.
+        if self._finalizer is not None:
+            self._finalizer.detach()
         if isinstance(self._transport, (AiohttpTransport, CancelSafeHTTPTransport)):
             self._transport.abandon()
-        self._client = self._transport = self._loop = None
+        self._client = self._transport = self._loop = self._finalizer = None
 
     async def aclose(self) -> None:
         """Close the client if it belongs to the running loop; forget it otherwise."""
@@ -93,7 +133,9 @@ class OwnedClient:
         if client is None:
             return
         if loop is _loop_token():
-            self._client = self._transport = self._loop = None
+            if self._finalizer is not None:
+                self._finalizer.detach()
+            self._client = self._transport = self._loop = self._finalizer = None
             await client.aclose()
         else:
             self._abandon()

@@ -27,6 +27,7 @@ from scaleway_volumes import (
     ScalewayError,
     VolumeSpec,
 )
+from scaleway_volumes._hints import hint
 from scaleway_volumes._transport import TransportFailure
 from scaleway_volumes.testing import FakeScaleway, FakeServer, Fault
 from tests.redis_server import free_port
@@ -221,4 +222,5 @@ async def test_a_deadline_spent_at_the_limiter_sent_nothing(
     error = info.value
     assert not error.outcome_unknown and error.marker_tag is None
     assert "waiting for the rate limiter" in str(error) and "may exist" not in str(error)
+    assert "rate limiter held" in (hint(error) or "")
     assert fake.stats.requests == []

@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import scaleway_volumes
+from scaleway_volumes._error_body import LIMITER_HELD
 from scaleway_volumes._errors import (
     APIConnectionError,
     APIError,
@@ -134,6 +135,10 @@ CASES: list[tuple[BaseException, list[str]]] = [
     (APIConnectionError("reset", outcome_unknown=True), ["may have gone through"]),
     (APIConnectionError("refused"), ["network", "--base-url"]),
     (APITimeoutError("late"), ["did not answer in time"]),
+    (
+        APITimeoutError(f"no answer within the 1 s deadline ({LIMITER_HELD})"),
+        ["rate limiter held", "lower the concurrency"],
+    ),
     (ResponseDecodeError("bad", path="$.volume"), ["--base-url"]),
     (
         WaitTimeoutError(resource_id=VOLUME_ID, last_state="resizing", timeout=300.0),

@@ -32,7 +32,7 @@ async def test_debug_log_lines_and_no_token(caplog: pytest.LogCaptureFixture) ->
     messages = [r.getMessage() for r in ours]
     path = f"/instance/v1/zones/fr-par-1/volumes/{vid}"
     assert f"GET {path} -> 503 (attempt 1" in messages[0]
-    assert any(m.startswith(f"retrying GET /volumes/{vid}") for m in messages)
+    assert any(m.startswith(f"retrying GET {path} in ") for m in messages)
     assert any(f"GET {path} -> 200 (attempt 2" in m for m in messages)
     assert any("POST /instance/v1/zones/fr-par-1/volumes -> 400" in m for m in messages)
     for record in caplog.records:
