@@ -18,6 +18,8 @@ import anyio
 import anyio.lowlevel
 import attrs
 
+from ._validate import as_float
+
 __all__ = [
     "Action",
     "Decision",
@@ -40,12 +42,9 @@ def _count(instance: object, attribute: attrs.Attribute[int], value: int) -> Non
 def _seconds(value: float, name: str, *, finite: bool) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{name} must be a number of seconds, got {value!r}")
-    try:
-        as_float = float(value)
-    except OverflowError:  # an int too large for a float
-        as_float = math.inf
+    number = as_float(value)
     # NaN fails every comparison, so it is refused by name, not by ``< 0``.
-    if math.isnan(as_float) or as_float < 0 or (finite and as_float == math.inf):
+    if math.isnan(number) or number < 0 or (finite and number == math.inf):
         kind = "a finite number" if finite else "a number (inf allowed)"
         raise ValueError(f"{name} must be {kind} >= 0, got {value!r}")
 

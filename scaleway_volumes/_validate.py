@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import httpx
 
 __all__ = [
-    "as_seconds",
+    "as_float",
     "check_deadline",
     "check_name",
     "check_optional_str",
@@ -86,17 +86,17 @@ def check_per_page(per_page: object, maximum: int) -> int:
     return per_page
 
 
-def as_seconds(seconds: float) -> float:
-    """``float(seconds)``, but an int too large for a float is ``±math.inf``, not ``OverflowError``.
+def as_float(number: float) -> float:
+    """``float(number)``, but an int too large for a float is ``±math.inf``, not ``OverflowError``.
 
     ```python
-    as_seconds(10**400)   # inf: a bound that large bounds nothing
+    as_float(10**400)   # inf: a bound (seconds, a rate) that large bounds nothing
     ```
     """
     try:
-        return float(seconds)
+        return float(number)
     except OverflowError:
-        return math.inf if seconds > 0 else -math.inf
+        return math.inf if number > 0 else -math.inf
 
 
 def check_deadline(deadline: object) -> float | None:
@@ -108,7 +108,7 @@ def check_deadline(deadline: object) -> float | None:
         return None
     if isinstance(deadline, bool) or not isinstance(deadline, (int, float)) or not deadline > 0:
         raise ValueError(f"deadline must be > 0 seconds or None, got {deadline!r}")
-    seconds = as_seconds(deadline)
+    seconds = as_float(deadline)
     return None if seconds == math.inf else seconds
 
 
@@ -149,5 +149,5 @@ def _timeout_part(label: str, value: object, alternative: str) -> float | None:
         raise ValueError(
             f"{label} must be a positive number of seconds{alternative}, got {value!r}"
         )
-    seconds = as_seconds(value)
+    seconds = as_float(value)
     return None if seconds == math.inf else seconds

@@ -19,7 +19,7 @@ import anyio
 from ._errors import NotFoundError, ResourceStateError, WaitTimeoutError
 from ._retry import wait
 from ._states import DELETED, classify, normalize_until, poll_delays
-from ._validate import as_seconds
+from ._validate import as_float
 
 __all__ = ["check_wait_timeout", "gone_error", "wait_for"]
 
@@ -34,7 +34,7 @@ def check_wait_timeout(timeout: object, label: str = "timeout") -> float:
     # ``not > 0`` also refuses NaN, and compares a huge int without converting it.
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
         raise ValueError(f"{label} must be a positive number of seconds, got {timeout!r}")
-    return as_seconds(timeout)
+    return as_float(timeout)
 
 
 def gone_error(kind: str, resource_id: str) -> NotFoundError:

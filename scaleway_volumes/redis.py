@@ -45,7 +45,7 @@ from ._pacing._fleet import FleetBook, Lease, Pending
 from ._pacing._gate import Gate
 from ._pacing._lua import LEASE, THROTTLE
 from ._pacing._tuning import Tuning
-from ._validate import as_seconds
+from ._validate import as_float
 
 __all__ = ["RedisRateLimiter"]
 
@@ -125,7 +125,7 @@ _MAX_TTL_MS = 365 * 24 * 3600 * 1000
 def _number(name: str, value: object, *, positive: bool = True) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{name} must be a number of seconds, got {value!r}")
-    seconds = as_seconds(value)  # an int too large for a float: no finite number
+    seconds = as_float(value)  # an int too large for a float: no finite number
     if not (0 < seconds < math.inf if positive else 0 <= seconds < math.inf):
         raise ValueError(f"{name} must be a positive, finite number of seconds, got {value!r}")
     return seconds

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 
+from .._validate import as_float
 from ._control import AdaptiveControl
 from ._gate import Gate
 from ._tuning import Tuning
@@ -19,11 +20,7 @@ def check_rates(min_rate: float, max_rate: float | None) -> float:
             continue
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise TypeError(f"{name} must be a number of requests per second, got {value!r}")
-        try:
-            as_float = float(value)
-        except OverflowError:  # an int too large for a float
-            as_float = math.inf
-        if not 0 < as_float < math.inf:
+        if not 0 < as_float(value) < math.inf:  # an int too large for a float is inf
             raise ValueError(f"{name} must be a positive, finite number, got {value!r}")
     top = math.inf if max_rate is None else float(max_rate)
     if top < min_rate:
@@ -74,10 +71,8 @@ class AdaptiveRateLimiter:
             raise TypeError(f"initial_window must be an int, got {initial_window!r}")
         if initial_window < 1:
             raise ValueError(f"initial_window must be >= 1, got {initial_window!r}")
-        try:
-            float(initial_window)
-        except OverflowError:
-            raise ValueError(f"initial_window is too large, got {initial_window!r}") from None
+        if as_float(initial_window) == math.inf:
+            raise ValueError(f"initial_window is too large, got {initial_window!r}")
         if tuning is None:
             tuning = Tuning(initial_window=float(initial_window))
         elif not isinstance(tuning, Tuning):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 
+from .._validate import as_float
 from ._control import take_token
 from ._gate import Gate
 
@@ -54,21 +55,15 @@ class TokenBucketRateLimiter:
     def __init__(self, rate: float, *, burst: int = 1) -> None:
         if isinstance(rate, bool) or not isinstance(rate, (int, float)):
             raise TypeError(f"rate must be a number of requests per second, got {rate!r}")
-        try:
-            as_float = float(rate)
-        except OverflowError:  # an int too large for a float
-            as_float = math.inf
-        if not 0 < as_float < math.inf:
+        if not 0 < as_float(rate) < math.inf:  # an int too large for a float is inf
             raise ValueError(f"rate must be a positive, finite number, got {rate!r}")
         if isinstance(burst, bool) or not isinstance(burst, int):
             raise TypeError(f"burst must be an int, got {burst!r}")
         if burst < 1:
             raise ValueError(f"burst must be >= 1, got {burst!r}")
-        try:
-            float(burst)
-        except OverflowError:
-            raise ValueError(f"burst is too large, got {burst!r}") from None
-        self._bucket = _Bucket(as_float, burst)
+        if as_float(burst) == math.inf:
+            raise ValueError(f"burst is too large, got {burst!r}")
+        self._bucket = _Bucket(float(rate), burst)
         self._gate = Gate(self._bucket)
 
     def __repr__(self) -> str:

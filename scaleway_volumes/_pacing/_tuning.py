@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import attrs
 
-from .._validate import as_seconds
+from .._validate import as_float
 
 __all__ = ["Tuning"]
 
@@ -115,9 +115,9 @@ class Tuning:
                 value = getattr(self, name)
                 if isinstance(value, bool) or not isinstance(value, (int, float)):
                     raise TypeError(f"{name} must be a number, got {value!r}")
-                # as_seconds: an int too large for a float is no finite amount
+                # as_float: an int too large for a float is no finite amount
                 # (10**400 < inf in Python).
-                if not allowed(as_seconds(value)):
+                if not allowed(as_float(value)):
                     raise ValueError(f"{name} must be {what}, got {value!r}")
         for name in ("confirm", "sample"):
             if not isinstance(getattr(self, name), int):

@@ -23,6 +23,18 @@ def _busy(kind: str, entry: Entry, transient: frozenset[str]) -> None:
         raise Refusal(shapes.transient_state(kind, entry.data["id"], status))
 
 
+def _usable(kind: str, entry: Entry, done: str) -> None:
+    """412 ``resource_not_usable`` unless ``entry`` is available or in use."""
+    status = entry.data["status"]
+    if status not in ("available", "in_use"):
+        raise Refusal(
+            shapes.precondition_failed(
+                "resource_not_usable",
+                f"the {kind} is {status}: only an available or in_use one is {done}",
+            )
+        )
+
+
 class BlockOperations:
     """Each Block API operation over a :class:`BlockStore`; refusals raise :class:`Refusal`.
 
@@ -195,14 +207,7 @@ class BlockOperations:
             now = store.host.clock()
             volume = self._volume(volume_id, now)
             _busy("volume", volume, VOLUME_TRANSIENT)
-            status = volume.data["status"]
-            if status not in ("available", "in_use"):
-                raise Refusal(
-                    shapes.precondition_failed(
-                        "resource_not_usable",
-                        f"the volume is {status}: only an available or in_use one is snapshotted",
-                    )
-                )
+            _usable("volume", volume, "snapshotted")
             entry = store.new_snapshot(
                 now, volume, name=name, project_id=project_id, tags=tags, public=public
             )
@@ -241,14 +246,7 @@ class BlockOperations:
             now = store.host.clock()
             entry = self._snapshot(snapshot_id, now)
             _busy("snapshot", entry, SNAPSHOT_TRANSIENT)
-            status = entry.data["status"]
-            if status not in ("available", "in_use"):
-                raise Refusal(
-                    shapes.precondition_failed(
-                        "resource_not_usable",
-                        f"the snapshot is {status}: only an available or in_use one is exported",
-                    )
-                )
+            _usable("snapshot", entry, "exported")
             entry.schedule(now, store.host.block_snapshot_time, "exporting")
             return store.render_snapshot(entry, now)
 

@@ -12,7 +12,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from scaleway_volumes import AsyncVolumeAPI
-from scaleway_volumes._validate import as_seconds, check_deadline, timeout_dict
+from scaleway_volumes._validate import as_float, check_deadline, timeout_dict
 
 # The smallest int float() refuses (OverflowError): halfway past the largest float.
 TOO_BIG_FOR_A_FLOAT = 2**1024 - 2**970
@@ -29,9 +29,9 @@ numbers = st.one_of(
 def test_as_seconds_is_float_or_infinity(value: int) -> None:
     """An int converts as float() does, or to the infinity of its sign when float() cannot."""
     if abs(value) >= TOO_BIG_FOR_A_FLOAT:
-        assert as_seconds(value) == (math.inf if value > 0 else -math.inf)
+        assert as_float(value) == (math.inf if value > 0 else -math.inf)
     else:
-        assert as_seconds(value) == float(value)
+        assert as_float(value) == float(value)
 
 
 @given(numbers | st.none() | st.booleans() | st.text(max_size=3))
