@@ -351,8 +351,9 @@ class RedisRateLimiter:
         held = self._held
         conn = held.conn
         if conn is None or held.loop is not loop:
-            # The previous loop's sockets are closed without it (it has ended).
-            held.abandon()
+            # An ended loop's sockets are closed without it (``asyncio.run`` per
+            # job); one still running (another thread's) keeps its client.
+            held.abandon(closed_only=True)
             client = aioredis.Redis.from_url(
                 self._url,
                 socket_timeout=self._timeout,
