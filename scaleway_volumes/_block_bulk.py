@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from urllib.parse import quote, urlencode
 
 from . import _block_common as common
 from ._block_models import BlockVolume, BlockVolumeSpec
@@ -24,6 +23,7 @@ from ._decode_block import VolumeStatus, decode_block_volume_statuses
 from ._deletes import prepare_delete
 from ._errors import ScalewayError
 from ._later import Later
+from ._listing import page_query, page_total
 from ._pagination import Paginator
 from ._pipeline import Attempts
 from ._poll_schedule import BATCH
@@ -213,12 +213,11 @@ class _Polls:
         pager = Paginator(BATCH, what=f"GET {self._api._pipeline.base_path}/volumes?volume_ids=")
         found: list[BlockVolume | VolumeStatus] = []
         while not pager.done:
-            params = [*filters, ("page", str(pager.page)), (common.PAGE_SIZE_PARAM, str(BATCH))]
-            reply = await self._get(COLLECTION, urlencode(params, quote_via=quote))
+            query = page_query(filters, pager.page, BATCH, common.PAGE_SIZE_PARAM)
+            reply = await self._get(COLLECTION, query)
             items, total = _decode_poll_page(reply)
             link = reply.headers.get("link")
-            count = total if total is not None else reply.headers.get("x-total-count")
-            found += pager.feed(items, link=link, total=count)
+            found += pager.feed(items, link=link, total=page_total(reply, total))
         return found
 
     async def get_one(self, volume_id: str) -> BlockVolume:

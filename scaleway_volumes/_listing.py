@@ -18,7 +18,7 @@ from ._pagination import Paginator
 from ._pipeline import Pipeline
 from ._transport import Reply
 
-__all__ = ["find_marked", "pages"]
+__all__ = ["find_marked", "page_query", "page_total", "pages"]
 
 T = TypeVar("T")
 
@@ -34,14 +34,18 @@ async def _fetch(
     page_size_param: str,
     throttle_budget: int = 0,
 ) -> Reply:
+    query = page_query(filters, page, per_page, page_size_param)
+    return await pipeline.call("GET", path, query=query, throttle_budget=throttle_budget)
+
+
+def page_query(filters: Filters, page: int, per_page: int, page_size_param: str) -> str:
+    """The query string of one page of a listing filtered by ``filters``."""
     params = [*filters, ("page", str(page)), (page_size_param, str(per_page))]
-    return await pipeline.call(
-        "GET", path, query=urlencode(params, quote_via=quote), throttle_budget=throttle_budget
-    )
+    return urlencode(params, quote_via=quote)
 
 
-def _total(reply: Reply, body_total: int | None) -> int | str | None:
-    # The Block API counts in the body, the Instance API in a header.
+def page_total(reply: Reply, body_total: int | None) -> int | str | None:
+    """The listing's total: the Block API counts in the body, the Instance API in a header."""
     return body_total if body_total is not None else reply.headers.get("x-total-count")
 
 
@@ -69,7 +73,7 @@ async def pages(
     while not pager.done:
         reply = await _fetch(pipeline, path, filters, pager.page, per_page, page_size_param)
         items, total = decode(reply)
-        link, count = reply.headers.get("link"), _total(reply, total)
+        link, count = reply.headers.get("link"), page_total(reply, total)
         if key is None:
             yield pager.feed(items, link=link, total=count)
         else:
@@ -99,5 +103,7 @@ async def find_marked(
         page = decode(reply)
         if page.found is not None:
             return page.found
-        pager.feed(page.ids, link=reply.headers.get("link"), total=_total(reply, page.total_count))
+        pager.feed(
+            page.ids, link=reply.headers.get("link"), total=page_total(reply, page.total_count)
+        )
     return None
