@@ -88,9 +88,8 @@ class _Held:
 
 
 def _password_span(url: str) -> tuple[int, int] | None:
-    """Where ``url``'s password is: from the first ``:`` after ``scheme://`` to the
-    last ``@`` after it. A password pasted unencoded may hold a ``/``, ``?``, ``#``
-    or ``@``: it is masked whole (with an ``@`` later on, more is masked)."""
+    """Where ``url``'s password is: from the first ``:`` after ``scheme://`` to the last
+    ``@`` (one pasted unencoded may hold ``/``, ``?``, ``#``, ``@``: masked whole)."""
     scheme, sep, _ = url.partition("://")
     colon, at = url.find(":", len(scheme) + 3), url.rfind("@")
     return (colon + 1, at) if sep and colon != -1 and at > colon else None
@@ -105,13 +104,14 @@ def redact(url: str) -> str:
 
 
 def _check_url(url: str) -> None:
-    """A ``ValueError`` now, naming ``url`` without its password, if redis-py cannot
-    parse it (at the first call, redis-py's own error would quote part of it)."""
-    try:
-        aioredis.ConnectionPool.from_url(url)  # parses only: no connection, no loop
-        return
-    except (ValueError, TypeError):
-        pass  # raised below: redis-py's error, quoting the password, is not its context
+    """A ``ValueError`` now (``url`` masked) if redis-py cannot parse it, or would
+    misread it: an unencoded ``/``, ``?`` or ``#`` in the password ends the host
+    early (``redis://:1234/5@host`` is port 1234); its errors would quote it."""
+    span = _password_span(url)
+    if span is None or not any(mark in url[span[0] : span[1]] for mark in "/?#"):
+        with contextlib.suppress(ValueError, TypeError):  # not as __context__ below
+            aioredis.ConnectionPool.from_url(url)  # parses only: no connection, no loop
+            return
     raise ValueError(
         f"invalid Redis URL {redact(url)}: percent-encode any '/', '?', '#' or '@' of "
         "its user name or password (e.g. '/' as %2F)"
@@ -306,7 +306,7 @@ class RedisRateLimiter:
         if conn is not None and asyncio_loop and held.loop is asyncio.get_running_loop():
             held.conn = held.loop = None
             await conn.client.aclose()
-        held.abandon()  # another loop's (or under trio): its loop is not running here
+        held.abandon(closed_only=True)  # another loop's, once ended: closed without it
 
     @property
     def shared(self) -> bool:
