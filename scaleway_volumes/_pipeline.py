@@ -182,10 +182,14 @@ class Pipeline:
             )
             action = decision.action
             if action is Action.RAISE:
-                # This answer says the API did not act; an earlier attempt may have.
-                earlier = attempts.unknown(method, False)
+                # An earlier attempt may have acted, or this one (a 5xx to a
+                # DELETE or PATCH, after which a 404 would mean it did).
+                note = None
+                if attempts.unknown(method, False):
+                    note = _EARLIER_MAY_HAVE_ACTED
+                elif attempts.unknown(method, decision.acted):
+                    note = _THIS_MAY_HAVE_ACTED
                 attempts.acted = attempts.acted or decision.acted
-                note = _EARLIER_MAY_HAVE_ACTED if earlier else None
                 raise self.status_error(reply, method, path, retry_after, note=note)
             attempts.acted = attempts.acted or decision.acted
             if action is Action.RESEND:
@@ -213,11 +217,17 @@ class Pipeline:
         permit = await limiter.acquire() if limiter is not None else None
         status: int | None = None
         begin = time.perf_counter()
+        was_sent = attempts.sent
         attempts.sent = True
         attempts.sends += 1
         try:
             reply = await self.sender.send(method, path, query, body, self.timeout)
             status = reply.status_code
+        except TransportFailure as failure:
+            if not failure.sent:  # proven never to have left: as if not handed over
+                attempts.sent = was_sent
+                attempts.sends -= 1
+            raise
         finally:
             if limiter is not None:
                 limiter.release(permit, status)
@@ -317,6 +327,7 @@ class Pipeline:
 
 
 _EARLIER_MAY_HAVE_ACTED = "an earlier attempt got no clear answer and may have been acted on"
+_THIS_MAY_HAVE_ACTED = "the API may have acted on it before failing"
 
 
 def waited(attempts: Attempts) -> str:

@@ -25,6 +25,8 @@ from scaleway_volumes import (
     RateLimitError,
     RetryPolicy,
     ScalewayError,
+    ServerError,
+    TokenBucketRateLimiter,
     VolumeSpec,
 )
 from scaleway_volumes._hints import hint
@@ -224,3 +226,54 @@ async def test_a_deadline_spent_at_the_limiter_sent_nothing(
     assert "waiting for the rate limiter" in str(error) and "may exist" not in str(error)
     assert "rate limiter held" in (hint(error) or "")
     assert fake.stats.requests == []
+
+
+@pytest.mark.parametrize("max_retries", [0, 1])
+async def test_a_delete_answered_504_may_have_acted(
+    fake: FakeScaleway, server: FakeServer, max_retries: int
+) -> None:
+    """A 504 to a DELETE may have been acted on (the gateway may have passed it on): the
+    error says so whether it is the last answer of several or the only one."""
+    volume = fake.add_volume(name="v")
+    fake.add_fault(Fault("respond", status=504, method="DELETE", times=None))
+    api = AsyncVolumeAPI(
+        fake.token,
+        base_url=server.base_url,
+        organization=fake.organization,
+        retry=RetryPolicy(max_retries=max_retries),
+    )
+    async with api:
+        with pytest.raises(ServerError) as info:
+            await api.delete_volume(volume["id"])
+    assert info.value.outcome_unknown is True, str(info.value)
+
+
+@pytest.mark.parametrize("call", ["delete", "create"])
+async def test_attempts_refused_before_leaving_are_not_sent(call: str) -> None:
+    """Every attempt refused before it left (a connect error), then the deadline passes
+    while the rate limiter holds the retry: nothing reached the API, so the error is not
+    ``outcome_unknown`` and says nothing was sent."""
+    sent: list[httpx.Request] = []
+
+    def refused(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        raise httpx.ConnectError("connection refused")
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(refused)) as client:
+        api = AsyncVolumeAPI(
+            TOKEN,
+            organization=ORG,
+            client=client,
+            deadline=0.3,
+            # The first attempt goes at once; its retry would wait a second for a token.
+            rate_limiter=TokenBucketRateLimiter(1.0),
+        )
+        calls = {
+            "delete": lambda: api.delete_volume(str(uuid.uuid4())),
+            "create": lambda: api.create_volume(name="x", size=10**10),
+        }
+        with pytest.raises(APITimeoutError) as info:
+            await calls[call]()
+    assert len(sent) == 1
+    assert info.value.outcome_unknown is False, str(info.value)
+    assert "nothing was sent" in str(info.value)
