@@ -34,6 +34,7 @@ from scaleway_volumes._decode_block import (
     decode_volume_type_page,
 )
 from scaleway_volumes._decoding import parse_datetime
+from scaleway_volumes._error_body import parse_timestamp
 
 from .block_json import block_volume_json, volume_type_json
 from .helpers import volume_json
@@ -335,3 +336,22 @@ def test_instance_marker_lookup_names_the_listing_path() -> None:
         find_marked_page(body(page), 200, marker, "n")
     assert caught.value.path == "$.volumes[1].size"
     assert caught.value.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-11-27T10:38:35+01.00",  # a dot where the offset's colon belongs
+        "2026-11-27T10:38:35.123+01,00",  # a comma there
+        "2026-11-27 10:38:35-05.30",  # 3.11's fromisoformat reads -05:00:00.3
+        "2026-11-27T10:38:35.1234567x9Z",  # junk after the 6th fraction digit
+        "2026-11-27T10:38:35.123456789WZ",
+        "2026-11-27T10:38:35.12345678\n9Z",
+    ],
+)
+def test_odd_stamps_fromisoformat_reads_are_refused(value: str) -> None:
+    """Stamps near RFC 3339 that 3.11's ``fromisoformat`` reads (one of them with a
+    wrong offset) are refused, as on 3.10; an error's ``expired_since`` keeps the text."""
+    with pytest.raises(ValueError):
+        parse_datetime(value)
+    assert parse_timestamp(value) == value
