@@ -182,7 +182,7 @@ def _read_mapping(path: str) -> dict[Any, Any] | None:
     tenant or request (often inside a running event loop) costs an ``os.stat``,
     not a read and a parse (milliseconds). The mapping is shared: only read it.
     """
-    started = time.time_ns()
+    started = _clock()
     try:
         info = os.stat(path)
     except FileNotFoundError:
@@ -208,7 +208,7 @@ def _read_mapping(path: str) -> dict[Any, Any] | None:
     if stamp is not None and info is not None:
         # Stamped long enough before this read, the file cannot change again
         # without changing its stamp (see _SETTLE_NS).
-        settled = started - min(info.st_mtime_ns, info.st_ctime_ns) >= _SETTLE_NS
+        settled = started - max(info.st_mtime_ns, info.st_ctime_ns) >= _SETTLE_NS
         with _parsed_lock:
             _parsed.pop(path, None)
             _parsed[path] = _Parsed(stamp=stamp, raw=raw, data=data, settled=settled)
@@ -252,6 +252,8 @@ def _parse_mapping(path: str, raw: bytes) -> dict[Any, Any]:
 #: the same size (a test, a script saving twice), so until then it is read again at
 #: each use, and parsed again only if its bytes changed.
 _SETTLE_NS = 3_000_000_000
+# The wall clock the stamps are compared with (the tests move it on).
+_clock = time.time_ns
 #: Files remembered at most (an app may keep a config file per tenant).
 _PARSED_FILES = 32
 

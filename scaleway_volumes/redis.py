@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import logging
 import math
-import re
 import secrets
 import time
 import weakref
@@ -45,6 +44,7 @@ from ._pacing._fleet import FleetBook, Lease, Pending
 from ._pacing._gate import Gate
 from ._pacing._lua import LEASE, THROTTLE
 from ._pacing._tuning import Tuning
+from ._redis_url import password_span, redact
 from ._validate import as_float
 
 __all__ = ["RedisRateLimiter"]
@@ -87,27 +87,11 @@ class _Held:
             abandon_redis_pool(conn.client.connection_pool)
 
 
-def _password_span(url: str) -> tuple[int, int] | None:
-    """Where ``url``'s password is: from the first ``:`` after ``scheme://`` to the last
-    ``@`` (one pasted unencoded may hold ``/``, ``?``, ``#``, ``@``: masked whole)."""
-    scheme, sep, _ = url.partition("://")
-    colon, at = url.find(":", len(scheme) + 3), url.rfind("@")
-    return (colon + 1, at) if sep and colon != -1 and at > colon else None
-
-
-def redact(url: str) -> str:
-    """``url`` with its password replaced by ``***`` (for logs and reprs)."""
-    span = _password_span(url)
-    if span is not None:
-        url = url[: span[0]] + "***" + url[span[1] :]
-    return re.sub(r"(?i)([?&]password=)[^&#]*", r"\1***", url)
-
-
 def _check_url(url: str) -> None:
     """A ``ValueError`` now (``url`` masked) if redis-py cannot parse it, or would
     misread it: an unencoded ``/``, ``?`` or ``#`` in the password ends the host
     early (``redis://:1234/5@host`` is port 1234); its errors would quote it."""
-    span = _password_span(url)
+    span = password_span(url)
     if span is None or not any(mark in url[span[0] : span[1]] for mark in "/?#"):
         with contextlib.suppress(ValueError, TypeError):  # not as __context__ below
             aioredis.ConnectionPool.from_url(url)  # parses only: no connection, no loop
@@ -424,7 +408,7 @@ class RedisRateLimiter:
 
     def _scrub(self, text: str) -> str:
         text = text.replace(self._url, self._safe_url)
-        span = _password_span(self._url)
+        span = password_span(self._url)
         password = self._url[span[0] : span[1]] if span else ""
         for secret in (password, unquote(password)) if password else ():
             text = text.replace(secret, "***")

@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from scaleway_volumes import AsyncBlockAPI, AsyncVolumeAPI
+from scaleway_volumes import _config_file as config_file
 from scaleway_volumes._config import resolve_config
 from scaleway_volumes._config_file import load_config_file
 
@@ -35,13 +36,17 @@ profiles:
 N = 20
 
 
-def write(path: Path, text: str, *, age: float = 0.0) -> str:
-    """Write ``text`` to ``path``, last changed ``age`` seconds ago; return the path."""
+def write(path: Path, text: str) -> str:
+    """Write ``text`` to ``path``; return the path."""
     path.write_text(text)
-    if age:
-        stamp = time.time_ns() - int(age * 1e9)
-        os.utime(path, ns=(stamp, stamp))
     return str(path)
+
+
+def read_later(monkeypatch: pytest.MonkeyPatch, seconds: float = 60.0) -> None:
+    """Reads from now on happen ``seconds`` later (for the cache's clock): the files
+    written so far were last changed long before (their change time cannot be set back)."""
+    real = time.time_ns
+    monkeypatch.setattr(config_file, "_clock", lambda: real() + int(seconds * 1e9))
 
 
 def count_opens(monkeypatch: pytest.MonkeyPatch, path: str) -> list[str]:
@@ -76,7 +81,8 @@ def test_apis_built_in_a_running_loop_open_the_file_once(
 ) -> None:
     """Forty APIs built inside a handler open the file once; what a caller does to
     the layer it got changes nothing for the next."""
-    path = write(tmp_path / "config.yaml", CONFIG, age=60)
+    path = write(tmp_path / "config.yaml", CONFIG)
+    read_later(monkeypatch)
     monkeypatch.setenv("SCW_CONFIG_PATH", path)
     opened = count_opens(monkeypatch, path)
 
@@ -150,6 +156,38 @@ def test_missing_appearing_and_malformed_files(
     for _ in range(3):
         with pytest.raises(ValueError, match="is not valid YAML"):
             resolve_config(environ=environ)
-    write(tmp_path / "config.yaml", "default_zone: pl-waw-2\n", age=60)
+    write(tmp_path / "config.yaml", "default_zone: pl-waw-2\n")
+    read_later(monkeypatch)
     assert [resolve_config(environ=environ).zone for _ in range(3)] == ["pl-waw-2"] * 3
     assert len(opened) == 3 + 1
+
+
+def test_a_just_changed_file_with_an_old_mtime_is_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file copied with its old modification time kept (``cp -p``, ``rsync -t``) was
+    still changed just now (its change time): it is read again until that is 3 s old,
+    so a same-size rewrite within the same stamps is seen."""
+    path = tmp_path / "config.yaml"
+    old = time.time_ns() - 3600 * 10**9
+    path.write_text("default_zone: fr-par-1\n")
+    os.utime(path, ns=(old, old))  # copied with its mtime kept: ctime is now
+    environ = {"SCW_CONFIG_PATH": str(path)}
+    assert resolve_config(environ=environ).zone == "fr-par-1"
+    first = os.stat(path)
+    # Copied again at once, same size, mtime kept again (same source mtime).
+    path.write_text("default_zone: nl-ams-1\n")
+    os.utime(path, ns=(old, old))
+    real_stat = os.stat
+
+    def same_stamp(target: Any, *args: Any, **kwargs: Any) -> Any:
+        # A filesystem of 1 s (or a clock tick's) granularity: the rewrite kept every stamp,
+        # as test_config_cache.test_a_rewrite_within_the_same_stamp_is_seen simulates too.
+        if str(target) == str(path):
+            return types.SimpleNamespace(
+                **{n: getattr(first, n) for n in dir(first) if n.startswith("st_")}
+            )
+        return real_stat(target, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", same_stamp)
+    assert resolve_config(environ=environ).zone == "nl-ams-1"

@@ -50,3 +50,20 @@ def test_an_encoded_password_is_accepted() -> None:
     """The same password percent-encoded is a valid URL, shown masked."""
     limiter = RedisRateLimiter("redis://:Zx9s%2FQ8pL%2Bw2@127.0.0.1:6390/0", name="x")
     assert "Zx9s" not in repr(limiter) and "***" in repr(limiter)
+
+
+QUERY_PASSWORD = "redis://127.0.0.1:6379/0?password=hunter@2024"
+
+
+def test_a_password_in_the_query_is_masked_whole() -> None:
+    """An '@' in the query (``?password=``, which redis-py reads) is a value there: the
+    authority holds no credentials, and the query's password is masked, all of it."""
+    assert redact(QUERY_PASSWORD) == "redis://127.0.0.1:6379/0?password=***"
+
+
+@pytest.mark.parametrize(
+    "url", [QUERY_PASSWORD, "redis://127.0.0.1:6379/0?client_name=worker@host1"]
+)
+def test_a_valid_url_with_an_at_sign_in_its_query_is_accepted(url: str) -> None:
+    """redis-py reads these URLs right: they are not refused."""
+    assert "hunter" not in repr(RedisRateLimiter(url, name="x"))
