@@ -187,7 +187,8 @@ def _read_mapping(path: str) -> dict[Any, Any] | None:
         info = os.stat(path)
     except FileNotFoundError:
         # Not remembered: the next call's stat sees the file once it exists.
-        _parsed.pop(path, None)
+        with _parsed_lock:
+            _parsed.pop(path, None)
         return None
     except OSError:
         info = None  # reading it says what is wrong
