@@ -18,7 +18,7 @@ import anyio
 import anyio.lowlevel
 import attrs
 
-from ._validate import as_float
+from ._validate import check_number
 
 __all__ = [
     "Action",
@@ -39,22 +39,12 @@ def _count(instance: object, attribute: attrs.Attribute[int], value: int) -> Non
         raise ValueError(f"{attribute.name} must be >= 0, got {value!r}")
 
 
-def _seconds(value: float, name: str, *, finite: bool) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number of seconds, got {value!r}")
-    number = as_float(value)
-    # NaN fails every comparison, so it is refused by name, not by ``< 0``.
-    if math.isnan(number) or number < 0 or (finite and number == math.inf):
-        kind = "a finite number" if finite else "a number (inf allowed)"
-        raise ValueError(f"{name} must be {kind} >= 0, got {value!r}")
-
-
 def _finite_seconds(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
-    _seconds(value, attribute.name, finite=True)
+    check_number(attribute.name, value, unit="seconds", positive=False)
 
 
 def _any_seconds(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
-    _seconds(value, attribute.name, finite=False)
+    check_number(attribute.name, value, unit="seconds", positive=False, finite=False)
 
 
 @attrs.frozen

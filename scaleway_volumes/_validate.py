@@ -17,6 +17,7 @@ __all__ = [
     "as_float",
     "check_deadline",
     "check_name",
+    "check_number",
     "check_optional_str",
     "check_per_page",
     "check_size",
@@ -97,6 +98,32 @@ def as_float(number: float) -> float:
         return float(number)
     except OverflowError:
         return math.inf if number > 0 else -math.inf
+
+
+def check_number(
+    name: str, value: object, *, unit: str, positive: bool = True, finite: bool = True
+) -> float:
+    """``value`` as a float once checked: a number (not a bool), not NaN, ``> 0``
+    (``positive``) or ``>= 0``, and finite unless ``finite=False`` (an int too large
+    for a float is infinite); else a ``TypeError`` or ``ValueError`` naming ``name``.
+
+    ```python
+    check_number("rate", 50, unit="requests per second")   # 50.0
+    ```
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of {unit}, got {value!r}")
+    number = as_float(value)
+    # NaN fails both comparisons: refused with the numbers out of range.
+    if not (number > 0 if positive else number >= 0) or (finite and number == math.inf):
+        if positive:
+            kind = (
+                f"a positive, finite number of {unit}" if finite else f"a positive number of {unit}"
+            )
+        else:
+            kind = f"a finite number of {unit} >= 0" if finite else f"{unit} >= 0 (inf allowed)"
+        raise ValueError(f"{name} must be {kind}, got {value!r}")
+    return number
 
 
 def check_deadline(deadline: object) -> float | None:

@@ -45,7 +45,7 @@ from ._pacing._gate import Gate
 from ._pacing._lua import LEASE, THROTTLE
 from ._pacing._tuning import Tuning
 from ._redis_url import password_span, redact
-from ._validate import as_float
+from ._validate import check_number
 
 __all__ = ["RedisRateLimiter"]
 
@@ -104,15 +104,6 @@ def _check_url(url: str) -> None:
 
 # A year: the longest idle time after which the shared state may expire.
 _MAX_TTL_MS = 365 * 24 * 3600 * 1000
-
-
-def _number(name: str, value: object, *, positive: bool = True) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number of seconds, got {value!r}")
-    seconds = as_float(value)  # an int too large for a float: no finite number
-    if not (0 < seconds < math.inf if positive else 0 <= seconds < math.inf):
-        raise ValueError(f"{name} must be a positive, finite number of seconds, got {value!r}")
-    return seconds
 
 
 def _start(value: object, tuning: Tuning) -> tuple[float, float]:
@@ -206,16 +197,16 @@ class RedisRateLimiter:
         self._safe_url = redact(url)
         self.name = name
         self._key = key_prefix + name
-        self._lease_time = _number("lease_time", lease_time)
+        self._lease_time = check_number("lease_time", lease_time, unit="seconds")
         # Redis keeps it in whole milliseconds: less would be an expiry of 0, which
         # deletes the shared state at every call.
-        self._ttl_ms = int(_number("ttl", ttl) * 1000)
+        self._ttl_ms = int(check_number("ttl", ttl, unit="seconds") * 1000)
         if not 1 <= self._ttl_ms <= _MAX_TTL_MS:
             raise ValueError(
                 f"ttl must be from 0.001 to {_MAX_TTL_MS // 1000} seconds, got {ttl!r}"
             )
-        self._timeout = _number("timeout", timeout)
-        self._retry_interval = _number("retry_interval", retry_interval)
+        self._timeout = check_number("timeout", timeout, unit="seconds")
+        self._retry_interval = check_number("retry_interval", retry_interval, unit="seconds")
         start, together = _start(start_rate, tuning)
         self._book = FleetBook(
             float(initial_window),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 
-from .._validate import as_float
+from .._validate import as_float, check_number
 from ._control import AdaptiveControl
 from ._gate import Gate
 from ._tuning import Tuning
@@ -18,10 +18,7 @@ def check_rates(min_rate: float, max_rate: float | None) -> float:
     for name, value in (("min_rate", min_rate), ("max_rate", max_rate)):
         if value is None and name == "max_rate":
             continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TypeError(f"{name} must be a number of requests per second, got {value!r}")
-        if not 0 < as_float(value) < math.inf:  # an int too large for a float is inf
-            raise ValueError(f"{name} must be a positive, finite number, got {value!r}")
+        check_number(name, value, unit="requests per second")
     top = math.inf if max_rate is None else float(max_rate)
     if top < min_rate:
         raise ValueError(f"max_rate ({max_rate!r}) must be >= min_rate ({min_rate!r})")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 
-from .._validate import as_float
+from .._validate import as_float, check_number
 from ._control import take_token
 from ._gate import Gate
 
@@ -53,10 +53,7 @@ class TokenBucketRateLimiter:
     """
 
     def __init__(self, rate: float, *, burst: int = 1) -> None:
-        if isinstance(rate, bool) or not isinstance(rate, (int, float)):
-            raise TypeError(f"rate must be a number of requests per second, got {rate!r}")
-        if not 0 < as_float(rate) < math.inf:  # an int too large for a float is inf
-            raise ValueError(f"rate must be a positive, finite number, got {rate!r}")
+        check_number("rate", rate, unit="requests per second")
         if isinstance(burst, bool) or not isinstance(burst, int):
             raise TypeError(f"burst must be an int, got {burst!r}")
         if burst < 1:
