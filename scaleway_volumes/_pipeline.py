@@ -59,17 +59,22 @@ class MaybeActed(Exception):
 class Attempts:
     """Bookkeeping of one call's attempts (a create's resends after checks included)."""
 
-    __slots__ = ("acted", "count", "sends", "sent", "settled", "throttled")
+    __slots__ = ("acted", "count", "sends", "settled", "throttled")
 
     def __init__(self) -> None:
         self.count = 0
         self.throttled = 0  # bare 429s resent at the limiter's pace
         self.settled = 0  # waits for a resource in a transient state
         self.acted = False  # an earlier attempt may have been acted on
-        # An attempt was handed to the transport: until then (waiting for the
-        # rate limiter or a slot) nothing can have reached the API.
-        self.sent = False
-        self.sends = 0  # attempts handed to the transport
+        # Attempts handed to the transport, less those proven never to have
+        # left (a refused connection): until one is, nothing can have reached
+        # the API (waiting for the rate limiter or a slot).
+        self.sends = 0
+
+    @property
+    def sent(self) -> bool:
+        """Whether an attempt may have reached the API."""
+        return self.sends > 0
 
     def unknown(self, method: str, this_attempt: bool) -> bool:
         """Whether a call raising now may have acted: this attempt, or an earlier one.
@@ -180,18 +185,18 @@ class Pipeline:
                 throttle_budget=throttle_budget,
                 settled=attempts.settled,
             )
+            earlier = attempts.unknown(method, False)
+            attempts.acted = attempts.acted or decision.acted
             action = decision.action
             if action is Action.RAISE:
                 # An earlier attempt may have acted, or this one (a 5xx to a
                 # DELETE or PATCH, after which a 404 would mean it did).
                 note = None
-                if attempts.unknown(method, False):
+                if earlier:
                     note = _EARLIER_MAY_HAVE_ACTED
-                elif attempts.unknown(method, decision.acted):
+                elif attempts.unknown(method, False):
                     note = _THIS_MAY_HAVE_ACTED
-                attempts.acted = attempts.acted or decision.acted
                 raise self.status_error(reply, method, path, retry_after, note=note)
-            attempts.acted = attempts.acted or decision.acted
             if action is Action.RESEND:
                 # The limiter has just slowed down and paces the resend: a bare
                 # 429 here is flow control, not a failure.
@@ -217,15 +222,12 @@ class Pipeline:
         permit = await limiter.acquire() if limiter is not None else None
         status: int | None = None
         begin = time.perf_counter()
-        was_sent = attempts.sent
-        attempts.sent = True
         attempts.sends += 1
         try:
             reply = await self.sender.send(method, path, query, body, self.timeout)
             status = reply.status_code
         except TransportFailure as failure:
             if not failure.sent:  # proven never to have left: as if not handed over
-                attempts.sent = was_sent
                 attempts.sends -= 1
             raise
         finally:

@@ -78,7 +78,7 @@ def _prepare_grouping(settled: list[int]) -> Any:
             return f"settled-{item}"
 
         attempts = Attempts()
-        attempts.sent = True  # the job stands for a request on the wire
+        attempts.sends = 1  # the job stands for a request on the wire
         return job(), settle, attempts
 
     return prepare
