@@ -250,6 +250,14 @@ async def run_bulk(
             stopped = error
             running.cancel()
 
+    def call_back(name: str, callback: Callable[..., object], *args: Any) -> None:
+        try:
+            returned = callback(*args)
+            if returned is not None:
+                _refuse_awaitable(returned, name)
+        except Exception as exc:
+            stop(exc)
+
     def record(index: int, item: In, outcome: Any, ok: bool) -> None:
         nonlocal done, under_way, room
         if len(outputs) <= index:
@@ -267,19 +275,9 @@ async def run_bulk(
         # A callback that raises ends the call, but is still called for every
         # item recorded after (each one in flight is settled and reported).
         if on_item is not None:
-            try:
-                returned = on_item(index, item, outcome)
-                if returned is not None:
-                    _refuse_awaitable(returned, "on_item")
-            except Exception as exc:
-                stop(exc)
+            call_back("on_item", on_item, index, item, outcome)
         if on_progress is not None:
-            try:
-                returned = on_progress(done, total)
-                if returned is not None:
-                    _refuse_awaitable(returned, "on_progress")
-            except Exception as exc:
-                stop(exc)
+            call_back("on_progress", on_progress, done, total)
 
     def record_settled(index: int, item: In, settled: Any) -> None:
         # What a cancelled item was found to have done: an exception is its failure.
