@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from contextlib import aclosing
 
 from . import _block_common as common
 from ._block_models import BlockVolume, BlockVolumeSpec
@@ -23,8 +24,7 @@ from ._decode_block import VolumeStatus, decode_block_volume_statuses
 from ._deletes import prepare_delete
 from ._errors import ScalewayError
 from ._later import Later
-from ._listing import page_query, page_total
-from ._pagination import Paginator
+from ._listing import counted_get, pages
 from ._pipeline import Attempts
 from ._poll_schedule import BATCH
 from ._slots import Slots
@@ -187,20 +187,14 @@ class _Polls:
     spending a retry, and counted in ``throttled`` for the call's ``BulkResult``.
     """
 
-    __slots__ = ("_api", "throttled")
+    __slots__ = ("_pipeline", "throttled")
 
     def __init__(self, api: BlockBulk) -> None:
-        self._api = api
+        self._pipeline = api._pipeline
         self.throttled = 0
 
-    async def _get(self, path: str, query: str | None) -> Reply:
-        attempts = Attempts()
-        try:
-            return await self._api._pipeline.call(
-                "GET", path, query=query, attempts=attempts, throttle_budget=THROTTLE_BUDGET
-            )
-        finally:
-            self.throttled += attempts.throttled
+    def _count(self, throttled: int) -> None:
+        self.throttled += throttled
 
     async def list_by_ids(self, volume_ids: Sequence[str]) -> list[BlockVolume | VolumeStatus]:
         """The volumes among ``volume_ids`` that the API lists (one request for up to 100).
@@ -209,20 +203,32 @@ class _Polls:
         as their id and status. A server that ignores the page size is listed
         page by page, as ``Paginator`` decides.
         """
-        filters = [("volume_ids", volume_id) for volume_id in volume_ids]
-        pager = Paginator(BATCH, what=f"GET {self._api._pipeline.base_path}/volumes?volume_ids=")
         found: list[BlockVolume | VolumeStatus] = []
-        while not pager.done:
-            query = page_query(filters, pager.page, BATCH, common.PAGE_SIZE_PARAM)
-            reply = await self._get(COLLECTION, query)
-            items, total = _decode_poll_page(reply)
-            link = reply.headers.get("link")
-            found += pager.feed(items, link=link, total=page_total(reply, total))
+        listing = pages(
+            self._pipeline,
+            COLLECTION,
+            [("volume_ids", volume_id) for volume_id in volume_ids],
+            BATCH,
+            _decode_poll_page,
+            page_size_param=common.PAGE_SIZE_PARAM,
+            throttle_budget=THROTTLE_BUDGET,
+            throttled=self._count,
+        )
+        async with aclosing(listing):
+            async for page in listing:
+                found += page
         return found
 
     async def get_one(self, volume_id: str) -> BlockVolume:
         """One volume by a GET of its own (one the listing did not show)."""
-        return decode_volume(await self._get(volume_path(volume_id), None))
+        reply = await counted_get(
+            self._pipeline,
+            volume_path(volume_id),
+            None,
+            throttle_budget=THROTTLE_BUDGET,
+            throttled=self._count,
+        )
+        return decode_volume(reply)
 
 
 class _BulkCreate:

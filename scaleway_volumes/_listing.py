@@ -15,10 +15,10 @@ from urllib.parse import quote, urlencode
 
 from ._decoding import MarkedPage
 from ._pagination import Paginator
-from ._pipeline import Pipeline
+from ._pipeline import Attempts, Pipeline
 from ._transport import Reply
 
-__all__ = ["find_marked", "page_query", "page_total", "pages"]
+__all__ = ["counted_get", "find_marked", "pages"]
 
 T = TypeVar("T")
 
@@ -33,19 +33,38 @@ async def _fetch(
     per_page: int,
     page_size_param: str,
     throttle_budget: int = 0,
+    throttled: Callable[[int], None] | None = None,
 ) -> Reply:
-    query = page_query(filters, page, per_page, page_size_param)
-    return await pipeline.call("GET", path, query=query, throttle_budget=throttle_budget)
-
-
-def page_query(filters: Filters, page: int, per_page: int, page_size_param: str) -> str:
-    """The query string of one page of a listing filtered by ``filters``."""
     params = [*filters, ("page", str(page)), (page_size_param, str(per_page))]
-    return urlencode(params, quote_via=quote)
+    query = urlencode(params, quote_via=quote)
+    return await counted_get(
+        pipeline, path, query, throttle_budget=throttle_budget, throttled=throttled
+    )
 
 
-def page_total(reply: Reply, body_total: int | None) -> int | str | None:
-    """The listing's total: the Block API counts in the body, the Instance API in a header."""
+async def counted_get(
+    pipeline: Pipeline,
+    path: str,
+    query: str | None,
+    *,
+    throttle_budget: int = 0,
+    throttled: Callable[[int], None] | None = None,
+) -> Reply:
+    """GET ``path``: up to ``throttle_budget`` bare 429s are resent at the rate
+    limiter's pace (a bulk call's flow control), and ``throttled`` is told how many."""
+    if throttled is None:
+        return await pipeline.call("GET", path, query=query, throttle_budget=throttle_budget)
+    attempts = Attempts()
+    try:
+        return await pipeline.call(
+            "GET", path, query=query, attempts=attempts, throttle_budget=throttle_budget
+        )
+    finally:
+        throttled(attempts.throttled)
+
+
+def _total(reply: Reply, body_total: int | None) -> int | str | None:
+    # The Block API counts in the body, the Instance API in a header.
     return body_total if body_total is not None else reply.headers.get("x-total-count")
 
 
@@ -57,23 +76,31 @@ async def pages(
     decode: Callable[[Reply], tuple[list[T], int | None]],
     *,
     page_size_param: str = "per_page",
-    what: str | None = None,
     key: Callable[[T], str] | None = None,
+    throttle_budget: int = 0,
+    throttled: Callable[[int], None] | None = None,
 ) -> AsyncGenerator[list[T], None]:
     """Each page's items not seen before; ``decode`` gives (items, the body's total).
 
     ``key`` gives an item's identity (default: its ``id``). The warning of a
     listing stopped early names the request with the API's full path
     (``GET /block/v1/zones/fr-par-1/volumes``), so an operator can tell the API
-    and zone; ``what``, if given, names the request instead, followed by the
-    API's base path.
+    and zone. ``throttle_budget`` and ``throttled``: as for ``counted_get``.
     """
-    base = pipeline.base_path
-    pager = Paginator(per_page, what=f"{what} at {base}" if what else f"GET {base}{path}")
+    pager = Paginator(per_page, what=f"GET {pipeline.base_path}{path}")
     while not pager.done:
-        reply = await _fetch(pipeline, path, filters, pager.page, per_page, page_size_param)
+        reply = await _fetch(
+            pipeline,
+            path,
+            filters,
+            pager.page,
+            per_page,
+            page_size_param,
+            throttle_budget,
+            throttled,
+        )
         items, total = decode(reply)
-        link, count = reply.headers.get("link"), page_total(reply, total)
+        link, count = reply.headers.get("link"), _total(reply, total)
         if key is None:
             yield pager.feed(items, link=link, total=count)
         else:
@@ -103,7 +130,5 @@ async def find_marked(
         page = decode(reply)
         if page.found is not None:
             return page.found
-        pager.feed(
-            page.ids, link=reply.headers.get("link"), total=page_total(reply, page.total_count)
-        )
+        pager.feed(page.ids, link=reply.headers.get("link"), total=_total(reply, page.total_count))
     return None
