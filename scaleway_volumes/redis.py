@@ -79,10 +79,11 @@ class _Held:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.conn: _Connection | None = None
 
-    def abandon(self, *, closed_only: bool = False) -> None:
-        """Close the client's sockets without its loop (``closed_only``: if that is closed)."""
+    def abandon(self) -> None:
+        """Close the client's sockets without its loop, once that loop is closed (a loop
+        still running, another thread's, keeps its client)."""
         conn, loop = self.conn, self.loop
-        if conn is not None and loop is not None and (loop.is_closed() or not closed_only):
+        if conn is not None and loop is not None and loop.is_closed():
             self.conn = self.loop = None
             abandon_redis_pool(conn.client.connection_pool)
 
@@ -253,7 +254,7 @@ class RedisRateLimiter:
         # One loop's client at a time (one per loop, in an anyio RunVar, kept
         # every finished loop and its connection alive); the last one at exit.
         self._held = _Held()
-        weakref.finalize(self, self._held.abandon, closed_only=True)
+        weakref.finalize(self, self._held.abandon)
         self._down = False  # limiting in-process now
         self._outage = False  # Redis failed and we said so (reset when it is back)
         self._retry_at = 0.0
@@ -281,7 +282,7 @@ class RedisRateLimiter:
         if conn is not None and asyncio_loop and held.loop is asyncio.get_running_loop():
             held.conn = held.loop = None
             await conn.client.aclose()
-        held.abandon(closed_only=True)  # another loop's, once ended: closed without it
+        held.abandon()  # another loop's, once ended: closed without it
 
     @property
     def shared(self) -> bool:
@@ -328,7 +329,7 @@ class RedisRateLimiter:
         if conn is None or held.loop is not loop:
             # An ended loop's sockets are closed without it (``asyncio.run`` per
             # job); one still running (another thread's) keeps its client.
-            held.abandon(closed_only=True)
+            held.abandon()
             client = aioredis.Redis.from_url(
                 self._url,
                 socket_timeout=self._timeout,
