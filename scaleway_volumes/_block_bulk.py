@@ -167,7 +167,7 @@ class BlockBulk(BlockVolumes):
 
         def prepare(volume: str | BlockVolume) -> Prepared:
             return prepare_delete(
-                self._pipeline, volume_path(volume), missing_ok=missing_ok, get=self.get_volume
+                self._pipeline, volume_path(volume), missing_ok=missing_ok, decode=decode_volume
             )
 
         return await run_bulk(
@@ -272,5 +272,5 @@ class _BulkCreate:
         A volume created and handed over is reported by the poller's entry (a
         self-settling ``Later``), and one available at once was recorded.
         """
-        lookup = self._api._volume_lookup(self._name, self._marker)
+        lookup = self._api._volume_lookup(self._name, self._marker, THROTTLE_BUDGET)
         return await settle_cancelled_create(f"volume {self._name!r}", self._marker, lookup)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from ._bulk import THROTTLE_BUDGET, Prepared
 from ._errors import APIConnectionError, NotFoundError, ScalewayError
 from ._pipeline import Attempts, Pipeline
+from ._transport import Reply
 
 __all__ = ["delete_resource", "prepare_delete"]
 
@@ -38,14 +39,16 @@ def prepare_delete(
     path: str,
     *,
     missing_ok: bool,
-    get: Callable[[str], Awaitable[object]],
+    decode: Callable[[Reply], object],
 ) -> Prepared:
     """One item of a bulk delete: its job (the id once deleted) and how to settle it.
 
-    Cancelled in flight, the item is gone if ``get(id)`` no longer finds it or
-    finds it ``deleting`` or ``deleted`` (the DELETE was accepted: Block volumes
-    and snapshots stay a while in ``deleting``); if it still exists otherwise,
-    the DELETE may yet land, so the outcome is unknown.
+    Cancelled in flight, the item is gone if a ``GET path`` (its answer read by
+    ``decode``) no longer finds it or finds it ``deleting`` or ``deleted`` (the
+    DELETE was accepted: Block volumes and snapshots stay a while in
+    ``deleting``); if it still exists otherwise, the DELETE may yet land, so
+    the outcome is unknown. That GET takes bare 429s as the bulk call's flow
+    control, as the DELETEs do.
     """
     resource_id = path.rpartition("/")[2]
     attempts = Attempts()
@@ -62,7 +65,7 @@ def prepare_delete(
 
     async def settle() -> str | ScalewayError:
         try:
-            found = await get(resource_id)
+            found = decode(await pipeline.call("GET", path, throttle_budget=THROTTLE_BUDGET))
         except NotFoundError:
             return resource_id
         except ScalewayError as exc:

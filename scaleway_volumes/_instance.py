@@ -358,7 +358,7 @@ class AsyncVolumeAPI(InstanceListing):
 
             async def settle() -> Volume | ScalewayError:
                 # Cancelled in flight: the create may have landed.
-                lookup = self._lookup(spec.name, marker)
+                lookup = self._lookup(spec.name, marker, THROTTLE_BUDGET)
                 return await settle_cancelled_create(f"volume {spec.name!r}", marker, lookup)
 
             job = self._post_create(body, spec.name, marker, attempts, THROTTLE_BUDGET)
@@ -390,7 +390,7 @@ class AsyncVolumeAPI(InstanceListing):
 
         def prepare(volume: str | Volume) -> Prepared:
             return prepare_delete(
-                self._pipeline, _volume_path(volume), missing_ok=missing_ok, get=self.get_volume
+                self._pipeline, _volume_path(volume), missing_ok=missing_ok, decode=_decode
             )
 
         return await run_bulk(

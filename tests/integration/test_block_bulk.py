@@ -311,6 +311,25 @@ async def test_cancelled_mid_create_finds_the_volume_by_marker(
     assert sum(1 for r in fake.stats.requests if is_marker_lookup(r)) == 1
 
 
+async def test_cancelled_mid_create_lookup_takes_bare_429s_as_flow_control(
+    fake: FakeScaleway, server: FakeServer, no_sleep: list[float]
+) -> None:
+    """The settle's marker lookup meets the gateway's limit like the creates: its bare
+    429s are resent at the limiter's pace, not spent as retries (3), so the volume
+    is found, not reported "may exist"."""
+    fake.add_fault(Fault("act_then_delay", method="POST", delay=5.0))
+    fake.add_fault(Fault("respond", method="GET", status=429, body=b"", times=5))
+    reported = Outcomes()
+    async with make_block(fake, server, timeout=httpx.Timeout(10.0, connect=1.0)) as api:
+        await cancel_once(
+            lambda: len(fake.block.volumes()) == 1,
+            lambda: api.create_volumes(specs(1), on_item=reported),
+        )
+    (volume,) = fake.block.volumes()
+    assert isinstance(reported[0], BlockVolume) and reported[0].id == volume["id"]
+    assert sum(1 for r in fake.stats.requests if is_marker_lookup(r)) == 6
+
+
 async def test_cancelled_with_volumes_waiting_and_one_mid_create(
     fake: FakeScaleway, server: FakeServer
 ) -> None:
@@ -437,6 +456,26 @@ async def test_cancelled_delete_reports_what_is_gone(
         )
     assert reported[0] == gone["id"]
     assert isinstance(reported[1], APIConnectionError) and reported[1].outcome_unknown
+
+
+@pytest.mark.anyio
+async def test_cancelled_delete_check_takes_bare_429s_as_flow_control(
+    fake: FakeScaleway, server: FakeServer, no_sleep: list[float]
+) -> None:
+    """The settle's check of a cancelled delete meets the gateway's limit like the
+    DELETEs: its bare 429s are resent at the limiter's pace, not spent as retries (3),
+    so a delete that landed is reported done, not "may still take effect"."""
+    gone = fake.block.add_volume("gone")
+    fake.add_fault(Fault("act_then_delay", method="DELETE", path=gone["id"], delay=5.0))
+    fake.add_fault(Fault("respond", method="GET", status=429, body=b"", times=5))
+    reported = Outcomes()
+    async with make_block(fake, server, timeout=httpx.Timeout(10.0, connect=1.0)) as api:
+        await cancel_once(
+            lambda: fake.block.volumes() == [],
+            lambda: api.delete_volumes([gone["id"]], on_item=reported),
+        )
+    assert reported == {0: gone["id"]}
+    assert len(requests(fake, "GET")) == 6
 
 
 @pytest.mark.anyio

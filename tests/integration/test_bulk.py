@@ -376,6 +376,30 @@ async def test_cancel_settle_lookup_failure_still_cancels_cleanly(
 
 
 @pytest.mark.anyio
+async def test_cancel_settle_lookups_take_bare_429s_as_flow_control(
+    fake: FakeScaleway, api: ApiFactory, no_sleep: list[float]
+) -> None:
+    """A cancelled bulk create's settle lookups meet the same gateway limit as its
+    creates: their bare 429s are resent at the limiter's pace, not spent as retries,
+    so a volume made just before the cancel is still found, not reported "may exist"."""
+    reported = Outcomes()
+    async with api() as client:
+        # Cancelled with one create done and one in flight, made by the fake.
+        hold_back_after(fake, "POST", 1, acted=1)
+        # More bare 429s than the retry policy's 3 retries.
+        fake.add_fault(Fault("respond", method="GET", status=429, body=b"", times=5))
+        await cancel_once_received(
+            fake,
+            "POST",
+            2,
+            partial(client.create_volumes, make_specs(8), concurrency=1, on_item=reported),
+        )
+    assert sorted(reported) == [0, 1]
+    assert all(isinstance(o, Volume) for o in reported.values()), reported
+    assert {o.id for o in reported.values()} == {v["id"] for v in fake.volumes}  # type: ignore[attr-defined]
+
+
+@pytest.mark.anyio
 async def test_cancelled_delete_volumes_reports_what_is_gone(
     fake: FakeScaleway, api: ApiFactory
 ) -> None:
