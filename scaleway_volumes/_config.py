@@ -34,8 +34,10 @@ from ._constants import (
 
 __all__ = ["Config", "api_base_url", "mask_secret", "resolve_config"]
 
-ZONE_PATTERN = re.compile(r"[a-z]{2}-[a-z]{3}-[0-9]{1,2}")
-REGION_PATTERN = re.compile(r"[a-z]{2}-[a-z]{3}")
+# The shapes the Go SDK checks (scaleway-sdk-go validation/is.go, widened from
+# three letters by scaleway/scaleway-sdk-go#2748).
+ZONE_PATTERN = re.compile(r"[a-z]{2}-[a-z]{3,7}-[0-9]{1,2}")
+REGION_PATTERN = re.compile(r"[a-z]{2}-[a-z]{3,7}")
 # Printable ASCII without spaces: anything else in a header is a mistake or an injection.
 TOKEN_PATTERN = re.compile(r"[\x21-\x7e]+")
 

@@ -7,7 +7,6 @@ SDK and the Python SDK; ``docs/configuration.md`` states them.
 
 from __future__ import annotations
 
-import datetime
 import functools
 import os
 import stat
@@ -33,9 +32,6 @@ FILE_KEYS = (
     "default_project_id",
     "default_organization_id",
 )
-
-# What YAML turns unquoted text into when it looks like something else.
-_UNQUOTED_SCALARS = (bool, int, float, datetime.date)
 
 
 @attrs.frozen(kw_only=True)
@@ -165,11 +161,11 @@ def _profile_values(
         if value is None or value == "":
             continue
         if not isinstance(value, str):
-            # The value is not quoted: it may be the secret key.
-            hint = " (put it in quotes)" if isinstance(value, _UNQUOTED_SCALARS) else ""
+            # A list, a mapping, or a value tagged ``!!int``: not quoted, as it may
+            # be the secret key.
             raise ValueError(
                 f"config file {path}: {key} of profile {profile!r} must be a string, "
-                f"got {type(value).__name__}{hint}"
+                f"got {type(value).__name__}"
             )
         values[key] = (value, f"profile {profile!r} in {path}")
     return values
@@ -281,9 +277,21 @@ _BUILD_ERRORS = (ValueError, OverflowError, TypeError, AttributeError)
 _CANNOT_BUILD = "a value that is not the date or number it looks like or is tagged as"
 
 
+#: The implicit types a plain (unquoted) scalar may still resolve to: null (an
+#: empty or ``~`` value, a profile whose keys are all commented out) and YAML's
+#: merge key. Every other plain scalar stays the text it is, as ``scw`` and the
+#: Go SDK read the file (yaml.v2 into string fields): ``active_profile: 2024``,
+#: which ``scw config profile activate 2024`` writes, names the profile ``2024``
+#: (not the int 2024), a profile called ``yes`` is not ``True``, ``010`` is not
+#: 8, and a date-like value in a key nobody reads is no date to build.
+_IMPLICIT_TAGS = frozenset({"tag:yaml.org,2002:null", "tag:yaml.org,2002:merge"})
+
+
 @functools.cache
 def _loader() -> Any:
-    """PyYAML's safe loader, but a value it cannot build is a ``ConstructorError`` at it."""
+    """PyYAML's safe loader reading plain scalars as text (``_IMPLICIT_TAGS``); a
+    value it cannot build (an explicit ``!!int`` on text) is a ``ConstructorError``
+    at it."""
     import yaml  # type: ignore[import-untyped,unused-ignore]
 
     class Loader(yaml.SafeLoader):  # type: ignore[misc,unused-ignore]
@@ -296,6 +304,13 @@ def _loader() -> Any:
                     problem=_CANNOT_BUILD, problem_mark=node.start_mark
                 ) from None
 
+    # A class attribute PyYAML documents (``add_implicit_resolver`` fills it):
+    # a copy, so SafeLoader itself is left as it is.
+    Loader.yaml_implicit_resolvers = {
+        first: kept
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+        if (kept := [(tag, regexp) for tag, regexp in resolvers if tag in _IMPLICIT_TAGS])
+    }
     return Loader
 
 

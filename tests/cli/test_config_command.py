@@ -123,7 +123,7 @@ def test_no_key_anywhere_is_not_an_error_here(invoke: Invoker, tmp_path: Path) -
         f"secret_key: {SECRET}\nprofiles:\n  - {SECRET}\n",
         "- a list\n- not a mapping\n",
         f"secret_key: !!int {SECRET}\n",
-        "default_project_id: 2024-13-45\n",
+        "default_project_id: !!timestamp 2024-13-45\n",
         "x: " + "[" * 500 + "]" * 500 + "\n",
     ],
     ids=["unclosed", "bad-indent", "profiles-list", "not-a-mapping", "int-tag", "no-date", "deep"],

@@ -207,22 +207,44 @@ def test_unknown_active_profile_says_it_came_from_active_profile(tmp_path: Path)
         resolve_config(environ=env_for(path))
 
 
+@pytest.mark.parametrize("quote", ["", "'"])
 @pytest.mark.parametrize("how", ["argument", "active_profile"])
-def test_unquoted_numeric_profile_name_is_found(tmp_path: Path, how: str) -> None:
-    """YAML makes `2024:` an int key: the profile is still '2024'."""
+def test_unquoted_numeric_profile_name_is_found(tmp_path: Path, how: str, quote: str) -> None:
+    """`scw config profile activate 2024` writes `active_profile: 2024` and `2024:`
+    unquoted, and the Go tools read both as the text 2024: so does the library."""
     text = "profiles:\n  2024:\n    default_zone: nl-ams-1\n"
     if how == "active_profile":
-        text += "active_profile: '2024'\n"
+        text += f"active_profile: {quote}2024{quote}\n"
     path = write(tmp_path / "c.yaml", text)
     config = resolve_config(profile="2024" if how == "argument" else None, environ=env_for(path))
     assert (config.profile, config.zone) == ("2024", "nl-ams-1")
 
 
-def test_quoted_profile_name_wins_over_the_same_number(tmp_path: Path) -> None:
-    """`1:` and `'1':` are two keys to YAML; the string one is the profile named '1'."""
-    text = "profiles:\n  1:\n    default_zone: pl-waw-1\n  '1':\n    default_zone: nl-ams-1\n"
+@pytest.mark.parametrize("name", ["yes", "no", "on", "off", "true", "null", "010", "0x1f", "1_000"])
+def test_profile_names_yaml_would_retype_are_found(tmp_path: Path, name: str) -> None:
+    """A plain YAML scalar is its text, as the Go tools read the file: a profile
+    named `yes` is not True, `010` is not 8 (and is listed by its name)."""
+    quoted = f"'{name}'" if name == "null" else name  # an unquoted `null:` is no name
+    text = f"secret_key: {SECRET}\nprofiles:\n  {quoted}:\n    default_zone: nl-ams-1\n"
     path = write(tmp_path / "c.yaml", text)
-    assert resolve_config(profile="1", environ=env_for(path)).zone == "nl-ams-1"
+    config = resolve_config(environ=env_for(path, SCW_PROFILE=name))
+    assert (config.profile, config.zone) == (name, "nl-ams-1")
+    with pytest.raises(ValueError, match=f"known profiles: 'default', '{name}'$"):
+        resolve_config(profile="other", environ=env_for(path))
+
+
+def test_values_yaml_would_retype_are_text(tmp_path: Path) -> None:
+    """Unquoted numbers and dates are read as the text written, in keys the library
+    reads and in keys it does not (an invalid date-like value gets in no one's way)."""
+    text = (
+        f"secret_key: {SECRET}\n"
+        "default_project_id: 1234\n"
+        "send_telemetry: yes\n"
+        "profiles:\n  old:\n    expires: 2024-02-30\n"
+    )
+    path = write(tmp_path / "c.yaml", text)
+    config = resolve_config(environ=env_for(path))
+    assert (config.secret_key, config.project) == (SECRET, "1234")
 
 
 def test_profile_without_profiles_section(tmp_path: Path) -> None:
@@ -272,11 +294,11 @@ def test_unknown_keys_are_ignored(tmp_path: Path) -> None:
         ("profiles: [prod]\n", "profiles must be a mapping of profile names"),
         ("active_profile: [a]\n", "active_profile must be a profile name"),
         ("default_zone: [a]\n", "default_zone of profile 'default' must be a string, got list$"),
-        ("default_project_id: 1234\n", "must be a string, got int \\(put it in quotes\\)"),
+        ("default_project_id: !!int 1234\n", "default_project_id of .* must be a string, got int$"),
         # Values PyYAML fails to build: Python's errors, not PyYAML's.
-        ("default_project_id: 2024-13-45\n", "not the date or number .*line 1, column 21"),
+        ("default_project_id: !!timestamp 2024-13-45\n", "not the date or .*line 1, column 21"),
         ("profiles:\n  p:\n    x: !!float nope\n", "not the date or number .*line 3, column 8"),
-        ("x: " + "9" * 5000 + "\n", "not the date or number .*line 1, column 4"),
+        ("x: !!int " + "9" * 5000 + "\n", "not the date or number .*line 1, column 4"),
         ("x: " + "[" * 500 + "]" * 500 + "\n", "is not valid YAML: collections nested too deeply"),
     ],
 )
@@ -294,7 +316,7 @@ def test_malformed_file_is_value_error_naming_it(
     ("body", "match"),
     [
         ("    - nl-ams-1\n", "profile 'prod' must be a mapping of settings, got list"),
-        ("    default_zone: 3\n", "default_zone of profile 'prod' must be a string, got int"),
+        ("    default_zone: !!int 3\n", "default_zone of profile 'prod' must be a string, got int"),
     ],
 )
 def test_malformed_profile_names_file_and_profile(tmp_path: Path, body: str, match: str) -> None:

@@ -15,7 +15,7 @@ from scaleway_volumes._config import api_base_url, resolve_config
 SECRET = "5ec8e7aa-2222-3333-4444-555555555555"
 ENV_SECRET = "e7e7e7e7-2222-3333-4444-555555555555"
 # The zone shape, written out again so the test does not trust the code's own pattern.
-ZONE = r"[a-z]{2}-[a-z]{3}-[0-9]{1,2}"
+ZONE = r"[a-z]{2}-[a-z]{3,7}-[0-9]{1,2}"
 _FIELDS = {"secret_key", "access_key", "api_url", "zone", "region", "project", "organization"}
 
 
@@ -267,6 +267,8 @@ def test_legacy_zones_and_regions(zone: str, region: str) -> None:
     ("kwargs", "environ", "match"),
     [
         ({"zone": "mars-1"}, {}, "unknown zone 'mars-1' \\(from argument zone\\)"),
+        ({"zone": "fr-parisien-1"}, {}, "unknown zone 'fr-parisien-1'"),
+        ({}, {"SCW_DEFAULT_REGION": "fr-pa"}, "unknown region 'fr-pa'"),
         ({"zone": "FR-PAR-1"}, {}, "unknown zone 'FR-PAR-1'"),
         ({"zone": "fr-par-1/../x"}, {}, "unknown zone"),
         ({}, {"SCW_DEFAULT_ZONE": "fr par 1"}, "\\(from environment SCW_DEFAULT_ZONE\\)"),
@@ -277,6 +279,14 @@ def test_bad_zone_or_region(kwargs: dict[str, str], environ: dict[str, str], mat
     """A value that is not zone- or region-shaped is a ValueError naming where it came from."""
     with pytest.raises(ValueError, match=match):
         resolve_config(environ=environ, **kwargs)
+
+
+@pytest.mark.parametrize(("zone", "region"), [("fr-paris-1", "fr-paris"), ("de-fra-12", "de-fra")])
+def test_zones_and_regions_of_the_go_sdk_shapes(zone: str, region: str) -> None:
+    """Zones and regions are checked by the Go SDK's shapes, whose city part has 3 to 7
+    letters (scaleway/scaleway-sdk-go#2748): a zone opened tomorrow works today."""
+    assert resolve_config(environ={"SCW_DEFAULT_ZONE": zone}).region == region
+    assert resolve_config(environ={"SCW_DEFAULT_REGION": region}).zone == f"{region}-1"
 
 
 def test_bad_zone_in_file_names_the_profile(tmp_path: Path) -> None:
