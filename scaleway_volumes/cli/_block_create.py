@@ -1,8 +1,9 @@
 """``block create``: one Block Storage volume, or many with a progress bar, optionally waited for.
 
-One volume is a single create (and a wait with ``--wait``); many go through
-``create_volumes`` and the shared ``run_bulk`` runner, whose bar counts, with
-``--wait``, the volumes that became available.
+One volume is a ``create_volumes`` call of one, without a bar (so that Ctrl-C
+can tell what it made: ``_runners.single``), then a wait with ``--wait``; many
+go through ``create_volumes`` and the shared ``run_bulk`` runner, whose bar
+counts, with ``--wait``, the volumes that became available.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from scaleway_volumes import AsyncBlockAPI, BlockVolume, BlockVolumeSpec, BulkRe
 
 from ._block_output import describe, dump_created, print_block_volumes
 from ._connect import connect, run
-from ._errors import interrupted
 from ._options import (
+    ID,
     GlobalOptions,
     concurrency_option,
     one_or_many,
@@ -27,7 +28,7 @@ from ._options import (
     wait_options,
 )
 from ._progress import Tracker
-from ._runners import fail_if_any, run_bulk
+from ._runners import fail_if_any, interrupted_create, run_bulk, single
 
 __all__ = ["create_volumes"]
 
@@ -38,17 +39,12 @@ _IOPS = ("5000", "15000")
 def _create_one(
     opts: GlobalOptions, spec: BlockVolumeSpec, *, wait: bool, timeout: float
 ) -> BlockVolume:
-    created: list[BlockVolume] = []
+    # A bulk call of one, so that Ctrl-C can tell what it made (see single());
+    # it does not wait, so that stderr can say what it waits for.
+    tracker = Tracker("create", 1, live=False)
 
     async def work(api: AsyncBlockAPI) -> BlockVolume:
-        volume = await api.create_volume(
-            name=spec.name,
-            size=spec.size,
-            perf_iops=spec.perf_iops,
-            from_snapshot=spec.from_snapshot,
-            tags=spec.tags or None,
-        )
-        created.append(volume)
+        volume = single(await api.create_volumes([spec], concurrency=1, on_item=tracker.on_item))
         if not wait:
             return volume
         click.echo(f"created {describe(volume)}, waiting until it is available", err=True)
@@ -58,10 +54,7 @@ def _create_one(
         try:
             return run(api, work)
         except KeyboardInterrupt:
-            if not created:
-                raise
-            text = f"interrupted: created {describe(created[0])}, not waited for"
-            interrupted(text, as_json=opts.json)
+            interrupted_create(tracker, describe, as_json=opts.json, waiting=wait)
 
 
 def _create_many(
@@ -115,7 +108,11 @@ def _create_many(
     help="Performance class: 5000 (sbs_5k) or 15000 (sbs_15k); the API's default otherwise.",
 )
 @click.option(
-    "--from-snapshot", "snapshot_id", metavar="ID", help="Restore this snapshot (--size optional)."
+    "--from-snapshot",
+    "snapshot_id",
+    type=ID,
+    metavar="ID",
+    help="Restore this snapshot (--size optional).",
 )
 @tag_option("Tag to set (repeatable).")
 @wait_options("Wait until each volume is available before printing it.")

@@ -19,6 +19,7 @@ from ._block_output import describe, print_snapshots
 from ._connect import connect, run
 from ._errors import interrupted, set_listing_command
 from ._options import (
+    ID,
     GlobalOptions,
     concurrency_option,
     pass_options,
@@ -39,7 +40,7 @@ def snapshot() -> None:
 
 
 @snapshot.command("create")
-@click.argument("volume_id", metavar="VOLUME_ID")
+@click.argument("volume_id", type=ID, metavar="VOLUME_ID")
 @click.option("--name", required=True, help="Name of the snapshot.")
 @tag_option("Tag to set (repeatable).")
 @wait_options("Wait until the snapshot is available before printing it.")
@@ -76,7 +77,7 @@ def create_snapshot(
             if not created:
                 raise
             text = f"interrupted: created {describe(created[0])}, not waited for"
-            interrupted(text, as_json=opts.json)
+            interrupted(text, as_json=opts.json, resource_id=created[0].id)
     if opts.json:
         dump_json(converter.unstructure(made))
     else:
@@ -84,7 +85,7 @@ def create_snapshot(
 
 
 @snapshot.command("list")
-@click.option("--volume", "volume_id", metavar="ID", help="Only snapshots of this volume.")
+@click.option("--volume", "volume_id", type=ID, metavar="ID", help="Only snapshots of this volume.")
 @click.option("--name", help="Only snapshots whose name contains this.")
 @tag_option("Only snapshots with this tag (repeatable: any of them).")
 @pass_options
@@ -108,17 +109,22 @@ def list_snapshots(
 
 
 @snapshot.command("get")
-@click.argument("snapshot_id", metavar="ID")
+@click.argument("snapshot_id", type=ID, metavar="ID")
+@wait_options("Wait until the snapshot settles (no longer creating...) first.")
 @pass_options
-def get_snapshot(opts: GlobalOptions, snapshot_id: str) -> None:
+def get_snapshot(opts: GlobalOptions, snapshot_id: str, wait: bool, wait_timeout: float) -> None:
     """Show one Block Storage snapshot.
 
     \f
     Every field, one per row (or the JSON object); an unknown id fails with the
-    API's 404 on one line.
+    API's 404 on one line. ``--wait`` waits again for a snapshot a ``create
+    --wait`` stopped waiting for (the hint after its timeout names it).
     """
     with connect(opts, AsyncBlockAPI) as api:
-        found = run(api, lambda a: a.get_snapshot(snapshot_id))
+        if wait:
+            found = run(api, lambda a: a.wait_for_snapshot(snapshot_id, timeout=wait_timeout))
+        else:
+            found = run(api, lambda a: a.get_snapshot(snapshot_id))
     if opts.json:
         dump_json(converter.unstructure(found))
     else:
@@ -169,7 +175,7 @@ async def delete_snapshots(
 
 
 @snapshot.command("delete")
-@click.argument("ids", nargs=-1, required=True, metavar="ID...")
+@click.argument("ids", nargs=-1, required=True, type=ID, metavar="ID...")
 @yes_option("snapshots")
 @concurrency_option()
 @pass_options

@@ -16,6 +16,7 @@ from ._block_create import create_volumes
 from ._block_output import describe, print_block_volumes
 from ._connect import connect, run
 from ._options import (
+    ID,
     GlobalOptions,
     check_ids_or_prefix,
     concurrency_option,
@@ -55,17 +56,23 @@ def list_volumes(opts: GlobalOptions, name: str | None, tags: tuple[str, ...]) -
 
 
 @click.command("get")
-@click.argument("volume_id", metavar="ID")
+@click.argument("volume_id", type=ID, metavar="ID")
+@wait_options("Wait until the volume settles (no longer creating, resizing...) first.")
 @pass_options
-def get_volume(opts: GlobalOptions, volume_id: str) -> None:
+def get_volume(opts: GlobalOptions, volume_id: str, wait: bool, wait_timeout: float) -> None:
     """Show one Block Storage volume.
 
     \f
     Every field, one per row (or the JSON object); an unknown id fails with the
-    API's 404 on one line.
+    API's 404 on one line. ``--wait`` is how to wait again for a volume a
+    ``create --wait`` or ``resize --wait`` stopped waiting for (the hint after
+    their timeout names it).
     """
     with connect(opts, AsyncBlockAPI) as api:
-        volume = run(api, lambda a: a.get_volume(volume_id))
+        if wait:
+            volume = run(api, lambda a: a.wait_for_volume(volume_id, timeout=wait_timeout))
+        else:
+            volume = run(api, lambda a: a.get_volume(volume_id))
     if opts.json:
         dump_json(converter.unstructure(volume))
     else:
@@ -76,7 +83,7 @@ def get_volume(opts: GlobalOptions, volume_id: str) -> None:
 
 
 @click.command("resize")
-@click.argument("volume_id", metavar="ID")
+@click.argument("volume_id", type=ID, metavar="ID")
 @size_option(required=True)
 @wait_options("Wait until the volume settles at its new size before printing it.")
 @pass_options
@@ -111,7 +118,7 @@ def resize_volume(
 
 
 @click.command("delete")
-@click.argument("ids", nargs=-1, metavar="[ID]...")
+@click.argument("ids", nargs=-1, type=ID, metavar="[ID]...")
 @click.option("--name-prefix", "prefix", help="Delete every volume whose name starts with this.")
 @yes_option("volumes")
 @concurrency_option()

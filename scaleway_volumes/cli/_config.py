@@ -14,7 +14,7 @@ import click
 
 from scaleway_volumes._config import Config, api_base_url
 
-from ._connect import Api, base_url_for, settings
+from ._connect import Api, base_url_for, in_option_terms, settings
 from ._errors import one_line
 from ._options import GlobalOptions, pass_options
 from ._output import Column, dump_json, print_table
@@ -24,16 +24,6 @@ __all__ = ["config_rows", "show_config"]
 _COLUMNS = (Column("field", no_wrap=True), Column("value"), Column("source"))
 _APIS: tuple[Api, ...] = ("instance", "block")
 _NOT_SET = "-"
-# The option behind each field the library calls an "argument" (the region is
-# derived from the zone).
-_OPTIONS = {
-    "secret_key": "--token",
-    "zone": "--zone",
-    "region": "--zone",
-    "project": "--project",
-    "organization": "--organization",
-    "profile": "--profile",
-}
 
 Row = tuple[str, str | None, str]
 
@@ -61,8 +51,7 @@ def config_rows(config: Config, opts: GlobalOptions) -> list[Row]:
     """
     rows: list[Row] = []
     for field, shown, source in config.rows():
-        if field in _OPTIONS and (source == "argument" or source.endswith("(argument)")):
-            source = source.replace("argument", f"option {_OPTIONS[field]}")
+        source = in_option_terms(source, field)
         rows.append((field, None if getattr(config, field) is None else shown, source))
     rows += [_base_url(config, opts, api) for api in _APIS]
     return rows

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Literal, TypeVar
@@ -30,7 +31,16 @@ from ._constants import PROG, USER_AGENT
 from ._errors import EXIT_USAGE, CLIError, one_line
 from ._options import GlobalOptions
 
-__all__ = ["Api", "api_of", "base_url_for", "connect", "make_api", "run", "settings"]
+__all__ = [
+    "Api",
+    "api_of",
+    "base_url_for",
+    "connect",
+    "in_option_terms",
+    "make_api",
+    "run",
+    "settings",
+]
 
 T = TypeVar("T")
 ApiT = TypeVar("ApiT", bound=AbstractAsyncContextManager[Any])
@@ -65,11 +75,59 @@ def base_url_for(base_url: str | None, api: Api) -> str | None:
     return base_url
 
 
+# The option behind each value the library calls an "argument": its fields
+# (secret_key, region: derived from the zone) and resolve_config's arguments.
+_OPTIONS = {
+    "secret_key": "--token",
+    "token": "--token",
+    "zone": "--zone",
+    "region": "--zone",
+    "project": "--project",
+    "organization": "--organization",
+    "profile": "--profile",
+}
+_NAMED_ARGUMENT = re.compile(r"\bargument (\w+)")  # "(from argument zone)"
+_BARE_ARGUMENT = re.compile(r"\bargument\b")  # "(from argument)", "derived from zone (argument)"
+_SUBJECT = re.compile(r"unknown (\w+) ")  # "unknown profile 'x' (from argument) ..."
+
+
+def in_option_terms(text: str, field: str | None = None) -> str:
+    """``text`` from the library (a settings error, or where a value came from)
+    with each "argument" named as the option that passed it.
+
+    "argument zone" becomes "option --zone"; a bare "argument" is the option of
+    ``field``, or when None of the setting the message is about ("unknown
+    profile 'x' (from argument)"). What names no known option stays as it is.
+
+    >>> in_option_terms("unknown zone 'x' (from argument zone): ...")
+    "unknown zone 'x' (from option --zone): ..."
+    >>> in_option_terms("derived from zone (argument)", "region")
+    'derived from zone (option --zone)'
+    """
+
+    def named(match: re.Match[str]) -> str:
+        option = _OPTIONS.get(match[1])
+        return match[0] if option is None else f"option {option}"
+
+    text = _NAMED_ARGUMENT.sub(named, text)
+    if field is None and (subject := _SUBJECT.match(text)) is not None:
+        field = subject[1]
+    option = _OPTIONS.get(field or "")
+    return text if option is None else _BARE_ARGUMENT.sub(f"option {option}", text)
+
+
+def _usage_error(exc: Exception) -> CLIError:
+    # Every value resolve_config and the API's constructor get here came from
+    # the command line, the environment or the config file: the user's to fix.
+    return CLIError(in_option_terms(one_line(exc)), exit_code=EXIT_USAGE)
+
+
 def settings(opts: GlobalOptions) -> Config:
     """The configuration ``opts`` lead to, with where each value came from.
 
     A malformed config file, an unknown profile or a bad value is a usage error
-    (exit 2) whose one line names the file or the variable, never the secret.
+    (exit 2) whose one line names the file, the variable or the option
+    (``in_option_terms``), never the secret.
     """
     try:
         return resolve_config(
@@ -80,7 +138,7 @@ def settings(opts: GlobalOptions) -> Config:
             profile=opts.profile,
         )
     except (ValueError, TypeError) as exc:
-        raise CLIError(one_line(exc), exit_code=EXIT_USAGE) from None
+        raise _usage_error(exc) from None
 
 
 def _no_secret_key(config: Config) -> CLIError:
@@ -123,7 +181,7 @@ def make_api(
             user_agent=USER_AGENT,
         )
     except (ValueError, TypeError) as exc:
-        raise CLIError(one_line(exc), exit_code=EXIT_USAGE) from None
+        raise _usage_error(exc) from None
 
 
 def _no_project() -> CLIError:

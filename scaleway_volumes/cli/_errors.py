@@ -12,9 +12,12 @@ Every failure ends as one line on stderr, never a traceback, and a status:
 When there is something to do about it, a second line says what (``hint``:
 the library's ``scaleway_volumes._hints.hint``, except that the advice after a
 create of unknown outcome names the listing of the command's own API, set by
-its group with ``set_listing_command``); a bulk call prints that advice once, for
-its most common kind of failure, however many items failed. With ``--json``
-the same failure is one JSON object on stderr: ``{"error", "hint", "exit_code"}``.
+its group with ``set_listing_command``, and the advice after a wait that ran
+out of time names the command that waits again); a bulk call prints that
+advice once, for its most common kind of failure, however many items failed.
+With ``--json`` the same failure is one JSON object on stderr: ``{"error",
+"hint", "exit_code"}``, and ``"id"`` when the error names a resource that
+exists (``waited_id``).
 
 This module decides the lines and the status; ``_app`` turns the decision into
 click's exceptions. It needs neither click nor rich, so ``main()`` can still
@@ -29,7 +32,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from scaleway_volumes import ScalewayError
+from scaleway_volumes import ResourceStateError, ScalewayError, WaitTimeoutError
+from scaleway_volumes._constants import WAIT_TIMEOUT
 from scaleway_volumes._hints import hint as library_hint
 
 from ._constants import PROG
@@ -44,10 +48,12 @@ __all__ = [
     "hint",
     "interrupted",
     "missing_extra_line",
+    "not_ready",
     "one_line",
     "set_listing_command",
     "show",
     "summary_hint",
+    "waited_id",
 ]
 
 EXIT_FAILED = 1
@@ -75,7 +81,10 @@ def hint(error: BaseException) -> str | None:
 
     After a create whose outcome is unknown, the advice names the listing of
     the running command's API (``set_listing_command``) with the marker tag:
-    ``scaleway-volumes block list --tag scaleway-volumes:create=...``.
+    ``scaleway-volumes block list --tag scaleway-volumes:create=...``. After a
+    wait for a volume or snapshot that ran out of time, it names the command
+    that waits for it again (``scaleway-volumes block get <id> --wait``), and
+    warns that running the create again would make a second one.
     """
     if isinstance(error, ScalewayError) and error.outcome_unknown and error.marker_tag:
         tag = error.marker_tag
@@ -83,7 +92,60 @@ def hint(error: BaseException) -> str | None:
             f"It may have been created anyway: list what carries the tag {tag} "
             f"({_LISTING.get()} --tag {tag}) before trying again, or you may get two."
         )
+    if isinstance(error, WaitTimeoutError) and error.kind in _GETTERS:
+        return _wait_again(error)
     return library_hint(error)
+
+
+# The command that shows (and with --wait, waits for) each kind of resource a
+# command waits for.
+_GETTERS = {"volume": "block get", "snapshot": "block snapshot get"}
+
+
+def _wait_again(error: WaitTimeoutError) -> str:
+    # The library says "wait again with a longer timeout", which a command line
+    # user can only do with a command that waits for an existing resource;
+    # running the create again instead would make (and bill) a second one.
+    command = f"{PROG} {_GETTERS[error.kind]} {error.resource_id} --wait"
+    if error.timeout >= WAIT_TIMEOUT:
+        # --wait alone would wait no longer than the wait that just ran out.
+        command += f" --wait-timeout {2 * error.timeout:g}"
+    state = f"still {error.last_state!r}" if error.last_state else "not settled"
+    advice = (
+        f"The {error.kind} {error.resource_id} exists but is {state} after "
+        f"{error.timeout:g} s: wait for it with `{command}`"
+    )
+    if error.last_state == "creating":
+        advice += f"; running the create again would make a second {error.kind}"
+    return advice + "."
+
+
+def waited_id(error: BaseException) -> str | None:
+    """The id of the resource ``error`` says a wait watched, or None.
+
+    A wait that ran out of time (``WaitTimeoutError``) or ended in a failure
+    state (``ResourceStateError``) watched a resource that exists (and is
+    billed): a script needs its id to look at it or delete it. No other error
+    qualifies: an API error's ``resource_id`` may name what was not found.
+    """
+    if isinstance(error, (WaitTimeoutError, ResourceStateError)):
+        return error.resource_id
+    return None
+
+
+def not_ready(error: BaseException) -> str | None:
+    """How a resource ``error`` says was made failed to become usable, or None.
+
+    ``it was not available within 300 s (still 'creating')``, ``it reached the
+    state 'error'``: what follows "created <name> (<id>) but" in a bulk
+    create's line for the item.
+    """
+    if isinstance(error, WaitTimeoutError):
+        state = f"still {error.last_state!r}" if error.last_state else "not settled"
+        return f"it was not available within {error.timeout:g} s ({state})"
+    if isinstance(error, ResourceStateError):
+        return f"it reached the state {error.state!r}"
+    return None
 
 
 class CLIError(Exception):
@@ -92,6 +154,8 @@ class CLIError(Exception):
     ``exit_code`` is 1 when an operation failed, 2 when the command line or the
     configuration must change (click's convention for usage errors). ``hint``,
     when given, is printed on the next line: what to do about it.
+    ``resource_id``, when given, is the ``"id"`` of the ``--json`` failure: a
+    resource the failed command made, which exists (``waited_id``).
 
     ```python
     raise CLIError("no secret key: pass --token or set SCW_SECRET_KEY", exit_code=EXIT_USAGE)
@@ -99,20 +163,28 @@ class CLIError(Exception):
     """
 
     def __init__(
-        self, message: str, exit_code: int = EXIT_FAILED, *, hint: str | None = None
+        self,
+        message: str,
+        exit_code: int = EXIT_FAILED,
+        *,
+        hint: str | None = None,
+        resource_id: str | None = None,
     ) -> None:
         super().__init__(message)
         self.exit_code = exit_code
         self.hint = hint
+        self.resource_id = resource_id
 
 
 @dataclass(frozen=True)
 class Failure:
-    """How a command ends: its one-line message, its exit status, what to do next."""
+    """How a command ends: its one-line message, its exit status, what to do next,
+    and the id of a resource it made that exists (``waited_id``), if any."""
 
     message: str
     exit_code: int
     hint: str | None = None
+    resource_id: str | None = None
 
     def lines(self) -> list[str]:
         """``Error: <message>``, then ``hint: <advice>`` when there is advice."""
@@ -122,8 +194,12 @@ class Failure:
         return lines
 
     def as_json(self) -> dict[str, Any]:
-        """The failure as ``--json`` prints it on stderr."""
-        return {"error": self.message, "hint": self.hint, "exit_code": self.exit_code}
+        """The failure as ``--json`` prints it on stderr (``"id"`` only when there is one)."""
+        document: dict[str, Any] = {"error": self.message, "hint": self.hint}
+        if self.resource_id is not None:
+            document["id"] = self.resource_id
+        document["exit_code"] = self.exit_code
+        return document
 
 
 def one_line(exc: BaseException) -> str:
@@ -135,13 +211,14 @@ def failure_of(exc: BaseException) -> Failure | None:
     """How ``exc`` ends a command, or None if it is a bug.
 
     A ``CLIError`` says it all itself; an API error or a bad value the library
-    refused (``ValueError``) is an operation that failed (1), with the library's
-    hint. Anything else is not for this table: it propagates with its traceback.
+    refused (``ValueError``) is an operation that failed (1), with its ``hint``
+    and, after a wait, the id of the resource waited for (``waited_id``).
+    Anything else is not for this table: it propagates with its traceback.
     """
     if isinstance(exc, CLIError):
-        return Failure(str(exc), exc.exit_code, exc.hint)
+        return Failure(str(exc), exc.exit_code, exc.hint, exc.resource_id)
     if isinstance(exc, (ScalewayError, ValueError)):
-        return Failure(one_line(exc), EXIT_FAILED, hint(exc))
+        return Failure(one_line(exc), EXIT_FAILED, hint(exc), waited_id(exc))
     return None
 
 
@@ -204,13 +281,18 @@ def show(failure: Failure, *, as_json: bool) -> None:
         click.echo(line, err=True)
 
 
-def interrupted(text: str, *, as_json: bool) -> NoReturn:
+def interrupted(
+    text: str, *, as_json: bool, hint: str | None = None, resource_id: str | None = None
+) -> NoReturn:
     """End the command on Ctrl-C (exit 130): ``text`` says what was left done, as a
-    line on stderr, or with ``--json`` as the one JSON failure object."""
+    line on stderr (then ``hint: ...`` when given), or with ``--json`` as the one
+    JSON failure object (``"id"``: ``resource_id``, what the command made)."""
     import click  # as in show()
 
     if as_json:
-        show(Failure(text, EXIT_INTERRUPTED), as_json=True)
+        show(Failure(text, EXIT_INTERRUPTED, hint, resource_id), as_json=True)
     else:
         click.echo(text, err=True)
+        if hint:
+            click.echo(f"hint: {hint}", err=True)
     raise click.exceptions.Exit(EXIT_INTERRUPTED) from None

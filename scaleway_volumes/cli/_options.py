@@ -7,8 +7,10 @@ The per-command ones (``--concurrency``, ``--yes``, ``--size``, ``--tag``,
 defaults them and documents them the same way; ``one_or_many`` and
 ``check_ids_or_prefix`` check the option combinations that create and delete
 commands share. ``NumberRange`` is the type of every float option: click's
-``FloatRange`` lets ``nan`` through. A new global option is one more decorator
-in ``_GLOBAL_OPTIONS`` and one more field of ``GlobalOptions``.
+``FloatRange`` lets ``nan`` through; ``ID`` the type of every id argument and
+option, so that a malformed id is a usage error before any request. A new
+global option is one more decorator in ``_GLOBAL_OPTIONS`` and one more field
+of ``GlobalOptions``.
 
 The connection options read no environment variable themselves: the library
 resolves ``SCW_*`` variables and the config file below what the command line
@@ -18,6 +20,7 @@ says, so ``config`` can tell where each value came from.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -39,6 +42,7 @@ from scaleway_volumes._constants import (
 from ._sizes import parse_size
 
 __all__ = [
+    "ID",
     "GlobalOptions",
     "NumberRange",
     "check_ids_or_prefix",
@@ -109,6 +113,36 @@ class NumberRange(click.FloatRange):
             self.fail(f"{value!r} is not a finite number.", param, ctx)
         return number
 
+
+# The ids the library takes: the canonical 8-4-4-4-12 form only (its check_id
+# refuses any other, as it would change the request's path).
+_UUID = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
+
+
+class IdType(click.types.StringParamType):
+    """A resource id (a UUID), checked as the command line is parsed.
+
+    The library refuses a malformed id too, but as a bad value (exit 1) worded
+    for Python (``volume_id must be a UUID string or a Volume``) and only once
+    connected: here it is a usage error (exit 2), ``Invalid value for 'ID':
+    'nope' is not a UUID.``, before any request.
+    """
+
+    # A string type underneath: click.ParamType is generic only from click 8.2.
+    name = "id"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = super().convert(value, param, ctx)
+        if not _UUID.fullmatch(text):
+            self.fail(f"{text!r} is not a UUID.", param, ctx)
+        return text
+
+    def __repr__(self) -> str:
+        return "ID"
+
+
+ID = IdType()
+"""The type of every id argument and option (``click.argument("volume_id", type=ID)``)."""
 
 pass_options = click.make_pass_decorator(GlobalOptions)
 """Hands the command its ``GlobalOptions`` as first argument."""

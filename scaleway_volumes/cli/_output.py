@@ -16,7 +16,7 @@ import click
 from rich.console import Console, JustifyMethod
 from rich.table import Table
 
-from ._errors import hint, one_line
+from ._errors import hint, one_line, waited_id
 from ._sizes import human_size
 
 __all__ = ["Column", "dump_json", "failure_json", "print_record", "print_table"]
@@ -25,7 +25,11 @@ __all__ = ["Column", "dump_json", "failure_json", "print_record", "print_table"]
 def _stdout_console() -> Console:
     # Off a terminal rich would lay tables out for 80 columns and fold the ids.
     width = None if sys.stdout.isatty() else 200
-    return Console(width=width, soft_wrap=False)
+    # Cells hold what the API sent (names, tags, a config path): rich must print
+    # them as they are, not read "[bold]" or "[/]" as markup or ":fire:" as an
+    # emoji code (a stray "[/]" would even raise). Our styling goes through
+    # styles (the field column's bold), which need neither.
+    return Console(width=width, soft_wrap=False, markup=False, emoji=False)
 
 
 def dump_json(obj: Any) -> None:
@@ -36,9 +40,15 @@ def dump_json(obj: Any) -> None:
 def failure_json(item: Any, error: BaseException) -> dict[str, Any]:
     """One failed item of a bulk call, as ``--json`` shows it.
 
-    ``{"input": item, "error": <one line>, "hint": <what to do next, or null>}``.
+    ``{"input": item, "error": <one line>, "hint": <what to do next, or null>}``,
+    and ``"id"`` when the error names a resource the item made, which exists
+    (``waited_id``: a volume not available in time, or in error).
     """
-    return {"input": item, "error": one_line(error), "hint": hint(error)}
+    failure = {"input": item, "error": one_line(error), "hint": hint(error)}
+    made = waited_id(error)
+    if made is not None:
+        failure["id"] = made
+    return failure
 
 
 @dataclass(frozen=True)
@@ -53,7 +63,10 @@ class Column:
 def print_table(
     columns: Sequence[Column], rows: Iterable[Sequence[str]], title: str | None = None
 ) -> None:
-    """Print one row per resource under ``columns``, optionally titled."""
+    """Print one row per resource under ``columns``, optionally titled.
+
+    Every cell prints exactly as given: ``[bold]prod`` is a name, not markup.
+    """
     table = Table(title=title)
     for column in columns:
         table.add_column(column.header, no_wrap=column.no_wrap, justify=column.justify)
@@ -83,7 +96,8 @@ def print_record(fields: Mapping[str, Any]) -> None:
     """Print one resource (its unstructured fields) as a two-column field/value table.
 
     Sizes read ``10 GB (10000000000 bytes)``, tags are joined, nested objects
-    show as ``key=value`` pairs (a list of them one per line), empty values as ``-``.
+    show as ``key=value`` pairs (a list of them one per line), empty values as
+    ``-``; values print exactly as given, as in ``print_table``.
     """
     table = Table(show_header=False)
     table.add_column("field", style="bold")

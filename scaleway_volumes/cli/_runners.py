@@ -1,10 +1,12 @@
 """The shapes bulk commands share: a bulk call with progress, confirm then delete.
 
 ``run_bulk`` runs one bulk call of the library with a ``Tracker`` on stderr and,
-on Ctrl-C, tells what was done before exiting 130. ``confirm_then_delete`` asks
-before deleting several resources, deletes them in bulk and reports each
-outcome. They know nothing of volumes: a command passes how to describe its
-items, so a new resource (Block volumes, snapshots) reuses them as they are.
+on Ctrl-C, tells what was done before exiting 130. A single create is a bulk
+call of one too (``single``, ``interrupted_create``), for what its Ctrl-C can
+then tell. ``confirm_then_delete`` asks before deleting several resources,
+deletes them in bulk and reports each outcome. They know nothing of volumes:
+a command passes how to describe its items, so a new resource (Block volumes,
+snapshots) reuses them as they are.
 """
 
 from __future__ import annotations
@@ -19,7 +21,17 @@ import click
 from scaleway_volumes import BulkResult
 
 from ._connect import run
-from ._errors import EXIT_INTERRUPTED, EXIT_USAGE, CLIError, hint, one_line, summary_hint
+from ._errors import (
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    CLIError,
+    hint,
+    interrupted,
+    not_ready,
+    one_line,
+    summary_hint,
+    waited_id,
+)
 from ._output import dump_json, failure_json
 from ._progress import Tracker
 
@@ -28,7 +40,9 @@ __all__ = [
     "confirm_then_delete",
     "echo_failures",
     "fail_if_any",
+    "interrupted_create",
     "run_bulk",
+    "single",
     "stdin_is_interactive",
 ]
 
@@ -47,13 +61,24 @@ def stdin_is_interactive() -> bool:
     return sys.stdin is not None and sys.stdin.isatty()
 
 
+def _failure_line(action: str, item: Any, error: BaseException, describe: Describe) -> str:
+    made, why = waited_id(error), not_ready(error)
+    if action == "create" and made is not None and why is not None:
+        # Not "failed to create": the volume exists (and is billed).
+        return f"created {describe(item)} ({made}) but {why}"
+    return f"failed to {action} {describe(item)}: {one_line(error)}"
+
+
 def echo_failures(action: str, failed: Failures, describe: Describe) -> None:
     """One stderr line per failed item: ``failed to <action> <item>: <error>``.
 
-    No hint here: ``fail_if_any`` gives one for them all.
+    An item a create made that did not become usable (a wait that ran out of
+    time, a failure state) reads ``created <item> (<id>) but it was not
+    available within 300 s (still 'creating')``. No hint here: ``fail_if_any``
+    gives one for them all.
     """
     for item, error in failed:
-        click.echo(f"failed to {action} {describe(item)}: {one_line(error)}", err=True)
+        click.echo(_failure_line(action, item, error, describe), err=True)
 
 
 def fail_if_any(
@@ -70,7 +95,7 @@ def fail_if_any(
         return
     if total == 1:
         [(_, error)] = failed
-        raise CLIError(one_line(error), hint=hint(error))
+        raise CLIError(one_line(error), hint=hint(error), resource_id=waited_id(error))
     if not as_json:
         echo_failures(action, failed, describe)
     raise CLIError(
@@ -119,6 +144,44 @@ def run_bulk(
             if dump is not None:
                 dump(tracker.succeeded(), tracker.failed())
             _report_interrupted(tracker, verb, describe)
+
+
+def single(result: BulkResult[Any, Out]) -> Out:
+    """The output of a bulk call of one item, or the error it failed with, raised.
+
+    A single create runs as such a call (``create_volumes([spec], on_item=
+    tracker.on_item)``) rather than ``create_volume``: cancelled by Ctrl-C,
+    the library then finds out what it did and reports it through ``on_item``
+    (the volume its marker tag finds, or an error carrying that tag), which
+    ``interrupted_create`` tells. A cancelled ``create_volume`` tells nothing.
+    """
+    if result.failed:
+        raise result.failed[0][1]
+    return result.succeeded[0]
+
+
+def interrupted_create(
+    tracker: Tracker, describe: Describe, *, as_json: bool, waiting: bool = False
+) -> NoReturn:
+    """End a single create on Ctrl-C (exit 130), saying what it made (``single``).
+
+    ``interrupted: created <id> <name>`` (``, not waited for`` when ``waiting``;
+    with ``--json`` its id as ``"id"``); or the create's error, such as "it may
+    exist: it carries the tag ...", with the hint a bulk create gives such an
+    item (the listing of that tag); or plain ``interrupted`` when no create
+    was under way.
+    """
+    done, failed = tracker.succeeded(), tracker.failed()
+    if done:
+        text = f"interrupted: created {describe(done[0])}"
+        if waiting:
+            text += ", not waited for"
+        interrupted(text, as_json=as_json, resource_id=done[0].id)
+    if failed:
+        [(item, error)] = failed
+        text = f"interrupted while creating {describe(item)}: {one_line(error)}"
+        interrupted(text, as_json=as_json, hint=hint(error))
+    interrupted("interrupted", as_json=as_json)
 
 
 def _confirm(targets: Sequence[Any], noun: str, describe: Describe) -> None:

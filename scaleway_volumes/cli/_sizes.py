@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 
 __all__ = ["human_size", "parse_size"]
 
@@ -41,10 +41,14 @@ def parse_size(text: str) -> int:
     if match is None or unit is None:
         raise ValueError(f"invalid size {text!r}: use bytes or a unit such as 10GB or 10GiB")
     try:
-        size = Decimal(match.group(1)) * unit
-    except InvalidOperation:  # pragma: no cover - the pattern only lets numbers through
-        raise ValueError(f"invalid size {text!r}: not a number") from None
-    if size != size.to_integral_value():
+        # A Fraction, not a Decimal: Decimal arithmetic rounds to 28 significant
+        # digits, which would turn a size that is not whole bytes into one, or
+        # a long one into another. A Fraction of the text is exact at any length.
+        size = Fraction(match.group(1)) * unit
+    except ValueError:
+        # Past Python's limit on the digits int() reads (4300 by default).
+        raise ValueError(f"invalid size {text!r}: too many digits") from None
+    if size.denominator != 1:
         raise ValueError(f"invalid size {text!r}: not a whole number of bytes")
     if size <= 0:
         raise ValueError(f"invalid size {text!r}: must be more than 0 bytes")

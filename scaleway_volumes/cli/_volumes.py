@@ -16,6 +16,7 @@ from scaleway_volumes import AsyncVolumeAPI, BulkResult, Volume, VolumeSpec, con
 from ._connect import connect, run
 from ._constants import DEFAULT_VOLUME_TYPE
 from ._options import (
+    ID,
     GlobalOptions,
     check_ids_or_prefix,
     concurrency_option,
@@ -27,7 +28,13 @@ from ._options import (
 )
 from ._output import dump_json, print_record
 from ._progress import Tracker
-from ._runners import delete_volumes_by_ids_or_prefix, fail_if_any, run_bulk
+from ._runners import (
+    delete_volumes_by_ids_or_prefix,
+    fail_if_any,
+    interrupted_create,
+    run_bulk,
+    single,
+)
 from ._volume_output import describe, dump_created, print_volumes
 
 __all__ = ["COMMANDS"]
@@ -61,7 +68,7 @@ def list_volumes(
 
 
 @click.command("get")
-@click.argument("volume_id", metavar="ID")
+@click.argument("volume_id", type=ID, metavar="ID")
 @pass_options
 def get_volume(opts: GlobalOptions, volume_id: str) -> None:
     """Show one volume.
@@ -84,13 +91,17 @@ def get_volume(opts: GlobalOptions, volume_id: str) -> None:
 def _create_one(
     opts: GlobalOptions, name: str, size: int, volume_type: str, tags: tuple[str, ...]
 ) -> Volume:
+    spec = VolumeSpec(name=name, size=size, volume_type=volume_type, tags=tags)
+    # A bulk call of one, so that Ctrl-C can tell what it made (see single()).
+    tracker = Tracker("create", 1, live=False)
     with connect(opts, AsyncVolumeAPI) as api:
-        return run(
-            api,
-            lambda a: a.create_volume(
-                name=name, size=size, volume_type=volume_type, tags=list(tags) or None
-            ),
-        )
+        try:
+            result = run(
+                api, lambda a: a.create_volumes([spec], concurrency=1, on_item=tracker.on_item)
+            )
+        except KeyboardInterrupt:
+            interrupted_create(tracker, describe, as_json=opts.json)
+    return single(result)
 
 
 def _create_many(
@@ -184,7 +195,7 @@ def create_volumes(
 
 
 @click.command("delete")
-@click.argument("ids", nargs=-1, metavar="[ID]...")
+@click.argument("ids", nargs=-1, type=ID, metavar="[ID]...")
 @click.option("--name-prefix", "prefix", help="Delete every volume whose name starts with this.")
 @yes_option("volumes")
 @concurrency_option()

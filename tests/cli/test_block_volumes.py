@@ -231,10 +231,10 @@ def test_create_usage_errors(invoke: Invoker, args: list[str]) -> None:
 
 
 def test_create_with_a_malformed_snapshot_id(invoke: Invoker) -> None:
-    """A --from-snapshot that is no UUID fails on one line naming the argument (exit 1)."""
+    """A --from-snapshot that is no UUID is a usage error naming the option (exit 2)."""
     result = invoke("--fake", "block", "create", "--name", "x", "--from-snapshot", "nope")
-    assert result.exit_code == 1
-    assert "from_snapshot" in one_error_line(result.stderr)
+    assert result.exit_code == 2
+    assert "'--from-snapshot': 'nope' is not a UUID" in one_error_line(result.stderr)
 
 
 # -- resize ------------------------------------------------------------------------------

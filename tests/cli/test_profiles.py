@@ -75,18 +75,32 @@ def test_wrong_token_is_an_api_error(invoke: Invoker) -> None:
 
 
 def test_unknown_zone(invoke: Invoker) -> None:
-    """A --zone that is not zone-shaped is a usage error (2) naming it."""
+    """A --zone that is not zone-shaped is a usage error (2) naming it, and the option
+    it came from as the command line calls it (the library says "argument zone")."""
     result = invoke("--token", "x", "--zone", "mars-base-1", "list")
     assert result.exit_code == 2
-    assert "unknown zone 'mars-base-1'" in one_error_line(result.stderr)
+    error = one_error_line(result.stderr)
+    assert error.startswith("Error: unknown zone 'mars-base-1' (from option --zone): ")
+    assert "argument" not in error
+
+
+@pytest.mark.parametrize("command", [["list"], ["block", "list"], ["config"]])
+def test_every_command_names_the_option_alike(invoke: Invoker, command: list[str]) -> None:
+    """API commands and `config` word a bad --zone the same way (one translation)."""
+    result = invoke("--token", "x", "--zone", "nope", "--json", *command)
+    assert result.exit_code == 2
+    assert json.loads(result.stderr)["error"].startswith(
+        "unknown zone 'nope' (from option --zone): expected a zone such as"
+    )
 
 
 def test_unknown_zone_from_environment(invoke: Invoker, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A bad SCW_DEFAULT_ZONE is a usage error even with --fake."""
+    """A bad SCW_DEFAULT_ZONE is a usage error even with --fake, naming the variable."""
     monkeypatch.setenv("SCW_DEFAULT_ZONE", "nowhere")
     result = invoke("--fake", "list")
     assert result.exit_code == 2
-    assert "unknown zone 'nowhere'" in one_error_line(result.stderr)
+    error = one_error_line(result.stderr)
+    assert "unknown zone 'nowhere' (from environment SCW_DEFAULT_ZONE)" in error
 
 
 def test_profile_option_picks_the_profile(invoke: Invoker, config_file: Path) -> None:
@@ -160,15 +174,26 @@ def test_options_show_as_their_source(
 
 
 def test_unknown_profile_is_a_usage_error(invoke: Invoker, config_file: Path) -> None:
-    """An unknown profile: exit 2, one line naming it, the file and the known ones."""
+    """An unknown profile: exit 2, one line naming it, the option, the file and the
+    known ones."""
     result = invoke("--profile", "staging", "list")
     assert result.exit_code == 2
     error, hint = error_lines(result.stderr)
     assert error == (
-        f"Error: unknown profile 'staging' (from argument) in config file {config_file}; "
-        "known profiles: 'default', 'dev', 'prod'"
+        f"Error: unknown profile 'staging' (from option --profile) in config file "
+        f"{config_file}; known profiles: 'default', 'dev', 'prod'"
     )
     assert hint is None
+
+
+def test_unknown_profile_from_environment(
+    invoke: Invoker, config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From SCW_PROFILE, the line names the variable, as the library words it."""
+    monkeypatch.setenv("SCW_PROFILE", "staging")
+    result = invoke("list")
+    assert result.exit_code == 2
+    assert "unknown profile 'staging' (from environment SCW_PROFILE)" in result.stderr
 
 
 def test_profile_without_a_key_says_where_to_add_one(

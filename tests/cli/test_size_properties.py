@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -57,3 +58,23 @@ def test_human_size_never_shows_a_smaller_size_bigger(a: int, b: int) -> None:
     """A larger size never reads as a smaller one."""
     small, large = sorted((a, b))
     assert parse_size(human_size(small)) <= parse_size(human_size(large))
+
+
+@given(st.integers(1, 10**60), st.sampled_from(sorted(UNITS)))
+def test_long_sizes_are_exact(count: int, unit: str) -> None:
+    """However many digits, the size is exactly count times the unit (no rounding)."""
+    assert parse_size(f"{count}{unit}") == count * UNITS[unit]
+
+
+@given(st.integers(0, 10**40), st.integers(1, 40), st.sampled_from(sorted(UNITS)))
+def test_a_decimal_is_taken_only_when_it_makes_whole_bytes(
+    whole: int, places: int, unit: str
+) -> None:
+    """``<whole>.00...01<unit>`` is taken iff it is whole bytes, and then exactly."""
+    digits = f"{whole}.{'0' * (places - 1)}1"
+    scaled = (whole * 10**places + 1) * UNITS[unit]  # the size times 10**places
+    if scaled % 10**places:
+        with pytest.raises(ValueError, match="not a whole number of bytes"):
+            parse_size(f"{digits}{unit}")
+    else:
+        assert parse_size(f"{digits}{unit}") == scaled // 10**places

@@ -60,3 +60,36 @@ def test_parse_size_rejects_zero(text: str) -> None:
 )
 def test_human_size(size: int, expected: str) -> None:
     assert human_size(size) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # 29 significant digits: Decimal's default context would round the last one.
+        ("12345678901234567890123456789", 12345678901234567890123456789),
+        ("12345678901234567890123456789GB", 12345678901234567890123456789 * 10**9),
+        ("1.0000000000000000000000000001KB", None),
+        ("0.000000000000000000000000000001000000000000000000000000000000PB", None),
+        ("1234567890123456789012345678.9KB", 1234567890123456789012345678900),
+    ],
+)
+def test_parse_size_is_exact_at_any_length(text: str, expected: int | None) -> None:
+    """Past 28 significant digits a size is still exact: the bytes it says, or refused
+    as not whole (None here), never rounded into something else."""
+    if expected is None:
+        with pytest.raises(ValueError, match="not a whole number of bytes"):
+            parse_size(text)
+    else:
+        assert parse_size(text) == expected
+
+
+def test_a_tiny_fraction_over_whole_bytes_is_refused() -> None:
+    """1.0000000000000000000000000001 GB is 1000000000.0000000000000000001 bytes."""
+    with pytest.raises(ValueError, match="not a whole number of bytes"):
+        parse_size("1.0000000000000000000000000001GB")
+
+
+def test_parse_size_refuses_more_digits_than_python_reads() -> None:
+    """Past the digits int() reads, a usage error (ValueError), not a crash."""
+    with pytest.raises(ValueError, match=r"invalid size '1111.*': too many digits"):
+        parse_size("1" * 5000)
