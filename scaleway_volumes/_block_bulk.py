@@ -167,7 +167,10 @@ class BlockBulk(BlockVolumes):
 
         def prepare(volume: str | BlockVolume) -> Prepared:
             return prepare_delete(
-                self._pipeline, volume_path(volume), missing_ok=missing_ok, decode=decode_volume
+                self._pipeline,
+                self._volume_path(volume),
+                missing_ok=missing_ok,
+                decode=decode_volume,
             )
 
         return await run_bulk(

@@ -14,21 +14,17 @@ from ._create import create_once, marker_lookup
 from ._decode_block import decode_block_snapshot, decode_block_snapshot_page, find_marked_snapshot
 from ._decoding import MarkedPage
 from ._deletes import delete_resource
-from ._ids import check_id
+from ._ids import check_id, zone_of
 from ._listing import pages
 from ._pipeline import Attempts
 from ._states import BLOCK_SNAPSHOT_STATES, BLOCK_SNAPSHOT_TRANSIENT
 from ._transport import Reply
 from ._validate import check_name, check_per_page, check_tags
-from ._waiters import wait_for
+from ._waiters import poll_get, wait_for
 
 __all__ = ["BlockSnapshots"]
 
 COLLECTION = "/snapshots"
-
-
-def _snapshot_path(snapshot_id: str | BlockSnapshot) -> str:
-    return f"{COLLECTION}/{check_id(snapshot_id, 'snapshot_id', BlockSnapshot)}"
 
 
 def _decode(reply: Reply) -> BlockSnapshot:
@@ -45,6 +41,14 @@ def _decode_page(reply: Reply) -> tuple[list[BlockSnapshot], int | None]:
 
 class BlockSnapshots(BaseAPI):
     """The snapshot operations of ``AsyncBlockAPI`` (see there for the constructor)."""
+
+    def _snapshot_path(self, snapshot_id: str | BlockSnapshot) -> str:
+        """``/snapshots/<id>``; a ``BlockSnapshot`` of another zone than this API's is refused."""
+        return f"{COLLECTION}/{self._id_of(snapshot_id, 'snapshot_id', BlockSnapshot)}"
+
+    def _id_of(self, value: object, argument: str, model: type[object]) -> str:
+        """``check_id`` in this API's zone."""
+        return check_id(value, argument, model, zone=zone_of(self))
 
     async def create_snapshot(
         self,
@@ -67,7 +71,7 @@ class BlockSnapshots(BaseAPI):
         snapshot = await api.wait_for_snapshot(snapshot)        # "available"
         ```
         """
-        source = check_id(volume_id, "volume_id", BlockVolume)
+        source = self._id_of(volume_id, "volume_id", BlockVolume)
         name = check_name(name)
         marker = self._new_marker()
         payload: dict[str, Any] = {
@@ -100,7 +104,7 @@ class BlockSnapshots(BaseAPI):
 
     async def get_snapshot(self, snapshot_id: str | BlockSnapshot) -> BlockSnapshot:
         """Fetch one snapshot by id (or refresh a ``BlockSnapshot``); ``NotFoundError`` if none."""
-        return _decode(await self._pipeline.call("GET", _snapshot_path(snapshot_id)))
+        return _decode(await self._pipeline.call("GET", self._snapshot_path(snapshot_id)))
 
     async def update_snapshot(
         self,
@@ -110,7 +114,7 @@ class BlockSnapshots(BaseAPI):
         tags: Iterable[str] | None = None,
     ) -> BlockSnapshot:
         """Rename or retag a snapshot (``PATCH``); ``tags`` replaces the whole list."""
-        path = _snapshot_path(snapshot_id)
+        path = self._snapshot_path(snapshot_id)
         payload: dict[str, Any] = {}
         if name is not None:
             payload["name"] = check_name(name)
@@ -128,7 +132,9 @@ class BlockSnapshots(BaseAPI):
         One in use (a volume being restored from it) is refused with
         ``PreconditionFailedError``; one in a transient state is waited for.
         """
-        await delete_resource(self._pipeline, _snapshot_path(snapshot_id), missing_ok=missing_ok)
+        await delete_resource(
+            self._pipeline, self._snapshot_path(snapshot_id), missing_ok=missing_ok
+        )
 
     async def list_snapshots(
         self,
@@ -181,7 +187,7 @@ class BlockSnapshots(BaseAPI):
             ("organization:organization_id", organization),
         )
         if volume_id is not None:
-            filters.append(("volume_id", check_id(volume_id, "volume_id", BlockVolume)))
+            filters.append(("volume_id", self._id_of(volume_id, "volume_id", BlockVolume)))
         filters += common.tag_filters(tags)
         listing = pages(
             self._pipeline,
@@ -227,10 +233,10 @@ class BlockSnapshots(BaseAPI):
         await api.wait_for_snapshot(snapshot, until="deleted")
         ```
         """
-        path = _snapshot_path(snapshot_id)
+        path = self._snapshot_path(snapshot_id)
 
         async def fetch() -> BlockSnapshot:
-            return _decode(await self._pipeline.call("GET", path))
+            return _decode(await poll_get(self._pipeline, path))
 
         return await wait_for(
             fetch,

@@ -14,13 +14,13 @@ from ._create import create_once, marker_lookup
 from ._decode_block import decode_block_volume, decode_block_volume_page, find_marked_volume
 from ._decoding import MarkedPage
 from ._deletes import delete_resource
-from ._ids import check_id
+from ._ids import check_id, zone_of
 from ._listing import pages
 from ._pipeline import Attempts
 from ._states import BLOCK_VOLUME_STATES, BLOCK_VOLUME_TRANSIENT
 from ._transport import Reply
 from ._validate import check_name, check_per_page, check_size, check_tags
-from ._waiters import wait_for
+from ._waiters import poll_get, wait_for
 
 __all__ = ["BlockVolumes", "check_perf_iops", "volume_path"]
 
@@ -31,9 +31,12 @@ def _find_marked(reply: Reply, tag: str) -> MarkedPage[BlockVolume]:
     return find_marked_volume(reply.content, reply.status_code, tag)
 
 
-def volume_path(volume_id: str | BlockVolume) -> str:
-    """``/volumes/<id>`` of a UUID or a ``BlockVolume`` (``ValueError`` for anything else)."""
-    return f"{COLLECTION}/{check_id(volume_id, 'volume_id', BlockVolume)}"
+def volume_path(volume_id: str | BlockVolume, zone: str | None = None) -> str:
+    """``/volumes/<id>`` of a UUID or a ``BlockVolume`` (``ValueError`` for anything else).
+
+    Given the API's ``zone``, a ``BlockVolume`` of another zone is a ``ValueError`` too.
+    """
+    return f"{COLLECTION}/{check_id(volume_id, 'volume_id', BlockVolume, zone=zone)}"
 
 
 def check_perf_iops(perf_iops: object) -> int:
@@ -57,6 +60,10 @@ def decode_volume_page(reply: Reply) -> tuple[list[BlockVolume], int | None]:
 
 class BlockVolumes(BaseAPI):
     """The volume operations of ``AsyncBlockAPI`` (see there for the constructor)."""
+
+    def _volume_path(self, volume_id: str | BlockVolume) -> str:
+        """``volume_path`` in this API's zone: a ``BlockVolume`` of another is refused."""
+        return volume_path(volume_id, zone_of(self))
 
     async def create_volume(
         self,
@@ -113,7 +120,9 @@ class BlockVolumes(BaseAPI):
             payload["tags"] = tag_list
         if from_snapshot is not None:
             source: dict[str, Any] = {
-                "snapshot_id": check_id(from_snapshot, "from_snapshot", BlockSnapshot)
+                "snapshot_id": check_id(
+                    from_snapshot, "from_snapshot", BlockSnapshot, zone=zone_of(self)
+                )
             }
             if size is not None:
                 source["size"] = check_size(size)
@@ -158,7 +167,7 @@ class BlockVolumes(BaseAPI):
 
     async def get_volume(self, volume_id: str | BlockVolume) -> BlockVolume:
         """Fetch one volume by id (or refresh a ``BlockVolume``); ``NotFoundError`` if none."""
-        return decode_volume(await self._pipeline.call("GET", volume_path(volume_id)))
+        return decode_volume(await self._pipeline.call("GET", self._volume_path(volume_id)))
 
     async def update_volume(
         self,
@@ -184,7 +193,7 @@ class BlockVolumes(BaseAPI):
         volume = await api.wait_for_volume(volume)   # the new size
         ```
         """
-        path = volume_path(volume_id)
+        path = self._volume_path(volume_id)
         payload: dict[str, Any] = {}
         if name is not None:
             payload["name"] = check_name(name)
@@ -211,7 +220,7 @@ class BlockVolumes(BaseAPI):
         is waited for. Wait for it to be gone with
         ``wait_for_volume(volume, until="deleted")``.
         """
-        await delete_resource(self._pipeline, volume_path(volume_id), missing_ok=missing_ok)
+        await delete_resource(self._pipeline, self._volume_path(volume_id), missing_ok=missing_ok)
 
     async def list_volumes(
         self,
@@ -304,7 +313,13 @@ class BlockVolumes(BaseAPI):
         raises ``ResourceStateError`` at once (``.resource`` is the volume);
         past ``timeout`` seconds ``WaitTimeoutError`` (``.last_state``). The
         first poll is at once, the next ones back off from 0.5 s to 5 s with
-        jitter; every poll is an ordinary GET, paced by the rate limiter.
+        jitter; every poll is an ordinary GET, paced by the rate limiter, and a
+        bare 429 is flow control (resent at the limiter's pace). A poll that
+        fails with a 429, a 5xx, a network error or a timeout is made again
+        while time is left (after its ``Retry-After`` if it has one); if time
+        runs out, the ``WaitTimeoutError`` names that error (its ``__cause__``).
+        Any other error of a poll (401, 403...) is raised at once. A
+        ``BlockVolume`` of another zone than this API's is a ``ValueError``.
 
         ```python
         volume = await api.wait_for_volume(volume)                    # settled
@@ -312,9 +327,9 @@ class BlockVolumes(BaseAPI):
         await api.wait_for_volume(volume, until="deleted", timeout=60)
         ```
         """
-        path = volume_path(volume_id)
+        path = self._volume_path(volume_id)
         return await wait_for(
-            lambda: self._get_volume_at(path),
+            lambda: self._poll_volume_at(path),
             lambda volume: volume.status,
             resource_id=path.rpartition("/")[2],
             kind="volume",
@@ -324,5 +339,5 @@ class BlockVolumes(BaseAPI):
             states=BLOCK_VOLUME_STATES,
         )
 
-    async def _get_volume_at(self, path: str) -> BlockVolume:
-        return decode_volume(await self._pipeline.call("GET", path))
+    async def _poll_volume_at(self, path: str) -> BlockVolume:
+        return decode_volume(await poll_get(self._pipeline, path))

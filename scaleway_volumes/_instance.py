@@ -12,7 +12,7 @@ from ._convert import decode_volume, find_marked_page
 from ._create import create_once, marker_lookup, settle_cancelled_create
 from ._deletes import delete_resource, prepare_delete
 from ._errors import ScalewayError
-from ._ids import check_id
+from ._ids import check_id, zone_of
 from ._instance_listing import InstanceListing
 from ._json import dumps
 from ._models import Volume, VolumeSpec
@@ -20,16 +20,12 @@ from ._pipeline import Attempts
 from ._states import INSTANCE_VOLUME_STATES, INSTANCE_VOLUME_TRANSIENT
 from ._transport import Reply
 from ._validate import check_name, check_optional_str, check_size, check_str, check_tags
-from ._waiters import wait_for
+from ._waiters import poll_get, wait_for
 
 __all__ = ["AsyncVolumeAPI"]
 
 _COLLECTION = "/volumes"
 _SEED_URLS = frozenset(LEGACY_ZONE_URLS.values())
-
-
-def _volume_path(volume_id: str | Volume) -> str:
-    return f"/volumes/{check_id(volume_id, 'volume_id', Volume)}"
 
 
 def _decode(reply: Reply) -> Volume:
@@ -106,12 +102,17 @@ class AsyncVolumeAPI(InstanceListing):
 
     # -- single-volume operations ----------------------------------------------
 
+    def _volume_path(self, volume_id: str | Volume) -> str:
+        """``/volumes/<id>``; a ``Volume`` of another zone than this API's is refused
+        (the seed API's zones ``par1``/``ams1`` are ``fr-par-1``/``nl-ams-1``)."""
+        return f"{_COLLECTION}/{check_id(volume_id, 'volume_id', Volume, zone=zone_of(self))}"
+
     async def get_volume(self, volume_id: str | Volume) -> Volume:
         """Fetch one volume by id (or refresh a ``Volume``).
 
         Raises ``NotFoundError`` if it does not exist.
         """
-        return _decode(await self._pipeline.call("GET", _volume_path(volume_id)))
+        return _decode(await self._pipeline.call("GET", self._volume_path(volume_id)))
 
     async def create_volume(
         self,
@@ -247,7 +248,7 @@ class AsyncVolumeAPI(InstanceListing):
         volume = await api.update_volume(volume, size=volume.size * 2)
         ```
         """
-        path = _volume_path(volume_id)
+        path = self._volume_path(volume_id)
         payload: dict[str, Any] = {}
         if name is not None:
             payload["name"] = check_name(name)
@@ -266,7 +267,7 @@ class AsyncVolumeAPI(InstanceListing):
         that meets 404 after an attempt that may have gone through counts as
         success: that attempt deleted it.
         """
-        await delete_resource(self._pipeline, _volume_path(volume_id), missing_ok=missing_ok)
+        await delete_resource(self._pipeline, self._volume_path(volume_id), missing_ok=missing_ok)
 
     @overload
     async def wait_for_volume(  # type: ignore[overload-overlap]  # "deleted" is a str
@@ -299,10 +300,10 @@ class AsyncVolumeAPI(InstanceListing):
         volume = await api.wait_for_volume(volume, until="available", timeout=60)
         ```
         """
-        path = _volume_path(volume_id)
+        path = self._volume_path(volume_id)
 
         async def fetch() -> Volume:
-            return _decode(await self._pipeline.call("GET", path))
+            return _decode(await poll_get(self._pipeline, path))
 
         return await wait_for(
             fetch,
@@ -390,7 +391,7 @@ class AsyncVolumeAPI(InstanceListing):
 
         def prepare(volume: str | Volume) -> Prepared:
             return prepare_delete(
-                self._pipeline, _volume_path(volume), missing_ok=missing_ok, decode=_decode
+                self._pipeline, self._volume_path(volume), missing_ok=missing_ok, decode=_decode
             )
 
         return await run_bulk(

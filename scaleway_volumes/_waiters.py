@@ -2,11 +2,13 @@
 
 What a state means is decided by the pure ``_states`` (``classify``,
 ``normalize_until``, ``poll_delays``); this module only polls. Each poll is a
-normal call of the API (it goes through the pipeline, so it is retried like
-any GET and paced by the rate limiter), the first one at once, the next ones
-spaced by capped exponential backoff with jitter. The waits go through
-``_retry.wait``, so ``set_testing(True)`` makes a wait instant while still
-counting the time it would have taken towards ``timeout``.
+normal call of the API (``poll_get``: it goes through the pipeline, so it is
+retried like any GET and paced by the rate limiter, and a bare 429 is flow
+control as in a bulk call), the first one at once, the next ones spaced by
+capped exponential backoff with jitter. A poll that fails with a transient
+error (``TRANSIENT``) does not end a wait that has time left. The waits go
+through ``_retry.wait``, so ``set_testing(True)`` makes a wait instant while
+still counting the time it would have taken towards ``timeout``.
 """
 
 from __future__ import annotations
@@ -16,14 +18,45 @@ from typing import TypeVar
 
 import anyio
 
-from ._errors import NotFoundError, ResourceStateError, WaitTimeoutError
+from ._bulk import THROTTLE_BUDGET
+from ._errors import (
+    APIConnectionError,
+    NotFoundError,
+    RateLimitError,
+    ResourceStateError,
+    ScalewayError,
+    ServerError,
+    WaitTimeoutError,
+)
+from ._pipeline import Pipeline
 from ._retry import wait
 from ._states import DELETED, classify, normalize_until, poll_delays
+from ._transport import Reply, TransportFailure
 from ._validate import as_float
 
-__all__ = ["check_wait_timeout", "gone_error", "wait_for"]
+__all__ = ["TRANSIENT", "check_wait_timeout", "gone_error", "poll_get", "wait_for"]
 
 T = TypeVar("T")
+
+# Poll errors that say nothing of the resource, only that this request did not
+# get through now (rate limited, a 5xx, the network, its own timeout or
+# deadline): the wait polls again while it has time. ``APITimeoutError`` is an
+# ``APIConnectionError``.
+TRANSIENT: tuple[type[ScalewayError], ...] = (RateLimitError, ServerError, APIConnectionError)
+
+
+def _lasting(error: ScalewayError) -> bool:
+    """Whether ``error`` will fail every poll alike: the shared client its owner
+    closed (the pipeline's one failure that no resend can mend)."""
+    cause = error.__cause__
+    return isinstance(cause, TransportFailure) and cause.permanent
+
+
+def poll_get(pipeline: Pipeline, path: str) -> Awaitable[Reply]:
+    """A waiter's poll: ``GET path``, retried like any GET, and a bare 429 (no
+    ``Retry-After``) resent at the rate limiter's pace without spending a retry,
+    as a bulk call's polls do: under a burst of 429s, a wait slows, not fails."""
+    return pipeline.call("GET", path, throttle_budget=THROTTLE_BUDGET)
 
 
 def check_wait_timeout(timeout: object, label: str = "timeout") -> float:
@@ -78,7 +111,14 @@ async def wait_for(
     re-raises the ``NotFoundError``, and the status ``deleted`` raises the same
     (``gone_error``).
     Past ``limit`` seconds, ``WaitTimeoutError`` carries the last state seen.
-    Errors of a poll itself (after the pipeline's retries) propagate.
+
+    A poll that fails with a transient error (``TRANSIENT``: 429, 5xx, network,
+    timeout; after the pipeline's own retries) does not end the wait: the next
+    poll comes as scheduled, or after the ``Retry-After`` the error carries if
+    longer (cut at the time left). If time runs out with the last poll failed,
+    the ``WaitTimeoutError`` names that error and has it as ``__cause__``. Any
+    other error of a poll (401, 403, an unreadable answer, a shared client its
+    owner closed...) propagates.
 
     Time is the larger of the wall clock and the sum of the waits asked for,
     so under ``set_testing(True)`` a wait that never ends stops after the
@@ -89,12 +129,18 @@ async def wait_for(
     schedule = delays if delays is not None else poll_delays()
     expected = sorted(wanted) if wanted is not None else ()
     last_state: str | None = None
+    # The error of the last poll, when it failed: the reason a wait that runs
+    # out of time saw no state (or no new one).
+    last_error: ScalewayError | None = None
+    # The Retry-After of that error: the next poll comes no sooner.
+    asked = 0.0
     waited = 0.0
     start = anyio.current_time()
     # The wall-clock bound stops a poll that hangs; the loop's own check stops
     # the waits (which ``set_testing`` makes instant).
     with anyio.move_on_after(timeout):
-        for delay in schedule:
+        for scheduled in schedule:
+            delay = max(scheduled, asked)
             remaining = timeout - max(anyio.current_time() - start, waited)
             if remaining <= 0:
                 break
@@ -110,6 +156,13 @@ async def wait_for(
                 if classify(None, until=wanted, transient=transient) == "done":
                     return None
                 raise
+            except TRANSIENT as error:
+                if _lasting(error):
+                    raise
+                last_error = error
+                asked = getattr(error, "retry_after", None) or 0.0
+                continue
+            last_error, asked = None, 0.0
             state = state_of(resource)
             last_state = state
             outcome = classify(state, until=wanted, transient=transient)
@@ -121,10 +174,20 @@ async def wait_for(
                 raise ResourceStateError(
                     state=state, resource=resource, resource_id=resource_id, expected=expected
                 )
-    raise WaitTimeoutError(
+    timed_out = WaitTimeoutError(
         resource_id=resource_id,
         last_state=last_state,
         timeout=timeout,
         expected=expected,
         kind=kind,
     )
+    if last_error is None:
+        raise timed_out
+    raise WaitTimeoutError(
+        f"{timed_out.message}; its last poll failed: {last_error}",
+        resource_id=resource_id,
+        last_state=last_state,
+        timeout=timeout,
+        expected=expected,
+        kind=kind,
+    ) from last_error

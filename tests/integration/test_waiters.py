@@ -3,6 +3,8 @@
 Under ``no_sleep`` the waits take no time but are recorded, so the schedule is
 checked without a clock; the fake's state changes between polls are driven by
 a rate limiter that acts after the n-th answer (every poll goes through it).
+Polls that fail (429s, 5xx, the network) are in ``test_waiter_poll_errors.py``;
+models of another zone and upper-case ids in ``test_model_zones.py``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from scaleway_volumes import (
     BlockVolumeSpec,
     NotFoundError,
     ResourceStateError,
-    ScalewayError,
     Volume,
     WaitTimeoutError,
 )
@@ -207,18 +208,6 @@ async def test_timeout_carries_the_last_state(
     assert sum(no_sleep) == pytest.approx(4.0)
     # Polls at 0, then after each full wait; the last wait is cut at the timeout.
     assert gets(fake) == len(no_sleep)
-
-
-async def test_a_poll_error_propagates(
-    fake: FakeScaleway, server: FakeServer, no_sleep: list[float]
-) -> None:
-    """A poll that fails after the pipeline's retries ends the wait with that error."""
-    stored = fake.block.add_volume("db")
-    fake.add_fault(Fault("respond", method="GET", status=500, times=None))
-    async with make_block(fake, server) as api:
-        with pytest.raises(ScalewayError) as info:
-            await api.wait_for_volume(stored["id"])
-    assert getattr(info.value, "status_code", None) == 500
 
 
 async def test_cancellation_stops_polling_cleanly(fake: FakeScaleway, server: FakeServer) -> None:

@@ -12,8 +12,16 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from scaleway_volumes import (
+    APIConnectionError,
+    APITimeoutError,
+    AuthenticationError,
+    InvalidRequestError,
     NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
     ResourceStateError,
+    ResponseDecodeError,
+    ServerError,
     WaitTimeoutError,
 )
 from scaleway_volumes._states import BLOCK_VOLUME_STATES, BLOCK_VOLUME_TRANSIENT
@@ -31,9 +39,10 @@ class Res:
 
 
 class Script:
-    """A fetch that answers the scripted states in turn (None: 404), then repeats the last."""
+    """A fetch that answers the scripted states in turn (None: 404; an exception: raised),
+    then repeats the last."""
 
-    def __init__(self, *states: str | None) -> None:
+    def __init__(self, *states: str | Exception | None) -> None:
         self.states = list(states)
         self.calls = 0
 
@@ -42,6 +51,8 @@ class Script:
         self.calls += 1
         if state is None:
             raise NotFoundError("gone", status_code=404)
+        if isinstance(state, Exception):
+            raise state
         return Res(state)
 
 
@@ -174,6 +185,94 @@ async def test_cancellation_propagates() -> None:
     with anyio.move_on_after(0.05) as scope:
         await run(fetch)
     assert scope.cancelled_caught and fetch.calls == 1
+
+
+def rate_limited(retry_after: float | None = None) -> RateLimitError:
+    return RateLimitError("too many requests", status_code=429, retry_after=retry_after)
+
+
+def server_error(status: int = 500, retry_after: float | None = None) -> ServerError:
+    return ServerError("internal error", status_code=status, retry_after=retry_after)
+
+
+async def test_transient_poll_errors_do_not_end_the_wait(no_sleep: list[float]) -> None:
+    """A 429, a 5xx, a network error and a request timeout (each after the pipeline's
+    retries) between two states: the wait polls on, as scheduled, and returns."""
+    fetch = Script(
+        "creating",
+        rate_limited(),
+        server_error(502),
+        APIConnectionError("connection refused"),
+        APITimeoutError("no answer within the 120 s deadline"),
+        "available",
+    )
+    result = await run(fetch)
+    assert result is not None and result.status == "available"
+    assert fetch.calls == 6 and no_sleep == [1.0] * 5
+
+
+async def test_a_retry_after_delays_the_next_poll(no_sleep: list[float]) -> None:
+    """A poll error's Retry-After (a 429's or a 503's) is the least wait before the next
+    poll; one shorter than the schedule's changes nothing."""
+    fetch = Script(rate_limited(61.0), server_error(503, 3.0), rate_limited(0.2), "available")
+    result = await run(fetch)
+    assert result is not None and result.status == "available"
+    assert no_sleep == [61.0, 3.0, 1.0]
+
+
+async def test_a_retry_after_past_the_time_left_ends_the_wait(no_sleep: list[float]) -> None:
+    """Asked to come back in 61 s with 5 s left: the wait waits out its 5 s, polls no more,
+    and raises WaitTimeoutError caused by (and naming) the 429."""
+    error = rate_limited(61.0)
+    fetch = Script(error)
+    with pytest.raises(WaitTimeoutError) as info:
+        await run(fetch, limit=5.0)
+    assert fetch.calls == 1 and len(no_sleep) == 1 and 4.9 < no_sleep[0] <= 5.0
+    assert info.value.__cause__ is error and info.value.last_state is None
+    assert f"its last poll failed: {error}" in str(info.value)
+
+
+async def test_a_timeout_after_failing_polls_keeps_the_last_state(
+    no_sleep: list[float],
+) -> None:
+    """Seen 'creating', then only failed polls until the timeout: WaitTimeoutError with
+    'creating' as the last state and the last poll's error as cause and in the text."""
+    last = server_error(500)
+    fetch = Script("creating", server_error(502), last)
+    with pytest.raises(WaitTimeoutError) as info:
+        await run(fetch, limit=2.5)
+    error = info.value
+    assert fetch.calls == 3 and error.last_state == "creating" and error.__cause__ is last
+    assert "still 'creating'" in str(error) and str(last) in str(error)
+    assert isinstance(error, TimeoutError)
+
+
+async def test_a_poll_that_answers_again_clears_the_error(no_sleep: list[float]) -> None:
+    """A failed poll followed by one that answers: the timeout is about the state alone
+    (no cause, nothing about a failed poll)."""
+    fetch = Script(server_error(500), "creating")
+    with pytest.raises(WaitTimeoutError) as info:
+        await run(fetch, limit=2.5)
+    assert info.value.__cause__ is None and "last poll failed" not in str(info.value)
+    assert info.value.last_state == "creating"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        AuthenticationError("bad token", status_code=401),
+        PermissionDeniedError("forbidden", status_code=403),
+        InvalidRequestError("bad request", status_code=400),
+        ResponseDecodeError("not JSON"),
+    ],
+    ids=["401", "403", "400", "undecodable"],
+)
+async def test_other_poll_errors_propagate_at_once(no_sleep: list[float], error: Exception) -> None:
+    """An error that polling again will not cure ends the wait at once, as it is."""
+    fetch = Script("creating", error, "available")
+    with pytest.raises(type(error)) as info:
+        await run(fetch)
+    assert info.value is error and fetch.calls == 2 and no_sleep == [1.0]
 
 
 # The smallest int float() refuses (OverflowError): halfway past the largest float.
