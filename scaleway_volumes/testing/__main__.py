@@ -14,6 +14,7 @@ import sys
 import time
 
 from ._bucket import parse_rate_schedule
+from ._core import check_zone
 from ._fake import FAKE_TOKEN, FakeScaleway
 from ._server import _ServerCore
 
@@ -69,12 +70,26 @@ def _burst(text: str) -> int:
     return _integer(text, 1)
 
 
+def _host(text: str) -> str:
+    if not text:
+        # asyncio would listen everywhere and READY would show a URL with no host.
+        raise argparse.ArgumentTypeError("must not be empty ('0.0.0.0' or '::' listens everywhere)")
+    return text
+
+
+def _zone(text: str) -> str:
+    try:
+        return check_zone(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m scaleway_volumes.testing",
         description="Serve an in-memory fake of the Scaleway Instance Volumes API.",
     )
-    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--host", type=_host, default="127.0.0.1")
     parser.add_argument("--port", type=_port, default=0, help="0 picks a free port")
     parser.add_argument("--latency", type=_seconds, default=0.0, help="seconds added per request")
     parser.add_argument("--rate-limit", type=_positive, default=None, help="requests per second")
@@ -89,15 +104,22 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--token", default=FAKE_TOKEN, help=f"'' accepts any token (default: {FAKE_TOKEN})"
     )
-    parser.add_argument("--zone", default="fr-par-1")
+    parser.add_argument("--zone", type=_zone, default="fr-par-1")
     parser.add_argument("--legacy", action="store_true", help="seed API: /volumes, 7 fields")
     for step in ("create", "resize", "snapshot", "delete"):
         parser.add_argument(f"--block-{step}-time", type=_seconds, default=0.0, metavar="SECONDS")
     return parser
 
 
-def _parse_args(argv: list[str] | None) -> argparse.Namespace:
-    return _parser().parse_args(argv)
+def _parse_args(
+    argv: list[str] | None, parser: argparse.ArgumentParser | None = None
+) -> argparse.Namespace:
+    parser = parser or _parser()
+    args = parser.parse_args(argv)
+    if args.rate_burst is not None and args.rate_limit is None and not args.rate_schedule:
+        # Nothing can set a rate later in this process: the burst would be ignored.
+        parser.error("argument --rate-burst: needs --rate-limit or --rate-schedule")
+    return args
 
 
 def _fake(args: argparse.Namespace) -> FakeScaleway:
@@ -143,7 +165,7 @@ async def _serve(
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m scaleway_volumes.testing``; returns the exit status."""
     parser = _parser()
-    args = parser.parse_args(argv)
+    args = _parse_args(argv, parser)
     try:
         fake = _fake(args)
     except ValueError as exc:

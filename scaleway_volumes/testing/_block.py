@@ -6,8 +6,9 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from ._block_state import BlockStore, Entry
+from ._block_state import PERF_TYPES, BlockStore, Entry
 from ._core import rfc3339
+from ._params import tag_list
 
 __all__ = ["FakeBlockStorage"]
 
@@ -61,6 +62,8 @@ class FakeBlockStorage:
     ) -> dict[str, Any]:
         """Store a settled volume without going through the API; return its JSON.
 
+        ``perf_iops`` is 5000 (``sbs_5k``) or 15000 (``sbs_15k``); ``tags`` an iterable of
+        strings (a lone string is a ``TypeError``, not split into letters).
         ``status`` is kept until an API call or a helper changes it (no transition runs).
         ``overrides`` replace any other volume field (``id``, ``created_at``,
         ``parent_snapshot_id``, ``kms_key_id``, ``zone``...: the fake's zone unless
@@ -71,6 +74,12 @@ class FakeBlockStorage:
         if unknown:
             raise TypeError(f"unknown or not overridable volume fields: {sorted(unknown)}")
         status = _check_status(status)
+        if isinstance(perf_iops, bool) or not isinstance(perf_iops, int):
+            raise TypeError(f"perf_iops must be an int, not {perf_iops!r}")
+        if perf_iops not in PERF_TYPES:
+            offered = ", ".join(map(str, PERF_TYPES))
+            raise ValueError(f"perf_iops must be one the API offers ({offered}), not {perf_iops}")
+        tags = tag_list(tags)
         store = self._store
         with store.lock:
             now = store.host.clock()
@@ -100,14 +109,15 @@ class FakeBlockStorage:
     ) -> dict[str, Any]:
         """Store a settled snapshot of the volume ``volume_id`` (any status) and return it.
 
-        ``overrides`` replace ``id``, ``size``, ``project_id``, ``created_at``,
-        ``updated_at``, ``zone`` (default: the volume's), ``public`` (default false) or
-        ``kms_key_id`` (default: the volume's).
+        ``tags`` is an iterable of strings, as for :meth:`add_volume`. ``overrides`` replace
+        ``id``, ``size``, ``project_id``, ``created_at``, ``updated_at``, ``zone`` (default:
+        the volume's), ``public`` (default false) or ``kms_key_id`` (default: the volume's).
         """
         unknown = set(overrides) - _SNAPSHOT_OVERRIDES
         if unknown:
             raise TypeError(f"unknown or not overridable snapshot fields: {sorted(unknown)}")
         status = _check_status(status)
+        tags = tag_list(tags)
         store = self._store
         with store.lock:
             now = store.host.clock()

@@ -268,7 +268,7 @@ class BlockStore:
         data = {
             "id": str(uuid.uuid4()),
             "name": name,
-            "type": PERF_TYPES.get(perf_iops, f"sbs_{perf_iops // 1000}k"),
+            "type": PERF_TYPES[perf_iops],
             "size": size,
             "project_id": project_id or host.organization,
             "created_at": stamp,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable
 
@@ -44,13 +45,15 @@ def parse_rate_schedule(text: str) -> tuple[tuple[float, float], ...]:
 
 
 def steps_checked(steps: Iterable[tuple[float, float]]) -> tuple[tuple[float, float], ...]:
-    """Validate schedule steps: times >= 0 and increasing, rates > 0."""
+    """Validate schedule steps: times finite, >= 0 and increasing, rates finite and > 0."""
     checked: list[tuple[float, float]] = []
     for after, rate in steps:
-        if not after >= 0 or (checked and after <= checked[-1][0]):
-            raise ValueError(f"rate schedule times must be >= 0 and increasing, got {after!r}")
-        if not rate > 0:
-            raise ValueError(f"rate schedule rates must be positive, got {rate!r}")
+        if not (after >= 0 and math.isfinite(after)) or (checked and after <= checked[-1][0]):
+            raise ValueError(
+                f"rate schedule times must be finite, >= 0 and increasing, got {after!r}"
+            )
+        if not (rate > 0 and math.isfinite(rate)):
+            raise ValueError(f"rate schedule rates must be positive and finite, got {rate!r}")
         checked.append((float(after), float(rate)))
     return tuple(checked)
 
@@ -88,20 +91,30 @@ class RateBucket:
 
     @rate.setter
     def rate(self, value: float | None) -> None:
-        if value is not None and not value > 0:
-            raise ValueError("rate_limit must be positive or None")
+        # Checked before anything is stored: a bad rate must leave the bucket as it was.
+        if value is not None:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError(f"rate_limit must be a number or None, not {value!r}")
+            if not (value > 0 and math.isfinite(value)):
+                raise ValueError(f"rate_limit must be positive and finite, or None, not {value!r}")
         self._base_rate = value
         self.refill()
 
     @property
     def burst(self) -> int | None:
-        """Bucket capacity; ``None`` means ``max(1, int(rate / 10))``."""
+        """Bucket capacity; ``None`` means ``max(1, int(rate / 10))``.
+
+        Kept while there is no rate, for when one is set.
+        """
         return self._burst
 
     @burst.setter
     def burst(self, value: int | None) -> None:
-        if value is not None and value < 1:
-            raise ValueError("rate_burst must be >= 1 or None")
+        if value is not None:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"rate_burst must be an int or None, not {value!r}")
+            if value < 1:
+                raise ValueError(f"rate_burst must be >= 1 or None, not {value!r}")
         self._burst = value
         self.refill()
 

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import collections
 import json
+import math
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import formatdate
 from typing import Any, Protocol, overload
 
-__all__ = ["ACTIONS", "Fault", "ManualClock", "RecordedRequest", "Stats"]
+__all__ = ["ACTIONS", "Fault", "ManualClock", "RecordedRequest", "Stats", "check_zone"]
 
 #: Every action a :class:`Fault` can take.
 ACTIONS = frozenset(
@@ -57,22 +58,63 @@ class RecordedRequest:
         return json.loads(self.body)
 
 
+def seconds_value(name: str, value: object) -> float:
+    """``value`` as a duration: TypeError unless a number, ValueError unless finite and >= 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds, not {value!r}")
+    if not (value >= 0 and math.isfinite(value)):
+        raise ValueError(f"{name} must be a finite number >= 0, not {value!r}")
+    return float(value)
+
+
+def whole_value(name: str, value: object, low: int) -> int:
+    """``value`` as an int >= ``low``: TypeError unless an int (bools are not), else ValueError."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, not {value!r}")
+    if value < low:
+        raise ValueError(f"{name} must be >= {low}, not {value!r}")
+    return value
+
+
+def check_zone(zone: object) -> str:
+    """``zone`` if a path can name it (a non-empty string without ``/``), else an error."""
+    if not isinstance(zone, str):
+        raise TypeError(f"zone must be a string, not {zone!r}")
+    if not zone or "/" in zone:
+        raise ValueError(f"zone must be a non-empty name without '/' (fr-par-1...), not {zone!r}")
+    return zone
+
+
+#: The fields of a Fault that say what it does (read-only once it is made).
+_FAULT_SETTINGS = frozenset(
+    {"action", "method", "path", "body_contains", "times", "status", "body", "headers"}
+    | {"delay", "chunk", "interval"}
+)
+
+
 @dataclass(eq=False)
 class Fault:
     """A scripted misbehaviour for requests that match ``method``, ``path`` and ``body_contains``.
 
     ``path`` is a regular expression searched (``re.search``) in the request path without
-    its query string; ``method`` is compared case-insensitively; ``body_contains`` must be a
-    substring of the raw request body. A fault fires at most ``times`` times (``None`` means
-    forever); ``remaining`` counts down and ``hits`` counts up as it fires. Faults are
-    checked in insertion order before authentication and rate limiting, so a matching fault
-    always gets its scripted behaviour (and is never throttled).
+    its query string; ``method`` is compared case-insensitively; ``body_contains`` (``str``
+    or ``bytes``) must be a substring of the raw request body. A fault fires at most
+    ``times`` times (an int >= 0; ``None`` means forever); ``remaining`` counts down and
+    ``hits`` counts up as it fires. Faults are checked in insertion order before
+    authentication and rate limiting, so a matching fault always gets its scripted
+    behaviour (and is never throttled).
 
     ``delay`` is slept before acting for every action except ``"act_then_delay"``, where it
-    is slept after acting, before the response is sent. ``status``/``body``/``headers``
-    shape the answer of ``"respond"`` and ``"act_then_error"`` (a ``dict`` body is sent as
-    JSON); ``body`` is the raw payload of ``"malformed"``; ``chunk``/``interval`` pace
-    ``"slow_drip"``.
+    is slept after acting, before the response is sent. ``status`` (100 to 599)/``body``/
+    ``headers`` shape the answer of ``"respond"`` and ``"act_then_error"`` (a ``dict`` body
+    is sent as JSON); ``body`` is the raw payload of ``"malformed"``; ``chunk`` (an int >=
+    1)/``interval`` pace ``"slow_drip"``. ``delay`` and ``interval`` are finite seconds >= 0.
+
+    A value the fake could not act on is a ``TypeError`` or ``ValueError`` here, not a
+    fault that misbehaves later. The settings above are read-only once the fault is made
+    (``AttributeError``): make a changed copy with ``dataclasses.replace(fault, times=3)``
+    (fresh counters) and add it instead. ``remaining`` may still be set, e.g. to 0 to
+    disarm the fault.
     """
 
     action: str
@@ -94,8 +136,25 @@ class Fault:
     def __post_init__(self) -> None:
         if self.action not in ACTIONS:
             raise ValueError(f"unknown fault action {self.action!r}; expected one of {ACTIONS}")
-        if self.chunk < 1:
-            raise ValueError("chunk must be >= 1")
+        for name in ("method", "path"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise TypeError(f"{name} must be a string or None, not {value!r}")
+        if self.body_contains is not None and not isinstance(self.body_contains, (str, bytes)):
+            raise TypeError(f"body_contains must be str, bytes or None, not {self.body_contains!r}")
+        if self.times is not None:
+            whole_value("times", self.times, 0)
+        if isinstance(self.status, bool) or not isinstance(self.status, int):
+            raise TypeError(f"status must be an int, not {self.status!r}")
+        if not 100 <= self.status <= 599:
+            raise ValueError(f"status must be an HTTP status (100 to 599), not {self.status!r}")
+        if self.body is not None and not isinstance(self.body, (bytes, str, dict)):
+            raise TypeError(f"body must be bytes, str, dict or None, not {self.body!r}")
+        if self.headers is not None and not isinstance(self.headers, Mapping):
+            raise TypeError(f"headers must be a dict or None, not {self.headers!r}")
+        seconds_value("delay", self.delay)
+        seconds_value("interval", self.interval)
+        whole_value("chunk", self.chunk, 1)
         self.remaining = self.times
         self._path_re = re.compile(self.path) if self.path is not None else None
         if isinstance(self.body_contains, str):
@@ -104,6 +163,21 @@ class Fault:
             self._needle = self.body_contains
         if self.method is not None:
             self.method = self.method.upper()
+        # From here on the settings are fixed: _path_re and _needle are derived from them.
+        self.__dict__["_sealed"] = True
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _FAULT_SETTINGS and self.__dict__.get("_sealed", False):
+            raise AttributeError(
+                f"Fault.{name} cannot change once the fault is made: add "
+                f"dataclasses.replace(fault, {name}=...) instead (and remove this one)"
+            )
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if name in _FAULT_SETTINGS:
+            raise AttributeError(f"Fault.{name} cannot be deleted")
+        object.__delattr__(self, name)
 
     def matches(self, request: RecordedRequest) -> bool:
         """Tell whether this fault would fire for ``request`` (ignores ``remaining``)."""
@@ -118,7 +192,8 @@ class Stats:
     """Counters of what the fake saw and sent, shared by both transports.
 
     ``open_connections`` and ``in_flight`` are gauges of the present and survive
-    :meth:`reset`; everything else starts again from zero.
+    :meth:`reset` (the fake's ``reset()`` ends at once the in-process requests it forgets
+    whose client already gave up); everything else starts again from zero.
     """
 
     def __init__(self, lock: threading.Lock) -> None:
@@ -176,6 +251,8 @@ class Pending:
     fault: Fault | None
     early: Response | None
     pre_delay: float
+    # The fake's reset count when the request arrived: reset() forgets older requests.
+    generation: int = 0
 
 
 def dumps(obj: Any) -> bytes:
@@ -219,20 +296,22 @@ class ManualClock:
         ...                      # a created Block volume stays "creating"
         clock.advance(5)         # ...and is "available" from now on
 
-    ``start`` is in seconds since the epoch (default: the current time).
+    ``start`` is in seconds since the epoch (default: the current time); it and every
+    step must be finite (``ValueError`` otherwise).
     """
 
     def __init__(self, start: float | None = None) -> None:
-        self.now = time.time() if start is None else float(start)
+        now = time.time() if start is None else float(start)
+        if not math.isfinite(now):
+            raise ValueError(f"start must be a finite number of seconds, not {start!r}")
+        self.now = now
 
     def __call__(self) -> float:
         return self.now
 
     def advance(self, seconds: float) -> None:
-        """Move the clock forward by ``seconds`` (never backwards)."""
-        if seconds < 0:
-            raise ValueError("seconds must be >= 0")
-        self.now += seconds
+        """Move the clock forward by ``seconds`` (finite, never backwards)."""
+        self.now += seconds_value("seconds", seconds)
 
     def __repr__(self) -> str:
         return f"ManualClock({self.now!r})"
@@ -259,11 +338,7 @@ class Seconds:
         return value
 
     def __set__(self, obj: object, value: float) -> None:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TypeError(f"{self._name} must be a number of seconds, not {value!r}")
-        if not value >= 0 or value == float("inf"):
-            raise ValueError(f"{self._name} must be a finite number >= 0, not {value!r}")
-        setattr(obj, self._slot, float(value))
+        setattr(obj, self._slot, seconds_value(self._name, value))
 
 
 class Limit:
@@ -292,10 +367,12 @@ class Limit:
 
 
 class Handler(Protocol):
-    """What the transports (in-process and TCP) need of a fake: its four hooks.
+    """What the transports (in-process and TCP) need of a fake: its five hooks.
 
     ``FakeScaleway`` implements it; the transports depend on this protocol, not
     on the fake's module, so the fake can build them without an import cycle.
+    A request is in flight from the call of ``_begin`` (even one that raises) until the
+    transport's one call of ``_done``, or until ``reset()`` drops a ``_defer``-ed one.
     """
 
     legacy: bool
@@ -306,5 +383,7 @@ class Handler(Protocol):
     def _complete(self, pending: Pending, root: str) -> Outcome: ...
 
     def _done(self, status: int | None) -> None: ...
+
+    def _defer(self, delay: float, finish: Callable[[], None]) -> None: ...
 
     def _connection(self, delta: int) -> None: ...

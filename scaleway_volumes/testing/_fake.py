@@ -5,23 +5,19 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import attrs
 import httpx
 
 from . import _shapes as shapes
+from ._actions import outcome_of
 from ._block import FakeBlockStorage
 from ._block_routes import BlockRoutes
 from ._block_state import BlockStore
 from ._bucket import Phase, RateBucket
 from ._core import (
-    DEFAULT_ERROR_PAGE,
-    DEFAULT_MALFORMED,
-    DRIP,
-    JSON,
-    TRUNCATE,
     Clock,
     Fault,
     Limit,
@@ -31,7 +27,7 @@ from ._core import (
     Response,
     Seconds,
     Stats,
-    dumps,
+    check_zone,
 )
 from ._instance import InstanceVolumes, server_summary
 
@@ -67,11 +63,16 @@ class FakeScaleway:
     paths and of the helpers' resources.
 
     ``token`` is the only accepted ``X-Auth-Token`` (default :data:`FAKE_TOKEN`; any
-    string may be given; ``None`` accepts any non-empty one).
+    non-empty string may be given; ``None`` accepts any non-empty one, as the command
+    line's ``--token ''`` does; ``""`` itself is a ``ValueError``: it would refuse every
+    request). ``zone`` is a non-empty name without ``/`` (``ValueError`` otherwise).
     ``legacy=True`` renders Instance volumes with the seven seed fields only. ``latency``
     seconds are slept before every request is handled; ``rate_limit`` (requests per
-    second, token bucket of ``rate_burst`` capacity) answers excess requests with a bare
-    429. ``latency``, ``rate_limit`` and ``rate_burst`` may be changed at any time.
+    second, finite, token bucket of ``rate_burst`` capacity, an int >= 1) answers excess
+    requests with a bare 429. ``token``, ``zone``, ``latency``, ``rate_limit`` and
+    ``rate_burst`` may be changed at any time, checked on assignment (a refused value
+    changes nothing); a ``rate_burst`` given without a rate waits for ``rate_limit`` or
+    :attr:`rate_schedule` to set one.
 
     Block Storage knobs (attributes too, checked on every assignment; see
     ``docs/testing.md``): ``block_create_time``, ``block_resize_time``,
@@ -144,8 +145,34 @@ class FakeScaleway:
         self._bucket = RateBucket()
         self.rate_limit = rate_limit
         self.rate_burst = rate_burst
+        # Bumped by reset(): a request that arrived before it is never applied.
+        self._generation = 0
+        # In-process completions waiting in timer threads (their clients gave up).
+        self._timers: set[threading.Timer] = set()
 
     # -- configuration -------------------------------------------------------------------
+
+    @property
+    def token(self) -> str | None:
+        """The only accepted ``X-Auth-Token``; ``None`` accepts any non-empty one."""
+        return self._token
+
+    @token.setter
+    def token(self, value: str | None) -> None:
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"token must be a string or None, not {value!r}")
+        if value == "":
+            raise ValueError("token must not be empty: None accepts any token")
+        self._token = value
+
+    @property
+    def zone(self) -> str:
+        """The zone of :attr:`base_url`, of the seed's paths and of the helpers' resources."""
+        return self._zone
+
+    @zone.setter
+    def zone(self, value: str) -> None:
+        self._zone = check_zone(value)
 
     @property
     def rate_limit(self) -> float | None:
@@ -224,7 +251,8 @@ class FakeScaleway:
         """Start a real HTTP/1.1 server on ``host:port`` (0: any free port) in a thread.
 
         Returns once it listens. Close it with ``close()`` or use it as a (sync or async)
-        context manager.
+        context manager. ``host`` must not be empty (``ValueError``): give ``"0.0.0.0"``
+        or ``"::"`` to listen on every interface.
         """
         from ._server import FakeServer
 
@@ -243,8 +271,10 @@ class FakeScaleway:
     ) -> dict[str, Any]:
         """Store an Instance volume without going through the API; return a copy of its JSON.
 
-        ``server`` is a server name to attach the volume to. ``overrides`` replace any other
-        volume field (``id``, ``organization``, ``project``, ``state``, ``creation_date``...).
+        ``tags`` is an iterable of strings (a lone string is a ``TypeError``, not split into
+        letters). ``server`` is a server name to attach the volume to. ``overrides`` replace
+        any other volume field (``id``, ``organization``, ``project``, ``state``,
+        ``creation_date``...).
         Any ``volume_type`` is stored, ``b_ssd`` included (volumes made before 2025 exist).
         """
         return self._instance.add(name, size, volume_type, tags, server, overrides)
@@ -279,29 +309,47 @@ class FakeScaleway:
 
     def reset(self) -> None:
         """Forget volumes and snapshots of both APIs, faults and stats, and refill the rate
-        limiter's bucket. Settings (times, quotas, clock, token...) are kept."""
+        limiter's bucket. Settings (times, quotas, clock, token...) are kept.
+
+        A request still waiting out a delay before acting (a fault's or ``latency``) is
+        forgotten too: it is never applied and its connection closes unanswered. One whose
+        in-process client already gave up stops counting in ``stats.in_flight`` at once;
+        the others when their delay ends.
+        """
         with self._lock:
+            self._generation += 1
+            forgotten = list(self._timers)
+            self._timers.clear()
+            # Their completion will not run: they end here, as dropped requests.
+            self.stats.in_flight -= len(forgotten)
             self._block_store.clear()
             self._volumes.clear()
             self._rendered.clear()
             self._rendered_legacy.clear()
             self.faults.clear()
             self._bucket.refill()
+        for timer in forgotten:
+            timer.cancel()
         self.stats.reset()
 
     # -- request pipeline (called by the transports) -------------------------------------
 
     def _begin(self, request: RecordedRequest) -> Pending:
-        """Record a fully read request and decide its fault, throttling and initial delay."""
+        """Record a fully read request and decide its fault, throttling and initial delay.
+
+        The request is in flight from this call on, even if it raises (a bug of the fake):
+        the transport ends it with one call of :meth:`_done` either way.
+        """
         stats = self.stats
         fault = None
         early = None
         with self._lock:
-            if self.record_requests:
-                stats.requests.append(request)
             stats.in_flight += 1
             if stats.in_flight > stats.max_in_flight:
                 stats.max_in_flight = stats.in_flight
+            generation = self._generation
+            if self.record_requests:
+                stats.requests.append(request)
             for candidate in self.faults:
                 if candidate.remaining != 0 and candidate.matches(request):
                     fault = candidate
@@ -315,34 +363,19 @@ class FakeScaleway:
         delay = self.latency
         if fault is not None and fault.action != "act_then_delay":
             delay += fault.delay
-        return Pending(request, fault, early, delay)
+        return Pending(request, fault, early, delay, generation)
 
     def _complete(self, pending: Pending, root: str) -> Outcome:
         """Act on a request whose initial delay is over; ``root`` is ``scheme://host``."""
+        if pending.generation != self._generation:
+            # reset() came during its delay: it belongs to a test that is over.
+            return Outcome(None)
         if pending.early is not None:
             return Outcome(pending.early)
         fault = pending.fault
         if fault is None:
             return Outcome(self._dispatch(pending.request, root))
-        action = fault.action
-        if action == "respond":
-            return Outcome(self._scripted(fault, b""))
-        if action == "drop":
-            return Outcome(None)
-        response = self._dispatch(pending.request, root)
-        if action == "delay":
-            return Outcome(response)
-        if action == "act_then_drop":
-            return Outcome(None)
-        if action == "act_then_error":
-            return Outcome(self._scripted(fault, DEFAULT_ERROR_PAGE))
-        if action == "act_then_delay":
-            return Outcome(response, post_delay=fault.delay)
-        if action == "malformed":
-            return Outcome(Response(response.status, _raw(fault.body), JSON, response.headers))
-        if action == "truncate":
-            return Outcome(response, mode=TRUNCATE)
-        return Outcome(response, mode=DRIP, chunk=fault.chunk, interval=fault.interval)
+        return outcome_of(fault, lambda: self._dispatch(pending.request, root))
 
     def _done(self, status: int | None) -> None:
         """Account for a request whose answer was sent (``status``) or dropped (``None``)."""
@@ -351,28 +384,28 @@ class FakeScaleway:
             if status is not None:
                 self.stats.statuses[status] += 1
 
+    def _defer(self, delay: float, finish: Callable[[], None]) -> None:
+        """Call ``finish`` (which acts and calls :meth:`_done`) in a timer thread after
+        ``delay`` seconds, unless :meth:`reset` comes first and ends the request itself."""
+
+        def run() -> None:
+            with self._lock:
+                if timer not in self._timers:
+                    return  # reset() took it over
+                self._timers.discard(timer)
+            finish()
+
+        timer = threading.Timer(delay, run)
+        timer.daemon = True
+        with self._lock:
+            self._timers.add(timer)
+        timer.start()
+
     def _connection(self, delta: int) -> None:
         with self._lock:
             if delta > 0:
                 self.stats.connections_opened += 1
             self.stats.open_connections += delta
-
-    @staticmethod
-    def _scripted(fault: Fault, default_body: bytes) -> Response:
-        body = fault.body
-        headers = tuple((fault.headers or {}).items())
-        content_type: str | None
-        if isinstance(body, dict):
-            raw, content_type = dumps(body), JSON
-        elif body is None:
-            raw = default_body
-            content_type = "text/html" if default_body else None
-        else:
-            raw = body.encode() if isinstance(body, str) else body
-            content_type = "text/plain"
-        if any(k.lower() == "content-type" for k, _ in headers):
-            content_type = None
-        return Response(fault.status, raw, content_type, headers)
 
     # -- the APIs ------------------------------------------------------------------------
 
@@ -395,11 +428,3 @@ class FakeScaleway:
             return shapes.unknown_path(path)
         # The seed's paths name no zone: they reach the fake's own.
         return self._instance.dispatch(request, root, "/", path[1:], self.zone)
-
-
-def _raw(body: bytes | str | dict[str, Any] | None) -> bytes:
-    if body is None:
-        return DEFAULT_MALFORMED
-    if isinstance(body, dict):
-        return dumps(body)
-    return body.encode() if isinstance(body, str) else body

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import AsyncIterator
 
@@ -23,9 +22,9 @@ class InProcessTransport(httpx.AsyncBaseTransport):
     Works under asyncio and trio. The request's read timeout is honoured for the fake's
     delays (raising ``httpx.ReadTimeout``) since no socket would otherwise enforce it; a
     request given up on while the server still "sleeps" before acting is nevertheless
-    applied once that delay is over, as a real server would. An exception raised by the
-    fake itself (a bug) reaches the caller with its traceback, where the TCP server logs
-    it and answers 500.
+    applied once that delay is over, as a real server would, unless the fake's
+    ``reset()`` comes first. An exception raised by the fake itself (a bug) reaches the
+    caller with its traceback, where the TCP server logs it and answers 500.
     """
 
     def __init__(self, fake: Handler) -> None:
@@ -41,12 +40,13 @@ class InProcessTransport(httpx.AsyncBaseTransport):
         recorded = RecordedRequest(request.method, path, query, headers, body, "inprocess")
         root = f"{request.url.scheme}://{request.url.netloc.decode('ascii')}"
         fake = self._fake
-        pending = fake._begin(recorded)
         timeout = request.extensions.get("timeout") or {}
         budget: float | None = timeout.get("read")
         status: int | None = None
         handed_over = False
         try:
+            # In flight from here on, even if _begin fails: the finally clause ends it.
+            pending = fake._begin(recorded)
             if pending.pre_delay > 0:
                 started = time.monotonic()
                 try:
@@ -110,9 +110,8 @@ class InProcessTransport(httpx.AsyncBaseTransport):
             finally:
                 fake._done(None)
 
-        timer = threading.Timer(delay, finish)
-        timer.daemon = True
-        timer.start()
+        # The fake runs it, so that its reset() can cancel it.
+        fake._defer(delay, finish)
 
 
 class _Truncated(httpx.AsyncByteStream):

@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from . import _shapes as shapes
 from ._core import JSON, Clock, RecordedRequest, Response, dumps, iso_timestamp
-from ._params import MAX_SIZE, MIN_SIZE, int_param, is_uuid, parse_body, size_problem
+from ._params import MAX_SIZE, MIN_SIZE, int_param, is_uuid, parse_body, size_problem, tag_list
 
 __all__ = ["InstanceHost", "InstanceVolumes"]
 
@@ -109,7 +109,7 @@ class InstanceVolumes:
         unknown = set(overrides) - VOLUME_FIELDS
         if unknown:
             raise TypeError(f"unknown volume fields: {sorted(unknown)}")
-        volume = self._new_volume(name, size, volume_type, list(tags), None, None, None)
+        volume = self._new_volume(name, size, volume_type, tag_list(tags), None, None, None)
         if server is not None:
             volume["server"] = server_summary(server)
         volume.update(overrides)

@@ -1,12 +1,22 @@
-"""Reading request bodies and query strings, the same way for both APIs."""
+"""Reading request bodies and query strings, the same way for both APIs (and checking
+the helpers' arguments)."""
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["MAX_SIZE", "MIN_SIZE", "int_param", "is_uuid", "parse_body", "size_problem"]
+__all__ = [
+    "MAX_SIZE",
+    "MIN_SIZE",
+    "int_param",
+    "is_uuid",
+    "parse_body",
+    "size_problem",
+    "tag_list",
+]
 
 MIN_SIZE = 1_000_000_000
 MAX_SIZE = 10_000_000_000_000
@@ -55,3 +65,18 @@ def int_param(raw: str | None, default: int, low: int, high: int | None) -> tupl
     if high is not None and value > high:
         return value, f"must be less than or equal to {high}"
     return value, None
+
+
+def tag_list(tags: Iterable[str]) -> list[str]:
+    """A helper's ``tags`` as a list; ``TypeError`` unless an iterable of strings (a lone
+    string, which would be split into letters, included)."""
+    if isinstance(tags, (str, bytes, bytearray)):
+        raise TypeError(f"tags must be an iterable of strings, not one string: [{tags!r}]?")
+    try:
+        items = list(tags)
+    except TypeError:
+        raise TypeError(f"tags must be an iterable of strings, not {tags!r}") from None
+    for item in items:
+        if not isinstance(item, str):
+            raise TypeError(f"tags must be strings, not {item!r}")
+    return items

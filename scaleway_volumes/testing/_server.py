@@ -6,73 +6,16 @@ import asyncio
 import logging
 import threading
 from collections.abc import Coroutine
-from http import HTTPStatus
 from types import TracebackType
 from typing import Any
 
 from . import _shapes as shapes
-from ._core import NORMAL, TRUNCATE, Handler, Outcome, Pending, RecordedRequest, Response, http_date
+from ._core import NORMAL, TRUNCATE, Handler, Outcome, Pending, RecordedRequest, Response
+from ._wire import BadRequest, encode_head, parse_request
 
 __all__ = ["FakeServer"]
 
 _log = logging.getLogger("scaleway_volumes.testing")
-
-_MAX_HEAD = 64 * 1024
-_STATUS_LINES = {
-    s.value: f"HTTP/1.1 {s.value} {s.phrase}\r\n".encode("latin-1") for s in HTTPStatus
-}
-
-
-def _status_line(status: int) -> bytes:
-    line = _STATUS_LINES.get(status)
-    return line if line is not None else f"HTTP/1.1 {status} Unknown\r\n".encode("latin-1")
-
-
-def _encode_head(response: Response, length: int, keep_alive: bool) -> bytes:
-    head = [
-        _status_line(response.status),
-        f"Content-Length: {length}\r\nDate: {http_date()}\r\n".encode("latin-1"),
-    ]
-    if response.content_type is not None:
-        head.append(f"Content-Type: {response.content_type}\r\n".encode("latin-1"))
-    for key, value in response.headers:
-        head.append(f"{key}: {value}\r\n".encode("latin-1"))
-    if not keep_alive:
-        head.append(b"Connection: close\r\n")
-    head.append(b"\r\n")
-    return b"".join(head)
-
-
-class _BadRequest(Exception):
-    pass
-
-
-def _dechunk(buf: bytearray, start: int) -> tuple[bytes, int] | None:
-    """Decode a chunked body starting at ``start``; None until it is complete."""
-    parts: list[bytes] = []
-    pos = start
-    while True:
-        eol = buf.find(b"\r\n", pos)
-        if eol < 0:
-            return None
-        try:
-            size = int(bytes(buf[pos:eol]).split(b";", 1)[0], 16)
-        except ValueError:
-            raise _BadRequest from None
-        pos = eol + 2
-        if size == 0:
-            # Skip (ignored) trailers up to the blank line.
-            while True:
-                eol = buf.find(b"\r\n", pos)
-                if eol < 0:
-                    return None
-                if eol == pos:
-                    return b"".join(parts), eol + 2
-                pos = eol + 2
-        if len(buf) < pos + size + 2:
-            return None
-        parts.append(bytes(buf[pos : pos + size]))
-        pos += size + 2
 
 
 class _Connection(asyncio.Protocol):
@@ -119,32 +62,33 @@ class _Connection(asyncio.Protocol):
         fake = self._fake
         while not self.busy and not self.closed:
             try:
-                parsed = self._parse()
-            except _BadRequest:
+                parsed = parse_request(self._buf, self._root)
+            except BadRequest:
                 assert self._transport is not None
-                self._transport.write(_encode_head(Response(400, b"", None), 0, keep_alive=False))
+                self._transport.write(encode_head(Response(400, b"", None), 0, keep_alive=False))
                 self.close()
                 return
             if parsed is None:
                 return
             request, keep_alive, root = parsed
-            pending = fake._begin(request)
-            if pending.pre_delay > 0:
-                self.busy = True
-                self._core.spawn(self._answer(request, pending, None, keep_alive, root))
-                return
             try:
+                # In flight from here on, even if _begin fails: _done ends it either way.
+                pending = fake._begin(request)
+                if pending.pre_delay > 0:
+                    self.busy = True
+                    self._core.spawn(self._answer(request, pending, None, keep_alive, root))
+                    return
                 outcome = fake._complete(pending, root)
                 response = outcome.response
                 if response is None or outcome.post_delay > 0 or outcome.mode != NORMAL:
                     self.busy = True
                     self._core.spawn(self._answer(request, None, outcome, keep_alive, root))
                     return
-                data = _encode_head(response, len(response.body), keep_alive)
+                data = encode_head(response, len(response.body), keep_alive)
                 if request.method != "HEAD":
                     data += response.body
             except Exception:
-                fake._done(self._fail(request, keep_alive, started=False))
+                self._fail(request, keep_alive, started=False)
                 continue
             assert self._transport is not None
             # Counted before the write: a client must never see an answer that the stats
@@ -154,22 +98,31 @@ class _Connection(asyncio.Protocol):
             if not keep_alive:
                 self.close()
 
-    def _fail(self, request: RecordedRequest, keep: bool, started: bool) -> int | None:
+    def _fail(
+        self, request: RecordedRequest, keep: bool, started: bool, accounted: bool = False
+    ) -> None:
         """Answer 500 after an unexpected exception (a bug of the fake, logged with its
-        traceback) so the client gets an answer; returns the status sent, if any."""
+        traceback) so the client gets an answer, and end the request in the stats unless
+        ``accounted`` says it already is."""
         _log.exception("FakeScaleway failed to answer %s %s", request.method, request.path)
-        if self.closed or self._transport is None:
-            return None
+        status: int | None = None
+        data = b""
         if started:
             # Part of an answer is out: the connection can no longer carry a correct one.
             self.close()
-            return None
-        failed = shapes.INTERNAL_ERROR
-        head = _encode_head(failed, len(failed.body), keep)
-        self._transport.write(head if request.method == "HEAD" else head + failed.body)
-        if not keep:
-            self.close()
-        return failed.status
+        elif not self.closed and self._transport is not None:
+            failed = shapes.INTERNAL_ERROR
+            status = failed.status
+            head = encode_head(failed, len(failed.body), keep)
+            data = head if request.method == "HEAD" else head + failed.body
+        if not accounted:
+            # Counted before the write, like every answer.
+            self._fake._done(status)
+        if data:
+            assert self._transport is not None
+            self._transport.write(data)
+            if not keep:
+                self.close()
 
     async def _answer(
         self,
@@ -195,7 +148,7 @@ class _Connection(asyncio.Protocol):
                 return
             assert self._transport is not None
             body = response.body
-            head = _encode_head(response, len(body), keep)
+            head = encode_head(response, len(body), keep)
             if request.method == "HEAD" or outcome.mode == NORMAL:
                 # A HEAD answer has no body to truncate or drip (RFC 9110, 9.3.2).
                 fake._done(response.status)
@@ -220,61 +173,14 @@ class _Connection(asyncio.Protocol):
             if not keep:
                 self.close()
         except Exception:
-            status = self._fail(request, keep, started=started or accounted)
+            self._fail(request, keep, started=started or accounted, accounted=accounted)
+            accounted = True
         finally:
             if not accounted:
                 fake._done(status)
             self.busy = False
         if not self.closed and self._buf:
             self._process()
-
-    def _parse(self) -> tuple[RecordedRequest, bool, str] | None:
-        buf = self._buf
-        while buf[:2] == b"\r\n":
-            del buf[:2]
-        end = buf.find(b"\r\n\r\n")
-        if end < 0:
-            if len(buf) > _MAX_HEAD:
-                raise _BadRequest
-            return None
-        lines = bytes(buf[:end]).decode("latin-1").split("\r\n")
-        try:
-            method, target, version = lines[0].split(" ")
-        except ValueError:
-            raise _BadRequest from None
-        headers: dict[str, str] = {}
-        for line in lines[1:]:
-            key, sep, value = line.partition(":")
-            if not sep:
-                raise _BadRequest
-            key = key.strip().lower()
-            value = value.strip()
-            headers[key] = f"{headers[key]}, {value}" if key in headers else value
-        start = end + 4
-        if "chunked" in headers.get("transfer-encoding", "").lower():
-            decoded = _dechunk(buf, start)
-            if decoded is None:
-                return None
-            body, consumed = decoded
-        else:
-            try:
-                length = int(headers.get("content-length", "0"))
-            except ValueError:
-                raise _BadRequest from None
-            consumed = start + length
-            if len(buf) < consumed:
-                return None
-            body = bytes(buf[start:consumed])
-        del buf[:consumed]
-        connection = headers.get("connection", "").lower()
-        if version == "HTTP/1.1":
-            keep_alive = "close" not in connection
-        else:
-            keep_alive = "keep-alive" in connection
-        path, _, query = target.partition("?")
-        host = headers.get("host")
-        root = f"http://{host}" if host else self._root
-        return RecordedRequest(method, path, query, headers, body, "tcp"), keep_alive, root
 
 
 class _ServerCore:
@@ -295,6 +201,9 @@ class _ServerCore:
         task.add_done_callback(self._tasks.discard)
 
     async def start(self, host: str, port: int) -> None:
+        if not host:
+            # asyncio would listen everywhere, under a URL with no host in it.
+            raise ValueError("host must not be empty: '0.0.0.0' or '::' listens everywhere")
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(lambda: _Connection(self), host, port)
         self.port = self._server.sockets[0].getsockname()[1]

@@ -23,7 +23,7 @@ from scaleway_volumes.testing import (
     FakeServer,
     Fault,
 )
-from scaleway_volumes.testing.__main__ import main
+from scaleway_volumes.testing.__main__ import _fake, _parse_args, main
 from scaleway_volumes.testing._server import _ServerCore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -266,18 +266,30 @@ def test_cli_ready_line() -> None:
         ("--port", "70000"),
         ("--latency", "nan"),
         ("--latency", "-0.5"),
+        ("--zone", ""),
+        ("--host", ""),
+        # No rate can be set later in a separate process: a lone burst would be ignored.
+        ("--rate-burst", "1"),
     ],
 )
 def test_cli_bad_values_are_usage_errors(option: tuple[str, str]) -> None:
-    """A bad option value is an argparse error naming the option (exit 2), not a
-    traceback, and never a server started with it."""
+    """A bad option value (or one that could not apply) is an argparse error naming the
+    option (exit 2), not a traceback, and never a server started with it."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    cmd = [sys.executable, "-m", "scaleway_volumes.testing", *option]
+    cmd = [sys.executable, "-m", "scaleway_volumes.testing", "--port", "0", *option]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=20)
     assert proc.returncode == 2, proc.stderr
     assert f"error: argument {option[0]}: " in proc.stderr
     assert "Traceback" not in proc.stderr
     assert proc.stdout == ""
+
+
+def test_cli_burst_applies_with_a_rate_or_a_schedule() -> None:
+    """``--rate-burst`` is accepted next to ``--rate-limit`` or ``--rate-schedule`` (whose
+    steps set the rate) and reaches the fake."""
+    for rate in (["--rate-limit", "100"], ["--rate-schedule", "0:50"]):
+        fake = _fake(_parse_args(["--rate-burst", "2", *rate]))
+        assert fake.rate_burst == 2 and fake._capacity() == 2
 
 
 def test_cli_start_failures_without_traceback(
