@@ -174,14 +174,13 @@ class AsyncVolumeAPI(InstanceListing):
                     "SCW_DEFAULT_ORGANIZATION_ID or the profile's default_organization_id"
                 )
             payload["organization"] = organization
-        # The zoned API takes one of project or organization: an explicit one
-        # wins, then the default project, then the default organization (as the
-        # official SDK resolves it).
-        elif project is not None or organization is not None:
-            if organization is not None:
-                payload["organization"] = organization
-            if project is not None:
-                payload["project"] = project
+        # The zoned API takes one of project or organization: an explicit
+        # project, else an explicit organization, then the default project, then
+        # the default organization (the official SDK's ``resolve_one_of`` order).
+        elif project is not None:
+            payload["project"] = project
+        elif organization is not None:
+            payload["organization"] = organization
         elif self.project is not None:
             payload["project"] = self.project
         elif self.organization is not None:
@@ -239,13 +238,15 @@ class AsyncVolumeAPI(InstanceListing):
         size: int | None = None,
         tags: Iterable[str] | None = None,
     ) -> Volume:
-        """Rename, grow or retag a volume (``PATCH``); only the given fields change.
+        """Rename, retag or grow a volume (``PATCH``); only the given fields change.
 
-        ``tags`` replaces the whole list. Whether a size is allowed (volumes only
-        grow) is the API's to judge: a refusal is an ``InvalidRequestError``.
+        ``tags`` replaces the whole list. Whether a size is allowed is the API's
+        to judge (only ``b_ssd`` volumes grow, and never shrink; a server's local
+        ``l_ssd`` or ``scratch`` disk keeps its size): a refusal is an
+        ``InvalidRequestError``.
 
         ```python
-        volume = await api.update_volume(volume, size=volume.size * 2)
+        volume = await api.update_volume(volume, name="db-old", tags=["archived"])
         ```
         """
         path = self._volume_path(volume_id)

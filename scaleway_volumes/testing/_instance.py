@@ -311,8 +311,13 @@ class InstanceVolumes:
             volume = host._volumes.get(volume_id)
             if volume is None or volume["zone"] != zone:
                 return shapes.unknown_resource(volume_id)
-            if "size" in data and "size" not in errors and data["size"] < volume["size"]:
-                errors["size"] = ["volume size can only be increased"]
+            if "size" in data and "size" not in errors:
+                if data["size"] < volume["size"]:
+                    errors["size"] = ["volume size can only be increased"]
+                elif data["size"] != volume["size"] and volume["volume_type"] != "b_ssd":
+                    # As Scaleway's SDKs document it: "only b_ssd volume growing is
+                    # supported"; a server's local disk keeps its size.
+                    errors["size"] = ["only b_ssd volumes can grow"]
             if errors:
                 return shapes.validation_error(errors)
             for key in ("name", "size"):

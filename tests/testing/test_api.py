@@ -65,12 +65,10 @@ async def test_crud_round_trip(target: Target, prefix: str) -> None:
         assert got.status_code == 200
         assert got.json() == {"volume": volume}
 
-        patched = await http.patch(
-            f"/volumes/{volume['id']}", json={"name": "renamed", "size": 30 * GB, "tags": []}
-        )
+        patched = await http.patch(f"/volumes/{volume['id']}", json={"name": "renamed", "tags": []})
         assert patched.status_code == 200
         new = patched.json()["volume"]
-        assert (new["name"], new["size"], new["tags"]) == ("renamed", 30 * GB, [])
+        assert (new["name"], new["size"], new["tags"]) == ("renamed", 20 * GB, [])
         assert datetime.fromisoformat(new["modification_date"]) > datetime.fromisoformat(
             new["creation_date"]
         )
@@ -508,3 +506,21 @@ def test_latency_is_checked_like_the_other_times(value: object, error: type) -> 
     with pytest.raises(error, match="latency"):
         fake.latency = value  # type: ignore[assignment]
     assert fake.latency == 0.0
+
+
+@pytest.mark.parametrize("volume_type", ["l_ssd", "scratch"])
+async def test_only_b_ssd_volumes_grow(target: Target, prefix: str, volume_type: str) -> None:
+    """As Scaleway's SDKs document the Instance update: "only b_ssd volume growing is
+    supported". A local volume's size change is a 400 naming the field; a b_ssd
+    volume made before 2025 grows."""
+    local = target.fake.add_volume(name="local", size=20 * GB, volume_type=volume_type)
+    network = target.fake.add_volume(name="network", size=20 * GB, volume_type="b_ssd")
+    async with target.client(prefix) as http:
+        refused = await http.patch(f"/volumes/{local['id']}", json={"size": 30 * GB})
+        assert refused.status_code == 400
+        assert refused.json()["fields"] == {"size": ["only b_ssd volumes can grow"]}
+        same = await http.patch(f"/volumes/{local['id']}", json={"size": 20 * GB})
+        assert same.status_code == 200
+        grown = await http.patch(f"/volumes/{network['id']}", json={"size": 30 * GB})
+        assert grown.status_code == 200 and grown.json()["volume"]["size"] == 30 * GB
+    assert target.fake.get(local["id"])["size"] == 20 * GB

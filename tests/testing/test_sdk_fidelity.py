@@ -63,9 +63,10 @@ async def _scenario(root_url: str, token: str) -> None:
     # The SDK copies the X-Total-Count header verbatim, as a string.
     assert int(tagged.total_count) == 1
 
-    updated = await api.update_volume(volume_id=volume.id, name="renamed", size=30 * GB)
+    # Only b_ssd volumes grow (the SDK's own docs): a local volume is renamed.
+    updated = await api.update_volume(volume_id=volume.id, name="renamed", tags=["x"])
     assert updated.volume is not None
-    assert (updated.volume.name, updated.volume.size) == ("renamed", 30 * GB)
+    assert (updated.volume.name, updated.volume.tags) == ("renamed", ["x"])
 
     await api.delete_volume(volume_id=volume.id)
     assert len(await api.list_volumes_all()) == 4

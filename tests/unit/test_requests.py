@@ -73,6 +73,22 @@ async def test_create_uses_default_project_over_default_organization(
     assert body["project"] == PROJECT and "organization" not in body
 
 
+async def test_create_with_an_explicit_project_and_organization_sends_the_project(
+    mock: respx.MockRouter,
+) -> None:
+    """The zoned create takes one of project or organization ("at most one could be
+    set", the official SDK's docs; its ``resolve_one_of`` sends the project): both
+    given, only the project is sent, and in bulk too."""
+    mock.post("/volumes").respond(201, json={"volume": volume_json()})
+    api = make_api()
+    await api.create_volume(name="v", size=10**10, organization=ORG, project=PROJECT)
+    spec = VolumeSpec(name="w", size=10**10, organization=ORG, project=PROJECT)
+    (await api.create_volumes([spec])).raise_for_errors()
+    for call in mock.calls:
+        body = json.loads(call.request.content)
+        assert body["project"] == PROJECT and "organization" not in body
+
+
 async def test_create_each_call_gets_a_new_marker(mock: respx.MockRouter) -> None:
     """Two creates with the same name carry different markers."""
     mock.post("/volumes").respond(201, json={"volume": volume_json()})
