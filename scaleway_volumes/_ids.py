@@ -45,14 +45,16 @@ def _zone_of_url(base_url: str) -> str | None:
     return unquote(match.group(1)) if match else None
 
 
-def zone_of(api: Located) -> str:
-    """The zone ``api``'s requests reach: the one its ``base_url`` names, else its ``zone``.
+def zone_of(api: Located) -> str | None:
+    """The zone ``api``'s requests reach, as its ``base_url`` names it; None if it names none.
 
-    A ``base_url`` given explicitly overrides ``zone`` (``.../zones/nl-ams-1``
-    reaches nl-ams-1 whatever ``zone`` says); a seed API host is its legacy
-    zone; a URL that names no zone (a proxy) reaches the configured one.
+    A ``base_url`` built from the configuration always names its zone
+    (``.../zones/fr-par-1``, or a seed API host: its legacy zone), and one given
+    explicitly overrides ``zone`` (``.../zones/nl-ams-1`` reaches nl-ams-1
+    whatever ``zone`` says). One that names no zone (a proxy that rewrites
+    paths) may reach any zone: the configured ``zone`` tells nothing there.
     """
-    return _zone_of_url(api.base_url) or api.zone
+    return _zone_of_url(api.base_url)
 
 
 def _canonical(zone: str) -> str:

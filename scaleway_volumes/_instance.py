@@ -136,9 +136,10 @@ class AsyncVolumeAPI(InstanceListing):
         it raises ``APITimeoutError`` with ``outcome_unknown=True`` and
         ``marker_tag`` instead of resending.
 
-        An explicit ``organization``/``project`` is sent as given; with
-        neither, the default project, else the default organization (as the
-        official SDK does). The seed API (zones ``par1``/``ams1``) has no
+        The zoned API takes one of project or organization, resolved as the
+        official SDK does: the explicit ``project``, else the explicit
+        ``organization``, else the default project, else the default
+        organization. The seed API (zones ``par1``/``ams1``) has no
         projects: it gets the organization (explicit, else the default) and
         no project, and without one it is a ``ValueError`` before any request.
         ``volume_type`` must be a string: leave it out for ``l_ssd``.

@@ -5,8 +5,8 @@ What a state means is decided by the pure ``_states`` (``classify``,
 normal call of the API (``poll_get``: it goes through the pipeline, so it is
 retried like any GET and paced by the rate limiter, and a bare 429 is flow
 control as in a bulk call), the first one at once, the next ones spaced by
-capped exponential backoff with jitter. A poll that fails with a transient
-error (``TRANSIENT``) does not end a wait that has time left. The waits go
+capped exponential backoff with jitter. A poll that fails in a way another
+poll may not (``poll_again``) does not end a wait that has time left. The waits go
 through ``_retry.wait``, so ``set_testing(True)`` makes a wait instant while
 still counting the time it would have taken towards ``timeout``.
 """
@@ -29,20 +29,41 @@ from ._errors import (
     WaitTimeoutError,
 )
 from ._pipeline import Pipeline
-from ._retry import wait
+from ._retry import RETRY_ANY, RETRY_IDEMPOTENT, wait
 from ._states import DELETED, classify, normalize_until, poll_delays
 from ._transport import Reply, TransportFailure
 from ._validate import as_float
 
-__all__ = ["TRANSIENT", "check_wait_timeout", "gone_error", "poll_get", "wait_for"]
+__all__ = ["check_wait_timeout", "gone_error", "poll_again", "poll_get", "wait_for"]
 
 T = TypeVar("T")
 
-# Poll errors that say nothing of the resource, only that this request did not
-# get through now (rate limited, a 5xx, the network, its own timeout or
-# deadline): the wait polls again while it has time. ``APITimeoutError`` is an
+# The poll errors ``poll_again`` may let pass. ``APITimeoutError`` is an
 # ``APIConnectionError``.
-TRANSIENT: tuple[type[ScalewayError], ...] = (RateLimitError, ServerError, APIConnectionError)
+_PASSING = (RateLimitError, ServerError, APIConnectionError)
+# The 5xx answers the pipeline itself resends (a 501 answers every resend alike).
+_PASSING_STATUSES = RETRY_ANY | RETRY_IDEMPOTENT
+
+
+def poll_again(error: ScalewayError, answered: bool) -> bool:
+    """Whether a wait that has time left polls again after a poll failed with ``error``
+    (after the pipeline's own retries), rather than raising it.
+
+    Yes for what says only that this request did not get through now: a 429,
+    a 5xx the pipeline resends (500, 502, 503, 504), and once a poll of this
+    wait got an answer (``answered``) a network failure or a poll's own
+    timeout. Before any answer, a network failure is more likely a wrong
+    ``base_url``, port or host than a blip, which the pipeline's retries have
+    already waited out: raised, as by any other call. No for the rest (401,
+    403, a 501, an unreadable answer, a shared client its owner closed).
+    """
+    if isinstance(error, RateLimitError):
+        return True
+    if isinstance(error, ServerError):
+        return error.status_code in _PASSING_STATUSES
+    if isinstance(error, APIConnectionError):
+        return answered and not _lasting(error)
+    return False
 
 
 def _lasting(error: ScalewayError) -> bool:
@@ -112,13 +133,13 @@ async def wait_for(
     (``gone_error``).
     Past ``limit`` seconds, ``WaitTimeoutError`` carries the last state seen.
 
-    A poll that fails with a transient error (``TRANSIENT``: 429, 5xx, network,
-    timeout; after the pipeline's own retries) does not end the wait: the next
-    poll comes as scheduled, or after the ``Retry-After`` the error carries if
+    A poll that fails in a way another may not (``poll_again``: a 429, a 500,
+    502, 503 or 504, a network failure or timeout once a poll was answered;
+    after the pipeline's own retries) does not end the wait: the next poll
+    comes as scheduled, or after the ``Retry-After`` the error carries if
     longer (cut at the time left). If time runs out with the last poll failed,
     the ``WaitTimeoutError`` names that error and has it as ``__cause__``. Any
-    other error of a poll (401, 403, an unreadable answer, a shared client its
-    owner closed...) propagates.
+    other error of a poll propagates.
 
     Time is the larger of the wall clock and the sum of the waits asked for,
     so under ``set_testing(True)`` a wait that never ends stops after the
@@ -134,6 +155,8 @@ async def wait_for(
     last_error: ScalewayError | None = None
     # The Retry-After of that error: the next poll comes no sooner.
     asked = 0.0
+    # Whether a poll got an answer from the API (a resource, a 429, a 5xx).
+    answered = False
     waited = 0.0
     start = anyio.current_time()
     # The wall-clock bound stops a poll that hangs; the loop's own check stops
@@ -156,12 +179,14 @@ async def wait_for(
                 if classify(None, until=wanted, transient=transient) == "done":
                     return None
                 raise
-            except TRANSIENT as error:
-                if _lasting(error):
+            except _PASSING as error:
+                if not poll_again(error, answered):
                     raise
+                answered = answered or not isinstance(error, APIConnectionError)
                 last_error = error
                 asked = getattr(error, "retry_after", None) or 0.0
                 continue
+            answered = True
             last_error, asked = None, 0.0
             state = state_of(resource)
             last_state = state

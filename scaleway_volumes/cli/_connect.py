@@ -86,18 +86,23 @@ _OPTIONS = {
     "organization": "--organization",
     "profile": "--profile",
 }
-_NAMED_ARGUMENT = re.compile(r"\bargument (\w+)")  # "(from argument zone)"
-_BARE_ARGUMENT = re.compile(r"\bargument\b")  # "(from argument)", "derived from zone (argument)"
+# The library's own ways of saying a value came from an argument, and only
+# those: a config file's path may hold the word too ("/home/u/argument/...").
+_NAMED_ARGUMENT = re.compile(r"\(from argument (\w+)\)")  # "(from argument zone)"
+_BARE_ARGUMENT = re.compile(r"\((from )?argument\)")  # "(from argument)", "zone (argument)"
 _SUBJECT = re.compile(r"unknown (\w+) ")  # "unknown profile 'x' (from argument) ..."
 
 
 def in_option_terms(text: str, field: str | None = None) -> str:
     """``text`` from the library (a settings error, or where a value came from)
-    with each "argument" named as the option that passed it.
+    with each argument it names as the source of a value named as the option
+    that passed it.
 
-    "argument zone" becomes "option --zone"; a bare "argument" is the option of
+    "(from argument zone)" becomes "(from option --zone)"; "(from argument)",
+    "(argument)" and a source that is just "argument" name the option of
     ``field``, or when None of the setting the message is about ("unknown
-    profile 'x' (from argument)"). What names no known option stays as it is.
+    profile 'x' (from argument)"). What names no known option, and the word
+    anywhere else (a path), stays as it is.
 
     >>> in_option_terms("unknown zone 'x' (from argument zone): ...")
     "unknown zone 'x' (from option --zone): ..."
@@ -107,13 +112,17 @@ def in_option_terms(text: str, field: str | None = None) -> str:
 
     def named(match: re.Match[str]) -> str:
         option = _OPTIONS.get(match[1])
-        return match[0] if option is None else f"option {option}"
+        return match[0] if option is None else f"(from option {option})"
 
     text = _NAMED_ARGUMENT.sub(named, text)
     if field is None and (subject := _SUBJECT.match(text)) is not None:
         field = subject[1]
     option = _OPTIONS.get(field or "")
-    return text if option is None else _BARE_ARGUMENT.sub(f"option {option}", text)
+    if option is None:
+        return text
+    if text == "argument":
+        return f"option {option}"
+    return _BARE_ARGUMENT.sub(lambda match: f"({match[1] or ''}option {option})", text)
 
 
 def _usage_error(exc: Exception) -> CLIError:

@@ -92,7 +92,7 @@ def hint(error: BaseException) -> str | None:
             f"It may have been created anyway: list what carries the tag {tag} "
             f"({_LISTING.get()} --tag {tag}) before trying again, or you may get two."
         )
-    if isinstance(error, WaitTimeoutError) and error.kind in _GETTERS:
+    if isinstance(error, WaitTimeoutError) and error.kind in _GETTERS and error.last_state:
         return _wait_again(error)
     return library_hint(error)
 
@@ -110,9 +110,8 @@ def _wait_again(error: WaitTimeoutError) -> str:
     if error.timeout >= WAIT_TIMEOUT:
         # --wait alone would wait no longer than the wait that just ran out.
         command += f" --wait-timeout {2 * error.timeout:g}"
-    state = f"still {error.last_state!r}" if error.last_state else "not settled"
     advice = (
-        f"The {error.kind} {error.resource_id} exists but is {state} after "
+        f"The {error.kind} {error.resource_id} exists but is still {error.last_state!r} after "
         f"{error.timeout:g} s: wait for it with `{command}`"
     )
     if error.last_state == "creating":
@@ -123,12 +122,16 @@ def _wait_again(error: WaitTimeoutError) -> str:
 def waited_id(error: BaseException) -> str | None:
     """The id of the resource ``error`` says a wait watched, or None.
 
-    A wait that ran out of time (``WaitTimeoutError``) or ended in a failure
-    state (``ResourceStateError``) watched a resource that exists (and is
-    billed): a script needs its id to look at it or delete it. No other error
-    qualifies: an API error's ``resource_id`` may name what was not found.
+    A wait that ran out of time having seen the resource (``WaitTimeoutError``
+    with a ``last_state``) or that ended in a failure state
+    (``ResourceStateError``) watched a resource that exists (and is billed): a
+    script needs its id to look at it or delete it. No other error qualifies: a
+    wait whose every poll failed saw nothing, and an API error's
+    ``resource_id`` may name what was not found.
     """
-    if isinstance(error, (WaitTimeoutError, ResourceStateError)):
+    if isinstance(error, ResourceStateError):
+        return error.resource_id
+    if isinstance(error, WaitTimeoutError) and error.last_state:
         return error.resource_id
     return None
 

@@ -135,7 +135,8 @@ class IdType(click.types.StringParamType):
         text = super().convert(value, param, ctx)
         if not _UUID.fullmatch(text):
             self.fail(f"{text!r} is not a UUID.", param, ctx)
-        return text
+        # As the library sends it: one id typed in two cases is one id.
+        return text.lower()
 
     def __repr__(self) -> str:
         return "ID"

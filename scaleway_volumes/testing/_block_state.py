@@ -101,6 +101,8 @@ class Entry:
     gone_at: float | None = None  # when it became "deleted"
     rendered: bytes | None = None
     perf_iops: int = 5000  # a snapshot's source performance, inherited by restores
+    # A snapshot's restores: it rests in_use, not available, until then (see ``hold``).
+    held_until: float | None = None
 
     def schedule(
         self,
@@ -116,11 +118,27 @@ class Entry:
         self.due, self.then_status, self.then = now + delay, then_status, then
         self.rendered = None
 
+    def hold(self, now: float, delay: float) -> None:
+        """Keep this snapshot ``in_use`` for ``delay`` (a volume restored from it is created
+        meanwhile); a later restore extends the hold, and it rests ``available`` after.
+
+        A snapshot a test forced ``in_use`` (no pending transition) is left so, as
+        :meth:`force` promises.
+        """
+        if self.data["status"] == "in_use" and self.due is None:
+            return
+        until = max(now + delay, self.held_until or now)
+        self.held_until = until
+        if self.due is None:
+            self.schedule(now, delay, "in_use")
+        else:  # in_use for an earlier restore: both end before it rests
+            self.due = max(self.due, until)
+
     def force(self, status: str, now: float) -> None:
-        """Enter ``status`` for good: any pending transition is dropped."""
+        """Enter ``status`` for good: any pending transition (or restore's hold) is dropped."""
         self.data["status"] = status
         self.data["updated_at"] = rfc3339(now)
-        self.due = self.then_status = self.then = None
+        self.due = self.then_status = self.then = self.held_until = None
         self.gone_at = now if status == "deleted" else None
         self.rendered = None
 
@@ -174,6 +192,12 @@ class BlockStore:
             entry.data.update(entry.then)
         status = entry.then_status
         if status is None:
+            held, entry.held_until = entry.held_until, None
+            if held is not None and held > due:
+                # A snapshot exported while restored from: in_use until the restore ends.
+                entry.schedule(due, held - due, "in_use")
+                BlockStore.settle(entry, now)
+                return
             # A volume rests in_use while something references it; a snapshot available.
             status = "in_use" if entry.data["references"] else "available"
         entry.data["status"] = status

@@ -196,7 +196,7 @@ class Stats:
     whose client already gave up); everything else starts again from zero.
     """
 
-    def __init__(self, lock: threading.Lock) -> None:
+    def __init__(self, lock: threading.RLock) -> None:
         self._lock = lock
         self.connections_opened = 0
         self.open_connections = 0

@@ -124,7 +124,8 @@ class FakeScaleway:
         #: Set to False to stop recording requests in :attr:`stats` (long benchmark runs).
         self.record_requests = True
         self.faults: list[Fault] = []
-        self._lock = threading.Lock()
+        # Reentrant: a request acts under it (``_complete``), and the stores take it too.
+        self._lock = threading.RLock()
         self.stats = Stats(self._lock)
         self.clock: Clock = time.time if clock is None else clock
         self.block_create_time = block_create_time
@@ -367,15 +368,18 @@ class FakeScaleway:
 
     def _complete(self, pending: Pending, root: str) -> Outcome:
         """Act on a request whose initial delay is over; ``root`` is ``scheme://host``."""
-        if pending.generation != self._generation:
-            # reset() came during its delay: it belongs to a test that is over.
-            return Outcome(None)
-        if pending.early is not None:
-            return Outcome(pending.early)
-        fault = pending.fault
-        if fault is None:
-            return Outcome(self._dispatch(pending.request, root))
-        return outcome_of(fault, lambda: self._dispatch(pending.request, root))
+        # Under the lock from the check to the act: a reset() from the test's thread
+        # comes before (the request is forgotten) or after (its work is cleared).
+        with self._lock:
+            if pending.generation != self._generation:
+                # reset() came during its delay: it belongs to a test that is over.
+                return Outcome(None)
+            if pending.early is not None:
+                return Outcome(pending.early)
+            fault = pending.fault
+            if fault is None:
+                return Outcome(self._dispatch(pending.request, root))
+            return outcome_of(fault, lambda: self._dispatch(pending.request, root))
 
     def _done(self, status: int | None) -> None:
         """Account for a request whose answer was sent (``status``) or dropped (``None``)."""

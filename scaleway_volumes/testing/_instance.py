@@ -62,7 +62,7 @@ class InstanceHost(Protocol):
     organization: str
     legacy: bool
     clock: Clock
-    _lock: threading.Lock
+    _lock: threading.RLock
     _volumes: dict[str, dict[str, Any]]
     _rendered: dict[str, bytes]
     _rendered_legacy: dict[str, bytes]

@@ -183,3 +183,22 @@ def test_help_mentions_config_and_profile(invoke: Invoker) -> None:
     assert "--profile NAME" in result.stdout
     assert "SCW_PROFILE" in result.stdout
     assert "Show the settings in effect" in invoke("config", "--help").stdout
+
+
+def test_a_path_holding_the_word_argument_is_printed_as_it_is(
+    invoke: Invoker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the library's own "(from argument)" forms are named as options: a config
+    file under a directory called ``argument`` keeps its path, in an error and in
+    `config`'s source column."""
+    folder = tmp_path / "argument"
+    folder.mkdir()
+    path = folder / "config.yaml"
+    path.write_text(f"secret_key: {SECRET}\n", encoding="utf-8")
+    monkeypatch.setenv("SCW_CONFIG_PATH", str(path))
+    refused = invoke("--profile", "nope", "config")
+    assert refused.exit_code == 2
+    assert "(from option --profile)" in refused.stderr and str(path) in refused.stderr
+    shown = invoke("--json", "config")
+    assert shown.exit_code == 0
+    assert json.loads(shown.stdout)["secret_key"]["source"] == f"profile 'default' in {path}"

@@ -70,3 +70,13 @@ def test_an_upper_case_id_is_no_usage_error(invoke: Invoker, fake: FakeScaleway)
     result = invoke.remote("block", "get", volume["id"].upper())
     assert result.exit_code != 2, result.stderr
     assert fake.stats.requests
+
+
+def test_one_id_typed_in_two_cases_is_deleted_once(invoke: Invoker, fake: FakeScaleway) -> None:
+    """Ids are read lower-case, as the library sends them: `block delete <id> <ID>`
+    names one volume, deleted by one DELETE, and the command succeeds."""
+    volume = fake.block.add_volume("db")["id"]
+    result = invoke.remote("block", "delete", volume, volume.upper(), "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert sum(r.method == "DELETE" for r in fake.stats.requests) == 1
+    assert fake.block.volumes() == []

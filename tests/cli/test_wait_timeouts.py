@@ -12,13 +12,19 @@ import json
 import re
 import shlex
 
+import pytest
+
+import scaleway_volumes
 from scaleway_volumes import WaitTimeoutError
 from scaleway_volumes.cli._errors import hint
 from scaleway_volumes.testing import FakeScaleway, Fault
 
 from .conftest import Invoker, error_lines
 
-SLOW = ("--wait", "--wait-timeout", "0.3")
+# Waits are instant in testing mode (``no_sleep``: the waits asked for count as time),
+# so a bound of 5 s costs no wall time, and the first poll is never cut short.
+pytestmark = pytest.mark.usefixtures("no_sleep")
+SLOW = ("--wait", "--wait-timeout", "5")
 
 
 def _command_in(hint_line: str) -> list[str]:
@@ -61,6 +67,7 @@ def test_block_get_wait_waits(invoke: Invoker, fake: FakeScaleway) -> None:
 
 def test_block_get_wait_returns_the_settled_volume(invoke: Invoker, fake: FakeScaleway) -> None:
     """A volume that becomes available while `block get --wait` polls is shown available."""
+    scaleway_volumes.set_testing(False)  # the volume settles in real time: polls wait
     fake.block_create_time = 0.3
     created = invoke.remote("--json", "block", "create", "--name", "w", "--size", "10GB")
     volume_id = json.loads(created.stdout)["created"][0]["id"]
@@ -107,7 +114,7 @@ def test_bulk_text_says_created_but_not_available(invoke: Invoker, fake: FakeSca
     for volume in fake.block.volumes():
         line = (
             f"created {volume['name']} ({volume['id']}) but it was not available "
-            "within 0.3 s (still 'creating')"
+            "within 5 s (still 'creating')"
         )
         assert line in result.stderr.splitlines()
     assert "failed to create" not in result.stderr
@@ -169,3 +176,18 @@ def test_a_resize_timeout_does_not_mention_creating_again() -> None:
     assert advice is not None
     assert "block get 00000000-0000-4000-8000-000000000007 --wait`" in advice
     assert "create" not in advice
+
+
+def test_a_wait_that_saw_nothing_claims_no_volume(invoke: Invoker, fake: FakeScaleway) -> None:
+    """Every poll of `block get ID --wait` failed (a 500) until the timeout: nothing was
+    seen, so neither the hint nor `--json` says a volume exists (no `block get --wait`
+    advice, no "id")."""
+    volume = fake.block.add_volume("w", status="creating")
+    fake.add_fault(Fault("respond", method="GET", status=500, times=None))
+    result = invoke.remote("block", "get", volume["id"], *SLOW)
+    assert result.exit_code == 1
+    error, advice = error_lines(result.stderr)
+    assert "not seen in any state" in error and "last poll failed" in error
+    assert advice is None or "exists" not in advice
+    as_json = invoke.remote("--json", "block", "get", volume["id"], *SLOW)
+    assert as_json.exit_code == 1 and "id" not in json.loads(as_json.stderr)

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import attrs
+import httpx
 import pytest
 
 from scaleway_volumes import (
@@ -201,3 +202,37 @@ async def test_an_upper_case_instance_id_is_sent_lower_case(
         result = await api.delete_volumes([upper], missing_ok=False)
     assert result.succeeded == [stored["id"]] and fake.volumes == []
     assert all(upper not in r.path for r in fake.stats.requests)
+
+
+class _ReverseProxy(httpx.AsyncBaseTransport):
+    """A reverse proxy in front of nl-ams-1's Block API: ``/storage/...`` is
+    ``/block/v1/zones/nl-ams-1/...`` upstream (no zone in the client's URL)."""
+
+    def __init__(self, upstream: httpx.AsyncBaseTransport) -> None:
+        self.upstream = upstream
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.raw_path.replace(b"/storage", b"/block/v1/zones/nl-ams-1", 1)
+        request.url = request.url.copy_with(raw_path=path)
+        return await self.upstream.handle_async_request(request)
+
+
+async def test_a_proxy_base_url_naming_no_zone_takes_any_model(no_sleep: list[float]) -> None:
+    """A base_url that names no zone (a proxy rewriting paths) may reach any zone: the
+    configured zone (fr-par-1 by default) tells nothing, so the volumes this API made
+    behind it, in nl-ams-1, are taken back."""
+    fake = FakeScaleway(zone="nl-ams-1")
+    async with (
+        httpx.AsyncClient(transport=_ReverseProxy(fake.transport())) as http,
+        AsyncBlockAPI(
+            fake.token,
+            base_url="http://proxy.internal/storage",
+            project=fake.organization,
+            client=http,
+        ) as api,
+    ):
+        volume = await api.create_volume(name="db", size=10**10)
+        assert volume.zone == "nl-ams-1"
+        assert (await api.wait_for_volume(volume)).status == "available"
+        await api.delete_volume(volume)
+    assert fake.block.volumes() == []

@@ -10,6 +10,7 @@ waits alone.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,7 @@ import pytest
 
 from scaleway_volumes import (
     APIConnectionError,
+    AsyncBlockAPI,
     AsyncVolumeAPI,
     AuthenticationError,
     BlockVolume,
@@ -124,21 +126,13 @@ async def test_a_retry_after_past_the_time_left_ends_in_a_timeout(
     assert len(no_sleep) == 1 and 29.0 < no_sleep[0] <= 30.0 and gets(fake) == 1
 
 
-@pytest.mark.parametrize(
-    "fault",
-    [
-        {"action": "respond", "status": 500},
-        {"action": "respond", "status": 503},
-        {"action": "drop"},
-    ],
-    ids=["500", "503", "dropped"],
-)
+@pytest.mark.parametrize("status", [500, 503])
 async def test_a_poll_failing_after_its_retries_is_made_again(
-    fake: FakeScaleway, server: FakeServer, no_sleep: list[float], fault: dict[str, Any]
+    fake: FakeScaleway, server: FakeServer, no_sleep: list[float], status: int
 ) -> None:
-    """One poll's four attempts all fail (a 5xx, a dropped connection): the wait does not
+    """One poll's four attempts all answer a 5xx the pipeline resends: the wait does not
     end, the next poll comes as scheduled and returns the volume."""
-    fake.add_fault(Fault(method="GET", times=4, **fault))
+    fail_gets(fake, status, 4)
     resource = await wait_on("block volume", fake, server, CountingLimiter(), timeout=300)
     assert isinstance(resource, BlockVolume) and resource.status == "available"
     assert gets(fake) == 5
@@ -146,16 +140,60 @@ async def test_a_poll_failing_after_its_retries_is_made_again(
     assert len(no_sleep) == 4 and 0.25 <= no_sleep[-1] <= 0.5
 
 
-async def test_a_poll_past_its_deadline_is_made_again(
+@pytest.mark.parametrize("failure", ["dropped", "deadline"])
+async def test_a_network_failure_once_a_poll_was_answered_is_polled_through(
+    fake: FakeScaleway, server: FakeServer, no_sleep: list[float], failure: str
+) -> None:
+    """Once the API has answered a poll (here a 500, four times), a poll whose
+    connection drops four times, or that gets no answer within the API's deadline
+    (APITimeoutError), does not end the wait: the next poll returns the volume."""
+    stored = fake.block.add_volume("db")
+    fail_gets(fake, 500, 4)
+    if failure == "dropped":
+        fake.add_fault(Fault("drop", method="GET", times=4))
+    else:
+        fake.add_fault(Fault("delay", method="GET", delay=0.5, times=1))
+    async with make_block(fake, server, deadline=0.1 if failure == "deadline" else None) as api:
+        volume = await api.wait_for_volume(stored["id"], timeout=300)
+    assert volume.status == "available"
+    assert gets(fake) == (9 if failure == "dropped" else 6)
+
+
+@pytest.mark.parametrize("failure", ["dropped", "refused"])
+async def test_a_network_failure_before_any_answer_is_raised(
+    fake: FakeScaleway, server: FakeServer, no_sleep: list[float], failure: str
+) -> None:
+    """No poll answered yet and the network fails past the pipeline's retries (a
+    dropped connection; a port nothing listens on: a wrong base_url): raised at once,
+    as by get_volume, not polled for the wait's 300 s."""
+    stored = fake.block.add_volume("db")
+    if failure == "dropped":
+        fake.add_fault(Fault("drop", method="GET", times=None))
+        base_url = server.block_base_url
+    else:
+        with socket.socket() as free:
+            free.bind(("127.0.0.1", 0))
+            port = free.getsockname()[1]
+        base_url = f"http://127.0.0.1:{port}/block/v1/zones/fr-par-1"
+    api = AsyncBlockAPI(fake.token, base_url=base_url, organization=fake.organization)
+    async with api:
+        with pytest.raises(APIConnectionError) as info:
+            await api.wait_for_volume(stored["id"], timeout=300)
+    assert not isinstance(info.value, WaitTimeoutError)
+    assert len(no_sleep) == 3, "the pipeline's three retry backoffs, no poll wait"
+
+
+async def test_a_5xx_no_resend_can_mend_is_raised(
     fake: FakeScaleway, server: FakeServer, no_sleep: list[float]
 ) -> None:
-    """A poll that gets no answer within the API's deadline (APITimeoutError) does not
-    end the wait: the next poll returns the volume."""
+    """A 501 answers every poll alike (the pipeline does not resend it either): the
+    first poll raises it, rather than polling for the wait's 300 s."""
     stored = fake.block.add_volume("db")
-    fake.add_fault(Fault("delay", method="GET", delay=0.5, times=1))
-    async with make_block(fake, server, deadline=0.1) as api:
-        volume = await api.wait_for_volume(stored["id"], timeout=300)
-    assert volume.status == "available" and gets(fake) == 2
+    fail_gets(fake, 501, None)
+    async with make_block(fake, server) as api:
+        with pytest.raises(ServerError) as info:
+            await api.wait_for_volume(stored["id"], timeout=300)
+    assert info.value.status_code == 501 and gets(fake) == 1 and no_sleep == []
 
 
 async def test_failing_polls_until_the_timeout_keep_the_last_state(

@@ -3,13 +3,15 @@ or still waits, while the fake sleeps out a delay) is forgotten, never applied l
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from typing import Any
 
 import anyio
 import httpx
 import pytest
 
-from scaleway_volumes.testing import FAKE_ORGANIZATION, Fault
+from scaleway_volumes.testing import FAKE_ORGANIZATION, FakeScaleway, Fault, RecordedRequest
 
 from ..waiting import eventually
 from .conftest import Target
@@ -64,3 +66,37 @@ async def test_a_request_whose_delay_spans_reset_is_dropped(target: Target) -> N
         # The fake serves as usual afterwards.
         assert (await http.get("/volumes")).json()["total_count"] == 0
     await eventually(lambda: fake.stats.in_flight == 0)
+
+
+class _ResettingOnAct(FakeScaleway):
+    """Calls ``reset()`` from another thread (the test's, between two tests) just as a
+    held create is about to act, and gives it half a second to run first."""
+
+    reset_thread: threading.Thread | None = None
+
+    def _dispatch(self, request: RecordedRequest, root: str) -> Any:
+        if request.method == "POST" and self.reset_thread is None:
+            self.reset_thread = threading.Thread(target=self.reset)
+            self.reset_thread.start()
+            self.reset_thread.join(0.5)
+        return super()._dispatch(request, root)
+
+
+def test_a_reset_as_a_held_request_acts_clears_its_work() -> None:
+    """A reset() that comes as a held create passes its check and acts waits for the
+    act (the request is checked and acts under the fake's lock) and then clears what
+    it made: nothing from one test lands in the next."""
+    fake = _ResettingOnAct(latency=0.05)
+    with fake.serve() as server:
+        body = {"name": "old-test", "project_id": fake.organization, "from_empty": {"size": GB}}
+        with contextlib.suppress(httpx.HTTPError):
+            httpx.post(
+                f"{server.block_base_url}/volumes",
+                json=body,
+                headers={"X-Auth-Token": fake.token or ""},
+                timeout=5,
+            )
+    assert fake.reset_thread is not None
+    fake.reset_thread.join(5)
+    assert not fake.reset_thread.is_alive()
+    assert fake.block.volumes() == []

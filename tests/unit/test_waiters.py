@@ -25,7 +25,7 @@ from scaleway_volumes import (
     WaitTimeoutError,
 )
 from scaleway_volumes._states import BLOCK_VOLUME_STATES, BLOCK_VOLUME_TRANSIENT
-from scaleway_volumes._waiters import check_wait_timeout, wait_for
+from scaleway_volumes._waiters import check_wait_timeout, poll_again, wait_for
 
 pytestmark = pytest.mark.anyio
 
@@ -209,6 +209,36 @@ async def test_transient_poll_errors_do_not_end_the_wait(no_sleep: list[float]) 
     result = await run(fetch)
     assert result is not None and result.status == "available"
     assert fetch.calls == 6 and no_sleep == [1.0] * 5
+
+
+@given(status=st.integers(500, 599), answered=st.booleans(), timed_out=st.booleans())
+def test_poll_again_decides_by_what_another_poll_could_change(
+    status: int, answered: bool, timed_out: bool
+) -> None:
+    """A 429 always passes; a 5xx only if the pipeline resends it (500, 502, 503, 504:
+    a 501 answers every poll alike); a network failure or timeout only once a poll was
+    answered (before, a wrong base_url or port is likelier than a blip)."""
+    assert poll_again(rate_limited(), answered)
+    assert poll_again(server_error(status), answered) == (status in {500, 502, 503, 504})
+    network = (APITimeoutError if timed_out else APIConnectionError)("connection refused")
+    assert poll_again(network, answered) == answered
+    others = (
+        AuthenticationError("no", status_code=401),
+        PermissionDeniedError("no", status_code=403),
+        ResponseDecodeError("?"),
+    )
+    for other in others:
+        assert not poll_again(other, answered)
+
+
+async def test_a_network_failure_before_any_answer_ends_the_wait(no_sleep: list[float]) -> None:
+    """The first poll fails on the network (after the pipeline's retries): raised at once,
+    as by any other call, not polled for the rest of the wait."""
+    error = APIConnectionError("connection refused")
+    fetch = Script(error, "available")
+    with pytest.raises(APIConnectionError) as info:
+        await run(fetch)
+    assert info.value is error and fetch.calls == 1 and no_sleep == []
 
 
 async def test_a_retry_after_delays_the_next_poll(no_sleep: list[float]) -> None:
