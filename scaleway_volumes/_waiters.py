@@ -13,6 +13,7 @@ still counting the time it would have taken towards ``timeout``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import TypeVar
 
@@ -37,6 +38,8 @@ from ._validate import as_float
 __all__ = ["check_wait_timeout", "gone_error", "poll_again", "poll_get", "wait_for"]
 
 T = TypeVar("T")
+
+log = logging.getLogger("scaleway_volumes")
 
 # The poll errors ``poll_again`` may let pass. ``APITimeoutError`` is an
 # ``APIConnectionError``.
@@ -182,6 +185,15 @@ async def wait_for(
             except _PASSING as error:
                 if not poll_again(error, answered):
                     raise
+                # Said once per run of failed polls (WARNING), then at DEBUG: a
+                # wait polling through a long outage would repeat it every 5 s.
+                log.log(
+                    logging.DEBUG if last_error is not None else logging.WARNING,
+                    "a poll of %s %s failed (%s); polling again while the wait has time",
+                    kind,
+                    resource_id,
+                    error,
+                )
                 answered = answered or not isinstance(error, APIConnectionError)
                 last_error = error
                 asked = getattr(error, "retry_after", None) or 0.0

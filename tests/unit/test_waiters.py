@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterator
 from typing import Any
@@ -239,6 +240,20 @@ async def test_a_network_failure_before_any_answer_ends_the_wait(no_sleep: list[
     with pytest.raises(APIConnectionError) as info:
         await run(fetch)
     assert info.value is error and fetch.calls == 1 and no_sleep == []
+
+
+async def test_failed_polls_are_logged_once_per_run(
+    no_sleep: list[float], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A wait polling through failures says so: a WARNING at the first failed poll of a
+    run, DEBUG for the next ones of that run (every 5 s in a long outage), and a WARNING
+    again after a poll that answered."""
+    caplog.set_level(logging.DEBUG, logger="scaleway_volumes")
+    fetch = Script(rate_limited(), server_error(502), "creating", server_error(500), "available")
+    await run(fetch)
+    polls = [r for r in caplog.records if "polling again" in r.getMessage()]
+    assert [r.levelno for r in polls] == [logging.WARNING, logging.DEBUG, logging.WARNING]
+    assert "volume " in polls[0].getMessage() and "429" in polls[0].getMessage()
 
 
 async def test_a_retry_after_delays_the_next_poll(no_sleep: list[float]) -> None:
