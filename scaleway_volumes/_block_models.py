@@ -122,8 +122,10 @@ class BlockSnapshot:
     """A Block Storage snapshot.
 
     ``status`` is one of ``creating, available, error, deleting, deleted,
-    in_use, locked, exporting`` (or anything newer, as a string);
-    ``parent_volume`` is the volume it was taken from.
+    in_use, locked, exporting`` (or anything newer, as a string); ``in_use``
+    while a volume is restored from it. ``parent_volume`` is the volume it was
+    taken from (None once that is deleted); ``public`` whether anyone may
+    restore from it; ``kms_key_id`` the key encrypting it (its volume's).
 
     ```python
     snapshot = await api.block.create_snapshot(volume, name="nightly")
@@ -143,6 +145,8 @@ class BlockSnapshot:
     tags: tuple[str, ...] = attrs.field(default=(), converter=tag_tuple)
     zone: str | None = None
     class_: str | None = None
+    public: bool = False
+    kms_key_id: str | None = None
 
 
 @attrs.frozen

@@ -53,6 +53,13 @@ def _structure_int(value: Any, _: Any) -> int:
     return value
 
 
+def _structure_bool(value: Any, _: Any) -> bool:
+    # Registered for bool, which would take int's hook (its base class): refused true, kept 0.
+    if type(value) is not bool:
+        raise TypeError(f"expected a boolean, got {type(value).__name__}")
+    return value
+
+
 def _structure_int64(value: Any, _: Any) -> int:
     # Protobuf's JSON mapping writes 64-bit integers as strings; prices may come so.
     if type(value) is str and value.lstrip("-").isdigit() and value.isascii():
@@ -142,6 +149,7 @@ def make_converter(*, forbid_extra_keys: bool = False) -> cattrs.Converter:
     """
     conv = cattrs.Converter(forbid_extra_keys=forbid_extra_keys)
     conv.register_structure_hook(int, _structure_int)
+    conv.register_structure_hook(bool, _structure_bool)
     conv.register_structure_hook(str, _structure_str)
     conv.register_structure_hook_func(_is_tags, _structure_tags)
     conv.register_structure_hook(datetime, _structure_datetime)

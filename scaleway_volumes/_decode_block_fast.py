@@ -28,6 +28,12 @@ def _req_str(value: Any) -> str:
     return value
 
 
+def _bool(value: Any) -> bool:
+    if type(value) is not bool:
+        raise NotPlain
+    return value
+
+
 # Volumes of one type share one specs object (frozen, so sharing is safe);
 # bounded, so odd values cannot grow it forever.
 _SPECS: dict[tuple[int | None, str | None], BlockVolumeSpecs] = {}
@@ -143,4 +149,6 @@ def fast_snapshot(data: Any) -> BlockSnapshot:
         fast_tags(get("tags", ())),
         opt_str(get("zone"), interned=True),
         opt_str(get("class"), interned=True),
+        _bool(get("public", False)),
+        opt_str(get("kms_key_id")),
     )

@@ -23,6 +23,12 @@ def _busy(kind: str, entry: Entry, transient: frozenset[str]) -> None:
         raise Refusal(shapes.transient_state(kind, entry.data["id"], status))
 
 
+def _unused(kind: str, entry: Entry, why: str) -> None:
+    """412 ``resource_still_in_use`` if ``entry`` is ``in_use``: it cannot be deleted."""
+    if entry.data["status"] == "in_use" or entry.data["references"]:
+        raise Refusal(shapes.precondition_failed("resource_still_in_use", f"the {kind} {why}"))
+
+
 def _usable(kind: str, entry: Entry, done: str) -> None:
     """412 ``resource_not_usable`` unless ``entry`` is available or in use."""
     status = entry.data["status"]
@@ -40,7 +46,9 @@ class BlockOperations:
 
     Every method takes the store's lock and reads the clock once, so one request sees
     one instant. Volumes and snapshots in a transient state refuse PATCH, DELETE and
-    being snapshotted or restored with 409 ``transient_state``.
+    being snapshotted or restored with 409 ``transient_state``; an ``in_use`` one (a
+    volume with references, a snapshot a volume is being restored from) refuses DELETE
+    with 412 ``resource_still_in_use``.
 
     The operations are those of one ``zone`` (default: the fake's): what they create
     lives there, and a resource of another zone is not found (404).
@@ -97,17 +105,11 @@ class BlockOperations:
         store = self._store
         with store.lock:
             now = store.host.clock()
+            snapshot = None
             if snapshot_id is not None:
                 snapshot = self._snapshot(snapshot_id, now)
                 _busy("snapshot", snapshot, SNAPSHOT_TRANSIENT)
-                status = snapshot.data["status"]
-                if status != "available":
-                    raise Refusal(
-                        shapes.precondition_failed(
-                            "resource_not_usable",
-                            f"the source snapshot is {status}: only an available one restores",
-                        )
-                    )
+                _usable("source snapshot", snapshot, "restored")
                 if size is None:
                     size = snapshot.data["size"]
                 elif size < snapshot.data["size"]:
@@ -129,7 +131,11 @@ class BlockOperations:
                 kms_key_id=kms_key_id,
                 zone=self._zone,
             )
-            entry.schedule(now, store.host.block_create_time, "creating")
+            delay = store.host.block_create_time
+            entry.schedule(now, delay, "creating")
+            if snapshot is not None:
+                # The source is in use until the volume restored from it is created.
+                snapshot.hold(now, delay)
             store.volumes[entry.data["id"]] = entry
             return store.render_volume(entry)
 
@@ -190,13 +196,10 @@ class BlockOperations:
             now = store.host.clock()
             entry = self._volume(volume_id, now)
             _busy("volume", entry, VOLUME_TRANSIENT)
+            why = "is in_use: it can be deleted once nothing uses it"
             if entry.data["references"]:
-                raise Refusal(
-                    shapes.precondition_failed(
-                        "resource_still_in_use",
-                        "the volume is attached (in_use): detach it from its server first",
-                    )
-                )
+                why = "is attached (in_use): detach it from its server first"
+            _unused("volume", entry, why)
             entry.schedule(now, store.host.block_delete_time, "deleting", "deleted")
 
     def create_snapshot(
@@ -271,6 +274,7 @@ class BlockOperations:
             now = store.host.clock()
             entry = self._snapshot(snapshot_id, now)
             _busy("snapshot", entry, SNAPSHOT_TRANSIENT)
+            _unused("snapshot", entry, "is in_use (a volume is restored from it): wait for it")
             entry.schedule(now, store.host.block_delete_time, "deleting", "deleted")
 
     def list_page(self, kind: str, query: Query) -> tuple[list[bytes], int]:

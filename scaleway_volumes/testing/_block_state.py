@@ -169,7 +169,7 @@ class Query:
 class BlockStore:
     """Volumes and snapshots by id, with the reads that settle them. Callers hold the lock."""
 
-    def __init__(self, host: BlockHost, lock: threading.Lock) -> None:
+    def __init__(self, host: BlockHost, lock: threading.RLock) -> None:
         self.host = host
         self.lock = lock
         self.volumes: dict[str, Entry] = {}

@@ -10,7 +10,13 @@ from scaleway_volumes import (
     PreconditionFailedError,
     TransientStateError,
 )
-from scaleway_volumes.testing import FakeScaleway, FakeServer, Fault, precondition_failed_body
+from scaleway_volumes.testing import (
+    FakeScaleway,
+    FakeServer,
+    Fault,
+    ManualClock,
+    precondition_failed_body,
+)
 
 from .block_helpers import GB, MARKER, MISSING, make_block, query, requests
 
@@ -107,6 +113,73 @@ async def test_delete_snapshot_in_use_is_precondition_failed(
             await api.delete_snapshot(stored["id"])
     assert info.value.precondition == "resource_still_in_use"
     assert len(fake.block.snapshots()) == 1
+
+
+async def test_fake_refuses_to_delete_an_in_use_snapshot(
+    fake: FakeScaleway, server: FakeServer
+) -> None:
+    """The official SDK: "The snapshot must not be in use". The fake answers a DELETE of
+    an in_use snapshot 412 resource_still_in_use (it deleted it): PreconditionFailedError,
+    sent once, and the snapshot is kept as it was."""
+    volume = fake.block.add_volume("db")
+    stored = fake.block.add_snapshot(volume["id"], status="in_use")
+    async with make_block(fake, server) as api:
+        with pytest.raises(PreconditionFailedError) as info:
+            await api.delete_snapshot(stored["id"])
+    assert info.value.precondition == "resource_still_in_use"
+    assert len(requests(fake, "DELETE", "snapshots")) == 1
+    assert fake.block.get_snapshot(stored["id"]) == stored
+
+
+async def test_a_restore_holds_its_snapshot_in_use_until_the_volume_is_made(
+    fake: FakeScaleway, server: FakeServer
+) -> None:
+    """delete_snapshot's own case, "a volume being restored from it": the snapshot is
+    in_use for the restored volume's block_create_time, and a DELETE meanwhile is a
+    PreconditionFailedError; once the volume is created the snapshot is available and
+    deletes. (A ManualClock moves time: nothing waits.)"""
+    clock = fake.clock = ManualClock()
+    fake.block_create_time = 60
+    volume = fake.block.add_volume("db")
+    stored = fake.block.add_snapshot(volume["id"])
+    async with make_block(fake, server) as api:
+        restoring = await api.create_volume(name="restore", from_snapshot=stored["id"])
+        assert restoring.status == "creating"
+        assert (await api.get_snapshot(stored["id"])).status == "in_use"
+        with pytest.raises(PreconditionFailedError) as info:
+            await api.delete_snapshot(stored["id"])
+        assert info.value.precondition == "resource_still_in_use"
+        clock.advance(59)
+        assert (await api.get_snapshot(stored["id"])).status == "in_use"
+        clock.advance(1)
+        assert (await api.get_volume(restoring)).status == "available"
+        assert (await api.get_snapshot(stored["id"])).status == "available"
+        await api.delete_snapshot(stored["id"])
+    assert fake.block.snapshots() == []
+
+
+async def test_restores_from_one_snapshot_hold_it_until_the_last_is_made(
+    fake: FakeScaleway, server: FakeServer
+) -> None:
+    """An in_use snapshot still restores (it is in use, not busy), and each restore holds
+    it: it is available again only when the last volume restored from it is created."""
+    clock = fake.clock = ManualClock()
+    fake.block_create_time = 60
+    volume = fake.block.add_volume("db")
+    stored = fake.block.add_snapshot(volume["id"])
+    async with make_block(fake, server) as api:
+        first = await api.create_volume(name="first", from_snapshot=stored["id"])
+        clock.advance(30)
+        second = await api.create_volume(name="second", from_snapshot=stored["id"])
+        clock.advance(30)
+        assert (await api.get_volume(first)).status == "available"
+        assert (await api.get_volume(second)).status == "creating"
+        assert (await api.get_snapshot(stored["id"])).status == "in_use"
+        with pytest.raises(PreconditionFailedError):
+            await api.delete_snapshot(stored["id"])
+        clock.advance(30)
+        assert (await api.get_volume(second)).status == "available"
+        assert (await api.get_snapshot(stored["id"])).status == "available"
 
 
 async def test_list_snapshots_filters_and_pages(fake: FakeScaleway, server: FakeServer) -> None:

@@ -339,3 +339,19 @@ async def test_delete_in_use_is_precondition_failed(fake: FakeScaleway, server: 
     assert info.value.precondition == "resource_still_in_use"
     assert len(requests(fake, "DELETE")) == 1
     assert len(fake.block.volumes()) == 1
+
+
+async def test_delete_in_use_without_references_is_precondition_failed(
+    fake: FakeScaleway, server: FakeServer
+) -> None:
+    """The official SDK: "The volume must not be in the `in_use` status". A volume the API
+    shows in_use is refused (412 resource_still_in_use) even when it lists no reference
+    (the fake judged by references alone, and deleted it), and is kept as it was."""
+    busy = fake.block.add_volume("busy", status="in_use")
+    assert busy["references"] == []
+    async with make_block(fake, server) as api:
+        with pytest.raises(PreconditionFailedError) as info:
+            await api.delete_volume(busy["id"])
+    assert info.value.precondition == "resource_still_in_use"
+    assert len(requests(fake, "DELETE")) == 1
+    assert fake.block.get_volume(busy["id"]) == busy

@@ -189,3 +189,64 @@ async def test_zero_times_still_answer_the_transient_state(clock: ManualClock) -
         assert (await _get(http, url))["status"] == "available"
         assert (await http.patch(url, json={"size": 30 * GB})).json()["status"] == "updating"
         assert (await _get(http, url))["size"] == 30 * GB
+
+
+async def test_a_restore_holds_its_snapshot_in_use(
+    http: httpx.AsyncClient, clock: ManualClock, fake: FakeScaleway
+) -> None:
+    """A volume restored from a snapshot keeps it in_use until the volume is created: a
+    DELETE meanwhile is 412 resource_still_in_use. An export during the hold lands back in
+    in_use (not available), and the snapshot rests available when the restore ends."""
+    fake.block_create_time = 20
+    volume = fake.block.add_volume()
+    snapshot = fake.block.add_snapshot(volume["id"])
+    url = f"/snapshots/{snapshot['id']}"
+    restore = {"name": "r", "project_id": FAKE_ORGANIZATION}
+    restore["from_snapshot"] = {"snapshot_id": snapshot["id"]}
+    assert (await http.post("/volumes", json=restore)).status_code == 200
+    held = await _get(http, url)
+    assert (held["status"], held["updated_at"]) == ("in_use", "2025-06-15T15:06:40.000000Z")
+    refused = await http.delete(url)
+    assert refused.status_code == 412
+    assert (refused.json()["type"], refused.json()["precondition"]) == (
+        "precondition_failed",
+        "resource_still_in_use",
+    )
+    clock.advance(1)
+    export = {"bucket": "my-bucket", "key": "s.qcow2"}
+    exporting = await http.post(f"{url}/export-to-object-storage", json=export)
+    assert exporting.json()["status"] == "exporting"
+    clock.advance(11)  # the export is done, the restore is not
+    exported = await _get(http, url)
+    assert (exported["status"], exported["updated_at"]) == (
+        "in_use",
+        "2025-06-15T15:06:52.000000Z",
+    )
+    assert (await http.delete(url)).status_code == 412
+    clock.advance(8)
+    rested = await _get(http, url)
+    assert (rested["status"], rested["updated_at"]) == (
+        "available",
+        "2025-06-15T15:07:00.000000Z",
+    )
+    assert (await http.delete(url)).status_code == 204
+
+
+async def test_a_forced_in_use_snapshot_stays_in_use(
+    http: httpx.AsyncClient, clock: ManualClock, fake: FakeScaleway
+) -> None:
+    """A snapshot a test forced in_use restores, and stays in_use (and undeletable) after
+    the restore; forcing a held snapshot available ends the restore's hold at once."""
+    volume = fake.block.add_volume()
+    forced = fake.block.add_snapshot(volume["id"], status="in_use")
+    held = fake.block.add_snapshot(volume["id"])
+    for snapshot in (forced, held):
+        restore = {"name": "r", "project_id": FAKE_ORGANIZATION}
+        restore["from_snapshot"] = {"snapshot_id": snapshot["id"]}
+        assert (await http.post("/volumes", json=restore)).status_code == 200
+    assert (await _get(http, f"/snapshots/{held['id']}"))["status"] == "in_use"
+    fake.block.set_snapshot_status(held["id"], "available")
+    assert (await http.delete(f"/snapshots/{held['id']}")).status_code == 204
+    clock.advance(60)
+    assert (await http.delete(f"/snapshots/{forced['id']}")).status_code == 412
+    assert fake.block.get_snapshot(forced["id"]) == forced

@@ -182,6 +182,8 @@ def _block_scenario(root_url: str) -> None:
         assert source.size == 0
         restored = await api.create_volume(name="restored", from_snapshot=source)
         assert (restored.size, restored.parent_snapshot_id) == (30 * GB, snapshot.id)
+        # The snapshot is in use (not deletable) until the volume restored from it is made.
+        await api.wait_for_volume(volume_id=restored.id)
 
         await api.delete_snapshot(snapshot_id=snapshot.id)
         await api.delete_volume(volume_id=created.id)

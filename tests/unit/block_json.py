@@ -66,6 +66,8 @@ def block_snapshot_json(**overrides: Any) -> dict[str, Any]:
         "tags": [],
         "zone": "fr-par-1",
         "class": "sbs",
+        "public": False,
+        "kms_key_id": None,
     }
     data.update(overrides)
     return data

@@ -26,6 +26,7 @@ from scaleway_volumes._convert import make_converter
 from scaleway_volumes._decode_block import decode_block_snapshot
 from scaleway_volumes._ids import check_id
 from scaleway_volumes._validate import check_tags
+from scaleway_volumes.testing import FakeScaleway
 
 from .block_json import (
     PROJECT,
@@ -53,11 +54,52 @@ def test_strict_twin_knows_every_field(data: dict[str, Any], cls: type[Any]) -> 
     assert strict.structure(data, cls) == converter.structure(data, cls)
 
 
+KMS_KEY = "0e5a8c3b-4a8e-4c1f-9d2e-7b6a5c4d3e2f"
+
+
+def _fake_resources() -> list[tuple[dict[str, Any], type[Any]]]:
+    """Volumes and snapshots exactly as the fake renders them (every field it sends)."""
+    fake = FakeScaleway()
+    plain = fake.block.add_volume("db")
+    encrypted = fake.block.add_volume("secret", kms_key_id=KMS_KEY)
+    fake.block.add_reference(plain["id"])
+    return [
+        (fake.block.get_volume(plain["id"]) or {}, BlockVolume),
+        (encrypted, BlockVolume),
+        (fake.block.add_snapshot(plain["id"]), BlockSnapshot),
+        (fake.block.add_snapshot(plain["id"], public=True), BlockSnapshot),
+        (fake.block.add_snapshot(encrypted["id"]), BlockSnapshot),
+    ]
+
+
+@pytest.mark.parametrize(("data", "cls"), _fake_resources())
+def test_strict_twin_knows_every_field_the_fake_sends(data: dict[str, Any], cls: type[Any]) -> None:
+    """The fake's own volumes and snapshots structure through the forbid_extra_keys twin
+    (``BlockSnapshot`` once dropped the ``public`` the fake and the API send), and every
+    field comes back under its name: nothing forgotten, nothing made up."""
+    model = strict.structure(data, cls)
+    assert model == converter.structure(data, cls)
+    assert set(converter.unstructure(model)) == set(data)
+
+
+def test_fake_snapshot_fields_land_where_named() -> None:
+    """A snapshot's ``public`` and ``kms_key_id`` (its encrypted volume's key, as the
+    official SDK's Snapshot.kms_key_id describes) are kept on the model."""
+    fake = FakeScaleway()
+    encrypted = fake.block.add_volume("secret", kms_key_id=KMS_KEY)
+    raw = fake.block.add_snapshot(encrypted["id"], public=True)
+    snapshot = decode_block_snapshot(json.dumps(raw).encode(), 200)
+    assert (snapshot.public, snapshot.kms_key_id) == (True, KMS_KEY)
+    private = converter.structure(fake.block.add_snapshot(encrypted["id"]), BlockSnapshot)
+    assert private.public is False
+
+
 @pytest.mark.parametrize(
     ("data", "cls"),
     [
         (block_volume_json(), BlockVolume),
         (block_snapshot_json(), BlockSnapshot),
+        (block_snapshot_json(public=True, kms_key_id=KMS_KEY), BlockSnapshot),
         (volume_type_json(), BlockVolumeType),
     ],
 )

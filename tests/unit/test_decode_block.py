@@ -134,6 +134,36 @@ def test_bad_snapshot_and_type_bodies() -> None:
     assert info.value.path == "$.volume_types[0].pricing.units"
 
 
+def test_snapshot_public_and_kms_key_id_decode_on_both_paths() -> None:
+    """``public`` and ``kms_key_id`` (the official SDK's Snapshot reads both) land on the
+    model through the fast path and the converter alike; a body without them (older
+    recordings) gives False and None."""
+    data = block_snapshot_json(public=True, kms_key_id="kms-key")
+    snapshot = decode_block_snapshot(body(data), 200)
+    assert (snapshot.public, snapshot.kms_key_id) == (True, "kms-key")
+    assert fast_snapshot(data) == snapshot == converter.structure(data, BlockSnapshot)
+    (listed,), _ = decode_block_snapshot_page(body({"snapshots": [data]}))
+    assert listed == snapshot
+    older = {k: v for k, v in data.items() if k not in ("public", "kms_key_id")}
+    snapshot = decode_block_snapshot(body(older), 200)
+    assert (snapshot.public, snapshot.kms_key_id) == (False, None)
+
+
+@pytest.mark.parametrize("public", [0, 1, "true", "false", None, []])
+def test_snapshot_public_must_be_a_boolean(public: object) -> None:
+    """A ``public`` that is no JSON boolean is not plain (the fast path defers) and the
+    converter refuses it at ``$.public``: neither ``"false"`` read as true nor 0 kept."""
+    data = block_snapshot_json(public=public)
+    with pytest.raises(NotPlain):
+        fast_snapshot(data)
+    with pytest.raises(ResponseDecodeError) as info:
+        decode_block_snapshot(body(data), 200)
+    assert info.value.path == "$.public"
+    with pytest.raises(ResponseDecodeError) as info:
+        decode_block_snapshot_page(body({"snapshots": [block_snapshot_json(), data]}), 200)
+    assert info.value.path == "$.snapshots[1].public"
+
+
 # -- poll pages: settled volumes decoded, the others by status --------------------
 
 
@@ -310,6 +340,8 @@ snapshots = objects(
         "parent_volume": st.none()
         | objects({k: text for k in ("id", "name", "type", "status")}, {}),
         "class": st.none() | text,
+        "public": st.booleans(),
+        "kms_key_id": st.none() | text,
     },
 )
 
