@@ -46,12 +46,9 @@ from ._block_models import BlockVolume
 from ._constants import WAIT_TIMEOUT
 from ._decode_block import VolumeStatus
 from ._errors import (
-    APIConnectionError,
     NotFoundError,
-    RateLimitError,
     ResourceStateError,
     ScalewayError,
-    ServerError,
     WaitTimeoutError,
 )
 from ._later import Later
@@ -59,7 +56,7 @@ from ._poll_schedule import BATCH, POLL_CAP, POLL_INITIAL, PollSchedule, poll_co
 from ._retry import wait
 from ._slots import Slots
 from ._states import BLOCK_VOLUME_TRANSIENT, DELETED, classify
-from ._waiters import gone_error
+from ._waiters import gone_error, poll_again
 
 __all__ = ["READY", "VolumePoller", "settles"]
 
@@ -80,9 +77,6 @@ def _failed(volume: BlockVolume) -> ScalewayError:
         return gone_error("volume", volume.id)
     return ResourceStateError(state=volume.status, resource=volume, expected=_EXPECTED)
 
-
-# Poll errors that the next poll may not meet; any other fails the volumes polled.
-_PASSING = (APIConnectionError, ServerError, RateLimitError)
 
 # A listed volume the poll settles comes whole; one still pending, maybe as
 # its status alone (see ``settles``).
@@ -381,7 +375,9 @@ class VolumePoller:
             self._settle(entry, _failed(seen))
 
     def _after_error(self, entry: _Pending, error: ScalewayError, now: float) -> None:
-        if isinstance(error, _PASSING):
+        # The next poll may not meet it (the volume was made: the API answered);
+        # any other fails the volumes polled.
+        if poll_again(error, answered=True):
             self._reschedule(entry, error, now)
         else:
             self._settle(entry, error)

@@ -354,6 +354,19 @@ async def test_passing_poll_error_is_retried_next_round(no_sleep: list[float]) -
     assert result.status == "available" and len(listing.batches) == 2
 
 
+async def test_a_poll_error_no_poll_mends_fails_the_volume_at_once(
+    no_sleep: list[float],
+) -> None:
+    """A 501 answers every poll alike (the waiters' ``poll_again`` rule): the volume
+    fails with it at once, not after polling until its deadline."""
+    listing = FakeList()
+    listing.fail = ServerError("not implemented", status_code=501)
+    poller = VolumePoller(listing, no_get, Slots(1))
+    with pytest.raises(ServerError):
+        await poller.running(lambda: wait_for(poller, volume()))
+    assert len(listing.batches) == 1
+
+
 async def test_cancelled_waiter_is_no_longer_polled() -> None:
     """A worker cancelled while waiting: its volume leaves the poller's round."""
     listing = FakeList("creating")
