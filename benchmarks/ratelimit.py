@@ -395,15 +395,22 @@ def limiter_spec(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_fleet(
-    size: int, kind: str, total: int, rate: float, latency: float, redis_url: str | None
+    size: int,
+    kind: str,
+    total: int,
+    rate: float,
+    latency: float,
+    redis_url: str | None,
+    client: str,
 ) -> dict[str, Any]:
-    """``size`` processes, ``total`` creates split evenly, one server allowing ``rate``."""
+    """``size`` processes, ``total`` creates split evenly, one server allowing ``rate``;
+    each process runs ``client`` (``library``: ``create_volumes``, or ``driver``)."""
     share = total // size
     spec: dict[str, Any] = {"kind": kind}
     if kind == "redis":
         spec.update(url=redis_url, name=f"fleet-{size}-{time.monotonic_ns()}")
     params = [
-        {"n": share, "first": i * share, "concurrency": 16, "limiter": spec, "client": "driver"}
+        {"n": share, "first": i * share, "concurrency": 16, "limiter": spec, "client": client}
         for i in range(size)
     ]
     server = FakeServer(rate, None, latency)
@@ -450,7 +457,9 @@ def scenario_fleet(args: argparse.Namespace) -> list[dict[str, Any]]:
     try:
         for size in (2,) if args.quick else args.fleet_sizes:
             for kind in kinds:
-                row = run_fleet(size, kind, args.fleet_n, 100.0, args.fleet_latency, url)
+                row = run_fleet(
+                    size, kind, args.fleet_n, 100.0, args.fleet_latency, url, args.client
+                )
                 rows.append(row)
                 print(
                     f"  fleet {size} × {kind}: {row['ratio']:.2f}× ideal, "

@@ -712,8 +712,8 @@ def scenario_title(name: str, p: dict[str, Any]) -> str:
             f"flight, {p['latency'] * 1000:.0f} ms per request, {p['block_create_time']:g} s to "
             f"become available (ideal + settle {block_wait_bound(p):.2f} s); requests/volume "
             f"counts the server's responses minus the warm-up; raw aiohttp, the floor, polls "
-            f"every volume not yet available every {POLL_EVERY * 1000:.0f} ms once its creates "
-            f"are done"
+            f"every volume not yet available once its creates are done, "
+            f"{POLL_EVERY * 1000:.0f} ms after each round's answers"
         )
     return name
 

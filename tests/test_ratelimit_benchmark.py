@@ -7,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "benchmarks" / "ratelimit.py"
@@ -82,3 +85,34 @@ def test_library_client_creates_through_the_api() -> None:
         )
     assert counts == {"created": 7, "throttled": 0, "errors": 0}
     assert len(fake.volumes) == 7
+
+
+def test_fleet_processes_run_the_chosen_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every fleet process runs ``--client`` (the library by default: its
+    ``create_volumes``), not always the reference driver."""
+    bench = load()
+    seen: list[str] = []
+
+    class Server:
+        base_url = "http://stub"
+
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            pass
+
+        def stop(self) -> dict[str, object]:
+            return {"served": 100, "throttled": 0, "phases": []}
+
+    def run_clients(server: object, params: list[dict[str, Any]], cores: object) -> list[Any]:
+        seen.extend(p["client"] for p in params)
+        return [{"started": 0.0, "ended": 1.0, "wall": 1.0, "errors": 0} for _ in params]
+
+    monkeypatch.setattr(bench, "FakeServer", Server)
+    monkeypatch.setattr(bench, "run_clients", run_clients)
+    for client in ("library", "driver"):
+        seen.clear()
+        args = bench.parse_args(
+            ["--client", client, "--scenarios", "fleet", "--fleet-limiters", "adaptive"]
+        )
+        bench.scenario_fleet(args)
+        assert seen and set(seen) == {client}
+    assert bench.parse_args([]).client == "library"
