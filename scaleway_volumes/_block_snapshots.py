@@ -247,4 +247,5 @@ class BlockSnapshots(BaseAPI):
             limit=timeout,
             transient=BLOCK_SNAPSHOT_TRANSIENT,
             states=BLOCK_SNAPSHOT_STATES,
+            given=snapshot_id,
         )

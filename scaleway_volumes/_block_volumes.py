@@ -337,6 +337,7 @@ class BlockVolumes(BaseAPI):
             limit=timeout,
             transient=BLOCK_VOLUME_TRANSIENT,
             states=BLOCK_VOLUME_STATES,
+            given=volume_id,
         )
 
     async def _poll_volume_at(self, path: str) -> BlockVolume:

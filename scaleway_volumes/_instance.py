@@ -316,6 +316,7 @@ class AsyncVolumeAPI(InstanceListing):
             limit=timeout,
             transient=INSTANCE_VOLUME_TRANSIENT,
             states=INSTANCE_VOLUME_STATES,
+            given=volume_id,
         )
 
     # -- bulk ------------------------------------------------------------------

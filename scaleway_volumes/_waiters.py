@@ -122,6 +122,7 @@ async def wait_for(
     limit: float,
     transient: frozenset[str],
     states: frozenset[str],
+    given: T | str = "",
     delays: Iterator[float] | None = None,
 ) -> T | None:
     """Poll ``fetch()`` until the resource is in a wanted state; return it (None if gone).
@@ -134,7 +135,9 @@ async def wait_for(
     ``ResourceStateError`` at once; a 404 while waiting for anything else
     re-raises the ``NotFoundError``, and the status ``deleted`` raises the same
     (``gone_error``).
-    Past ``limit`` seconds, ``WaitTimeoutError`` carries the last state seen.
+    Past ``limit`` seconds, ``WaitTimeoutError`` carries the last state seen:
+    a poll's, else that of ``given`` when it is the model (not an id string),
+    whose answer also counts as one from the API for ``poll_again``.
 
     A poll that fails in a way another may not (``poll_again``: a 429, a 500,
     502, 503 or 504, a network failure or timeout once a poll was answered;
@@ -152,14 +155,18 @@ async def wait_for(
     timeout = check_wait_timeout(limit)
     schedule = delays if delays is not None else poll_delays()
     expected = sorted(wanted) if wanted is not None else ()
-    last_state: str | None = None
+    # A model the caller passed came from an answer: its state was seen, and the
+    # API was reachable (a create --wait whose every poll fails still names it).
+    seen = not isinstance(given, str)
+    last_state: str | None = None if isinstance(given, str) else state_of(given)
     # The error of the last poll, when it failed: the reason a wait that runs
     # out of time saw no state (or no new one).
     last_error: ScalewayError | None = None
     # The Retry-After of that error: the next poll comes no sooner.
     asked = 0.0
-    # Whether a poll got an answer from the API (a resource, a 429, a 5xx).
-    answered = False
+    # Whether the API answered this wait (a poll: a resource, a 429, a 5xx; or
+    # the model given).
+    answered = seen
     waited = 0.0
     start = anyio.current_time()
     # The wall-clock bound stops a poll that hangs; the loop's own check stops

@@ -8,6 +8,7 @@ such as ``block`` with its own subcommands is a command too) and one entry here.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -68,6 +69,19 @@ class _Group(click.Group):
             raise click.exceptions.Exit(failure.exit_code) from None
 
 
+def _quiet_library_logs() -> None:
+    """Keep the library's log records off stderr (unless the embedding app handles them).
+
+    The command reports every outcome itself (errors, hints, progress); with no
+    handler configured, logging's last-resort handler would print the library's
+    warnings (a poll a wait goes on after) on stderr, between progress lines or
+    inside ``--json``'s one JSON failure object.
+    """
+    logger = logging.getLogger("scaleway_volumes")
+    if not logger.handlers:
+        logger.addHandler(logging.NullHandler())
+
+
 def build_cli() -> click.Group:
     """Return the ``scaleway-volumes`` click group (for ``CliRunner`` or embedding).
 
@@ -94,6 +108,7 @@ def build_cli() -> click.Group:
         """
         ctx.obj = GlobalOptions.from_params(params)
         set_listing_command("list")
+        _quiet_library_logs()
 
     for command in COMMANDS:
         cli.add_command(command)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -219,3 +220,24 @@ def test_ctrl_c_during_bulk_create_reports_what_was_done() -> None:
     assert reported <= stored
     assert len(stored - reported) <= len(unknown)
     assert len(stored) < 400
+
+
+@pytest.mark.slow
+def test_library_warnings_stay_out_of_the_json_failure(tmp_path: Path) -> None:
+    """In a real process (no pytest log capture), a warning the library logs while the
+    command runs (a poll that failed after its retries, 3.5 s of backoff, which the
+    wait goes on after) does not reach stderr: with `--json` a failure is the one JSON
+    object there, as documented."""
+    fake = FakeScaleway(token=FAKE_TOKEN)
+    volume = fake.block.add_volume("w", status="creating")
+    fake.add_fault(Fault("respond", method="GET", status=503, times=None))
+    env = {**_env(), "SCW_CONFIG_PATH": str(tmp_path / "absent.yaml")}
+    with fake.serve() as server:
+        process = subprocess.run(
+            [sys.executable, "-m", "scaleway_volumes", "--base-url", server.base_url,
+             "--token", FAKE_TOKEN, "--organization", FAKE_ORGANIZATION, "--json",
+             "block", "get", volume["id"], "--wait", "--wait-timeout", "4"],
+            capture_output=True, text=True, timeout=60, env=env,
+        )  # fmt: skip
+    assert process.returncode == 1, process.stderr
+    assert "error" in json.loads(process.stderr)

@@ -191,3 +191,28 @@ def test_a_wait_that_saw_nothing_claims_no_volume(invoke: Invoker, fake: FakeSca
     assert advice is None or "exists" not in advice
     as_json = invoke.remote("--json", "block", "get", volume["id"], *SLOW)
     assert as_json.exit_code == 1 and "id" not in json.loads(as_json.stderr)
+
+
+@pytest.mark.parametrize("failure", ["503", "dropped"])
+def test_a_created_volume_whose_polls_all_fail_is_still_named(
+    invoke: Invoker, fake: FakeScaleway, failure: str
+) -> None:
+    """`block create --wait` made a volume (its create was answered: it was seen
+    'creating'), then every poll failed (a 503, or the connection dropped) until the
+    timeout: the volume exists and is billed, so `--json` carries its id and the hint
+    how to wait for it, not to create it again."""
+    fake.block_create_time = 3600
+    if failure == "503":
+        fake.add_fault(Fault("respond", method="GET", path=r"/volumes/", status=503, times=None))
+    else:
+        fake.add_fault(Fault("drop", method="GET", path=r"/volumes/", times=None))
+    args = ("block", "create", "--name", "w", "--size", "10GB", *SLOW)
+    as_json = invoke.remote("--json", *args)
+    assert as_json.exit_code == 1, as_json.stderr
+    [volume] = fake.block.volumes()
+    # The failure is the last line (the progress line "created ..., waiting" before it).
+    assert json.loads(as_json.stderr.splitlines()[-1])["id"] == volume["id"]
+    text = invoke.remote(*args)
+    _, advice = error_lines(text.stderr)
+    made = [v for v in fake.block.volumes() if v["id"] != volume["id"]]
+    assert advice is not None and f"block get {made[0]['id']} --wait" in advice

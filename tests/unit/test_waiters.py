@@ -256,6 +256,15 @@ async def test_failed_polls_are_logged_once_per_run(
     assert "volume " in polls[0].getMessage() and "429" in polls[0].getMessage()
 
 
+async def test_a_model_given_counts_as_seen_and_answered(no_sleep: list[float]) -> None:
+    """Given the model (not its id), the wait has seen its state and heard from the API:
+    a network failure is polled through, and a timeout keeps the model's state."""
+    fetch = Script(APIConnectionError("connection refused"))
+    with pytest.raises(WaitTimeoutError) as info:
+        await run(fetch, limit=2.5, given=Res("creating"))
+    assert info.value.last_state == "creating" and fetch.calls == 3
+
+
 async def test_a_retry_after_delays_the_next_poll(no_sleep: list[float]) -> None:
     """A poll error's Retry-After (a 429's or a 503's) is the least wait before the next
     poll; one shorter than the schedule's changes nothing."""
