@@ -60,7 +60,9 @@ class BlockSnapshots(BaseAPI):
     ) -> BlockSnapshot:
         """Snapshot a volume; returns the snapshot as answered (usually ``creating``).
 
-        The volume is ``snapshotting`` meanwhile. ``project`` defaults as for
+        The volume is ``snapshotting`` meanwhile. ``project`` defaults to the
+        volume's, given the ``BlockVolume`` (the project "to which the volume
+        and the snapshot belong", as Scaleway documents it), else as for
         ``create_volume``. Never creates two snapshots for one call (the same
         marker tag as volume creates). A volume in a transient state is
         refused with ``TransientStateError`` (a create is not retried blindly):
@@ -72,6 +74,8 @@ class BlockSnapshots(BaseAPI):
         ```
         """
         source = self._id_of(volume_id, "volume_id", BlockVolume)
+        if project is None and isinstance(volume_id, BlockVolume):
+            project = volume_id.project_id
         name = check_name(name)
         marker = self._new_marker()
         payload: dict[str, Any] = {

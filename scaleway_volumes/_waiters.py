@@ -6,9 +6,10 @@ normal call of the API (``poll_get``: it goes through the pipeline, so it is
 retried like any GET and paced by the rate limiter, and a bare 429 is flow
 control as in a bulk call), the first one at once, the next ones spaced by
 capped exponential backoff with jitter. A poll that fails in a way another
-poll may not (``poll_again``) does not end a wait that has time left. The waits go
-through ``_retry.wait``, so ``set_testing(True)`` makes a wait instant while
-still counting the time it would have taken towards ``timeout``.
+poll may not (``poll_again``) does not end a wait that has time left. The
+waits go through ``_retry.wait``, so ``set_testing(True)`` makes a wait
+instant while still counting the time it would have taken towards
+``timeout``.
 """
 
 from __future__ import annotations
@@ -157,7 +158,6 @@ async def wait_for(
     expected = sorted(wanted) if wanted is not None else ()
     # A model the caller passed came from an answer: its state was seen, and the
     # API was reachable (a create --wait whose every poll fails still names it).
-    seen = not isinstance(given, str)
     last_state: str | None = None if isinstance(given, str) else state_of(given)
     # The error of the last poll, when it failed: the reason a wait that runs
     # out of time saw no state (or no new one).
@@ -166,7 +166,7 @@ async def wait_for(
     asked = 0.0
     # Whether the API answered this wait (a poll: a resource, a 429, a 5xx; or
     # the model given).
-    answered = seen
+    answered = not isinstance(given, str)
     waited = 0.0
     start = anyio.current_time()
     # The wall-clock bound stops a poll that hangs; the loop's own check stops

@@ -40,6 +40,23 @@ async def test_create_snapshot_shape_and_states(fake: FakeScaleway, server: Fake
     assert snapshot.tags == ("daily",)
 
 
+async def test_a_snapshot_of_a_volume_model_goes_to_the_volumes_project(
+    fake: FakeScaleway, server: FakeServer
+) -> None:
+    """Given the ``BlockVolume``, the snapshot is filed under the volume's project (the
+    SDK: the project "to which the volume and the snapshot belong"), not the API's
+    default one; an explicit ``project`` still wins, and an id alone takes the default."""
+    other = "7e57ab1e-2852-4b0a-9ce8-47f1134ba95a"
+    stored = fake.block.add_volume("db", project_id=other)
+    async with make_block(fake, server) as api:
+        volume = await api.get_volume(stored["id"])
+        await api.create_snapshot(volume, name="by-model")
+        await api.create_snapshot(volume, name="explicit", project=fake.organization)
+        await api.create_snapshot(volume.id, name="by-id")
+    projects = [r.json()["project_id"] for r in requests(fake, "POST", "snapshots")]
+    assert projects == [other, fake.organization, fake.organization]
+
+
 async def test_snapshot_of_a_transient_volume_is_refused_once(
     fake: FakeScaleway, server: FakeServer
 ) -> None:
