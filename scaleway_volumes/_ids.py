@@ -32,9 +32,6 @@ class Located(Protocol):
     @property
     def base_url(self) -> str: ...
 
-    @property
-    def zone(self) -> str: ...
-
 
 @functools.lru_cache(maxsize=64)
 def _zone_of_url(base_url: str) -> str | None:
