@@ -20,6 +20,7 @@ says, so ``config`` can tell where each value came from.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -37,7 +38,6 @@ from scaleway_volumes._constants import (
     ENV_ZONE,
     WAIT_TIMEOUT,
 )
-from scaleway_volumes._ids import UUID_PATTERN
 
 from ._sizes import parse_size
 
@@ -114,6 +114,11 @@ class NumberRange(click.FloatRange):
         return number
 
 
+# The ids the library takes: the canonical 8-4-4-4-12 form only (its check_id
+# refuses any other, as it would change the request's path).
+_UUID = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
+
+
 class IdType(click.types.StringParamType):
     """A resource id (a UUID), checked as the command line is parsed.
 
@@ -128,8 +133,7 @@ class IdType(click.types.StringParamType):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         text = super().convert(value, param, ctx)
-        # The library's own check: the canonical 8-4-4-4-12 form, either case.
-        if not UUID_PATTERN.fullmatch(text):
+        if not _UUID.fullmatch(text):
             self.fail(f"{text!r} is not a UUID.", param, ctx)
         # As the library sends it: one id typed in two cases is one id.
         return text.lower()
