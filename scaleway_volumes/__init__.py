@@ -48,6 +48,7 @@ from ._errors import (
     ResponseDecodeError,
     ScalewayError,
     ServerError,
+    ServiceUnavailableError,
     TransientStateError,
     WaitTimeoutError,
 )
@@ -96,6 +97,7 @@ __all__ = [
     "RetryPolicy",
     "ScalewayError",
     "ServerError",
+    "ServiceUnavailableError",
     "SnapshotParentVolume",
     "TokenBucketRateLimiter",
     "TransientStateError",

@@ -39,6 +39,7 @@ __all__ = [
     "QuotaExceededError",
     "RateLimitError",
     "ServerError",
+    "ServiceUnavailableError",
     "TransientStateError",
     "error_class_for",
     "error_from_response",
@@ -282,8 +283,25 @@ class RateLimitError(_AsksForDelay):
 class ServerError(_AsksForDelay):
     """5xx: the API failed, after retries where retrying was safe.
 
-    ``retry_after`` is the delay in seconds a 503 asked for (one longer than
-    ``RetryPolicy.max_retry_after`` is not waited for), else ``None``.
+    ``retry_after`` is the delay in seconds the answer asked for, else ``None``;
+    a 503 that asked for one is a ``ServiceUnavailableError``.
+    """
+
+
+class ServiceUnavailableError(ServerError, RateLimitError):
+    """503 with ``Retry-After``: the API is unavailable and said when to come back.
+
+    Both a ``ServerError`` (its status) and a ``RateLimitError``: ``retry_after``
+    is the delay in seconds it asked for. Raised after retries, or at once when
+    that delay is longer than ``RetryPolicy.max_retry_after``, so
+    ``except RateLimitError`` sees every answer that names a delay.
+
+    ```python
+    try:
+        volume = await api.get_volume(volume_id)
+    except RateLimitError as err:  # a 429, or a 503 with Retry-After
+        await anyio.sleep(err.retry_after or 60)
+    ```
     """
 
 
@@ -305,14 +323,19 @@ _TYPE_CLASSES: dict[tuple[int, str], type[APIError]] = {
 }
 
 
-def error_class_for(status_code: int, type: str | None = None) -> type[APIError]:
+def error_class_for(
+    status_code: int, type: str | None = None, *, retry_after: float | None = None
+) -> type[APIError]:
     """The one place that maps an HTTP status (and the body's ``type``) to a class.
 
     The result is always a subclass of the status's class: the ``type`` only
-    picks a more precise one (403 ``quotas_exceeded`` is a ``QuotaExceededError``).
+    picks a more precise one (403 ``quotas_exceeded`` is a ``QuotaExceededError``),
+    and so does a 503's ``retry_after`` (a ``ServiceUnavailableError``).
     """
     if type is not None and (status_code, type) in _TYPE_CLASSES:
         return _TYPE_CLASSES[status_code, type]
+    if status_code == 503 and retry_after is not None:
+        return ServiceUnavailableError
     if status_code >= 500:
         return ServerError
     return _STATUS_CLASSES.get(status_code, APIError)
@@ -369,7 +392,7 @@ def error_from_response(
             "resource": _text(body.get("resource")),
             "resource_id": _text(body.get("resource_id")),
         }
-    cls = error_class_for(status_code, err_type)
+    cls = error_class_for(status_code, err_type, retry_after=retry_after)
     if isinstance(body, dict):
         extras.update((key, body[key]) for key in cls._body_keys if _text(body.get(key)))
     if issubclass(cls, _AsksForDelay):

@@ -15,6 +15,7 @@ ScalewayError                 .message .outcome_unknown .marker_tag
 │   │   └── PreconditionFailedError   412                    .precondition
 │   ├── RateLimitError            429                        .retry_after
 │   └── ServerError               5xx
+│       └── ServiceUnavailableError   503 with Retry-After  (also a RateLimitError) .retry_after
 ├── APIConnectionError        network failure after retries  .method .path
 │   └── APITimeoutError
 ├── ResponseDecodeError       a 2xx body that is not the expected JSON envelope  .path
@@ -48,6 +49,7 @@ from ._api_errors import (
     QuotaExceededError,
     RateLimitError,
     ServerError,
+    ServiceUnavailableError,
     TransientStateError,
     error_class_for,
     error_from_response,
@@ -84,6 +86,7 @@ __all__ = [
     "ResponseDecodeError",
     "ScalewayError",
     "ServerError",
+    "ServiceUnavailableError",
     "TransientStateError",
     "WaitTimeoutError",
     "error_class_for",

@@ -37,6 +37,7 @@ from ._errors import (
     ResponseDecodeError,
     ScalewayError,
     ServerError,
+    ServiceUnavailableError,
     TransientStateError,
     WaitTimeoutError,
 )
@@ -187,6 +188,13 @@ def _server(error: ServerError) -> str:
     quote = f" and quote the request id {error.request_id}" if error.request_id else ""
     when = "later" if error.retry_after is None else f"in {error.retry_after:g} s"
     return f"Scaleway's API failed: try again {when}; if it keeps failing, contact support{quote}."
+
+
+@_advice.register
+def _unavailable(error: ServiceUnavailableError) -> str:
+    # Both a ServerError and a RateLimitError: dispatch needs its own entry, and
+    # the API being down (not this caller's pace) is the news.
+    return _server(error)
 
 
 _MAY_HAVE_ACTED = "The request may have gone through: check the resource before trying again."

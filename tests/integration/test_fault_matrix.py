@@ -30,6 +30,7 @@ from scaleway_volumes import (
     ResponseDecodeError,
     RetryPolicy,
     ServerError,
+    ServiceUnavailableError,
 )
 from scaleway_volumes.testing import FakeScaleway, FakeServer, Fault
 
@@ -207,6 +208,23 @@ async def test_429_retry_after_too_large(
             await api.list_volumes()
     assert info.value.retry_after == 600
     assert len(fake.stats.requests) == 1 and no_sleep == []
+
+
+@pytest.mark.parametrize("retry_after", ["600", "1"])
+async def test_503_with_retry_after_is_a_rate_limit_error_too(
+    fake: FakeScaleway, server: FakeServer, no_sleep: list[float], retry_after: str
+) -> None:
+    """A 503 naming a delay is a RateLimitError (the contract's retry rule) and a
+    ServerError (its status): at once when over max_retry_after, after retries else."""
+    fake.add_fault(Fault("respond", status=503, headers={"Retry-After": retry_after}, times=None))
+    async with make_api(fake, server, retry=RetryPolicy(max_retries=2)) as api:
+        with pytest.raises(RateLimitError) as info:
+            await api.list_volumes()
+    error = info.value
+    assert isinstance(error, ServerError) and isinstance(error, ServiceUnavailableError)
+    assert error.status_code == 503 and error.retry_after == float(retry_after)
+    attempts = 1 if retry_after == "600" else 3
+    assert len(fake.stats.requests) == attempts and len(no_sleep) == attempts - 1
 
 
 async def test_bare_429_storm(fake: FakeScaleway, server: FakeServer) -> None:

@@ -9,10 +9,12 @@ import respx
 
 from scaleway_volumes import (
     AsyncVolumeAPI,
+    RateLimitError,
     ResponseDecodeError,
     RetryPolicy,
     ScalewayError,
     ServerError,
+    ServiceUnavailableError,
 )
 from scaleway_volumes._convert import decode_volumes, find_marked_page
 from scaleway_volumes._errors import InvalidRequestError, error_from_response
@@ -143,4 +145,5 @@ async def test_long_retry_after_on_503_is_kept() -> None:
                 await api.get_volume(VID)
     error = info.value
     assert isinstance(error, ServerError) and error.retry_after == 3600
+    assert isinstance(error, RateLimitError) and isinstance(error, ServiceUnavailableError)
     assert "retry after 3600 s" in str(error) and "in 3600 s" in (hint(error) or "")

@@ -20,6 +20,7 @@ from scaleway_volumes import (
     ResponseDecodeError,
     RetryPolicy,
     ServerError,
+    ServiceUnavailableError,
 )
 from scaleway_volumes._errors import (
     APIConnectionError,
@@ -33,7 +34,9 @@ from scaleway_volumes._errors import (
     TransientStateError,
     WaitTimeoutError,
     error_class_for,
+    error_from_response,
 )
+from scaleway_volumes._hints import hint
 
 from ..conftest import BASE, TOKEN
 from .helpers import make_api, volume_json
@@ -210,6 +213,23 @@ def test_docstring_draws_every_class() -> None:
         obj = getattr(errors_module, name)
         if isinstance(obj, type) and issubclass(obj, BaseException):
             assert name in drawing, name
+
+
+def test_a_503_naming_a_delay_is_both_a_server_and_a_rate_limit_error() -> None:
+    """The contract: a 503's Retry-After over the cap raises RateLimitError; its
+    status keeps it a ServerError; a 503 naming no delay, or a 500, stays a ServerError."""
+    assert error_class_for(503, retry_after=3600.0) is ServiceUnavailableError
+    assert error_class_for(503) is ServerError
+    assert error_class_for(500, retry_after=5.0) is ServerError
+    assert error_class_for(429, retry_after=5.0) is RateLimitError
+    error = error_from_response(503, b"", retry_after=3600.0)
+    assert isinstance(error, ServerError) and isinstance(error, RateLimitError)
+    assert error.retry_after == 3600.0
+    assert (
+        hint(error)
+        == hint(error_from_response(500, b"", retry_after=3600.0))
+        != hint(error_from_response(500, b""))
+    )
 
 
 @pytest.mark.parametrize(
