@@ -17,6 +17,7 @@ import httpx
 from ._config import Config, api_base_url, resolve_config
 from ._constants import DEFAULT_DEADLINE, DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT
 from ._create import new_marker
+from ._ids import zone_of
 from ._pacing import AdaptiveRateLimiter, RateLimiter
 from ._pipeline import Pipeline
 from ._retry import RetryPolicy
@@ -34,7 +35,6 @@ Other = TypeVar("Other", bound="BaseAPI")
 _SHARED = (
     "_token",
     "_config",
-    "zone",
     "organization",
     "project",
     "_user_agent",
@@ -107,7 +107,6 @@ class BaseAPI:
         self._token = config.require_secret_key()
         self._base_url = api_base_url(config, self._API, base_url)
         self._config = config
-        self.zone = config.zone
         self.organization = config.organization
         self.project = config.project
         if type(max_connections) is not int or max_connections < 1:
@@ -176,6 +175,17 @@ class BaseAPI:
     def base_url(self) -> str:
         """The URL every path is appended to."""
         return self._base_url
+
+    @property
+    def zone(self) -> str:
+        """The zone the requests reach: the one ``base_url`` names, else the configured one.
+
+        A ``base_url`` given explicitly overrides ``zone``:
+        ``AsyncBlockAPI(base_url=".../block/v1/zones/nl-ams-1").zone`` is
+        ``"nl-ams-1"`` whatever the configuration says (``config.zone``). One that
+        names no zone (a proxy) leaves the configured zone.
+        """
+        return zone_of(self) or self._config.zone
 
     @property
     def retry(self) -> RetryPolicy:

@@ -150,7 +150,7 @@ async def test_models_of_the_apis_zone_or_of_none_are_taken(
     assert (await zones.par.get_volume(nameless)).id == own.id
     ams_url = server.block_base_url.replace(PAR, AMS)
     async with AsyncBlockAPI(fake.token, base_url=ams_url) as ams:
-        assert ams.zone == PAR, "zone= not given: the default"
+        assert ams.zone == AMS and ams.config.zone == PAR, "base_url overrides zone"
         assert (await ams.wait_for_volume(zones.volume)).id == zones.volume.id
 
 

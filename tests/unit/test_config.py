@@ -6,7 +6,7 @@ import httpx
 import pytest
 import respx
 
-from scaleway_volumes import AsyncVolumeAPI, RetryPolicy
+from scaleway_volumes import AsyncBlockAPI, AsyncVolumeAPI, RetryPolicy
 
 from ..conftest import ORG, TOKEN
 from .helpers import make_api, volume_json
@@ -60,6 +60,23 @@ def test_api_url_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """SCW_API_URL replaces the API host, as in the official tools."""
     monkeypatch.setenv("SCW_API_URL", "http://127.0.0.1:9/")
     assert AsyncVolumeAPI(TOKEN).base_url == "http://127.0.0.1:9/instance/v1/zones/fr-par-1"
+
+
+@pytest.mark.parametrize("api", [AsyncVolumeAPI, AsyncBlockAPI])
+def test_zone_is_the_one_base_url_reaches(api: type[AsyncVolumeAPI | AsyncBlockAPI]) -> None:
+    """The contract: base_url overrides zone, and api.zone reads the resolved zone. A
+    base_url that names no zone (a proxy) leaves the configured one."""
+    kind = "instance" if api is AsyncVolumeAPI else "block"
+    ams = api(TOKEN, zone="fr-par-2", base_url=f"https://x.test/{kind}/v1/zones/nl-ams-1")
+    assert ams.zone == "nl-ams-1" and ams.config.zone == "fr-par-2"
+    assert api(TOKEN, zone="fr-par-2", base_url="http://proxy.test:8080/").zone == "fr-par-2"
+    assert api(TOKEN, zone="pl-waw-1").zone == "pl-waw-1"
+
+
+def test_block_sibling_zone_follows_the_instance_base_url() -> None:
+    """AsyncVolumeAPI.block reaches the zone its Instance base_url names, and says so."""
+    api = AsyncVolumeAPI(TOKEN, base_url="https://x.test/instance/v1/zones/nl-ams-1")
+    assert api.zone == api.block.zone == "nl-ams-1"
 
 
 @pytest.mark.parametrize("zone", ["mars-1", "FR-PAR-1", "fr-par-1/../x", ""])
