@@ -31,6 +31,7 @@ from ._constants import (
     LEGACY_REGIONS,
     LEGACY_ZONE_URLS,
 )
+from ._redis_url import redact, scrub
 
 __all__ = ["Config", "api_base_url", "mask_secret", "resolve_config"]
 
@@ -312,16 +313,21 @@ def _region_of(zone: str) -> str:
 
 def _check_http_url(origin: str, url: str) -> str:
     """``url`` without trailing slash, or ``ValueError`` unless it is a plain http(s) URL."""
+    # Every message shows the URL with its password masked: the checks that
+    # refuse a user:password@ come after these.
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError) as err:
-        raise ValueError(f"invalid {origin} {url!r}: {err}") from err
+        if not isinstance(url, str):
+            raise ValueError(f"invalid {origin} {url!r}: {err}") from err
+        # Not chained: httpx's text may quote the password.
+        raise ValueError(f"invalid {origin} {redact(url)!r}: {scrub(str(err), url)}") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ValueError(f"{origin} must be an http(s) URL with a host, got {url!r}")
+        raise ValueError(f"{origin} must be an http(s) URL with a host, got {redact(url)!r}")
     if parsed.userinfo:
         # Never quoted: it holds a password. And never used: requests authenticate
         # with the token, so a user:password@ would only end up in logs and repr().
         raise ValueError(f"{origin} must not hold credentials (user:password@)")
     if parsed.query or parsed.fragment:
-        raise ValueError(f"{origin} must not have a query or fragment, got {url!r}")
+        raise ValueError(f"{origin} must not have a query or fragment, got {redact(url)!r}")
     return str(parsed).rstrip("/")

@@ -271,9 +271,10 @@ _parsed_lock = threading.Lock()
 
 # Python's own errors PyYAML lets out while building a value (an unquoted
 # `2024-13-45` read as a date, `!!int` on text, an int of too many digits, a
-# `!!timestamp` on text: AttributeError): their text may quote the value, which
-# may be the secret key.
-_BUILD_ERRORS = (ValueError, OverflowError, TypeError, AttributeError)
+# `!!timestamp` on text: AttributeError; `!!bool` on text: a KeyError of the
+# value; `!!int ''`: IndexError): their text may quote the value, which may be
+# the secret key.
+_BUILD_ERRORS = (ValueError, OverflowError, TypeError, AttributeError, LookupError)
 _CANNOT_BUILD = "a value that is not the date or number it looks like or is tagged as"
 
 

@@ -299,6 +299,8 @@ def test_unknown_keys_are_ignored(tmp_path: Path) -> None:
         ("default_project_id: !!timestamp 2024-13-45\n", "not the date or .*line 1, column 21"),
         ("profiles:\n  p:\n    x: !!float nope\n", "not the date or number .*line 3, column 8"),
         ("x: !!int " + "9" * 5000 + "\n", "not the date or number .*line 1, column 4"),
+        ("x: !!int ''\n", "not the date or number .*line 1, column 4"),  # IndexError
+        ("x: !!bool maybe\n", "not the date or number .*line 1, column 4"),  # KeyError
         ("x: " + "[" * 500 + "]" * 500 + "\n", "is not valid YAML: collections nested too deeply"),
     ],
 )
@@ -359,6 +361,7 @@ def test_unreadable_file_is_value_error(tmp_path: Path) -> None:
         f"secret_key: !!int {SECRET}\n",  # int()'s error quotes the text
         f"secret_key: !!float {SECRET}\n",
         f"secret_key: !!timestamp {SECRET}\n",  # an AttributeError inside PyYAML
+        f"secret_key: !!bool {SECRET}\n",  # a KeyError whose text is the value
     ],
 )
 def test_secret_never_in_error(tmp_path: Path, text: str) -> None:

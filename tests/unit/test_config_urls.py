@@ -67,6 +67,11 @@ def test_base_url_wins_and_keeps_prefix(base_url: str, expected: str | None) -> 
         # Never used (the token authenticates), and never to be shown in repr() or logs.
         ("http://alice:s3cretpw@h/p", "must not hold credentials"),
         ("http://alice@h/p", "must not hold credentials"),
+        # Refused for another reason first: the password is masked there too.
+        ("ftp://alice:s3cretpw@h/instance/v1/zones/fr-par-1", "http\\(s\\) URL with a host"),
+        ("https://alice:s3cretpw@", "http\\(s\\) URL with a host"),
+        ("https://alice:s3cretpw@h:abc/", "invalid base_url"),
+        ("https://h/p?password=s3cretpw", "query or fragment"),
     ],
 )
 def test_bad_base_url(base_url: str, match: str) -> None:
@@ -74,7 +79,10 @@ def test_bad_base_url(base_url: str, match: str) -> None:
     with pytest.raises(ValueError, match=match) as info:
         api_base_url(resolve_config(environ={}), "instance", base_url)
     assert "base_url" in str(info.value)
-    assert "s3cretpw" not in str(info.value)
+    error: BaseException | None = info.value
+    while error is not None:
+        assert "s3cretpw" not in str(error)
+        error = error.__cause__ or error.__context__
 
 
 def test_api_base_url_argument_checks() -> None:
