@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import copy
 import platform
+from collections.abc import AsyncGenerator, Callable
+from contextlib import aclosing
 from types import TracebackType
 from typing import Any, ClassVar, Literal, TypeVar
 
@@ -17,6 +19,8 @@ import httpx
 from ._config import Config, api_base_url, resolve_config
 from ._constants import DEFAULT_DEADLINE, DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT
 from ._create import new_marker
+from ._deadline import run_within
+from ._errors import APITimeoutError
 from ._ids import zone_of
 from ._pacing import AdaptiveRateLimiter, RateLimiter
 from ._pipeline import Pipeline
@@ -29,6 +33,7 @@ __all__ = ["BaseAPI"]
 
 Self = TypeVar("Self", bound="BaseAPI")
 Other = TypeVar("Other", bound="BaseAPI")
+T = TypeVar("T")
 
 # What an API object is made of, apart from its URL and pipeline: what a
 # sibling of another API kind shares with it (see `_sibling`).
@@ -146,6 +151,45 @@ class BaseAPI:
             base_path=httpx.URL(base_url).raw_path.decode("ascii"),
         )
         return other
+
+    async def _gather_pages(
+        self, path: str, listing: Callable[[Pipeline], AsyncGenerator[list[T], None]]
+    ) -> list[T]:
+        """Every item of the pages ``listing(pipeline)`` yields, all fetched as one call.
+
+        A ``list_*`` call is one call, so the deadline bounds all its pages
+        together, retries included, as it bounds one request: the pages are
+        fetched by a copy of the pipeline with no deadline of their own, under
+        one ``run_within``. Running out is ``APITimeoutError`` saying how many
+        pages and items had come. (``iter_*`` bound each page instead: the time
+        between pages is the caller's.)
+        """
+        deadline = self._pipeline.deadline
+        found: list[T] = []
+        fetched = 0
+
+        async def gather() -> list[T]:
+            nonlocal fetched
+            pipeline = self._pipeline
+            if deadline is not None:
+                pipeline = attrs.evolve(pipeline, deadline=None)
+            pages = listing(pipeline)
+            async with aclosing(pages):
+                async for page in pages:
+                    found.extend(page)
+                    fetched += 1
+            return found
+
+        def expired() -> APITimeoutError:
+            return APITimeoutError(
+                f"no answer within the {deadline:g} s deadline for the whole listing "
+                f"({fetched} page(s), {len(found)} item(s) fetched)",
+                outcome_unknown=False,
+                method="GET",
+                path=path,
+            )
+
+        return await run_within(deadline, gather, expired)
 
     def _new_marker(self) -> str | None:
         """A fresh marker tag for one create, or None when markers are turned off."""

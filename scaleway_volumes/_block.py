@@ -27,6 +27,7 @@ CACHE_ATTRIBUTE = "_block_api"
 
 _INSTANCE_PATH = "/instance/v1/"
 _BLOCK_PATH = "/block/v1/"
+_TYPES = "/volume-types"
 
 
 class AsyncBlockAPI(BlockBulk, BlockSnapshots):
@@ -61,23 +62,25 @@ class AsyncBlockAPI(BlockBulk, BlockSnapshots):
     async def list_volume_types(self) -> list[BlockVolumeType]:
         """The volume types the zone offers (``sbs_5k``, ``sbs_15k``...), with prices and IOPS.
 
+        All pages are fetched; the API's ``deadline`` bounds the whole call.
+
         ```python
         for kind in await api.list_volume_types():
             print(kind.type, kind.specs.perf_iops if kind.specs else None)
         ```
         """
-        found: list[BlockVolumeType] = []
-        async for page in pages(
-            self._pipeline,
-            "/volume-types",
-            (),
-            MAX_PER_PAGE,
-            lambda reply: decode_volume_type_page(reply.content, reply.status_code),
-            page_size_param=PAGE_SIZE_PARAM,
-            key=lambda kind: kind.type,  # a volume type has no id
-        ):
-            found.extend(page)
-        return found
+        return await self._gather_pages(
+            _TYPES,
+            lambda pipeline: pages(
+                pipeline,
+                _TYPES,
+                (),
+                MAX_PER_PAGE,
+                lambda reply: decode_volume_type_page(reply.content, reply.status_code),
+                page_size_param=PAGE_SIZE_PARAM,
+                key=lambda kind: kind.type,  # a volume type has no id
+            ),
+        )
 
 
 def block_url_for(api: BaseAPI) -> str:

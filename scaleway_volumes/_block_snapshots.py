@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from contextlib import aclosing
 from typing import Any, Literal, overload
 
@@ -16,7 +16,7 @@ from ._decoding import MarkedPage
 from ._deletes import delete_resource
 from ._ids import check_id, zone_of
 from ._listing import pages
-from ._pipeline import Attempts
+from ._pipeline import Attempts, Pipeline
 from ._states import BLOCK_SNAPSHOT_STATES, BLOCK_SNAPSHOT_TRANSIENT
 from ._transport import Reply
 from ._validate import check_name, check_per_page, check_tags
@@ -153,19 +153,15 @@ class BlockSnapshots(BaseAPI):
         """Every snapshot matching the filters, all pages fetched.
 
         ``volume_id`` keeps the snapshots of one volume; the other filters are
-        those of ``list_volumes`` (``tags``: any one of them matches).
+        those of ``list_volumes`` (``tags``: any one of them matches). The
+        API's ``deadline`` bounds the whole call, every page included.
         """
-        return [
-            snapshot
-            async for snapshot in self.iter_snapshots(
-                name=name,
-                volume_id=volume_id,
-                project=project,
-                organization=organization,
-                tags=tags,
-                per_page=per_page,
-            )
-        ]
+        return await self._gather_pages(
+            COLLECTION,
+            lambda pipeline: self._snapshot_pages(
+                pipeline, name, volume_id, project, organization, tags, per_page
+            ),
+        )
 
     async def iter_snapshots(
         self,
@@ -179,11 +175,34 @@ class BlockSnapshots(BaseAPI):
     ) -> AsyncIterator[BlockSnapshot]:
         """Like ``list_snapshots``, but yields snapshots as pages arrive.
 
+        Each page's request is one call for the ``deadline`` (retries
+        included): the time the loop's body takes between pages is the caller's.
+
         ```python
         async for snapshot in api.iter_snapshots(volume_id=volume):
             print(snapshot.name, snapshot.size, snapshot.status)
         ```
         """
+        listing = self._snapshot_pages(
+            self._pipeline, name, volume_id, project, organization, tags, per_page
+        )
+        # Closed with this generator (a user's ``aclosing``), not left to the collector.
+        async with aclosing(listing):
+            async for page in listing:
+                for snapshot in page:
+                    yield snapshot
+
+    def _snapshot_pages(
+        self,
+        pipeline: Pipeline,
+        name: str | None,
+        volume_id: str | BlockVolume | None,
+        project: str | None,
+        organization: str | None,
+        tags: Iterable[str] | None,
+        per_page: int,
+    ) -> AsyncGenerator[list[BlockSnapshot], None]:
+        """The pages of snapshots matching the filters, fetched through ``pipeline``."""
         check_per_page(per_page, MAX_PER_PAGE)
         filters = common.str_filters(
             ("name", name),
@@ -193,19 +212,14 @@ class BlockSnapshots(BaseAPI):
         if volume_id is not None:
             filters.append(("volume_id", self._id_of(volume_id, "volume_id", BlockVolume)))
         filters += common.tag_filters(tags)
-        listing = pages(
-            self._pipeline,
+        return pages(
+            pipeline,
             COLLECTION,
             filters,
             per_page,
             _decode_page,
             page_size_param=common.PAGE_SIZE_PARAM,
         )
-        # Closed with this generator (a user's ``aclosing``), not left to the collector.
-        async with aclosing(listing):
-            async for page in listing:
-                for snapshot in page:
-                    yield snapshot
 
     @overload
     async def wait_for_snapshot(  # type: ignore[overload-overlap]  # "deleted" is a str

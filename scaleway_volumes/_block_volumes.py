@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import aclosing
 from typing import Any, Literal, overload
 
@@ -16,7 +16,7 @@ from ._decoding import MarkedPage
 from ._deletes import delete_resource
 from ._ids import check_id, zone_of
 from ._listing import pages
-from ._pipeline import Attempts
+from ._pipeline import Attempts, Pipeline
 from ._states import BLOCK_VOLUME_STATES, BLOCK_VOLUME_TRANSIENT
 from ._transport import Reply
 from ._validate import check_name, check_per_page, check_size, check_tags
@@ -236,14 +236,15 @@ class BlockVolumes(BaseAPI):
         ``name`` matches as a substring; ``tags`` matches a volume carrying
         **any** of them (the Block API's rule); ``project``/``organization``
         filter by id. Pages of ``per_page`` (at most 100) are followed by the
-        body's ``total_count``.
+        body's ``total_count``. The API's ``deadline`` bounds the whole call,
+        every page included (``APITimeoutError`` says how many had come).
         """
-        return [
-            volume
-            async for volume in self.iter_volumes(
-                name=name, project=project, organization=organization, tags=tags, per_page=per_page
-            )
-        ]
+        return await self._gather_pages(
+            COLLECTION,
+            lambda pipeline: self._volume_pages(
+                pipeline, name, project, organization, tags, per_page
+            ),
+        )
 
     async def iter_volumes(
         self,
@@ -256,11 +257,31 @@ class BlockVolumes(BaseAPI):
     ) -> AsyncIterator[BlockVolume]:
         """Like ``list_volumes``, but yields volumes as pages arrive, one page in memory.
 
+        Each page's request is one call for the ``deadline`` (retries
+        included): the time the loop's body takes between pages is the caller's.
+
         ```python
         async for volume in api.iter_volumes(tags=["prod"]):
             print(volume.name, volume.type, volume.status)
         ```
         """
+        listing = self._volume_pages(self._pipeline, name, project, organization, tags, per_page)
+        # Closed with this generator (a user's ``aclosing``), not left to the collector.
+        async with aclosing(listing):
+            async for page in listing:
+                for volume in page:
+                    yield volume
+
+    def _volume_pages(
+        self,
+        pipeline: Pipeline,
+        name: str | None,
+        project: str | None,
+        organization: str | None,
+        tags: Iterable[str] | None,
+        per_page: int,
+    ) -> AsyncGenerator[list[BlockVolume], None]:
+        """The pages of volumes matching the filters, fetched through ``pipeline``."""
         check_per_page(per_page, MAX_PER_PAGE)
         filters = common.str_filters(
             ("name", name),
@@ -268,19 +289,14 @@ class BlockVolumes(BaseAPI):
             ("organization:organization_id", organization),
         )
         filters += common.tag_filters(tags)
-        listing = pages(
-            self._pipeline,
+        return pages(
+            pipeline,
             COLLECTION,
             filters,
             per_page,
             decode_volume_page,
             page_size_param=common.PAGE_SIZE_PARAM,
         )
-        # Closed with this generator (a user's ``aclosing``), not left to the collector.
-        async with aclosing(listing):
-            async for page in listing:
-                for volume in page:
-                    yield volume
 
     @overload
     async def wait_for_volume(  # type: ignore[overload-overlap]  # "deleted" is a str
@@ -315,11 +331,14 @@ class BlockVolumes(BaseAPI):
         first poll is at once, the next ones back off from 0.5 s to 5 s with
         jitter; every poll is an ordinary GET, paced by the rate limiter, and a
         bare 429 is flow control (resent at the limiter's pace). A poll that
-        fails with a 429, a 5xx, a network error or a timeout is made again
-        while time is left (after its ``Retry-After`` if it has one); if time
-        runs out, the ``WaitTimeoutError`` names that error (its ``__cause__``).
-        Any other error of a poll (401, 403...) is raised at once. A
-        ``BlockVolume`` of another zone than this API's is a ``ValueError``.
+        fails (after the pipeline's own retries) with a 429, a 500, 502, 503 or
+        504, or, once a poll of this wait was answered, with a network error or
+        a timeout, is made again while time is left (after its ``Retry-After``
+        if it has one); if time runs out, the ``WaitTimeoutError`` names that
+        error (its ``__cause__``). Any other error of a poll is raised at once:
+        401, 403, a 501, an unreadable answer, and a network error or timeout
+        before any poll was answered (a wrong ``base_url`` is likelier then).
+        A ``BlockVolume`` of another zone than this API's is a ``ValueError``.
 
         ```python
         volume = await api.wait_for_volume(volume)                    # settled

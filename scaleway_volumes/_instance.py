@@ -71,7 +71,8 @@ class AsyncVolumeAPI(InstanceListing):
         retry: a ``RetryPolicy`` (default: 3 retries).
         user_agent: appended to ``scaleway-volumes/<version>`` in ``User-Agent``.
         deadline: seconds one whole call may take, retries included (default
-            120; ``None`` for no limit). Expiry raises ``APITimeoutError``.
+            120; ``None`` for no limit): a ``list_*`` call with all its pages,
+            each page of an ``iter_*`` loop. Expiry raises ``APITimeoutError``.
         rate_limiter: paces every request of this API and its copies.
         profile: the profile of the ``scw`` config file to read (default
             ``$SCW_PROFILE``, else the file's ``active_profile``); see

@@ -6,7 +6,7 @@ the ``X-Total-Count`` header, with a ``Link`` header to the next page.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from contextlib import aclosing
 
 from ._api import BaseAPI
@@ -14,6 +14,7 @@ from ._constants import DEFAULT_PER_PAGE, MAX_PER_PAGE
 from ._convert import decode_volumes
 from ._listing import pages
 from ._models import Volume
+from ._pipeline import Pipeline
 from ._transport import Reply
 from ._validate import check_optional_str, check_per_page, check_tags
 
@@ -44,19 +45,16 @@ class InstanceListing(BaseAPI):
 
         ``name`` matches as a substring; ``tags`` requires every tag given.
         Pages are followed as the API says (``Link``/``X-Total-Count``), with no
-        extra request for an empty last page.
+        extra request for an empty last page. The API's ``deadline`` bounds the
+        whole call, every page included (``APITimeoutError`` says how many
+        had come).
         """
-        return [
-            volume
-            async for volume in self.iter_volumes(
-                name=name,
-                volume_type=volume_type,
-                organization=organization,
-                project=project,
-                tags=tags,
-                per_page=per_page,
-            )
-        ]
+        return await self._gather_pages(
+            _COLLECTION,
+            lambda pipeline: self._volume_pages(
+                pipeline, name, volume_type, organization, project, tags, per_page
+            ),
+        )
 
     async def iter_volumes(
         self,
@@ -70,12 +68,35 @@ class InstanceListing(BaseAPI):
     ) -> AsyncIterator[Volume]:
         """Like ``list_volumes``, but yields volumes as pages arrive, one page in memory.
 
+        Each page's request is one call for the ``deadline`` (retries
+        included): the time the loop's body takes between pages is the caller's.
+
         ```python
         async for volume in api.iter_volumes(volume_type="l_ssd"):
             if volume.server is None:
                 print("unattached:", volume.name)
         ```
         """
+        listing = self._volume_pages(
+            self._pipeline, name, volume_type, organization, project, tags, per_page
+        )
+        # Closed with this generator (a user's ``aclosing``), not left to the collector.
+        async with aclosing(listing):
+            async for page in listing:
+                for volume in page:
+                    yield volume
+
+    def _volume_pages(
+        self,
+        pipeline: Pipeline,
+        name: str | None,
+        volume_type: str | None,
+        organization: str | None,
+        project: str | None,
+        tags: Iterable[str] | None,
+        per_page: int,
+    ) -> AsyncGenerator[list[Volume], None]:
+        """The pages of volumes matching the filters, fetched through ``pipeline``."""
         check_per_page(per_page, MAX_PER_PAGE)
         filters: list[tuple[str, str]] = []
         for key, value in (
@@ -91,9 +112,4 @@ class InstanceListing(BaseAPI):
             if any("," in tag for tag in tag_list):
                 raise ValueError("a tag filter cannot contain ',' (the API's separator)")
             filters.append(("tags", ",".join(tag_list)))
-        listing = pages(self._pipeline, _COLLECTION, filters, per_page, _decode_page)
-        # Closed with this generator (a user's ``aclosing``), not left to the collector.
-        async with aclosing(listing):
-            async for page in listing:
-                for volume in page:
-                    yield volume
+        return pages(pipeline, _COLLECTION, filters, per_page, _decode_page)

@@ -21,7 +21,12 @@ ServerDisconnectedError               RemoteProtocolError          maybe
 ClientPayloadError (truncated body)   RemoteProtocolError          yes
 ClientOSError (reset mid-exchange)    ReadError                    maybe
 other ClientError                     RemoteProtocolError          maybe
+wait for a slot ended by ``aclose``   ConnectError                 no
 ====================================  ===========================  ==========
+
+The last row: closing the pool cancels the requests queued for one of its
+connections, though no one cancelled their tasks; they are resent on the
+next pool (a cancellation of the task itself stays a cancellation).
 """
 
 from __future__ import annotations
@@ -41,6 +46,23 @@ from .._compat import abandon_session, disable_hidden_resend
 from ._cache import Memo
 
 __all__ = ["AiohttpTransport", "map_aiohttp_error"]
+
+#: Why a request that waited for a connection of a pool ``aclose`` closed failed.
+_POOL_CLOSED = "the connection pool was closed before a connection was free (not sent)"
+
+
+def _cancel_requested() -> bool:
+    """Whether someone asked to cancel the running task.
+
+    ``Task.cancelling`` (3.11+) counts the requests. Python 3.10 keeps no such
+    count: a cancellation arriving in the very loop step in which ``aclose``
+    closes the pool is then taken for the pool's, and the call resends. anyio's
+    cancel scopes (the library's deadline on 3.10, trio-style code) cancel
+    again at the next wait, so only a bare ``Task.cancel`` landing in that
+    step is lost.
+    """
+    cancelling = getattr(asyncio.current_task(), "cancelling", None)
+    return cancelling is not None and cancelling() > 0
 
 
 def map_aiohttp_error(exc: BaseException) -> httpx.TransportError:
@@ -312,6 +334,14 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 status, reason, raw_headers = resp.status, resp.reason, resp.raw_headers
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise map_aiohttp_error(exc) from exc
+        except asyncio.CancelledError:
+            if not session.closed or _cancel_requested():
+                raise
+            # ``aclose`` closed this pool while the request waited for a free
+            # connection or for DNS: aiohttp cancels those waits, though no one
+            # cancelled this task. The request never left, and the pipeline
+            # resends a request proven unsent: on the next pool.
+            raise httpx.ConnectError(_POOL_CLOSED) from None
         return _ReadResponse(
             status,
             raw_headers=raw_headers,
