@@ -40,6 +40,7 @@ from typing import Any
 
 import aiohttp
 import httpx
+import multidict
 import yarl
 
 from .._compat import abandon_session, disable_hidden_resend
@@ -63,6 +64,23 @@ def _cancel_requested() -> bool:
     """
     cancelling = getattr(asyncio.current_task(), "cancelling", None)
     return cancelling is not None and cancelling() > 0
+
+
+def forget_token(exc: BaseException) -> None:
+    """Mask the secret key in what an aiohttp error keeps of the request.
+
+    A ``ClientResponseError`` (a malformed answer, among others) keeps the
+    request's headers in ``request_info``, and its repr prints them: kept as
+    the ``__cause__`` of the library's error, it would show ``X-Auth-Token``.
+    """
+    info = getattr(exc, "request_info", None)
+    if not isinstance(info, aiohttp.RequestInfo) or "X-Auth-Token" not in info.headers:
+        return
+    headers = multidict.CIMultiDict(info.headers)
+    headers["X-Auth-Token"] = "[secure]"
+    exc.request_info = aiohttp.RequestInfo(  # type: ignore[attr-defined]
+        info.url, info.method, multidict.CIMultiDictProxy(headers), info.real_url
+    )
 
 
 def map_aiohttp_error(exc: BaseException) -> httpx.TransportError:
@@ -333,6 +351,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 content = await resp.read()
                 status, reason, raw_headers = resp.status, resp.reason, resp.raw_headers
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            forget_token(exc)
             raise map_aiohttp_error(exc) from exc
         except asyncio.CancelledError:
             if not session.closed or _cancel_requested():

@@ -286,6 +286,7 @@ class ClientSender:
         try:
             response: Any = await client.send(request, auth=self._no_auth, follow_redirects=False)
         except self._request_error as exc:
+            self._forget_token(request)
             raise TransportFailure(
                 _describe(exc),
                 sent=not self._proves_not_sent(exc),
@@ -301,6 +302,7 @@ class ClientSender:
             # Any other error of the client's package, from a hook or the client
             # itself (a spent stream, a URL it refuses): nothing says the request
             # did not leave, so a create is looked up before any resend.
+            self._forget_token(request)
             raise TransportFailure(_describe(exc), sent=True, timed_out=False) from exc
         except BaseException as exc:
             # Cancelled while httpx's pool connects under trio: the nursery that
@@ -318,6 +320,21 @@ class ClientSender:
         response.stream = self._empty
         reply: Reply = response
         return reply
+
+    def _forget_token(self, request: Any) -> None:
+        """Take the secret key out of a request that failed.
+
+        The client's error, kept as the ``__cause__`` of the library's, holds
+        the request, whose headers' repr (httpx masks ``Authorization`` only)
+        would show ``X-Auth-Token``. A resend builds a new request: this one is
+        only evidence now.
+        """
+        request.headers = self._headers_class(
+            [
+                (key, "[secure]" if key.lower() == "x-auth-token" else value)
+                for key, value in request.headers.multi_items()
+            ]
+        )
 
     def _prepare_shared(self, client: Any, request: Any) -> None:
         """Checks and changes a shared client needs (the owned client pays none of them)."""
