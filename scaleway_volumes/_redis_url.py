@@ -6,9 +6,16 @@ No redis-py here: ``redis.RedisRateLimiter`` checks with redis-py that it parses
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
-__all__ = ["password_span", "redact"]
+__all__ = ["ENCODE_HINT", "password_span", "redact", "scheme_problem", "scrub", "unsafe_password"]
+
+#: The schemes redis-py's ``from_url`` accepts.
+SCHEMES = ("redis", "rediss", "unix")
+
+ENCODE_HINT = (
+    "percent-encode any '/', '?', '#' or '@' of its user name or password (e.g. '/' as %2F)"
+)
 
 
 def password_span(url: str) -> tuple[int, int] | None:
@@ -41,3 +48,29 @@ def redact(url: str) -> str:
     if span is not None:
         url = url[: span[0]] + "***" + url[span[1] :]
     return re.sub(r"(?i)([?&]password=)[^&#]*", r"\1***", url)
+
+
+def scrub(text: str, url: str) -> str:
+    """``text`` (an error's message) with ``url`` masked and its password, as
+    written or decoded, replaced by ``***``."""
+    text = text.replace(url, redact(url))
+    span = password_span(url)
+    password = url[span[0] : span[1]] if span else ""
+    for secret in (password, unquote(password)) if password else ():
+        text = text.replace(secret, "***")
+    return text
+
+
+def scheme_problem(url: str) -> str | None:
+    """What is wrong with ``url``'s scheme (``host:6379``, ``http://...``), or None."""
+    scheme, sep, _ = url.partition("://")
+    if sep and scheme.lower() in SCHEMES:
+        return None
+    return "it must start with redis://, rediss:// (TLS) or unix:// (a socket path)"
+
+
+def unsafe_password(url: str, marks: str = "/?#") -> bool:
+    """Whether ``url``'s password, pasted unencoded, holds one of ``marks``: a ``/``,
+    ``?`` or ``#`` ends the host early (``redis://:1234/5@host`` is port 1234)."""
+    span = password_span(url)
+    return span is not None and any(mark in url[span[0] : span[1]] for mark in marks)
