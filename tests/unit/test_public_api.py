@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import scaleway_volumes
 
 CONTRACT_NAMES = [
@@ -88,5 +90,6 @@ def test_version_and_typed_marker() -> None:
     """The package has a version and ships py.typed."""
     from importlib.resources import files
 
-    assert scaleway_volumes.__version__.count(".") == 2
+    # A release, or the next one's development version (PEP 440).
+    assert re.fullmatch(r"\d+\.\d+\.\d+(\.dev\d+)?", scaleway_volumes.__version__)
     assert files("scaleway_volumes").joinpath("py.typed").is_file()
