@@ -74,8 +74,11 @@ class BlockBulk(BlockVolumes):
         polls add a fraction of a request per volume. While creates are in
         flight, polls wait for them (1 s at most): the last volume's wait
         decides when the call ends, and the polls' work would slow the
-        creates. ``on_progress(done, total)`` counts an item when it is
-        settled: created and, with ``wait``, available or failed.
+        creates. ``on_progress(done, total)`` counts an item when it reached
+        its end: created and, with ``wait``, available or failed. A poll's
+        error that no poll mends (401, 403, a 501, an unreadable answer) ends
+        the wait of the volumes it covered: each fails with its own
+        ``WaitTimeoutError`` naming it (it exists), the poll's error as cause.
 
         ```python
         specs = (BlockVolumeSpec(f"data-{i}", size=20 * 10**9) for i in range(500))
@@ -83,9 +86,11 @@ class BlockBulk(BlockVolumes):
         result.raise_for_errors()
         ```
 
-        Cancelled, each item in flight is settled: an item already created is
-        reported through ``on_item`` with its volume (it exists, available or
-        not); one mid-create is looked up by its marker tag.
+        Cancelled (or interrupted: Ctrl-C raises ``KeyboardInterrupt`` itself,
+        not in an exception group), each item in flight is settled and reported
+        through ``on_item``, not ``on_progress``: an item already created with
+        its volume (it exists, available or not); one mid-create is looked up
+        by its marker tag.
         """
         concurrency = check_concurrency(concurrency)
         if not wait:

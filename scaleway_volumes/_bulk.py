@@ -11,7 +11,7 @@ import anyio
 import anyio.lowlevel
 import attrs
 
-from ._cancel import sole_cancellation
+from ._cancel import sole_cancellation, sole_interrupt
 from ._errors import APIConnectionError, BulkOperationError, ScalewayError
 from ._later import Later
 from ._pipeline import Attempts
@@ -31,7 +31,10 @@ In = TypeVar("In")
 Out = TypeVar("Out")
 
 ProgressCallback = Callable[[int, "int | None"], object]
-"""``on_progress(done, total)``: ``total`` is ``None`` when the input has no length."""
+"""``on_progress(done, total)``: ``total`` is ``None`` when the input has no length.
+
+``done`` counts the items that reached their end; an item settled because the
+call was cancelled or stopped is reported through ``on_item`` only."""
 ItemCallback = Callable[[int, Any, Any], object]
 """``on_item(index, input, outcome)``: the output, or the exception, of one item."""
 
@@ -194,8 +197,13 @@ async def run_bulk(
     made ahead of its turn. On cancellation, each item in flight is settled
     (shielded, at most ``SETTLE_TIMEOUT`` seconds) and reported through
     ``on_item``, so the caller learns which volumes exist; then the
-    cancellation propagates. Each item taken is a checkpoint: a transport that
-    answers without yielding (in process) still lets a cancellation land.
+    cancellation propagates. A ``KeyboardInterrupt`` or ``SystemExit`` (Ctrl-C
+    under trio lands in whatever request runs) is met the same way, the item it
+    interrupted settled too, and propagates as itself, not in an exception
+    group. Each item taken is a checkpoint: a transport that answers without
+    yielding (in process) still lets a cancellation land. ``on_progress``
+    counts only the items that reached their end: one settled because the call
+    was cancelled or stopped goes to ``on_item`` alone.
 
     Any other exception (from ``items`` itself, a callback, or a bug) ends the
     call the same way: the items in flight are settled and reported (the
@@ -258,7 +266,7 @@ async def run_bulk(
         except Exception as exc:
             stop(exc)
 
-    def record(index: int, item: In, outcome: Any, ok: bool) -> None:
+    def record(index: int, item: In, outcome: Any, ok: bool, ended: bool = True) -> None:
         nonlocal done, under_way, room
         if len(outputs) <= index:
             outputs.extend([_FAILED] * (index + 1 - len(outputs)))
@@ -267,7 +275,6 @@ async def run_bulk(
         else:
             lighten(outcome)
             failures[index] = (item, outcome)
-        done += 1
         under_way -= 1
         if room is not None:
             room.set()
@@ -276,12 +283,16 @@ async def run_bulk(
         # item recorded after (each one in flight is settled and reported).
         if on_item is not None:
             call_back("on_item", on_item, index, item, outcome)
-        if on_progress is not None:
-            call_back("on_progress", on_progress, done, total)
+        if ended:
+            done += 1
+            if on_progress is not None:
+                call_back("on_progress", on_progress, done, total)
 
     def record_settled(index: int, item: In, settled: Any) -> None:
-        # What a cancelled item was found to have done: an exception is its failure.
-        record(index, item, settled, not isinstance(settled, BaseException))
+        # What a cancelled item was found to have done: an exception is its
+        # failure. Not progress: a volume still creating when a wait=True call
+        # was cancelled did not become available ("3/3 done" after Ctrl-C).
+        record(index, item, settled, not isinstance(settled, BaseException), False)
 
     def finished(index: int, outcome: Any, ok: bool) -> None:
         del handed[index]
@@ -344,8 +355,10 @@ async def run_bulk(
                 record(index, item, exc, False)
             except BaseException as exc:
                 # A cancellation (plain, or a group of them from a trio
-                # nursery) first settles the item; a bug ends the call.
-                if sole_cancellation(exc) is None:
+                # nursery), or Ctrl-C raised inside the request under trio,
+                # first settles the item (its create may have acted); a bug
+                # ends the call.
+                if sole_cancellation(exc) is None and sole_interrupt(exc) is None:
                     if isinstance(exc, Exception):
                         stop(exc)
                         return
@@ -386,6 +399,7 @@ async def run_bulk(
                     else:
                         tg.start_soon(settle_one, index, item, handed_settles.pop(index))
 
+    interrupt: BaseException | None = None
     try:
         with running:
             async with anyio.create_task_group() as tg:
@@ -394,11 +408,17 @@ async def run_bulk(
             if handed:
                 all_settled = anyio.Event()
                 await all_settled.wait()
-    except BaseException:
+    except BaseException as exc:
         await settle_handed()
         if stopped is not None:  # a callback raised too (say, while items settled): it wins
             raise stopped  # noqa: B904 - the cancellation stays its __context__
-        raise
+        # Ctrl-C leaves trio's nursery as a group of it (and the workers'
+        # cancellations): the caller gets the KeyboardInterrupt itself.
+        interrupt = sole_interrupt(exc)
+        if interrupt is None or interrupt is exc:
+            raise
+    if interrupt is not None:
+        raise interrupt  # out of the except: its context is not the group that held it
     if stopped is not None:
         await settle_handed()
         raise stopped

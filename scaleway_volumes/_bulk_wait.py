@@ -43,6 +43,7 @@ import anyio
 import sniffio
 
 from ._block_models import BlockVolume
+from ._cancel import sole_interrupt
 from ._constants import WAIT_TIMEOUT
 from ._decode_block import VolumeStatus
 from ._errors import (
@@ -114,6 +115,32 @@ def settles(status: str) -> bool:
     ```
     """
     return classify(status, until=READY, transient=BLOCK_VOLUME_TRANSIENT) != "wait"
+
+
+def _stopped(entry: _Pending, error: ScalewayError, now: float) -> WaitTimeoutError:
+    """The failure of a volume whose wait ``error`` ended: a poll's error no other poll mends.
+
+    The poll's error alone would be shared by every volume of the poll and name
+    none, though each exists (and is billed): a caller creating the failed
+    specs again would make them twice. So each volume fails with its own
+    ``WaitTimeoutError`` (as a wait that runs out of time: ``resource_id``,
+    ``last_state``; ``timeout`` is the time waited), saying it was created,
+    with the poll's error in its message and as ``__cause__``.
+    """
+    waited = round(max(now - entry.created, 0.0), 3)
+    volume = entry.volume
+    stopped = WaitTimeoutError(
+        f"volume {volume.id} ({volume.name!r}) was created, but waiting for it to become "
+        f"available stopped after {waited:g} s, still {entry.last_state!r}: a poll of it "
+        f"failed ({error}); it exists: use it or delete it rather than create it again",
+        resource_id=volume.id,
+        last_state=entry.last_state,
+        timeout=waited,
+        expected=_EXPECTED,
+        kind="volume",
+    )
+    stopped.__cause__ = error
+    return stopped
 
 
 class _Pending(Later):
@@ -206,8 +233,9 @@ class VolumePoller:
     def hand_over(self, volume: BlockVolume) -> BlockVolume | Later:
         """``volume`` if it is available already, else a ``Later`` the poller finishes
         with the volume once available, or with ``ResourceStateError`` (``error``,
-        ``locked``), ``NotFoundError`` (gone: ``deleted``), ``WaitTimeoutError`` or
-        the poll's error.
+        ``locked``), ``NotFoundError`` (gone: ``deleted``) or ``WaitTimeoutError``
+        (past its deadline, or when a poll's error no other poll mends ended
+        its wait early: 401, 403, a 501, an unreadable answer, as its ``__cause__``).
 
         Raises that error at once for a volume created failed or gone. The
         caller need not wait: a bulk call's worker hands its volume over and goes
@@ -230,17 +258,27 @@ class VolumePoller:
     async def running(self, body: Callable[[], Awaitable[T]]) -> T:
         """``await body()`` with the poller running beside it; stops it when ``body`` ends.
 
-        An exception of ``body`` propagates as itself (not in an exception group).
+        An exception of ``body`` propagates as itself (not in an exception
+        group), and so does a ``KeyboardInterrupt`` or ``SystemExit`` (Ctrl-C).
         """
         failure: Exception | None = None
         result: T | None = None
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(self.run)
-            try:
-                result = await body()
-            except Exception as exc:
-                failure = exc
-            tg.cancel_scope.cancel()
+        interrupt: BaseException | None = None
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(self.run)
+                try:
+                    result = await body()
+                except Exception as exc:
+                    failure = exc
+                tg.cancel_scope.cancel()
+        except BaseException as exc:
+            # Under trio, Ctrl-C leaves the task group as a group of it.
+            interrupt = sole_interrupt(exc)
+            if interrupt is None or interrupt is exc:
+                raise
+        if interrupt is not None:
+            raise interrupt  # out of the except: its context is not the group that held it
         if failure is not None:
             raise failure
         return result  # type: ignore[return-value]
@@ -376,11 +414,11 @@ class VolumePoller:
 
     def _after_error(self, entry: _Pending, error: ScalewayError, now: float) -> None:
         # The next poll may not meet it (the volume was made: the API answered);
-        # any other fails the volumes polled.
+        # any other ends the wait of the volumes polled (``_stopped``).
         if poll_again(error, answered=True):
             self._reschedule(entry, error, now)
         else:
-            self._settle(entry, error)
+            self._settle(entry, _stopped(entry, error, now))
 
     def _reschedule(self, entry: _Pending, error: ScalewayError | None, now: float) -> None:
         if now < entry.deadline:

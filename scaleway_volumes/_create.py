@@ -33,7 +33,7 @@ from ._errors import (
     reframed,
 )
 from ._listing import Filters, find_marked
-from ._pipeline import Attempts, MaybeActed, Pipeline, waited
+from ._pipeline import Attempts, MaybeActed, Pipeline, unsent_cause, waited
 from ._transport import Reply
 
 __all__ = ["create_once", "marker_lookup", "new_marker", "settle_cancelled_create"]
@@ -85,6 +85,11 @@ class _MarkerLookup(Generic[T]):
     _throttle_budget: int
 
     async def __call__(self) -> T | None:
+        return await self.find(None)
+
+    async def find(self, attempts: Attempts | None) -> T | None:
+        """The lookup, its bare 429s counted in ``attempts.throttled`` (the create's,
+        whose count a bulk call's ``BulkResult.throttled`` adds up)."""
         found: T | None = await find_marked(
             self._pipeline,
             self._path,
@@ -93,6 +98,7 @@ class _MarkerLookup(Generic[T]):
             self._pick,
             page_size_param=self._page_size_param,
             throttle_budget=self._throttle_budget,
+            throttled=None if attempts is None else attempts.add_throttled,
         )
         return found
 
@@ -168,15 +174,17 @@ class _Once(Generic[T]):
 
     def expired(self) -> APITimeoutError:
         """The error when the call's deadline passes first: the outcome is unknown,
-        unless nothing was sent yet (the rate limiter still held the request)."""
+        unless nothing was sent yet (the rate limiter still held the request, or
+        every attempt failed to connect)."""
         attempts = self._attempts
         text = f"create of {self._what} did not finish within the {self._pipeline.deadline:g} s "
         if not attempts.sent:
-            return APITimeoutError(
+            error = APITimeoutError(
                 f"{text}deadline {waited(attempts)}; it was not created",
                 method="POST",
                 path=self._path,
             )
+            return unsent_cause(error, attempts)
         return APITimeoutError(
             f"{text}deadline {waited(attempts)}; {_may_exist(self._marker)}",
             outcome_unknown=True,
@@ -194,7 +202,8 @@ class _Once(Generic[T]):
                     "POST", path, None, self._body, attempts, throttle_budget=self._throttle_budget
                 )
             except MaybeActed as ambiguous:
-                found = await _check(ambiguous, self._what, self._marker, self._lookup, path)
+                lookup = None if self._lookup is None else self._look_up
+                found = await _check(ambiguous, self._what, self._marker, lookup, path)
                 if found is not None:
                     return found
                 if attempts.count > pipeline.retry.max_retries:
@@ -212,7 +221,7 @@ class _Once(Generic[T]):
                 if self._lookup is None:
                     raise self._unreadable(unreadable, "") from unreadable
                 try:
-                    found = await self._lookup()
+                    found = await self._look_up()
                 except ScalewayError as lookup_error:
                     raise self._unreadable(
                         unreadable, f" and checking whether it exists failed too ({lookup_error})"
@@ -220,6 +229,16 @@ class _Once(Generic[T]):
                 if found is None:
                     raise self._unreadable(unreadable, " and it is not visible yet") from unreadable
                 return found
+
+    async def _look_up(self) -> T | None:
+        """The lookup after an ambiguous failure, counting its bare 429s in the
+        create's attempts (a lookup made by ``marker_lookup``; any other cannot)."""
+        lookup = self._lookup
+        assert lookup is not None
+        if isinstance(lookup, _MarkerLookup):
+            found: T | None = await lookup.find(self._attempts)
+            return found
+        return await lookup()
 
     def _unreadable(self, error: ResponseDecodeError, check: str) -> ResponseDecodeError:
         """``error`` of an accepted create whose resource was not found: outcome unknown."""

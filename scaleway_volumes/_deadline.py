@@ -37,6 +37,9 @@ def run_within(
 ) -> Awaitable[T]:
     """``call()`` bounded: awaiting it raises ``expired()`` after ``seconds`` (None: no bound).
 
+    The error's ``__cause__`` is the one ``expired()`` gave it (the failure that
+    held the call, when it knows one), else the timeout.
+
     A plain function returning what to await: every request of a bulk job passes
     through here, and each coroutine layer is paid again at every resumption.
     """
@@ -177,7 +180,8 @@ async def _bounded(
             with anyio.fail_after(seconds):
                 return await call()
         except TimeoutError as exc:
-            raise expired() from exc
+            error = expired()
+            raise error from (error.__cause__ or exc)
     cancelling = task.cancelling()
     bound = _Bound(task)
     loop = task.get_loop()
@@ -186,7 +190,8 @@ async def _bounded(
         result = await call()
     except asyncio.CancelledError:
         if bound.fired and task.uncancel() <= cancelling:
-            raise expired() from TimeoutError(f"no answer within {seconds:g} s")
+            error = expired()
+            raise error from (error.__cause__ or TimeoutError(f"no answer within {seconds:g} s"))
         raise
     except BaseException:
         if bound.fired:

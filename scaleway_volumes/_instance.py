@@ -336,8 +336,9 @@ class AsyncVolumeAPI(InstanceListing):
         ``concurrency`` plus the results. Every spec runs even when others fail;
         the ``BulkResult`` keeps input order. A bare 429 is flow control here:
         the item is resent at the rate limiter's pace instead of burning its
-        retries. ``on_progress(done, total)`` follows each item (``total`` is
-        ``None`` for inputs without a length).
+        retries. ``on_progress(done, total)`` counts each item that ended (made
+        or failed; ``total`` is ``None`` for inputs without a length); items a
+        cancellation settled go to ``on_item`` only.
 
         ```python
         specs = [VolumeSpec(name=f"scratch-{i}", size=10**10) for i in range(200)]

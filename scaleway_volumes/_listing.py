@@ -116,16 +116,25 @@ async def find_marked(
     *,
     page_size_param: str = "per_page",
     throttle_budget: int = 0,
+    throttled: Callable[[int], None] | None = None,
 ) -> Any:
     """The item a marker lookup finds in any page, or None when the listing ends first.
 
     ``throttle_budget``: bare 429s each page request may resend at the rate
-    limiter's pace (a bulk create's lookup, where a 429 is flow control).
+    limiter's pace (a bulk create's lookup, where a 429 is flow control), and
+    ``throttled`` is told how many each page met (as for ``counted_get``).
     """
     pager = Paginator(per_page, what=f"marker lookup GET {pipeline.base_path}{path}")
     while not pager.done:
         reply = await _fetch(
-            pipeline, path, filters, pager.page, per_page, page_size_param, throttle_budget
+            pipeline,
+            path,
+            filters,
+            pager.page,
+            per_page,
+            page_size_param,
+            throttle_budget,
+            throttled,
         )
         page = decode(reply)
         if page.found is not None:

@@ -37,7 +37,7 @@ from ._retry import (
 )
 from ._transport import Reply, Sender, TransportFailure
 
-__all__ = ["Attempts", "MaybeActed", "Pipeline"]
+__all__ = ["Attempts", "MaybeActed", "Pipeline", "unsent_cause", "waited"]
 
 log = logging.getLogger("scaleway_volumes")
 
@@ -59,7 +59,7 @@ class MaybeActed(Exception):
 class Attempts:
     """Bookkeeping of one call's attempts (a create's resends after checks included)."""
 
-    __slots__ = ("acted", "count", "sends", "settled", "throttled")
+    __slots__ = ("acted", "count", "refused", "sends", "settled", "throttled", "unsent")
 
     def __init__(self) -> None:
         self.count = 0
@@ -70,6 +70,16 @@ class Attempts:
         # left (a refused connection): until one is, nothing can have reached
         # the API (waiting for the rate limiter or a slot).
         self.sends = 0
+        # Attempts proven never to have left (a refused connection), and the
+        # last one's failure: a deadline passing in the backoff after them
+        # blames the connection, not the rate limiter (``waited``).
+        self.unsent = 0
+        self.refused: TransportFailure | None = None
+
+    def add_throttled(self, throttled: int) -> None:
+        """Count ``throttled`` bare 429s met by a request made on this call's behalf
+        (a create's marker lookup), as a ``throttled`` callback of ``_listing``."""
+        self.throttled += throttled
 
     @property
     def sent(self) -> bool:
@@ -113,11 +123,14 @@ class Pipeline:
         attempts = attempts if attempts is not None else Attempts()
 
         def expired() -> APITimeoutError:
-            return APITimeoutError(
-                f"no answer within the {self.deadline:g} s deadline {waited(attempts)}",
-                outcome_unknown=attempts.unknown(method, attempts.sent),
-                method=method,
-                path=path,
+            return unsent_cause(
+                APITimeoutError(
+                    f"no answer within the {self.deadline:g} s deadline {waited(attempts)}",
+                    outcome_unknown=attempts.unknown(method, attempts.sent),
+                    method=method,
+                    path=path,
+                ),
+                attempts,
             )
 
         return run_within(
@@ -229,6 +242,8 @@ class Pipeline:
         except TransportFailure as failure:
             if not failure.sent:  # proven never to have left: as if not handed over
                 attempts.sends -= 1
+                attempts.unsent += 1
+                attempts.refused = failure
             raise
         finally:
             if limiter is not None:
@@ -333,10 +348,39 @@ _THIS_MAY_HAVE_ACTED = "the API may have acted on it before failing"
 
 
 def waited(attempts: Attempts) -> str:
-    """What a call whose deadline passed had done, for its message."""
-    if not attempts.sent:
+    """What a call whose deadline passed had done, for its message.
+
+    Nothing sent and no attempt failed: the rate limiter (or a slot) held the
+    request (``LIMITER_HELD``). Nothing sent but attempts failed before leaving
+    (a refused connection): they are why, so the message names the last one's
+    failure, and says whether the next attempt was waiting for the rate
+    limiter (one more attempt begun than failed) or the deadline passed in the
+    backoff after them.
+    """
+    if attempts.sent:
+        return f"({attempts.sends} attempt(s) sent)"
+    refused = attempts.refused
+    if refused is None:
         return f"({LIMITER_HELD})"
-    return f"({attempts.sends} attempt(s) sent)"
+    text = (
+        f"nothing was sent: {attempts.unsent} attempt(s) failed to connect, the last with {refused}"
+    )
+    if attempts.count > attempts.unsent:
+        text += "; the next one was waiting for the rate limiter"
+    return f"({text})"
+
+
+def unsent_cause(error: APITimeoutError, attempts: Attempts) -> APITimeoutError:
+    """``error`` (a deadline's) with, when nothing was sent, the last refused
+    connection's own exception as its ``__cause__``.
+
+    ``run_within`` raises the error ``from`` its own timeout, which replaces
+    this cause for as long as it does not keep one the error already has.
+    """
+    refused = attempts.refused
+    if refused is not None and not attempts.sent:
+        error.__cause__ = refused.__cause__ or refused
+    return error
 
 
 def _error_type(reply: Reply) -> Any:

@@ -198,13 +198,16 @@ async def test_wait_timeout_is_a_failed_item_with_the_last_state(
 async def test_poll_refused_fails_the_items(
     fake: FakeScaleway, server: FakeServer, no_sleep: list[float]
 ) -> None:
-    """A poll answered 403 will not improve: the items polled fail with that error."""
+    """A poll answered 403 will not improve: each item polled fails at once, with an
+    error naming its volume (which exists), caused by the 403."""
     fake.clock = ManualClock()
     fake.block_create_time = 10
     fake.add_fault(Fault("respond", method="GET", status=403, times=None))
     async with make_block(fake, server) as api:
         result = await api.create_volumes(specs(3), wait=True)
-    assert [type(err) for _, err in result.failed] == [PermissionDeniedError] * 3
+    assert [type(err) for _, err in result.failed] == [WaitTimeoutError] * 3
+    assert all(isinstance(err.__cause__, PermissionDeniedError) for _, err in result.failed)
+    assert {err.resource_id for _, err in result.failed} == {v["id"] for v in fake.block.volumes()}
     assert sorted(i for ids in polls(fake) for i in ids) == sorted(
         v["id"] for v in fake.block.volumes()
     ), "each volume polled once"

@@ -358,13 +358,16 @@ async def test_a_poll_error_no_poll_mends_fails_the_volume_at_once(
     no_sleep: list[float],
 ) -> None:
     """A 501 answers every poll alike (the waiters' ``poll_again`` rule): the volume
-    fails with it at once, not after polling until its deadline."""
+    fails at once, not after polling until its deadline, with an error naming it (it
+    exists) whose cause is the 501."""
     listing = FakeList()
-    listing.fail = ServerError("not implemented", status_code=501)
+    failure = listing.fail = ServerError("not implemented", status_code=501)
     poller = VolumePoller(listing, no_get, Slots(1))
-    with pytest.raises(ServerError):
-        await poller.running(lambda: wait_for(poller, volume()))
+    waited = volume()
+    with pytest.raises(WaitTimeoutError) as info:
+        await poller.running(lambda: wait_for(poller, waited))
     assert len(listing.batches) == 1
+    assert info.value.resource_id == waited.id and info.value.__cause__ is failure
 
 
 async def test_cancelled_waiter_is_no_longer_polled() -> None:
@@ -682,17 +685,20 @@ async def test_mixed_poll_pages_decode_only_settled_volumes(no_sleep: list[float
 
 
 async def test_malformed_settled_volume_fails_its_batch_as_before(no_sleep: list[float]) -> None:
-    """A poll listing a settled volume that cannot be decoded fails the volumes polled
-    with ``ResponseDecodeError``, the error the whole-page decoder raises for that body."""
+    """A poll listing a settled volume that cannot be decoded fails each volume polled
+    with its own error, caused by the ``ResponseDecodeError`` the whole-page decoder
+    raises for that body."""
     ids = [str(uuid.uuid4()) for _ in range(3)]
     listing = JsonList({i: ["available"] for i in ids}, size="20")
     poller = VolumePoller(listing, no_get, Slots(1))
     errors: list[Exception] = []
 
     async def one(volume_id: str) -> None:
-        with pytest.raises(ResponseDecodeError) as info:
+        with pytest.raises(WaitTimeoutError) as info:
             await wait_for(poller, volume("creating", volume_id))
-        errors.append(info.value)
+        assert info.value.resource_id == volume_id
+        assert isinstance(info.value.__cause__, ResponseDecodeError)
+        errors.append(info.value.__cause__)
 
     async def body() -> None:
         async with anyio.create_task_group() as tg:
