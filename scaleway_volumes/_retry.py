@@ -88,6 +88,9 @@ class RetryPolicy:
 
 # delay-seconds is 1*DIGIT (RFC 9110): ASCII digits only, a fraction tolerated.
 _DELAY_SECONDS = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+# The year of an HTTP date written with four digits: email.utils reads one under
+# 100 (``0050``) as 19xx or 20xx, which it is not.
+_FOUR_DIGIT_YEAR = re.compile(r"(?<![0-9:])[0-9]{4}(?![0-9:])")
 
 
 def _first_value(value: str) -> str:
@@ -106,7 +109,8 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
 
     Returns ``None`` for a missing or unparsable header (a garbage value is
     treated as absent, so normal backoff applies). Delay-seconds are ASCII
-    digits (``-5``, ``+5``, ``1_000`` are garbage); a date in the past is 0. Of a
+    digits (``-5``, ``+5``, ``1_000`` are garbage; too many for a float are
+    ``inf``); a date in the past is 0. Of a
     repeated header, the first value counts (RFC 9110 lets a recipient take one).
     """
     if value is None:
@@ -115,15 +119,19 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     if not value:
         return None
     if _DELAY_SECONDS.fullmatch(value):
-        seconds = float(value)
-    else:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError, OverflowError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
-        seconds = when.timestamp() - (time.time() if now is None else now)
+        # Digits past a float's range are a delay longer than any: ``inf``,
+        # which ``max_retry_after`` refuses like any other too-long one.
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    year = _FOUR_DIGIT_YEAR.search(value)
+    if year is not None and int(year.group()) < 100:
+        return 0.0  # long past
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    seconds = when.timestamp() - (time.time() if now is None else now)
     if not math.isfinite(seconds):
         return None
     return max(0.0, seconds)
@@ -191,7 +199,10 @@ def decide_answer(
         return _RETURN
     can_retry = attempt <= policy.max_retries
     if status in RETRY_ANY:
-        if retry_after is not None and retry_after > policy.max_retry_after:
+        if retry_after is not None and (
+            retry_after > policy.max_retry_after or retry_after == math.inf
+        ):
+            # Even ``max_retry_after=inf`` ("honour any") does not wait forever.
             return _RAISE
         if (
             status == 429

@@ -139,6 +139,28 @@ def test_parse_retry_after_forms() -> None:
     assert parse_retry_after("nan") is None
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
     assert parse_retry_after("-3") is None
+    # Too many digits for a float: a delay longer than any, not garbage.
+    assert parse_retry_after("9" * 400) == float("inf")
+    # A four-digit year under 100 is that year (email.utils alone reads 0050 as 2050).
+    now = email.utils.parsedate_to_datetime("Fri, 01 Jan 2027 00:00:00 GMT").timestamp()
+    assert parse_retry_after("Sat, 01 Jan 0050 00:00:00 GMT", now=now) == 0.0
+    assert parse_retry_after("Sun Jan  1 00:00:00 0050", now=now) == 0.0
+    assert parse_retry_after("Sat, 01 Jan 2028 00:00:00 GMT", now=now) == 365 * 86400
+
+
+@pytest.mark.parametrize("max_retry_after", [60.0, float("inf")])
+async def test_an_endless_retry_after_is_raised_at_once(
+    no_sleep: list[float], max_retry_after: float
+) -> None:
+    """Retry-After of more digits than a float holds: raised at once, even when any
+    delay is honoured (``max_retry_after=inf``), never waited for forever."""
+    with respx.mock(base_url=BASE, assert_all_called=False) as mock:
+        route = mock.get(f"/volumes/{VID}").respond(429, headers={"Retry-After": "9" * 400})
+        api = make_api(retry=RetryPolicy(max_retry_after=max_retry_after))
+        with pytest.raises(RateLimitError) as info:
+            await api.get_volume(VID)
+    assert info.value.retry_after == float("inf")
+    assert route.call_count == 1 and no_sleep == []
 
 
 async def test_bare_429_after_retries_is_rate_limit_error() -> None:

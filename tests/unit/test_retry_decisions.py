@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -13,9 +15,9 @@ METHODS = ("GET", "POST", "PATCH", "DELETE")
 policies = st.builds(
     RetryPolicy,
     max_retries=st.integers(0, 6),
-    max_retry_after=st.floats(0, 120, allow_nan=False),
+    max_retry_after=st.floats(0, 120, allow_nan=False) | st.just(math.inf),
 )
-retry_afters = st.none() | st.floats(0, 600, allow_nan=False)
+retry_afters = st.none() | st.floats(0, 600, allow_nan=False) | st.just(math.inf)
 
 
 @given(
@@ -66,7 +68,10 @@ def test_answer_decisions_keep_every_promise(
     if action is Action.SETTLE:
         assert status == 409 and transient and method in ("PATCH", "DELETE")
         assert policy.max_retries > 0 and settled < MAX_SETTLE_WAITS
-    if retry_after is not None and retry_after > policy.max_retry_after and status in (429, 503):
+    too_long = retry_after is not None and (
+        retry_after > policy.max_retry_after or retry_after == math.inf
+    )
+    if too_long and status in (429, 503):
         assert action is Action.RAISE
     if action is Action.RETRY and decision.delay is not None:
         assert decision.delay == retry_after and retry_after <= policy.max_retry_after
