@@ -23,7 +23,6 @@ import time
 import weakref
 from types import TracebackType
 from typing import Any
-from urllib.parse import unquote
 
 import anyio
 import sniffio
@@ -32,7 +31,8 @@ try:
     import redis.asyncio as aioredis
     from redis.asyncio.retry import Retry
     from redis.backoff import NoBackoff
-    from redis.exceptions import RedisError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import RedisError, ResponseError
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError(
         "scaleway_volumes.redis needs redis-py: pip install 'scaleway-volumes[redis]'"
@@ -44,7 +44,7 @@ from ._pacing._fleet import FleetBook, Lease, Pending
 from ._pacing._gate import Gate
 from ._pacing._lua import LEASE, THROTTLE
 from ._pacing._tuning import Tuning
-from ._redis_url import password_span, redact
+from ._redis_url import ENCODE_HINT, redact, scheme_problem, scrub, unsafe_password
 from ._validate import check_number
 
 __all__ = ["RedisRateLimiter"]
@@ -70,37 +70,36 @@ class _Connection:
         self.throttle = client.register_script(THROTTLE)
 
 
-class _Held:
-    """The one event loop the limiter has a Redis client for, and that client."""
+class _Clients:
+    """The Redis client of each event loop using the limiter: one, unless threads
+    share it (each thread's loop has its own, none is dropped while open)."""
 
-    __slots__ = ("conn", "loop")
+    __slots__ = ("by_loop",)
 
     def __init__(self) -> None:
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.conn: _Connection | None = None
+        self.by_loop: dict[asyncio.AbstractEventLoop, _Connection] = {}
 
     def abandon(self) -> None:
-        """Close the client's sockets without its loop, once that loop is closed (a loop
+        """Close the sockets of the clients whose loop is closed, without it (a loop
         still running, another thread's, keeps its client)."""
-        conn, loop = self.conn, self.loop
-        if conn is not None and loop is not None and loop.is_closed():
-            self.conn = self.loop = None
-            abandon_redis_pool(conn.client.connection_pool)
+        for loop, conn in list(self.by_loop.items()):
+            if loop.is_closed() and self.by_loop.pop(loop, None) is conn:
+                abandon_redis_pool(conn.client.connection_pool)
 
 
 def _check_url(url: str) -> None:
     """A ``ValueError`` now (``url`` masked) if redis-py cannot parse it, or would
     misread it: an unencoded ``/``, ``?`` or ``#`` in the password ends the host
     early (``redis://:1234/5@host`` is port 1234); its errors would quote it."""
-    span = password_span(url)
-    if span is None or not any(mark in url[span[0] : span[1]] for mark in "/?#"):
-        with contextlib.suppress(ValueError, TypeError):  # not as __context__ below
+    problem = scheme_problem(url) or (ENCODE_HINT if unsafe_password(url) else None)
+    if problem is None:
+        try:
             aioredis.ConnectionPool.from_url(url)  # parses only: no connection, no loop
             return
-    raise ValueError(
-        f"invalid Redis URL {redact(url)}: percent-encode any '/', '?', '#' or '@' of "
-        "its user name or password (e.g. '/' as %2F)"
-    )
+        except (ValueError, TypeError) as exc:
+            # Raised below, not chained: redis-py's words may quote the password.
+            problem = ENCODE_HINT if unsafe_password(url, "@") else scrub(str(exc), url)
+    raise ValueError(f"invalid Redis URL {redact(url)}: {problem}")
 
 
 # A year: the longest idle time after which the shared state may expire.
@@ -141,7 +140,10 @@ class RedisRateLimiter:
     The limiter may be created with no event loop running and used from
     successive event loops: each gets its own Redis client, and the previous
     loop's connections are closed when the next loop takes over (the last
-    one's by ``await limiter.aclose()``, ``async with``, or at exit).
+    one's by ``await limiter.aclose()``, ``async with``, or at exit). One
+    thread at a time, as ``AdaptiveRateLimiter``: a caller that must wait
+    while another thread's loop has callers waiting gets a ``RuntimeError``;
+    give each thread a limiter (of the same ``name``: they share the limit).
 
     Args:
         url: a redis-py URL, e.g. ``redis://:password@host:6379/0`` (a
@@ -251,11 +253,12 @@ class RedisRateLimiter:
             tuning.hold,
             tuning.scale,
         ]
-        # One loop's client at a time (one per loop, in an anyio RunVar, kept
-        # every finished loop and its connection alive); the last one at exit.
-        self._held = _Held()
-        weakref.finalize(self, self._held.abandon)
+        # Not in an anyio RunVar, which kept every finished loop and its
+        # connection alive: closed when the next loop takes over, the last at exit.
+        self._clients = _Clients()
+        weakref.finalize(self, self._clients.abandon)
         self._down = False  # limiting in-process now
+        self._trying = False  # a caller is trying Redis again
         self._outage = False  # Redis failed and we said so (reset when it is back)
         self._retry_at = 0.0
         self._told_trio = False
@@ -277,12 +280,12 @@ class RedisRateLimiter:
 
     async def aclose(self) -> None:
         """Close the Redis connections (the limiter stays usable)."""
-        held, conn = self._held, self._held.conn
-        asyncio_loop = sniffio.current_async_library() == "asyncio"
-        if conn is not None and asyncio_loop and held.loop is asyncio.get_running_loop():
-            held.conn = held.loop = None
-            await conn.client.aclose()
-        held.abandon()  # another loop's, once ended: closed without it
+        clients = self._clients
+        if sniffio.current_async_library() == "asyncio":
+            conn = clients.by_loop.pop(asyncio.get_running_loop(), None)
+            if conn is not None:
+                await conn.client.aclose()
+        clients.abandon()  # other loops', once ended: closed without them
 
     @property
     def shared(self) -> bool:
@@ -294,7 +297,9 @@ class RedisRateLimiter:
     async def acquire(self) -> object:
         """Wait until one more request may be sent; return a permit for ``release()``."""
         if self._down:
-            if time.monotonic() < self._retry_at:
+            # One caller tries Redis again; the others meanwhile do not wait for
+            # it (up to ``timeout`` if Redis hangs): they are limited in-process.
+            if self._trying or time.monotonic() < self._retry_at:
                 return (await self._local.acquire(),)
             self._book.probe = True
         try:
@@ -324,29 +329,37 @@ class RedisRateLimiter:
             self._retry_at = time.monotonic() + self._retry_interval
             raise _Unavailable
         loop = asyncio.get_running_loop()
-        held = self._held
-        conn = held.conn
-        if conn is None or held.loop is not loop:
-            # An ended loop's sockets are closed without it (``asyncio.run`` per
-            # job); one still running (another thread's) keeps its client.
-            held.abandon()
+        conn = self._clients.by_loop.get(loop)
+        if conn is None:
+            # An ended loop's sockets are closed without it (``asyncio.run`` per job).
+            self._clients.abandon()
             client = aioredis.Redis.from_url(
                 self._url,
                 socket_timeout=self._timeout,
                 socket_connect_timeout=self._timeout,
-                retry=Retry(NoBackoff(), 0),
+                # A pooled connection the server (its ``timeout``), a proxy or a NAT
+                # closed while idle fails the next call: made again at once, once.
+                # Not after a timeout: Redis is slow, and a second try doubles it.
+                retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
             )
-            conn = held.conn = _Connection(client)
-            held.loop = loop
+            conn = self._clients.by_loop[loop] = _Connection(client)
         return conn
 
     async def _refill(self, waiting: int) -> None:
         """Report a pending 429 and lease slots: the gate's step when the book asks."""
-        if self._down and time.monotonic() < self._retry_at:
-            # Callers already in line when Redis failed: they too wait for the next
-            # try, instead of each paying a connection's timeout in turn.
-            raise _Unavailable
-        conn = self._connection()
+        if self._down:
+            if time.monotonic() < self._retry_at:
+                # Callers already in line when Redis failed: they too wait for the
+                # next try, instead of each paying a connection's timeout in turn.
+                raise _Unavailable
+            self._trying = True
+        try:
+            await self._exchange(self._connection(), waiting)
+        finally:
+            self._trying = False
+
+    async def _exchange(self, conn: _Connection, waiting: int) -> None:
+        """The script calls of a refill; on a Redis error, in-process until the next try."""
         book = self._book
         # What the call on the wire reports: put back if it fails or is cancelled.
         sending: Pending | None = None
@@ -398,14 +411,6 @@ class RedisRateLimiter:
                 self._safe_url,
             )
 
-    def _scrub(self, text: str) -> str:
-        text = text.replace(self._url, self._safe_url)
-        span = password_span(self._url)
-        password = self._url[span[0] : span[1]] if span else ""
-        for secret in (password, unquote(password)) if password else ():
-            text = text.replace(secret, "***")
-        return text
-
     def _go_local(self, exc: BaseException, conn: _Connection) -> None:
         """``conn`` failed with ``exc``: limit in-process until the next try, which
         uses ``conn`` again (its pool reconnects)."""
@@ -415,12 +420,15 @@ class RedisRateLimiter:
         if not self._outage:
             self._outage = True
             self._local.resume_at(self._book.recent_rate(now))
-            reason = self._scrub(str(exc))
+            # An error of Redis's (ACL, memory, the key's type) is no outage: said
+            # so, as it needs a fix there. Tries go on meanwhile, as for an outage.
+            refused = isinstance(exc, ResponseError)
             log.warning(
-                "RedisRateLimiter %r: %s unreachable (%s: %s); limiting in-process until it "
-                "is back",
+                "RedisRateLimiter %r: %s %s (%s: %s); limiting in-process until it %s",
                 self.name,
                 self._safe_url,
+                "refused the limit's script" if refused else "unreachable",
                 type(exc).__name__,
-                reason,
+                scrub(str(exc), self._url),
+                "takes it (see its error)" if refused else "is back",
             )

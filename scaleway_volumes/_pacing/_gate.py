@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+import threading
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -42,12 +44,18 @@ class Gate:
     waits, and a line left behind by a loop that is gone is dropped, so one gate
     serves successive ``asyncio.run()`` calls and trio. A cancelled waiter leaves
     the line and takes nothing.
+
+    One thread at a time: a caller that must line up while another thread's
+    event loop has callers in line gets a ``RuntimeError`` (dropping that line
+    would leave its callers waiting forever). A request ending in another
+    thread still wakes the line, through its loop's thread-safe call.
     """
 
     __slots__ = (
         "_blocked",
         "_line",
         "_line_loop",
+        "_line_thread",
         "_refill",
         "_release_event",
         "_sleeper",
@@ -59,6 +67,7 @@ class Gate:
         self._refill = refill
         self._line: deque[anyio.Event] = deque()
         self._line_loop: object = None
+        self._line_thread = 0
         self._release_event: anyio.Event | None = None
         self._sleeper = Sleeper()
         # Whether the head of the line waits for the schedule (a delay, a
@@ -87,14 +96,25 @@ class Gate:
         event = self._release_event
         if event is not None:
             self._release_event = None
-            event.set()
+            if threading.get_ident() != self._line_thread:
+                _set_from_another_thread(self._line_loop, event)
+                return
+            with contextlib.suppress(RuntimeError):  # its loop has ended: nobody waits
+                event.set()
 
     async def _wait_in_line(self) -> float:
         loop = anyio.lowlevel.current_token().native_token
         if loop is not self._line_loop:
-            # Whoever waited in another event loop can never be woken from this one.
+            if self._line and _still_running(self._line_loop, self._line_thread):
+                raise RuntimeError(
+                    "a rate limiter is used by two event loops at once (two threads?): "
+                    "another loop's callers wait in its line. Give each thread a limiter "
+                    "of its own (RedisRateLimiters of one name share their limit)"
+                )
+            # Whoever waited in another event loop, now ended, can never be woken.
             self._line = deque()
             self._line_loop = loop
+            self._line_thread = threading.get_ident()
             self._release_event = None
             self._blocked = False
         line = self._line
@@ -128,3 +148,25 @@ class Gate:
             elif me in line:
                 # Cancelled while waiting behind others: just leave the line.
                 line.remove(me)
+
+
+def _still_running(loop: object, thread: int) -> bool:
+    """Whether the event loop ``loop`` (an asyncio loop or a trio token) may still
+    wake the callers in its line: it runs in thread ``thread``, another one, still
+    alive, and (asyncio) it is not closed. A loop of this thread does not run
+    while we do."""
+    if thread == threading.get_ident() or all(t.ident != thread for t in threading.enumerate()):
+        return False
+    is_closed = getattr(loop, "is_closed", None)
+    return is_closed is None or not is_closed()
+
+
+def _set_from_another_thread(loop: object, event: anyio.Event) -> None:
+    """Set ``event`` of ``loop`` (an asyncio loop or a trio token) from a thread
+    that does not run it: through the loop, which an ``Event`` set directly
+    from here might not wake (asyncio) or refuses (trio)."""
+    call = getattr(loop, "call_soon_threadsafe", None) or getattr(loop, "run_sync_soon", None)
+    if call is not None:
+        # The loop has ended (RuntimeError, trio's RunFinishedError): nobody waits.
+        with contextlib.suppress(RuntimeError):
+            call(event.set)

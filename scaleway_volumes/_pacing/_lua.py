@@ -10,7 +10,10 @@ cut (``cut``, ``gen``: bumped on every cut), the counts since the last cut
 (``rok``, ``rthr``), ``srtt`` and a 2-second window of counts in four
 half-second buckets (``w<i>s`` bucket number, ``w<i>o`` successes, ``w<i>t``
 429s). Times are Redis's own clock (``TIME``); callers pass durations, never
-their clock. Every call refreshes the hash's TTL: a limit nobody uses expires.
+their clock. ``seen`` is that clock at the last call: one now behind it has
+stepped back (NTP, a failover to a replica whose clock lags), and the stored
+times move back with it. Every call refreshes the hash's TTL: a limit nobody
+uses expires.
 
 ``LEASE`` hands out up to ``want`` consecutive slots of the shared schedule
 (never more than ``lease_time`` seconds' worth, never more than ``max_ahead``
@@ -78,11 +81,28 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local names = {'mode', 'rate', 'plateau', 'k', 'epoch', 'clock', 'active', 'tat', 'cut',
   'gen', 'rok', 'rthr', 'srtt', 'grown', 'gok', 'j1', 'jt',
-  'w0s', 'w0o', 'w0t', 'w1s', 'w1o', 'w1t', 'w2s', 'w2o', 'w2t', 'w3s', 'w3o', 'w3t'}
+  'w0s', 'w0o', 'w0t', 'w1s', 'w1o', 'w1t', 'w2s', 'w2o', 'w2t', 'w3s', 'w3o', 'w3t', 'seen'}
 local raw = redis.call('HMGET', key, unpack(names))
 local s = {}
 for i, name in ipairs(names) do s[name] = tonumber(raw[i]) or 0 end
 s.mode = raw[1] or 'u'
+
+-- Redis's clock stepped back: the stored times move back as far as it is
+-- behind the last call, or the fleet would wait out the step (a schedule
+-- ahead) and make no cut (a cut ahead of every 429).
+local times = {'tat', 'cut', 'grown', 'active', 'jt'}
+if s.seen > now then
+  local step = s.seen - now
+  for _, name in ipairs(times) do
+    if s[name] > 0 then s[name] = s[name] - step end
+  end
+end
+s.seen = now
+-- Stored as the now of their call, they are never ahead of it, even in a hash
+-- with no `seen` yet (the schedule's tat may be: LEASE bounds it).
+for i = 2, #times do
+  if s[times[i]] > now then s[times[i]] = now end
+end
 
 local function count(ok, thr, sample)
   local bucket = math.floor(now * 2)
@@ -106,7 +126,7 @@ local function window(buckets)
   local ok, thr = 0, 0
   for i = 0, 3 do
     local b = s['w' .. i .. 's']
-    if b > bucket - buckets then
+    if b > bucket - buckets and b <= bucket then
       ok = ok + s['w' .. i .. 'o']
       thr = thr + s['w' .. i .. 't']
     end
@@ -213,6 +233,9 @@ else
   s.rate = clamp(rate, min_rate, max_rate)
 end
 if s.tat < now then s.tat = now end
+-- Further ahead than any booking reaches (max_ahead, then a lease, or a slot
+-- at the slowest rate, and a cut's slot on top): a clock step no `seen` told.
+if s.tat - now > max_ahead + lease_time + 2 / math.min(s.rate, min_rate) then s.tat = now end
 if s.tat - now > max_ahead then
   save(ttl)
   return {'0', string.format('%.17g', s.tat - max_ahead - now), '0', tostring(s.gen),
