@@ -294,9 +294,12 @@ class BaseAPI:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the owned connection pool (never a shared client). Idempotent.
+        """Close the owned connection pool of the running event loop (never a shared
+        client), and the pools of loops that have ended. Idempotent.
 
-        The API stays usable: a later call opens a new pool.
+        The API stays usable: a later call opens a new pool. The pool of
+        another loop still running (a thread of its own) is closed by
+        ``aclose()`` in that loop, or at exit once that loop has ended.
         """
         if self._owned is not None:
             await self._owned.aclose()

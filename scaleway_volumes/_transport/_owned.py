@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import weakref
 
 import anyio
@@ -50,7 +51,7 @@ def _nothing() -> None:
 
 
 def _abandon_if_ended(transport: AiohttpTransport | CancelSafeHTTPTransport, loop: object) -> None:
-    """The last pool, when its ``OwnedClient`` is collected or the interpreter exits.
+    """A pool left behind, when its ``OwnedClient`` is collected or the interpreter exits.
 
     A worker running ``asyncio.run`` (or ``trio.run``) per job with an API built
     at import time never closes the last job's pool: its sockets are closed here,
@@ -61,42 +62,88 @@ def _abandon_if_ended(transport: AiohttpTransport | CancelSafeHTTPTransport, loo
         transport.abandon()
 
 
+class _Pool:
+    """One event loop's client, with what lets go of it without that loop."""
+
+    __slots__ = ("client", "finalizer", "loop", "transport")
+
+    def __init__(
+        self,
+        loop: object,
+        client: httpx.AsyncClient,
+        transport: AiohttpTransport | CancelSafeHTTPTransport,
+        finalizer: weakref.finalize[..., OwnedClient],
+    ) -> None:
+        self.loop = loop
+        self.client = client
+        self.transport = transport
+        self.finalizer = finalizer
+
+    def abandon(self) -> None:
+        """Close the sockets without the loop: only once ``_has_ended(self.loop)``."""
+        self.finalizer.detach()
+        self.transport.abandon()
+
+
 class OwnedClient:
-    """The client an API owns when the user shares none.
+    """The client an API owns when the user shares none: one pool per event loop.
 
     A client is bound to the loop it was made in, so one API built at import
-    time (a worker running ``asyncio.run`` per job) gets a new client in each new
-    loop, and the old one's sockets are closed without its loop. On asyncio it
-    runs on ``AiohttpTransport`` (about a quarter of httpx's pool's CPU per
-    request with many in flight); under trio on httpx's own pool behind
-    ``CancelSafeHTTPTransport``. The last loop's pool, never closed in such a
-    worker, is abandoned the same way when the ``OwnedClient`` is collected or
-    at interpreter exit (a ``weakref.finalize``), once its loop has ended.
+    time gets a client in each loop that uses it: successive loops (a worker
+    running ``asyncio.run`` per job), or long-lived loops in several threads
+    taking turns. A pool is closed without its loop only once that loop has
+    ended (when a new loop shows up, or at ``aclose``): a live loop still
+    watches its sockets, and closing them behind its back hands it a reused
+    descriptor. On asyncio it runs on ``AiohttpTransport`` (about a quarter of
+    httpx's pool's CPU per request with many in flight); under trio on httpx's
+    own pool behind ``CancelSafeHTTPTransport``. Pools never closed (the last
+    job's, in such a worker) are abandoned when the ``OwnedClient`` is
+    collected or at interpreter exit (a ``weakref.finalize`` each), once their
+    loop has ended.
     """
 
-    __slots__ = ("__weakref__", "_client", "_finalizer", "_loop", "_transport", "max_connections")
+    __slots__ = ("__weakref__", "_current", "_lock", "_pools", "max_connections")
 
     def __init__(self, max_connections: int) -> None:
         self.max_connections = max_connections
-        self._client: httpx.AsyncClient | None = None
-        self._transport: httpx.AsyncBaseTransport | None = None
-        self._loop: object | None = None
-        # Abandons the current pool when this object is collected, or at exit.
-        self._finalizer: weakref.finalize[..., OwnedClient] | None = None
+        # The pool of the loop that called last: the per-request fast path.
+        # One attribute, read once, so another thread switching it never pairs
+        # one loop with another's client.
+        self._current: _Pool | None = None
+        # Every pool not closed yet, by loop token; pools of ended loops are
+        # dropped whenever a new loop shows up, so this holds the live loops'.
+        self._pools: dict[object, _Pool] = {}
+        self._lock = threading.Lock()  # taken only when the loop changes
 
     def get(self) -> httpx.AsyncClient:
         """The client for the running event loop, made on first use in that loop."""
         loop = _loop_token()
-        client = self._client
-        if client is None or self._loop is not loop:
-            self._abandon()
-            client = self._client = self._make_client()
-            self._loop = loop
-            if isinstance(self._transport, (AiohttpTransport, CancelSafeHTTPTransport)):
-                self._finalizer = weakref.finalize(self, _abandon_if_ended, self._transport, loop)
-        return client
+        pool = self._current
+        if pool is not None and pool.loop is loop:
+            return pool.client
+        return self._switch(loop)
 
-    def _make_client(self) -> httpx.AsyncClient:
+    def _switch(self, loop: object) -> httpx.AsyncClient:
+        """Another loop than the last one's: its pool, made if it has none."""
+        ended: list[_Pool] = []
+        with self._lock:
+            pool = self._pools.get(loop)
+            if pool is None:
+                ended = self._take_ended()
+                pool = self._pools[loop] = self._make_pool(loop)
+            self._current = pool
+        for old in ended:
+            old.abandon()
+        return pool.client
+
+    def _take_ended(self) -> list[_Pool]:
+        """Remove and return the pools whose loop has ended (called under the lock)."""
+        ended = [pool for loop, pool in self._pools.items() if _has_ended(loop)]
+        for pool in ended:
+            del self._pools[pool.loop]
+        return ended
+
+    def _make_pool(self, loop: object) -> _Pool:
         # Keep as many idle connections as may be busy: with httpx's default of
         # 20, 50 requests in flight open a new connection for almost every
         # request (988 connections for 1000 creates; docs/performance.md).
@@ -105,37 +152,35 @@ class OwnedClient:
             max_keepalive_connections=self.max_connections,
             keepalive_expiry=KEEPALIVE_EXPIRY,
         )
+        transport: AiohttpTransport | CancelSafeHTTPTransport
         if sniffio.current_async_library() == "asyncio":
-            self._transport = AiohttpTransport(limits=limits)
+            transport = AiohttpTransport(limits=limits)
         else:
-            self._transport = CancelSafeHTTPTransport(limits=limits)
+            transport = CancelSafeHTTPTransport(limits=limits)
         # anyio loads its backend on first use (about 30 ms of imports): pay it
         # with the pool, not inside the first bulk call or deadline.
         anyio.Event()
-        client = httpx.AsyncClient(
-            transport=self._transport, follow_redirects=False, trust_env=False
-        )
+        client = httpx.AsyncClient(transport=transport, follow_redirects=False, trust_env=False)
         keep_no_cookies(client)
-        return client
-
-    def _abandon(self) -> None:
-        # The pool's loop is gone (or not running here): its sockets are closed
-        # without it, or they would wait for the garbage collector.
-        if self._finalizer is not None:
-            self._finalizer.detach()
-        if isinstance(self._transport, (AiohttpTransport, CancelSafeHTTPTransport)):
-            self._transport.abandon()
-        self._client = self._transport = self._loop = self._finalizer = None
+        finalizer = weakref.finalize(self, _abandon_if_ended, transport, loop)
+        return _Pool(loop, client, transport, finalizer)
 
     async def aclose(self) -> None:
-        """Close the client if it belongs to the running loop; forget it otherwise."""
-        client, loop = self._client, self._loop
-        if client is None:
-            return
-        if loop is _loop_token():
-            if self._finalizer is not None:
-                self._finalizer.detach()
-            self._client = self._transport = self._loop = self._finalizer = None
-            await client.aclose()
-        else:
-            self._abandon()
+        """Close the running loop's client, and the pools of loops that have ended.
+
+        The pool of another loop still alive (another thread's) is left to that
+        loop: call ``aclose()`` from it too, or it is closed when this object is
+        collected or at exit, once its loop has ended.
+        """
+        loop = _loop_token()
+        with self._lock:
+            pool = self._pools.pop(loop, None)
+            ended = self._take_ended()
+            current = self._current
+            if current is not None and current.loop not in self._pools:
+                self._current = None
+        for old in ended:
+            old.abandon()
+        if pool is not None:
+            pool.finalizer.detach()
+            await pool.client.aclose()
