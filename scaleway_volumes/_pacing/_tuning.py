@@ -127,11 +127,12 @@ class Tuning:
 #: Each constant's range: shares of a rate strictly between 0 and 1, factors
 #: from 0 to 1, finite amounts.
 _RULES: dict[tuple[str, ...], tuple[str, Callable[[float], bool]]] = {
-    ("target", "target_one", "step", "decrease", "backoff", "small_backoff"): (
+    # headroom: a 1 would make a stray 429's cut no cut at all.
+    ("target", "target_one", "step", "decrease", "backoff", "small_backoff", "headroom"): (
         "between 0 and 1 (both excluded)",
         lambda v: 0 < v < 1,
     ),
-    ("recovery", "headroom", "deep", "hold", "gentle", "near", "tolerance"): (
+    ("recovery", "deep", "hold", "gentle", "near", "tolerance"): (
         "between 0 and 1",
         lambda v: 0 <= v <= 1,
     ),

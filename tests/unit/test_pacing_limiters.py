@@ -259,6 +259,8 @@ def test_tuning_is_a_frozen_value() -> None:
         ({"target_one": 0.0}, ValueError, "target_one"),
         ({"step": -0.1}, ValueError, "step"),
         ({"headroom": 1.5}, ValueError, "headroom must be between 0 and 1"),
+        # A cut to the whole of what got through is no cut (cut_rate: always below).
+        ({"headroom": 1.0}, ValueError, r"headroom must be between 0 and 1 \(both excluded\)"),
         ({"calm": math.inf}, ValueError, "calm must be a positive, finite number"),
         ({"first_span": 10**400}, ValueError, "first_span must be a positive, finite number"),
         ({"search_time": math.nan}, ValueError, "search_time"),
