@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable
-from contextlib import aclosing
 from typing import Any, Literal, overload
 
 from . import _block_common as common
@@ -15,7 +14,7 @@ from ._decode_block import decode_block_snapshot, decode_block_snapshot_page, fi
 from ._decoding import MarkedPage
 from ._deletes import delete_resource
 from ._ids import check_id, zone_of
-from ._listing import pages
+from ._listing import items, pages
 from ._pipeline import Attempts, Pipeline
 from ._states import BLOCK_SNAPSHOT_STATES, BLOCK_SNAPSHOT_TRANSIENT
 from ._transport import Reply
@@ -163,7 +162,7 @@ class BlockSnapshots(BaseAPI):
             ),
         )
 
-    async def iter_snapshots(
+    def iter_snapshots(
         self,
         *,
         name: str | None = None,
@@ -177,20 +176,19 @@ class BlockSnapshots(BaseAPI):
 
         Each page's request is one call for the ``deadline`` (retries
         included): the time the loop's body takes between pages is the caller's.
+        The arguments are checked at the call (a ``ValueError`` there), the
+        first request made at the first step.
 
         ```python
         async for snapshot in api.iter_snapshots(volume_id=volume):
             print(snapshot.name, snapshot.size, snapshot.status)
         ```
         """
-        listing = self._snapshot_pages(
-            self._pipeline, name, volume_id, project, organization, tags, per_page
+        return items(
+            self._snapshot_pages(
+                self._pipeline, name, volume_id, project, organization, tags, per_page
+            )
         )
-        # Closed with this generator (a user's ``aclosing``), not left to the collector.
-        async with aclosing(listing):
-            async for page in listing:
-                for snapshot in page:
-                    yield snapshot
 
     def _snapshot_pages(
         self,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
-from contextlib import aclosing
 from typing import Any, Literal, overload
 
 from . import _block_common as common
@@ -15,7 +14,7 @@ from ._decode_block import decode_block_volume, decode_block_volume_page, find_m
 from ._decoding import MarkedPage
 from ._deletes import delete_resource
 from ._ids import check_id, zone_of
-from ._listing import pages
+from ._listing import items, pages
 from ._pipeline import Attempts, Pipeline
 from ._states import BLOCK_VOLUME_STATES, BLOCK_VOLUME_TRANSIENT
 from ._transport import Reply
@@ -246,7 +245,7 @@ class BlockVolumes(BaseAPI):
             ),
         )
 
-    async def iter_volumes(
+    def iter_volumes(
         self,
         *,
         name: str | None = None,
@@ -259,18 +258,17 @@ class BlockVolumes(BaseAPI):
 
         Each page's request is one call for the ``deadline`` (retries
         included): the time the loop's body takes between pages is the caller's.
+        The arguments are checked at the call (a ``ValueError`` there), the
+        first request made at the first step.
 
         ```python
         async for volume in api.iter_volumes(tags=["prod"]):
             print(volume.name, volume.type, volume.status)
         ```
         """
-        listing = self._volume_pages(self._pipeline, name, project, organization, tags, per_page)
-        # Closed with this generator (a user's ``aclosing``), not left to the collector.
-        async with aclosing(listing):
-            async for page in listing:
-                for volume in page:
-                    yield volume
+        return items(
+            self._volume_pages(self._pipeline, name, project, organization, tags, per_page)
+        )
 
     def _volume_pages(
         self,

@@ -7,12 +7,11 @@ the ``X-Total-Count`` header, with a ``Link`` header to the next page.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable
-from contextlib import aclosing
 
 from ._api import BaseAPI
 from ._constants import DEFAULT_PER_PAGE, MAX_PER_PAGE
 from ._convert import decode_volumes
-from ._listing import pages
+from ._listing import items, pages
 from ._models import Volume
 from ._pipeline import Pipeline
 from ._transport import Reply
@@ -56,7 +55,7 @@ class InstanceListing(BaseAPI):
             ),
         )
 
-    async def iter_volumes(
+    def iter_volumes(
         self,
         *,
         name: str | None = None,
@@ -70,6 +69,8 @@ class InstanceListing(BaseAPI):
 
         Each page's request is one call for the ``deadline`` (retries
         included): the time the loop's body takes between pages is the caller's.
+        The arguments are checked at the call (a ``ValueError`` there), the
+        first request made at the first step.
 
         ```python
         async for volume in api.iter_volumes(volume_type="l_ssd"):
@@ -77,14 +78,11 @@ class InstanceListing(BaseAPI):
                 print("unattached:", volume.name)
         ```
         """
-        listing = self._volume_pages(
-            self._pipeline, name, volume_type, organization, project, tags, per_page
+        return items(
+            self._volume_pages(
+                self._pipeline, name, volume_type, organization, project, tags, per_page
+            )
         )
-        # Closed with this generator (a user's ``aclosing``), not left to the collector.
-        async with aclosing(listing):
-            async for page in listing:
-                for volume in page:
-                    yield volume
 
     def _volume_pages(
         self,

@@ -9,7 +9,8 @@ requests.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from contextlib import aclosing
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
@@ -18,11 +19,23 @@ from ._pagination import Paginator
 from ._pipeline import Attempts, Pipeline
 from ._transport import Reply
 
-__all__ = ["counted_get", "find_marked", "pages"]
+__all__ = ["counted_get", "find_marked", "items", "pages"]
 
 T = TypeVar("T")
 
 Filters = Sequence[tuple[str, str]]
+
+
+async def items(listing: AsyncGenerator[list[T], None]) -> AsyncIterator[T]:
+    """Each item of ``listing``'s pages as they arrive, one page in memory.
+
+    Closing this generator (a caller's ``aclosing``, or a ``break`` then
+    collection) closes ``listing`` with it, not left to the collector.
+    """
+    async with aclosing(listing):
+        async for page in listing:
+            for item in page:
+                yield item
 
 
 async def _fetch(

@@ -45,3 +45,22 @@ async def test_iterator_closed_with_aclosing_leaves_no_generator_to_the_collecto
                     break
             gc.collect()
     assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+
+
+@pytest.mark.parametrize("which", ["block volumes", "block snapshots", "instance volumes"])
+async def test_bad_arguments_are_refused_when_the_iterator_is_made(
+    fake: FakeScaleway, server: FakeServer, which: str
+) -> None:
+    """A wrong ``per_page`` is a ValueError at the call, before any request, not at the
+    first ``async for`` step wherever the iterator was handed to."""
+    block = AsyncBlockAPI(fake.token, base_url=server.block_base_url, project=fake.organization)
+    inst = AsyncVolumeAPI(fake.token, base_url=server.base_url, organization=fake.organization)
+    make = {
+        "block volumes": lambda: block.iter_volumes(per_page=0),
+        "block snapshots": lambda: block.iter_snapshots(per_page=101),
+        "instance volumes": lambda: inst.iter_volumes(per_page=-1),
+    }[which]
+    async with block, inst:
+        with pytest.raises(ValueError, match="per_page"):
+            make()
+    assert fake.stats.requests == []
