@@ -121,7 +121,11 @@ async def test_a_raising_callback_with_wait_still_reports_every_created_volume(
     exist = {v["name"] for v in fake.block.volumes()}
     reported = {f"cb-{i}" for i, out in outcomes.items() if isinstance(out, BlockVolume)}
     assert exist and exist <= reported, f"{len(exist - reported)} created volumes not reported"
-    assert len(raised) > 1, "the callback was not called again after it raised"
+    if raising == "on_item":
+        # Every item the stopped call settles is reported, so on_item is called
+        # again; on_progress counts only items that ended, and a stopped call may
+        # have none left to end (the items in flight are settled, not ended).
+        assert len(raised) > 1, "the callback was not called again after it raised"
 
 
 @pytest.mark.anyio
