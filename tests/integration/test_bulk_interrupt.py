@@ -10,7 +10,6 @@ interrupted (its create may have acted) and hand the caller the
 
 from __future__ import annotations
 
-import signal
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -55,12 +54,11 @@ def in_the_request() -> None:
     raise KeyboardInterrupt
 
 
-def in_the_main_task() -> None:
-    """Ctrl-C as trio delivers a signal met in protected code: to the main task, later."""
-    trio.lowlevel.current_trio_token().run_sync_soon(signal.raise_signal, signal.SIGINT)
-
-
-INTERRUPTS = {"in-request": in_the_request, "in-main-task": in_the_main_task}
+# Ctrl-C raised in the request crosses the workers' and the poller's task groups
+# as trio delivers it to unprotected code. A real SIGINT (trio's handler, the main
+# task) was tried too: when it lands depends on the Python (it passed on 3.11 and
+# came after the call had ended on 3.10 and 3.13), so it cannot be a test.
+INTERRUPTS = {"in-request": in_the_request}
 
 
 def run_interrupted(call: Callable[[httpx.AsyncClient], Awaitable[Any]], **kwargs: Any) -> None:
