@@ -114,6 +114,15 @@ def _no_auth(module: ModuleType) -> Any:
     return NoAuth()
 
 
+def _token_masked(headers: Any) -> list[tuple[str, str]]:
+    """The items of ``headers`` (httpx's or httpx2's) with ``X-Auth-Token``'s value
+    replaced by ``[secure]``."""
+    return [
+        (key, "[secure]" if key.lower() == "x-auth-token" else value)
+        for key, value in headers.multi_items()
+    ]
+
+
 def _token_masking_headers(module: ModuleType) -> Any:
     """A ``Headers`` class of ``module`` whose repr masks ``X-Auth-Token``.
 
@@ -123,11 +132,7 @@ def _token_masking_headers(module: ModuleType) -> Any:
 
     class TokenMaskingHeaders(module.Headers):  # type: ignore[name-defined,misc]
         def __repr__(self) -> str:
-            items = [
-                (key, "[secure]" if key.lower() == "x-auth-token" else value)
-                for key, value in self.multi_items()
-            ]
-            return repr(module.Headers(items, encoding=self.encoding))
+            return repr(module.Headers(_token_masked(self), encoding=self.encoding))
 
     return TokenMaskingHeaders
 
@@ -329,12 +334,7 @@ class ClientSender:
         would show ``X-Auth-Token``. A resend builds a new request: this one is
         only evidence now.
         """
-        request.headers = self._headers_class(
-            [
-                (key, "[secure]" if key.lower() == "x-auth-token" else value)
-                for key, value in request.headers.multi_items()
-            ]
-        )
+        request.headers = self._headers_class(_token_masked(request.headers))
 
     def _prepare_shared(self, client: Any, request: Any) -> None:
         """Checks and changes a shared client needs (the owned client pays none of them)."""
