@@ -179,7 +179,10 @@ class Pipeline:
                     ) from original
                 if decision.action is Action.RAISE:
                     raise self._connection_error(failure, method, path, attempts) from original
-                await self.backoff(method, path, str(failure), attempts.count)
+                if failure.at_once:
+                    log.debug("resending %s %s at once: %s", method, self.base_path + path, failure)
+                else:
+                    await self.backoff(method, path, str(failure), attempts.count)
                 continue
             status = reply.status_code
             if 200 <= status < 300:

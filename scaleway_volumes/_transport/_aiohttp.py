@@ -21,12 +21,12 @@ ServerDisconnectedError               RemoteProtocolError          maybe
 ClientPayloadError (truncated body)   RemoteProtocolError          yes
 ClientOSError (reset mid-exchange)    ReadError                    maybe
 other ClientError                     RemoteProtocolError          maybe
-wait for a slot ended by ``aclose``   ConnectError                 no
+wait for a slot ended by ``aclose``   PoolClosedError (Connect…)   no
 ====================================  ===========================  ==========
 
 The last row: closing the pool cancels the requests queued for one of its
-connections, though no one cancelled their tasks; they are resent on the
-next pool (a cancellation of the task itself stays a cancellation).
+connections, though no one cancelled their tasks; they are resent at once on
+the next pool (a cancellation of the task itself stays a cancellation).
 """
 
 from __future__ import annotations
@@ -46,10 +46,18 @@ import yarl
 from .._compat import abandon_session, disable_hidden_resend
 from ._cache import Memo
 
-__all__ = ["AiohttpTransport", "map_aiohttp_error"]
+__all__ = ["AiohttpTransport", "PoolClosedError", "map_aiohttp_error"]
 
 #: Why a request that waited for a connection of a pool ``aclose`` closed failed.
 _POOL_CLOSED = "the connection pool was closed before a connection was free (not sent)"
+
+
+class PoolClosedError(httpx.ConnectError):
+    """A request waited for a connection of a pool that ``aclose`` closed: never sent.
+
+    The closing was this process's own doing, not the API's or the network's:
+    the pipeline resends at once, on the next pool, without a backoff.
+    """
 
 
 def _cancel_requested() -> bool:
@@ -360,7 +368,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             # connection or for DNS: aiohttp cancels those waits, though no one
             # cancelled this task. The request never left, and the pipeline
             # resends a request proven unsent: on the next pool.
-            raise httpx.ConnectError(_POOL_CLOSED) from None
+            raise PoolClosedError(_POOL_CLOSED) from None
         return _ReadResponse(
             status,
             raw_headers=raw_headers,

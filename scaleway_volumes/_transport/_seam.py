@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from .._cancel import sole_cancellation
 from .._compat import fast_join
+from ._aiohttp import PoolClosedError
 from ._cache import Memo
 
 __all__ = ["ClientSender", "Reply", "Sender", "TransportFailure", "http_module_of"]
@@ -62,15 +63,24 @@ class TransportFailure(Exception):
     is safe for any method. ``timed_out`` marks a timeout, after which the API
     may still act on a request it received. ``permanent`` says no resend can
     get an answer either (a shared client its owner closed): raise at once.
+    ``at_once`` says a resend needs no backoff: this process closed the pool
+    the request waited in (``aclose``), nothing is wrong with the API.
     """
 
     def __init__(
-        self, message: str, *, sent: bool, timed_out: bool, permanent: bool = False
+        self,
+        message: str,
+        *,
+        sent: bool,
+        timed_out: bool,
+        permanent: bool = False,
+        at_once: bool = False,
     ) -> None:
         super().__init__(message)
         self.sent = sent
         self.timed_out = timed_out
         self.permanent = permanent
+        self.at_once = at_once
 
 
 class _HookedReply:
@@ -296,6 +306,7 @@ class ClientSender:
                 _describe(exc),
                 sent=not self._proves_not_sent(exc),
                 timed_out=isinstance(exc, self._timeout_error),
+                at_once=isinstance(exc, PoolClosedError),
             ) from exc
         except self._status_error as exc:
             # A shared client's response hook raised for the answer (httpx's

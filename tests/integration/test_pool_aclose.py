@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from collections.abc import Awaitable, Callable
 
@@ -23,12 +24,18 @@ def closer_of(api: AsyncVolumeAPI, closer: str) -> Callable[[], Awaitable[None]]
 @pytest.mark.anyio
 @pytest.mark.parametrize("closer", ["api", "copy", "block"])
 async def test_calls_queued_for_a_connection_are_resent_on_a_new_pool(
-    fake: FakeScaleway, server: FakeServer, no_sleep: list[float], closer: str
+    fake: FakeScaleway,
+    server: FakeServer,
+    no_sleep: list[float],
+    closer: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """One connection, held by a slow answer; a second call queued for it. ``aclose()`` of
     an API sharing the pool ends neither call with a cancellation no one asked for
     (aiohttp cancels the queued wait): both get their volume, the promised "later call
-    opens a new pool"."""
+    opens a new pool". The queued call is resent at once: nothing was wrong with the API,
+    so it waits no backoff (the retry log names each backoff and its cause)."""
+    caplog.set_level(logging.INFO, logger="scaleway_volumes")
     volume = fake.add_volume(name="v")
     api = AsyncVolumeAPI(
         fake.token, base_url=server.base_url, organization=fake.organization, max_connections=1
@@ -56,6 +63,8 @@ async def test_calls_queued_for_a_connection_are_resent_on_a_new_pool(
     assert isinstance(results["queued"], Volume), repr(results["queued"])
     # The held request's connection was closed under it: a GET, resent.
     assert isinstance(results["busy"], Volume), repr(results["busy"])
+    backoffs = [r.getMessage() for r in caplog.records if r.getMessage().startswith("retrying")]
+    assert not [m for m in backoffs if "pool was closed" in m], backoffs
 
 
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="3.10 has no Task.cancelling")
