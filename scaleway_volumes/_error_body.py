@@ -17,6 +17,7 @@ from ._timestamps import parse_datetime
 
 __all__ = [
     "CREDENTIAL_HEADERS",
+    "CONNECT_FAILED",
     "LIMITER_HELD",
     "REQUEST_ID_HEADER",
     "ResponseHeaders",
@@ -34,6 +35,9 @@ __all__ = [
 # How a call whose deadline passed before its rate limiter let it send says so
 # (its error is not outcome_unknown; the hint then points at the pacing).
 LIMITER_HELD = "still waiting for the rate limiter: nothing was sent"
+# ...and one whose attempts all failed to connect (the hint then points at the
+# network, not at the pacing or the API's speed).
+CONNECT_FAILED = "attempt(s) failed to connect"
 
 # The Scaleway API gateway puts a UUID in this header on every answer, errors
 # included (seen in recorded answers of the Instance and Block APIs). Scaleway's

@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 from functools import singledispatch
 
-from ._error_body import LIMITER_HELD, one_line
+from ._error_body import CONNECT_FAILED, LIMITER_HELD, one_line
 from ._errors import (
     APIConnectionError,
     APITimeoutError,
@@ -216,6 +216,9 @@ def _timeout(error: APITimeoutError) -> str:
             "The rate limiter held the request until its deadline passed (nothing was sent): "
             "lower the concurrency, or give the call a longer deadline."
         )
+    if CONNECT_FAILED in error.message:
+        # Every attempt was refused before the deadline: nothing was slow.
+        return _connection(error)
     return "The API did not answer in time: check the network, then try again."
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 
 from ._deadline import run_within
-from ._error_body import LIMITER_HELD
+from ._error_body import CONNECT_FAILED, LIMITER_HELD
 from ._errors import (
     APIConnectionError,
     APIError,
@@ -365,9 +365,7 @@ def waited(attempts: Attempts) -> str:
     refused = attempts.refused
     if refused is None:
         return f"({LIMITER_HELD})"
-    text = (
-        f"nothing was sent: {attempts.unsent} attempt(s) failed to connect, the last with {refused}"
-    )
+    text = f"nothing was sent: {attempts.unsent} {CONNECT_FAILED}, the last with {refused}"
     if attempts.count > attempts.unsent:
         text += "; the next one was waiting for the rate limiter"
     return f"({text})"

@@ -139,6 +139,13 @@ CASES: list[tuple[BaseException, list[str]]] = [
         APITimeoutError(f"no answer within the 1 s deadline ({LIMITER_HELD})"),
         ["rate limiter held", "lower the concurrency"],
     ),
+    (
+        APITimeoutError(
+            "no answer within the 1 s deadline (nothing was sent: 2 attempt(s) failed to "
+            "connect, the last with [Errno 111] Connection refused)"
+        ),
+        ["could not be reached", "--base-url"],
+    ),
     (ResponseDecodeError("bad", path="$.volume"), ["--base-url"]),
     (
         WaitTimeoutError(resource_id=VOLUME_ID, last_state="resizing", timeout=300.0),

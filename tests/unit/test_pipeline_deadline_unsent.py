@@ -19,6 +19,7 @@ import scaleway_volumes._retry
 from scaleway_volumes import APITimeoutError, RetryPolicy
 from scaleway_volumes._create import create_once
 from scaleway_volumes._error_body import LIMITER_HELD
+from scaleway_volumes._hints import hint
 from scaleway_volumes._pipeline import Attempts, Pipeline, unsent_cause, waited
 from scaleway_volumes._transport import TransportFailure
 
@@ -87,6 +88,8 @@ def assert_blames_the_connection(error: APITimeoutError) -> None:
     assert LIMITER_HELD not in message, message
     # The refused connection's own exception, not the deadline's timeout.
     assert isinstance(error.__cause__, httpx.ConnectError), repr(error.__cause__)
+    # ...and the advice is the connection's, not "did not answer in time".
+    assert "could not be reached" in (hint(error) or ""), hint(error)
 
 
 async def test_deadline_in_the_backoff_after_a_refused_connection(
