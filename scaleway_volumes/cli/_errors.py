@@ -141,10 +141,20 @@ def not_ready(error: BaseException) -> str | None:
 
     ``it was not available within 300 s (still 'creating')``, ``it reached the
     state 'error'``: what follows "created <name> (<id>) but" in a bulk
-    create's line for the item.
+    create's line for the item. A wait that a failed poll ended (or whose last
+    poll failed) names that failure: ``it was not available after 0.5 s (still
+    'creating'): a poll failed: ...``.
     """
     if isinstance(error, WaitTimeoutError):
         state = f"still {error.last_state!r}" if error.last_state else "not settled"
+        cause = error.__cause__
+        if isinstance(cause, ScalewayError):
+            # Without it the line would blame the time alone, and the user
+            # would wait longer for what a key or a proxy is stopping.
+            return (
+                f"it was not available after {error.timeout:g} s ({state}): "
+                f"a poll failed: {one_line(cause)}"
+            )
         return f"it was not available within {error.timeout:g} s ({state})"
     if isinstance(error, ResourceStateError):
         return f"it reached the state {error.state!r}"
