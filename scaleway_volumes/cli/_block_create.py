@@ -13,10 +13,17 @@ from collections.abc import Awaitable
 import attrs
 import click
 
-from scaleway_volumes import AsyncBlockAPI, BlockVolume, BlockVolumeSpec, BulkResult
+from scaleway_volumes import (
+    AsyncBlockAPI,
+    BlockVolume,
+    BlockVolumeSpec,
+    BulkResult,
+    ScalewayError,
+)
 
 from ._block_output import describe, dump_created, print_block_volumes
 from ._connect import connect, run
+from ._errors import wait_failed
 from ._options import (
     ID,
     GlobalOptions,
@@ -48,7 +55,21 @@ def _create_one(
         if not wait:
             return volume
         click.echo(f"created {describe(volume)}, waiting until it is available", err=True)
-        return await api.wait_for_volume(volume, timeout=timeout)
+        try:
+            return await api.wait_for_volume(volume, timeout=timeout)
+        except ScalewayError as error:
+            # The volume exists (and is billed) whatever stopped the wait: the
+            # failure names it, as a bulk create's does.
+            failure = wait_failed(
+                error,
+                kind="volume",
+                resource_id=volume.id,
+                state=volume.status,
+                described=describe(volume),
+            )
+            if failure is None:
+                raise
+            raise failure from error
 
     with connect(opts, AsyncBlockAPI, creates=True) as api:
         try:

@@ -17,7 +17,7 @@ from scaleway_volumes import AsyncBlockAPI, BlockSnapshot, BulkResult, ScalewayE
 
 from ._block_output import describe, print_snapshots
 from ._connect import connect, run
-from ._errors import interrupted, set_listing_command
+from ._errors import interrupted, set_listing_command, wait_failed
 from ._options import (
     ID,
     GlobalOptions,
@@ -68,7 +68,20 @@ def create_snapshot(
         if not wait:
             return made
         click.echo(f"created {describe(made)}, waiting until it is available", err=True)
-        return await api.wait_for_snapshot(made, timeout=wait_timeout)
+        try:
+            return await api.wait_for_snapshot(made, timeout=wait_timeout)
+        except ScalewayError as error:
+            # The snapshot exists (and is billed) whatever stopped the wait.
+            failure = wait_failed(
+                error,
+                kind="snapshot",
+                resource_id=made.id,
+                state=made.status,
+                described=describe(made),
+            )
+            if failure is None:
+                raise
+            raise failure from error
 
     with connect(opts, AsyncBlockAPI, creates=True) as api:
         try:

@@ -58,6 +58,10 @@ def _phase(report: DemoReport, name: str) -> Iterator[None]:
     report.phases[name] = time.perf_counter() - started
 
 
+# What a step that is about all the demo's volumes failed on, as its stderr line names it.
+_ALL = f"the {DEMO_PREFIX}* volumes"
+
+
 def _failed(report: DemoReport, action: str, item: object, error: ScalewayError) -> None:
     """Count a failed step of the current phase and say so on stderr."""
     report.failed_phases.add(report.stage)
@@ -83,6 +87,8 @@ async def _create(api: AsyncBlockAPI, report: DemoReport, concurrency: int) -> l
             on_item=tracker.on_item,
         )
     report.created = len(created.succeeded)
+    if created.failed:
+        report.failed_phases.add("create")
     report.failed += len(created.failed)
     report.failures += created.failed
     report.throttled_met += created.throttled
@@ -92,7 +98,12 @@ async def _create(api: AsyncBlockAPI, report: DemoReport, concurrency: int) -> l
 
 async def _list(api: AsyncBlockAPI, report: DemoReport) -> None:
     with _phase(report, "list"):
-        listed = await api.list_volumes(name=DEMO_PREFIX, per_page=DEFAULT_PER_PAGE)
+        try:
+            listed = await api.list_volumes(name=DEMO_PREFIX, per_page=DEFAULT_PER_PAGE)
+        except ScalewayError as exc:
+            # The volumes are there all the same: the tour goes on with them.
+            _failed(report, "list", _ALL, exc)
+            return
     report.listed = sum(1 for v in listed if v.name.startswith(DEMO_PREFIX))
 
 
@@ -139,13 +150,19 @@ async def _delete(
             else:
                 report.deleted_snapshots = 1
         with Tracker("delete", len(volumes)) as tracker:
-            deleted = await api.delete_volumes(
-                volumes,
-                concurrency=concurrency,
-                on_progress=tracker.on_progress,
-                on_item=tracker.on_item,
-            )
+            try:
+                deleted = await api.delete_volumes(
+                    volumes,
+                    concurrency=concurrency,
+                    on_progress=tracker.on_progress,
+                    on_item=tracker.on_item,
+                )
+            finally:
+                # Ctrl-C mid-phase: its line says how many went, not 0.
+                report.deleted = len(tracker.succeeded())
     report.deleted = len(deleted.succeeded)
+    if deleted.failed:
+        report.failed_phases.add("delete")
     report.failed += len(deleted.failed)
     report.failures += deleted.failed
     report.throttled_met += deleted.throttled
@@ -189,6 +206,10 @@ def _run_on(fake: FakeScaleway, report: DemoReport, concurrency: int, *, as_json
         )
         try:
             run(api, lambda a: _tour(a, report, concurrency))
+        except ScalewayError as exc:
+            # A whole bulk call failed (not one of its items): the phases after
+            # it do not run, but the summary still says what the tour did.
+            _failed(report, report.stage, _ALL, exc)
         except KeyboardInterrupt:
             interrupted(
                 f"interrupted during {report.stage}: created {report.created or 'some'}, "

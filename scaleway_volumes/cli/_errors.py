@@ -17,7 +17,7 @@ out of time names the command that waits again); a bulk call prints that
 advice once, for its most common kind of failure, however many items failed.
 With ``--json`` the same failure is one JSON object on stderr: ``{"error",
 "hint", "exit_code"}``, and ``"id"`` when the error names a resource that
-exists (``waited_id``).
+exists (``waited_id``; ``wait_failed`` for a wait a refused poll stopped).
 
 This module decides the lines and the status; ``_app`` turns the decision into
 click's exceptions. It needs neither click nor rich, so ``main()`` can still
@@ -32,7 +32,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from scaleway_volumes import ResourceStateError, ScalewayError, WaitTimeoutError
+from scaleway_volumes import NotFoundError, ResourceStateError, ScalewayError, WaitTimeoutError
 from scaleway_volumes._constants import WAIT_TIMEOUT
 from scaleway_volumes._hints import hint as library_hint
 
@@ -53,6 +53,7 @@ __all__ = [
     "set_listing_command",
     "show",
     "summary_hint",
+    "wait_failed",
     "waited_id",
 ]
 
@@ -84,7 +85,9 @@ def hint(error: BaseException) -> str | None:
     ``scaleway-volumes block list --tag scaleway-volumes:create=...``. After a
     wait for a volume or snapshot that ran out of time, it names the command
     that waits for it again (``scaleway-volumes block get <id> --wait``), and
-    warns that running the create again would make a second one.
+    warns that running the create again would make a second one. When a failed
+    poll ended that wait (its ``__cause__``: a bulk wait stops at a 403), the
+    advice for that failure comes first, and the command is for once it is fixed.
     """
     if isinstance(error, ScalewayError) and error.outcome_unknown and error.marker_tag:
         tag = error.marker_tag
@@ -102,14 +105,47 @@ def hint(error: BaseException) -> str | None:
 _GETTERS = {"volume": "block get", "snapshot": "block snapshot get"}
 
 
+def _wait_command(kind: str, resource_id: str, timeout: float | None = None) -> str:
+    # The command that waits for an existing resource: the only way a command
+    # line user can wait again (running the create again would make a second).
+    command = f"{PROG} {_GETTERS[kind]} {resource_id} --wait"
+    if timeout is not None and timeout >= WAIT_TIMEOUT:
+        # --wait alone would wait no longer than the wait that just ran out.
+        command += f" --wait-timeout {2 * timeout:g}"
+    return command
+
+
+def _exists_despite(
+    cause: ScalewayError, kind: str, resource_id: str, state: str, timeout: float | None = None
+) -> str:
+    # A poll of a resource the command made failed (a 403, a 401, a 501, or a
+    # 5xx until the time ran out): waiting again meets the same failure until
+    # it is fixed, which is what the cause's advice is about; the resource
+    # exists all the same, and creating it again would make a second one.
+    advice = hint(cause) or f"A poll of it failed: {one_line(cause)}."
+    command = _wait_command(kind, resource_id, timeout)
+    advice += (
+        f" The {kind} {resource_id} exists (last seen {state!r}): once polls of it "
+        f"succeed, wait for it with `{command}`"
+    )
+    if state == "creating":
+        advice += f"; running the create again would make a second {kind}"
+    return advice + "."
+
+
 def _wait_again(error: WaitTimeoutError) -> str:
     # The library says "wait again with a longer timeout", which a command line
     # user can only do with a command that waits for an existing resource;
     # running the create again instead would make (and bill) a second one.
-    command = f"{PROG} {_GETTERS[error.kind]} {error.resource_id} --wait"
-    if error.timeout >= WAIT_TIMEOUT:
-        # --wait alone would wait no longer than the wait that just ran out.
-        command += f" --wait-timeout {2 * error.timeout:g}"
+    assert error.last_state is not None  # hint() checked it
+    cause = error.__cause__
+    if isinstance(cause, ScalewayError):
+        # The wait ended on a failed poll (a bulk wait stops at once on a 403):
+        # `get --wait` alone would meet it again.
+        return _exists_despite(
+            cause, error.kind, error.resource_id, error.last_state, error.timeout
+        )
+    command = _wait_command(error.kind, error.resource_id, error.timeout)
     advice = (
         f"The {error.kind} {error.resource_id} exists but is still {error.last_state!r} after "
         f"{error.timeout:g} s: wait for it with `{command}`"
@@ -117,6 +153,44 @@ def _wait_again(error: WaitTimeoutError) -> str:
     if error.last_state == "creating":
         advice += f"; running the create again would make a second {error.kind}"
     return advice + "."
+
+
+def wait_failed(
+    error: ScalewayError, *, kind: str, resource_id: str, state: str, described: str
+) -> CLIError | None:
+    """The failure to raise for a wait for the ``kind`` the command just created that
+    failed with ``error``, or None to raise ``error`` itself.
+
+    ``resource_id`` is the resource's id, ``state`` the state its create answered
+    with, ``described`` how stderr names it. A timeout or a failure state already
+    names it (``waited_id``): None. Any other failure of the wait (a
+    poll refused: 401, 403, a 501, an unreadable answer) would lose the id of a
+    resource that exists and is billed: a ``CLIError`` saying it was created,
+    with its id as ``resource_id`` (the ``--json`` ``"id"``) and the advice for
+    the poll's error followed by the command that waits for it once that is
+    fixed. A 404 (it is gone) says it was created, but claims no id.
+
+    ```python
+    except ScalewayError as error:
+        failure = wait_failed(
+            error, kind="volume", resource_id=v.id, state=v.status, described=describe(v)
+        )
+        if failure is None:
+            raise
+        raise failure from error
+    ```
+    """
+    if waited_id(error) is not None:
+        return None
+    if isinstance(error, NotFoundError):
+        return CLIError(
+            f"created {described}, but waiting for it failed: {one_line(error)}", hint=hint(error)
+        )
+    return CLIError(
+        f"created {described}, which exists, but a poll of it failed: {one_line(error)}",
+        hint=_exists_despite(error, kind, resource_id, state),
+        resource_id=resource_id,
+    )
 
 
 def waited_id(error: BaseException) -> str | None:
