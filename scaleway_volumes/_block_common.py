@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ._json import dumps
-from ._validate import check_optional_str, check_tags
+from ._validate import check_optional_str, check_tag_filter, check_tags
 
 __all__ = [
     "PAGE_SIZE_PARAM",
@@ -76,4 +76,5 @@ def str_filters(*pairs: tuple[str, object]) -> list[tuple[str, str]]:
 
 def tag_filters(tags: Iterable[str] | None) -> list[tuple[str, str]]:
     """``tags`` as repeated query parameters (the Block API matches any one of them)."""
-    return [("tags", tag) for tag in check_tags(tags) or ()]
+    # A marker tag is a valid filter: it finds what an unknown-outcome create made.
+    return [("tags", tag) for tag in check_tag_filter(tags) or ()]

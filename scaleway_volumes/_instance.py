@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Literal, overload
 
 from ._block import CACHE_ATTRIBUTE, AsyncBlockAPI, block_url_for
 from ._bulk import THROTTLE_BUDGET, BulkResult, ItemCallback, Prepared, ProgressCallback, run_bulk
-from ._constants import DEFAULT_CONCURRENCY, LEGACY_ZONE_URLS
+from ._constants import DEFAULT_CONCURRENCY
 from ._convert import decode_volume, find_marked_page
 from ._create import create_once, marker_lookup, settle_cancelled_create
 from ._deletes import delete_resource, prepare_delete
@@ -25,7 +25,6 @@ from ._waiters import poll_get, wait_for
 __all__ = ["AsyncVolumeAPI"]
 
 _COLLECTION = "/volumes"
-_SEED_URLS = frozenset(LEGACY_ZONE_URLS.values())
 
 
 def _decode(reply: Reply) -> Volume:
@@ -197,11 +196,6 @@ class AsyncVolumeAPI(InstanceListing):
         if tag_list:
             payload["tags"] = tag_list
         return dumps(payload)
-
-    def _seed_api(self) -> bool:
-        """Whether this API talks to the seed API: one of its hosts (a legacy zone's
-        URL, unless ``base_url`` overrides it with another)."""
-        return self.base_url in _SEED_URLS
 
     def _lookup(
         self, name: str, marker: str | None, throttle_budget: int = 0

@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 
 import httpx
 
+from ._constants import MARKER_TAG_PREFIX
+
 __all__ = [
     "as_float",
     "check_deadline",
@@ -22,6 +24,7 @@ __all__ = [
     "check_per_page",
     "check_size",
     "check_str",
+    "check_tag_filter",
     "check_tags",
     "tag_items",
     "timeout_dict",
@@ -57,14 +60,36 @@ def tag_items(tags: Iterable[T]) -> list[T]:
     return list(tags)
 
 
-def check_tags(tags: Iterable[str] | None) -> list[str] | None:
-    """A list of non-empty tag strings (None stays None)."""
+def check_tag_filter(tags: Iterable[str] | None) -> list[str] | None:
+    """Tags to filter a listing by: a list of non-empty strings (None stays None).
+
+    A marker tag (``scaleway-volumes:create=...``) is a valid filter: it is how
+    a resource whose create had an unknown outcome is found.
+    """
     if tags is None:
         return None
     checked = tag_items(tags)
     for tag in checked:
         if not isinstance(tag, str) or not tag:
             raise ValueError(f"every tag must be a non-empty string, got {tag!r}")
+    return checked
+
+
+def check_tags(tags: Iterable[str] | None) -> list[str] | None:
+    """Tags to write on a create or update: as ``check_tag_filter``, and none may
+    start with the reserved marker prefix (None stays None).
+
+    The models hide tags with that prefix (the library's create markers), so a
+    caller's own would vanish from ``tags`` and the next
+    ``update(tags=[*v.tags, ...])`` would drop it.
+    """
+    checked = check_tag_filter(tags)
+    for tag in checked or ():
+        if tag.startswith(MARKER_TAG_PREFIX):
+            raise ValueError(
+                f"tag {tag!r} starts with {MARKER_TAG_PREFIX!r}, a prefix reserved for "
+                "the library's create markers (see docs/marker-tag.md)"
+            )
     return checked
 
 
