@@ -15,14 +15,17 @@ request or raise for the answer, and its owner may close it first.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from types import ModuleType
 from typing import Any, Protocol
 
+import aiohttp
+
 from .._cancel import sole_cancellation
 from .._compat import fast_join
-from ._aiohttp import PoolClosedError
+from ._aiohttp import PoolClosedError, forget_token
 from ._cache import Memo
 
 __all__ = ["ClientSender", "Reply", "Sender", "TransportFailure", "http_module_of"]
@@ -37,6 +40,13 @@ _HTTP_PACKAGES = frozenset({"httpx", "httpx2"})
 # respx, which raises the exception a test gives ``from`` its own SideEffectError
 # (respx/router.py): the test says it was not sent.
 _TRUSTED_ORIGINS = frozenset({"httpcore", "httpcore2", "respx"})
+# What a shared client's transport may raise that is not its package's error:
+# an app's own transport lets the socket's OSError through (ConnectionResetError,
+# ssl.SSLError, TimeoutError), and httpx-aiohttp lets through every aiohttp error
+# its map leaves out (a ClientResponseError for a malformed status line).
+# asyncio.TimeoutError is TimeoutError itself from 3.11 on, its own class on 3.10.
+_FOREIGN_ERRORS = (OSError, asyncio.TimeoutError, aiohttp.ClientError)
+_TIMEOUTS = (TimeoutError, asyncio.TimeoutError)
 
 
 class Reply(Protocol):
@@ -263,7 +273,7 @@ class ClientSender:
         """The request, its body given as a stream (as httpx builds a redirect's).
 
         Like any streamed request, its ``content`` is there once read; ``send``
-        reads it when a shared client has event hooks that may look at it.
+        reads it for a shared client, whose hooks and transport may look at it.
         """
         headers: Any
         if body is not None:
@@ -320,6 +330,18 @@ class ClientSender:
             # did not leave, so a create is looked up before any resend.
             self._forget_token(request)
             raise TransportFailure(_describe(exc), sent=True, timed_out=False) from exc
+        except _FOREIGN_ERRORS as exc:
+            if not self._shared:
+                # The owned client's transports raise httpx's errors only.
+                raise
+            # Nothing tells where such an error arose, before or after the API
+            # read the request (nor whether a hook raised it): it may have been
+            # sent, so a GET is retried and a create looked up before a resend.
+            self._forget_token(request)
+            forget_token(exc)
+            raise TransportFailure(
+                _describe(exc), sent=True, timed_out=isinstance(exc, _TIMEOUTS)
+            ) from exc
         except BaseException as exc:
             # Cancelled while httpx's pool connects under trio: the nursery that
             # tries the addresses wraps the cancellation in a group. Callers get
@@ -358,12 +380,14 @@ class ClientSender:
                 timed_out=False,
                 permanent=True,
             )
+        # A hook, the transport or a mount may read ``request.content``, as it
+        # may on every request the app builds itself (a logging or recording
+        # transport does): the body must be there, read.
+        request.read()
         hooks = client.event_hooks
         if hooks["request"] or hooks["response"]:
-            # A hook may read ``request.content`` (fine on every request the app
-            # builds itself) or log ``request.headers``: give it a read body and
-            # a per-request copy of the headers whose repr hides the token.
-            request.read()
+            # A hook may log ``request.headers``: give it a per-request copy of
+            # the headers whose repr hides the token.
             request.headers = self._masking_headers(request.headers)
 
     def _proves_not_sent(self, exc: BaseException) -> bool:
