@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from collections.abc import Callable, Iterable
 
@@ -44,10 +45,16 @@ def parse_rate_schedule(text: str) -> tuple[tuple[float, float], ...]:
     return steps_checked(steps)
 
 
-def steps_checked(steps: Iterable[tuple[float, float]]) -> tuple[tuple[float, float], ...]:
-    """Validate schedule steps: times finite, >= 0 and increasing, rates finite and > 0."""
+def steps_checked(steps: object) -> tuple[tuple[float, float], ...]:
+    """Validate schedule steps: times finite, >= 0 and increasing, rates finite and > 0.
+
+    A step that is not a ``(seconds, rate)`` pair of numbers is a ``TypeError``.
+    """
+    if isinstance(steps, (str, bytes)) or not isinstance(steps, Iterable):
+        raise TypeError(f"rate_schedule must be (seconds, rate) steps, not {steps!r}")
     checked: list[tuple[float, float]] = []
-    for after, rate in steps:
+    for step in steps:
+        after, rate = _pair(step)
         if not (after >= 0 and math.isfinite(after)) or (checked and after <= checked[-1][0]):
             raise ValueError(
                 f"rate schedule times must be finite, >= 0 and increasing, got {after!r}"
@@ -56,6 +63,21 @@ def steps_checked(steps: Iterable[tuple[float, float]]) -> tuple[tuple[float, fl
             raise ValueError(f"rate schedule rates must be positive and finite, got {rate!r}")
         checked.append((float(after), float(rate)))
     return tuple(checked)
+
+
+def _pair(step: object) -> tuple[float, float]:
+    # A str of two digits would unpack; it is no more a step than a lone number is.
+    if not isinstance(step, (str, bytes)) and isinstance(step, Iterable):
+        items = tuple(step)
+        if len(items) == 2:
+            after, rate = items
+            if _number(after) and _number(rate):
+                return float(after), float(rate)
+    raise TypeError(f"rate_schedule steps must be (seconds, rate) pairs of numbers, not {step!r}")
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 class RateBucket:
@@ -124,8 +146,12 @@ class RateBucket:
         return self._schedule
 
     @schedule.setter
-    def schedule(self, steps: Iterable[tuple[float, float]]) -> None:
-        self._schedule = steps_checked(steps)
+    def schedule(self, steps: Iterable[tuple[float, float]] | str) -> None:
+        # The command line's form too ("3:50,6:100"): the same words everywhere.
+        if isinstance(steps, str):
+            self._schedule = parse_rate_schedule(steps)
+        else:
+            self._schedule = steps_checked(steps)
         self.refill()
 
     def refill(self) -> None:

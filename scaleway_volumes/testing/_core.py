@@ -8,13 +8,22 @@ import math
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import formatdate
 from typing import Any, Protocol, overload
 
-__all__ = ["ACTIONS", "Fault", "ManualClock", "RecordedRequest", "Stats", "check_zone"]
+from ._values import checked_headers
+
+__all__ = [
+    "ACTIONS",
+    "Fault",
+    "ManualClock",
+    "RecordedRequest",
+    "Stats",
+    "check_zone",
+]
 
 #: Every action a :class:`Fault` can take.
 ACTIONS = frozenset(
@@ -107,8 +116,9 @@ class Fault:
     ``delay`` is slept before acting for every action except ``"act_then_delay"``, where it
     is slept after acting, before the response is sent. ``status`` (100 to 599)/``body``/
     ``headers`` shape the answer of ``"respond"`` and ``"act_then_error"`` (a ``dict`` body
-    is sent as JSON); ``body`` is the raw payload of ``"malformed"``; ``chunk`` (an int >=
-    1)/``interval`` pace ``"slow_drip"``. ``delay`` and ``interval`` are finite seconds >= 0.
+    is sent as JSON; ``headers`` maps ``str`` names to ``str`` values, kept as a copy);
+    ``body`` is the raw payload of ``"malformed"``; ``chunk`` (an int >= 1)/``interval``
+    pace ``"slow_drip"``. ``delay`` and ``interval`` are finite seconds >= 0.
 
     A value the fake could not act on is a ``TypeError`` or ``ValueError`` here, not a
     fault that misbehaves later. The settings above are read-only once the fault is made
@@ -150,13 +160,18 @@ class Fault:
             raise ValueError(f"status must be an HTTP status (100 to 599), not {self.status!r}")
         if self.body is not None and not isinstance(self.body, (bytes, str, dict)):
             raise TypeError(f"body must be bytes, str, dict or None, not {self.body!r}")
-        if self.headers is not None and not isinstance(self.headers, Mapping):
-            raise TypeError(f"headers must be a dict or None, not {self.headers!r}")
+        if self.headers is not None:
+            # A copy: a later change to the caller's dict would skip these checks.
+            self.headers = checked_headers(self.headers)
         seconds_value("delay", self.delay)
         seconds_value("interval", self.interval)
         whole_value("chunk", self.chunk, 1)
         self.remaining = self.times
-        self._path_re = re.compile(self.path) if self.path is not None else None
+        if self.path is not None:
+            try:
+                self._path_re = re.compile(self.path)
+            except re.error as exc:
+                raise ValueError(f"path is not a valid regular expression: {exc}") from None
         if isinstance(self.body_contains, str):
             self._needle = self.body_contains.encode()
         else:

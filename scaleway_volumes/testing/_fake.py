@@ -30,6 +30,7 @@ from ._core import (
     check_zone,
 )
 from ._instance import InstanceVolumes, server_summary
+from ._values import check_clock
 
 if TYPE_CHECKING:
     from ._server import FakeServer
@@ -82,8 +83,9 @@ class FakeScaleway:
     with ``include_deleted=true``; ``block_quota_volumes`` and ``block_quota_size``
     (bytes) make creates beyond either, and growths beyond the size quota, answer 403
     ``quotas_exceeded``.
-    ``clock`` (seconds since the epoch, default ``time.time``; see :class:`ManualClock`)
-    dates everything and drives every transition. :attr:`block` holds the Block helpers.
+    ``clock`` (seconds since the epoch, default ``time.time``; see :class:`ManualClock`;
+    checked on assignment) dates everything and drives every Block transition; the rate
+    limiter runs on real time. :attr:`block` holds the Block helpers.
 
     Thread-safe: the TCP server runs in its own thread while tests poke at the state.
     """
@@ -127,7 +129,7 @@ class FakeScaleway:
         # Reentrant: a request acts under it (``_complete``), and the stores take it too.
         self._lock = threading.RLock()
         self.stats = Stats(self._lock)
-        self.clock: Clock = time.time if clock is None else clock
+        self.clock = time.time if clock is None else clock
         self.block_create_time = block_create_time
         self.block_resize_time = block_resize_time
         self.block_snapshot_time = block_snapshot_time
@@ -176,6 +178,15 @@ class FakeScaleway:
         self._zone = check_zone(value)
 
     @property
+    def clock(self) -> Clock:
+        """Seconds since the epoch: dates and transitions follow it, rate limits do not."""
+        return self._clock
+
+    @clock.setter
+    def clock(self, value: Clock) -> None:
+        self._clock = check_clock(value)
+
+    @property
     def rate_limit(self) -> float | None:
         """Sustained requests per second allowed before 429s (``None``: unlimited)."""
         return self._bucket.rate
@@ -199,12 +210,13 @@ class FakeScaleway:
     def rate_schedule(self) -> tuple[tuple[float, float], ...]:
         """``(seconds after the first request, rate)`` steps that change ``rate_limit``.
 
-        ``rate_phases()`` tells the requests and 429s of each step.
+        May be set as the command line's ``"3:50,6:100"`` too. ``rate_phases()`` tells the
+        requests and 429s of each step.
         """
         return self._bucket.schedule
 
     @rate_schedule.setter
-    def rate_schedule(self, steps: Iterable[tuple[float, float]]) -> None:
+    def rate_schedule(self, steps: Iterable[tuple[float, float]] | str) -> None:
         with self._lock:
             self._bucket.schedule = steps
 
@@ -299,6 +311,8 @@ class FakeScaleway:
 
     def add_fault(self, fault: Fault) -> Fault:
         """Script ``fault`` (checked after the faults added before it) and return it."""
+        if not isinstance(fault, Fault):
+            raise TypeError(f"add_fault takes a Fault, not {fault!r}")
         with self._lock:
             self.faults.append(fault)
         return fault
