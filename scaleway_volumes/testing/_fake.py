@@ -67,7 +67,8 @@ class FakeScaleway:
     non-empty string may be given; ``None`` accepts any non-empty one, as the command
     line's ``--token ''`` does; ``""`` itself is a ``ValueError``: it would refuse every
     request). ``zone`` is a non-empty name without ``/`` (``ValueError`` otherwise).
-    ``legacy=True`` renders Instance volumes with the seven seed fields only. ``latency``
+    ``legacy=True`` renders Instance volumes with the seven seed fields only and lists them
+    whatever the filters (the seed takes none). ``latency``
     seconds are slept before every request is handled; ``rate_limit`` (requests per
     second, finite, token bucket of ``rate_burst`` capacity, an int >= 1) answers excess
     requests with a bare 429. ``token``, ``zone``, ``latency``, ``rate_limit`` and

@@ -336,6 +336,10 @@ class InstanceVolumes:
         page, per_page, errors = _pages(query)
         if errors:
             return shapes.validation_error(errors)
+        if self._host.legacy:
+            # The seed API's list takes no filter (its blueprint names none):
+            # whatever a client sends, every volume comes back.
+            query = {}
         name = query.get("name")
         volume_type = query.get("volume_type")
         organization = query.get("organization")
