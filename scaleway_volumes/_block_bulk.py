@@ -21,7 +21,7 @@ from ._bulk_wait import VolumePoller, settles
 from ._constants import DEFAULT_CONCURRENCY, WAIT_TIMEOUT
 from ._create import settle_cancelled_create
 from ._decode_block import VolumeStatus, decode_block_volume_statuses
-from ._deletes import prepare_delete
+from ._deletes import bulk_deleter
 from ._errors import ScalewayError
 from ._later import Later
 from ._listing import counted_get, pages
@@ -160,9 +160,18 @@ class BlockBulk(BlockVolumes):
         """Delete many volumes (ids or ``BlockVolume``s), ``concurrency`` at a time at most.
 
         ``.succeeded`` lists the deleted ids in input order; a volume already
-        gone counts as deleted unless ``missing_ok=False``. A volume still
-        attached is a failed item (``PreconditionFailedError``); one in a
-        transient state is waited for within the call's deadline.
+        gone (or already ``deleting``) counts as deleted unless
+        ``missing_ok=False``. Even then, a volume this call deleted counts as
+        deleted for every item that names it (an id given twice) and for an
+        item whose retried DELETE finds it gone. A volume still attached is a
+        failed item (``PreconditionFailedError``); one in a transient state
+        (``snapshotting``) is waited for within the call's deadline, but for
+        30 waits of the retry backoff at most (216 s in all at most with the
+        default ``RetryPolicy``, half that on average; ``deadline=None`` does
+        not lift this cap): then the item fails with ``TransientStateError``.
+        Cancelled with ``missing_ok=False``, an item whose volume is found gone
+        is reported as an error with ``outcome_unknown``: the 404 cannot tell
+        whether this call deleted it.
 
         ```python
         doomed = await api.list_volumes(tags=["ci"])
@@ -170,16 +179,10 @@ class BlockBulk(BlockVolumes):
         ```
         """
 
-        def prepare(volume: str | BlockVolume) -> Prepared:
-            return prepare_delete(
-                self._pipeline,
-                self._volume_path(volume),
-                missing_ok=missing_ok,
-                decode=decode_volume,
-            )
-
         return await run_bulk(
-            prepare,
+            bulk_deleter(
+                self._pipeline, self._volume_path, missing_ok=missing_ok, decode=decode_volume
+            ),
             volumes,
             concurrency=concurrency,
             on_progress=on_progress,

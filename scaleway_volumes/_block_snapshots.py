@@ -133,7 +133,9 @@ class BlockSnapshots(BaseAPI):
         """Delete a snapshot; 404 as for ``delete_volume``.
 
         One in use (a volume being restored from it) is refused with
-        ``PreconditionFailedError``; one in a transient state is waited for.
+        ``PreconditionFailedError``; one in a transient state is waited for
+        as by ``delete_volume`` (30 waits at most, even with ``deadline=None``),
+        and one already ``deleting`` is done as a 404 would be.
         """
         await delete_resource(
             self._pipeline, self._snapshot_path(snapshot_id), missing_ok=missing_ok

@@ -182,7 +182,9 @@ class BlockVolumes(BaseAPI):
         The API answers a growth with the **old** size and ``status="updating"``;
         the new size shows once it settles (``wait_for_volume``). ``tags``
         replaces the whole list. A volume in a transient state is waited for
-        (409 ``transient_state`` is retried within the call's deadline). The
+        (409 ``transient_state`` is resent within the call's deadline, after 30
+        waits of the retry backoff at most: 216 s in all at most with the
+        default ``RetryPolicy``, even with ``deadline=None``). The
         API refuses a smaller size, and a ``perf_iops`` change on a volume that
         is not ``available``, with ``InvalidRequestError`` (``.fields`` names
         the argument).
@@ -213,10 +215,16 @@ class BlockVolumes(BaseAPI):
         """Delete a volume.
 
         ``NotFoundError`` if it does not exist, unless ``missing_ok``; a retry
-        that meets 404 after an attempt that may have gone through succeeded.
-        A volume still attached is refused with ``PreconditionFailedError``
-        (``precondition == "resource_still_in_use"``); one in a transient state
-        is waited for. Wait for it to be gone with
+        that finds it gone (404, or 409 ``transient_state`` in ``deleting``)
+        after an attempt that may have gone through succeeded, and so does
+        one already ``deleting`` with ``missing_ok`` (without, that is a
+        ``TransientStateError`` at once: someone else is deleting it). A volume still attached
+        is refused with ``PreconditionFailedError`` (``precondition ==
+        "resource_still_in_use"``); one in a transient state (``snapshotting``)
+        is waited for, within the call's deadline and for 30 waits of the
+        retry backoff at most (216 s in all at most with the default
+        ``RetryPolicy``, even with ``deadline=None``), then
+        ``TransientStateError``. Wait for it to be gone with
         ``wait_for_volume(volume, until="deleted")``.
         """
         await delete_resource(self._pipeline, self._volume_path(volume_id), missing_ok=missing_ok)

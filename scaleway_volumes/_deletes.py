@@ -1,15 +1,35 @@
-"""Deletes: a 404 after an attempt that may have acted is success; bulk items settle on cancel."""
+"""Deletes: an answer saying it is gone, after an attempt that may have acted, is success;
+the items of one bulk delete share what they deleted; bulk items settle on cancel."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
+
+import anyio
 
 from ._bulk import THROTTLE_BUDGET, Prepared
-from ._errors import APIConnectionError, NotFoundError, ScalewayError
+from ._errors import APIConnectionError, NotFoundError, ScalewayError, TransientStateError
 from ._pipeline import Attempts, Pipeline
+from ._retry import GOING
 from ._transport import Reply
 
-__all__ = ["delete_resource", "prepare_delete"]
+__all__ = ["DeleteBatch", "bulk_deleter", "delete_resource", "gone", "prepare_delete"]
+
+T = TypeVar("T")
+
+
+def gone(error: ScalewayError) -> bool:
+    """Whether ``error``, raised by a DELETE, says the resource is gone: a 404, or a
+    409 ``transient_state`` in ``deleting`` or ``deleted`` (a DELETE was accepted
+    already; the pipeline does not wait that state out, ``_retry.GOING``)."""
+    if isinstance(error, NotFoundError):
+        return True
+    return isinstance(error, TransientStateError) and error.current_state in GOING
+
+
+def _never() -> bool:
+    return False
 
 
 async def delete_resource(
@@ -19,19 +39,65 @@ async def delete_resource(
     missing_ok: bool,
     attempts: Attempts | None = None,
     throttle_budget: int = 0,
+    deleted_elsewhere: Callable[[], bool] = _never,
 ) -> None:
-    """``DELETE path``. A 404 is success with ``missing_ok``, or after an attempt that
-    may have deleted it (a retry that finds it gone: that attempt did it)."""
+    """``DELETE path``. Gone (``gone``: a 404, or a 409 saying it is ``deleting``
+    or ``deleted``) is success with ``missing_ok``, after an attempt that may
+    have deleted it (a retry that finds it gone: that attempt did it), or when
+    ``deleted_elsewhere()`` (another item of the same bulk call deleted it);
+    otherwise that error is raised (someone else is deleting it, or it never
+    existed)."""
     attempts = attempts if attempts is not None else Attempts()
     try:
         await pipeline.call("DELETE", path, attempts=attempts, throttle_budget=throttle_budget)
-    except NotFoundError:
-        if not (missing_ok or attempts.acted):
+    except ScalewayError as error:
+        if not (gone(error) and (missing_ok or attempts.acted or deleted_elsewhere())):
             raise
 
 
-# Statuses of a Block resource whose DELETE was accepted: on its way out, or gone.
-_GOING = frozenset({"deleting", "deleted"})
+class DeleteBatch:
+    """What the items of one bulk delete call did to each id: the ids they
+    deleted, and how many of them are deleting each id now (an id given twice).
+
+    One id's items run side by side: a 404 (or 409 ``deleting``) to one of them
+    may be another's doing, which only its answer tells. The set of ids deleted
+    grows with the call's successes (one entry per id, each the string its
+    result holds already).
+    """
+
+    __slots__ = ("_changed", "_running", "deleted")
+
+    def __init__(self) -> None:
+        self.deleted: set[str] = set()
+        self._running: dict[str, int] = {}
+        # Set when an item ends; made only when some item waits for another.
+        self._changed: anyio.Event | None = None
+
+    def start(self, resource_id: str) -> None:
+        """An item begins deleting ``resource_id``."""
+        self._running[resource_id] = self._running.get(resource_id, 0) + 1
+
+    def end(self, resource_id: str, deleted: bool) -> None:
+        """That item is over; ``deleted`` if it deleted the resource (or counts as having)."""
+        left = self._running[resource_id] - 1
+        if left:
+            self._running[resource_id] = left
+        else:
+            del self._running[resource_id]
+        if deleted:
+            self.deleted.add(resource_id)
+        if self._changed is not None:
+            self._changed.set()
+            self._changed = None
+
+    async def deleted_by_another(self, resource_id: str) -> bool:
+        """Whether another item deleted ``resource_id``, once those still
+        deleting it are over (the caller's own item must be ``end``-ed first)."""
+        while resource_id not in self.deleted and resource_id in self._running:
+            if self._changed is None:
+                self._changed = anyio.Event()
+            await self._changed.wait()
+        return resource_id in self.deleted
 
 
 def prepare_delete(
@@ -40,38 +106,72 @@ def prepare_delete(
     *,
     missing_ok: bool,
     decode: Callable[[Reply], object],
+    batch: DeleteBatch,
 ) -> Prepared:
     """One item of a bulk delete: its job (the id once deleted) and how to settle it.
 
+    ``batch`` is shared by the call's items: an id another item of the call
+    deleted counts as deleted when found gone, even with ``missing_ok=False``.
+
     Cancelled in flight, the item is gone if a ``GET path`` (its answer read by
-    ``decode``) no longer finds it or finds it ``deleting`` or ``deleted`` (the
-    DELETE was accepted: Block volumes and snapshots stay a while in
-    ``deleting``); if it still exists otherwise, the DELETE may yet land, so
-    the outcome is unknown. That GET takes bare 429s as the bulk call's flow
-    control, as the DELETEs do.
+    ``decode``) finds it ``deleting`` or ``deleted`` (the DELETE was accepted:
+    Block volumes and snapshots stay a while in ``deleting``), or no longer
+    finds it with ``missing_ok`` (or after another item deleted it); with
+    ``missing_ok=False`` a 404 cannot tell this call's DELETE from one that
+    never existed, so the outcome is unknown, as when it still exists
+    otherwise (the DELETE may yet land). That GET takes bare 429s as the bulk
+    call's flow control, as the DELETEs do.
     """
     resource_id = path.rpartition("/")[2]
     attempts = Attempts()
 
+    def deleted_elsewhere() -> bool:
+        return resource_id in batch.deleted
+
     async def delete() -> str:
-        await delete_resource(
-            pipeline,
-            path,
-            missing_ok=missing_ok,
-            attempts=attempts,
-            throttle_budget=THROTTLE_BUDGET,
-        )
+        batch.start(resource_id)
+        ended = deleted = False
+        try:
+            await delete_resource(
+                pipeline,
+                path,
+                missing_ok=missing_ok,
+                attempts=attempts,
+                throttle_budget=THROTTLE_BUDGET,
+                deleted_elsewhere=deleted_elsewhere,
+            )
+            deleted = True
+        except ScalewayError as error:
+            if not gone(error):
+                raise
+            # Gone, not by this item: by another of the call whose answer may
+            # not have come yet? Wait for those to end before saying which.
+            batch.end(resource_id, False)
+            ended = True
+            if not await batch.deleted_by_another(resource_id):
+                raise
+        finally:
+            if not ended:
+                batch.end(resource_id, deleted)
         return resource_id
 
     async def settle() -> str | ScalewayError:
         try:
             found = decode(await pipeline.call("GET", path, throttle_budget=THROTTLE_BUDGET))
         except NotFoundError:
-            return resource_id
+            if missing_ok or deleted_elsewhere():
+                return resource_id
+            seen = (
+                "it was gone when checked, but whether this call deleted it is unknown "
+                "(missing_ok=False: it may not have existed)"
+            )
+            return APIConnectionError(
+                f"cancelled while deleting {resource_id}; {seen}", outcome_unknown=True
+            )
         except ScalewayError as exc:
             seen = f"checking whether it is gone failed ({exc})"
         else:
-            if getattr(found, "status", None) in _GOING:
+            if getattr(found, "status", None) in GOING:
                 return resource_id
             seen = "it still existed when checked"
         return APIConnectionError(
@@ -80,3 +180,27 @@ def prepare_delete(
         )
 
     return delete(), settle, attempts
+
+
+def bulk_deleter(
+    pipeline: Pipeline,
+    path_of: Callable[[T], str],
+    *,
+    missing_ok: bool,
+    decode: Callable[[Reply], object],
+) -> Callable[[T], Prepared]:
+    """The ``prepare`` of one bulk delete call (``run_bulk``): ``path_of(item)``
+    checks the item and names its resource, ``prepare_delete`` does the rest.
+
+    The call's items share a ``DeleteBatch``: an id given twice is reported
+    deleted twice (the DELETE that did not delete it finds it gone), even with
+    ``missing_ok=False``.
+    """
+    batch = DeleteBatch()
+
+    def prepare(item: T) -> Prepared:
+        return prepare_delete(
+            pipeline, path_of(item), missing_ok=missing_ok, decode=decode, batch=batch
+        )
+
+    return prepare

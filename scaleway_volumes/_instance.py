@@ -10,7 +10,7 @@ from ._bulk import THROTTLE_BUDGET, BulkResult, ItemCallback, Prepared, Progress
 from ._constants import DEFAULT_CONCURRENCY
 from ._convert import decode_volume, find_marked_page
 from ._create import create_once, marker_lookup, settle_cancelled_create
-from ._deletes import delete_resource, prepare_delete
+from ._deletes import bulk_deleter, delete_resource
 from ._errors import ScalewayError
 from ._ids import check_id, zone_of
 from ._instance_listing import InstanceListing
@@ -380,19 +380,21 @@ class AsyncVolumeAPI(InstanceListing):
         """Delete many volumes (ids or ``Volume``s), ``concurrency`` at a time at most.
 
         ``.succeeded`` lists the deleted ids in input order; a volume already
-        gone counts as deleted unless ``missing_ok=False``.
+        gone counts as deleted unless ``missing_ok=False``. Even then, a volume
+        this call deleted counts as deleted for every item that names it (an id
+        given twice) and for an item whose retried DELETE finds it gone.
+        Cancelled with ``missing_ok=False``, an item whose volume is found gone
+        is an error with ``outcome_unknown``: the 404 cannot tell whether this
+        call deleted it.
 
         ```python
         doomed = await api.list_volumes(name="scratch-")
         result = await api.delete_volumes(doomed, concurrency=32)
         ```
         """
-
-        def prepare(volume: str | Volume) -> Prepared:
-            return prepare_delete(
-                self._pipeline, self._volume_path(volume), missing_ok=missing_ok, decode=_decode
-            )
-
+        prepare = bulk_deleter(
+            self._pipeline, self._volume_path, missing_ok=missing_ok, decode=_decode
+        )
         return await run_bulk(
             prepare, volumes, concurrency=concurrency, on_progress=on_progress, on_item=on_item
         )

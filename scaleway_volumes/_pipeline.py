@@ -12,7 +12,6 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Mapping
-from typing import Any
 
 import attrs
 
@@ -190,13 +189,18 @@ class Pipeline:
             retry_after = None
             if status == 429 or status == 503:
                 retry_after = parse_retry_after(reply.headers.get("retry-after"))
+            current_state = None
+            transient = False
+            if status == 409:
+                transient, current_state = _transient_state(reply)
             decision = decide_answer(
                 method,
                 status,
                 policy=policy,
                 attempt=attempts.count,
                 retry_after=retry_after,
-                transient_state=status == 409 and _error_type(reply) == "transient_state",
+                transient_state=transient,
+                current_state=current_state,
                 throttled=attempts.throttled,
                 throttle_budget=throttle_budget,
                 settled=attempts.settled,
@@ -384,10 +388,14 @@ def unsent_cause(error: APITimeoutError, attempts: Attempts) -> APITimeoutError:
     return error
 
 
-def _error_type(reply: Reply) -> Any:
-    """The ``type`` of a JSON error body, or None."""
+def _transient_state(reply: Reply) -> tuple[bool, str | None]:
+    """Whether a 409's JSON error body is a ``transient_state`` one, and its
+    ``current_state`` (None when it names none)."""
     try:
         body = json.loads(reply.content)
     except (ValueError, RecursionError):  # RecursionError: nested too deeply (as parse_body)
-        return None
-    return body.get("type") if isinstance(body, dict) else None
+        return False, None
+    if not isinstance(body, dict) or body.get("type") != "transient_state":
+        return False, None
+    state = body.get("current_state")
+    return True, state if isinstance(state, str) else None

@@ -30,6 +30,7 @@ retry_afters = st.none() | st.floats(0, 600, allow_nan=False) | st.just(math.inf
     throttled=st.integers(0, 60),
     budget=st.integers(0, 60),
     settled=st.integers(0, 40),
+    state=st.sampled_from([None, "deleting", "deleted", "resizing", "snapshotting"]),
 )
 def test_answer_decisions_keep_every_promise(
     method: str,
@@ -41,8 +42,10 @@ def test_answer_decisions_keep_every_promise(
     throttled: int,
     budget: int,
     settled: int,
+    state: str | None,
 ) -> None:
-    """Whatever the answer: a create is never resent blindly, retries stay bounded."""
+    """Whatever the answer: a create is never resent blindly, retries stay bounded, a
+    DELETE never waits out a state it leaves only by vanishing."""
     decision = decide_answer(
         method,
         status,
@@ -50,6 +53,7 @@ def test_answer_decisions_keep_every_promise(
         attempt=attempt,
         retry_after=retry_after,
         transient_state=transient,
+        current_state=state,
         throttled=throttled,
         throttle_budget=budget,
         settled=settled,
@@ -68,6 +72,7 @@ def test_answer_decisions_keep_every_promise(
     if action is Action.SETTLE:
         assert status == 409 and transient and method in ("PATCH", "DELETE")
         assert policy.max_retries > 0 and settled < MAX_SETTLE_WAITS
+        assert not (method == "DELETE" and state in ("deleting", "deleted"))
     too_long = retry_after is not None and (
         retry_after > policy.max_retry_after or retry_after == math.inf
     )
