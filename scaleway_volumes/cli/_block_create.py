@@ -13,17 +13,10 @@ from collections.abc import Awaitable
 import attrs
 import click
 
-from scaleway_volumes import (
-    AsyncBlockAPI,
-    BlockVolume,
-    BlockVolumeSpec,
-    BulkResult,
-    ScalewayError,
-)
+from scaleway_volumes import AsyncBlockAPI, BlockVolume, BlockVolumeSpec, BulkResult
 
 from ._block_output import describe, dump_created, print_block_volumes
 from ._connect import connect, run
-from ._errors import wait_failed
 from ._options import (
     ID,
     GlobalOptions,
@@ -35,7 +28,7 @@ from ._options import (
     wait_options,
 )
 from ._progress import Tracker
-from ._runners import fail_if_any, interrupted_create, run_bulk, single
+from ._runners import fail_if_any, interrupted_create, run_bulk, single, wait_for_created
 
 __all__ = ["create_volumes"]
 
@@ -54,22 +47,13 @@ def _create_one(
         volume = single(await api.create_volumes([spec], concurrency=1, on_item=tracker.on_item))
         if not wait:
             return volume
-        click.echo(f"created {describe(volume)}, waiting until it is available", err=True)
-        try:
-            return await api.wait_for_volume(volume, timeout=timeout)
-        except ScalewayError as error:
-            # The volume exists (and is billed) whatever stopped the wait: the
-            # failure names it, as a bulk create's does.
-            failure = wait_failed(
-                error,
-                kind="volume",
-                resource_id=volume.id,
-                state=volume.status,
-                described=describe(volume),
-            )
-            if failure is None:
-                raise
-            raise failure from error
+        return await wait_for_created(
+            lambda: api.wait_for_volume(volume, timeout=timeout),
+            kind="volume",
+            resource_id=volume.id,
+            state=volume.status,
+            described=describe(volume),
+        )
 
     with connect(opts, AsyncBlockAPI, creates=True) as api:
         try:

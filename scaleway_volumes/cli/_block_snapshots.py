@@ -17,7 +17,7 @@ from scaleway_volumes import AsyncBlockAPI, BlockSnapshot, BulkResult, ScalewayE
 
 from ._block_output import describe, print_snapshots
 from ._connect import connect, run
-from ._errors import interrupted, set_listing_command, wait_failed
+from ._errors import interrupted, set_listing_command
 from ._options import (
     ID,
     GlobalOptions,
@@ -28,7 +28,7 @@ from ._options import (
     yes_option,
 )
 from ._output import dump_json, print_record
-from ._runners import confirm_then_delete
+from ._runners import confirm_then_delete, wait_for_created
 
 __all__ = ["delete_snapshots", "snapshot"]
 
@@ -67,21 +67,13 @@ def create_snapshot(
         created.append(made)
         if not wait:
             return made
-        click.echo(f"created {describe(made)}, waiting until it is available", err=True)
-        try:
-            return await api.wait_for_snapshot(made, timeout=wait_timeout)
-        except ScalewayError as error:
-            # The snapshot exists (and is billed) whatever stopped the wait.
-            failure = wait_failed(
-                error,
-                kind="snapshot",
-                resource_id=made.id,
-                state=made.status,
-                described=describe(made),
-            )
-            if failure is None:
-                raise
-            raise failure from error
+        return await wait_for_created(
+            lambda: api.wait_for_snapshot(made, timeout=wait_timeout),
+            kind="snapshot",
+            resource_id=made.id,
+            state=made.status,
+            described=describe(made),
+        )
 
     with connect(opts, AsyncBlockAPI, creates=True) as api:
         try:

@@ -17,7 +17,8 @@ out of time names the command that waits again); a bulk call prints that
 advice once, for its most common kind of failure, however many items failed.
 With ``--json`` the same failure is one JSON object on stderr: ``{"error",
 "hint", "exit_code"}``, and ``"id"`` when the error names a resource that
-exists (``waited_id``; ``wait_failed`` for a wait a refused poll stopped).
+exists (``waited_id``; ``wait_failed`` for a wait a refused poll stopped, which
+``_runners.wait_for_created`` applies).
 
 This module decides the lines and the status; ``_app`` turns the decision into
 click's exceptions. It needs neither click nor rich, so ``main()`` can still

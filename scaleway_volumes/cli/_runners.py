@@ -18,7 +18,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from scaleway_volumes import BulkResult
+from scaleway_volumes import BulkResult, ScalewayError
 
 from ._connect import run
 from ._errors import (
@@ -30,6 +30,7 @@ from ._errors import (
     not_ready,
     one_line,
     summary_hint,
+    wait_failed,
     waited_id,
 )
 from ._output import dump_json, failure_json
@@ -38,6 +39,7 @@ from ._progress import Tracker
 __all__ = [
     "Describe",
     "confirm_then_delete",
+    "wait_for_created",
     "echo_failures",
     "fail_if_any",
     "interrupted_create",
@@ -182,6 +184,27 @@ def interrupted_create(
         text = f"interrupted while creating {describe(item)}: {one_line(error)}"
         interrupted(text, as_json=as_json, hint=hint(error))
     interrupted("interrupted", as_json=as_json)
+
+
+async def wait_for_created(
+    wait: Callable[[], Awaitable[Out]], *, kind: str, resource_id: str, state: str, described: str
+) -> Out:
+    """``await wait()`` for the ``kind`` the command just created (``described`` on
+    stderr, answered in ``state``), saying so on stderr first.
+
+    The resource exists (and is billed) whatever stops the wait: a failure that
+    would not name it (a refused poll) is raised as ``wait_failed`` makes it.
+    """
+    click.echo(f"created {described}, waiting until it is available", err=True)
+    try:
+        return await wait()
+    except ScalewayError as error:
+        failure = wait_failed(
+            error, kind=kind, resource_id=resource_id, state=state, described=described
+        )
+        if failure is None:
+            raise
+        raise failure from error
 
 
 def _confirm(targets: Sequence[Any], noun: str, describe: Describe) -> None:
