@@ -135,7 +135,7 @@ class BlockBulk(BlockVolumes):
                 spec.name,
                 spec.size,
                 spec.perf_iops,
-                spec.from_snapshot,
+                spec._snapshot_source(),
                 spec.project,
                 spec.tags,
                 marker,

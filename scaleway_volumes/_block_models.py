@@ -229,7 +229,27 @@ class BlockVolumeSpec:
     from_snapshot: str | None = attrs.field(default=None, converter=_snapshot_id)
     project: str | None = attrs.field(default=None, validator=_check_project)
     tags: tuple[str, ...] = attrs.field(default=(), converter=to_tags)
+    # The BlockSnapshot given as from_snapshot (which keeps its id): the API that
+    # creates the volume checks its zone, as create_volume does with the model.
+    _snapshot: BlockSnapshot | None = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_pre_init__(
+        self,
+        name: object,
+        size: object,
+        perf_iops: object,
+        from_snapshot: object,
+        project: object,
+        tags: object,
+    ) -> None:
+        model = from_snapshot if isinstance(from_snapshot, BlockSnapshot) else None
+        object.__setattr__(self, "_snapshot", model)
 
     def __attrs_post_init__(self) -> None:
         if self.size is None and self.from_snapshot is None:
             raise ValueError("a BlockVolumeSpec needs size, from_snapshot, or both")
+
+    def _snapshot_source(self) -> str | BlockSnapshot | None:
+        # from_snapshot as given: the BlockSnapshot (whose zone the creating API
+        # checks), else its id. attrs.evolve passes the id on: a copy checks no zone.
+        return self._snapshot if self._snapshot is not None else self.from_snapshot

@@ -9,9 +9,9 @@ from typing import TypeVar
 import anyio
 
 from ._bulk import THROTTLE_BUDGET, Prepared
+from ._error_body import GOING
 from ._errors import APIConnectionError, NotFoundError, ScalewayError, TransientStateError
 from ._pipeline import Attempts, Pipeline
-from ._retry import GOING
 from ._transport import Reply
 
 __all__ = ["DeleteBatch", "bulk_deleter", "delete_resource", "gone", "prepare_delete"]
@@ -22,7 +22,7 @@ T = TypeVar("T")
 def gone(error: ScalewayError) -> bool:
     """Whether ``error``, raised by a DELETE, says the resource is gone: a 404, or a
     409 ``transient_state`` in ``deleting`` or ``deleted`` (a DELETE was accepted
-    already; the pipeline does not wait that state out, ``_retry.GOING``)."""
+    already; the pipeline does not wait that state out, ``_error_body.GOING``)."""
     if isinstance(error, NotFoundError):
         return True
     return isinstance(error, TransientStateError) and error.current_state in GOING
@@ -62,13 +62,16 @@ class DeleteBatch:
     One id's items run side by side: a 404 (or 409 ``deleting``) to one of them
     may be another's doing, which only its answer tells. The set of ids deleted
     grows with the call's successes (one entry per id, each the string its
-    result holds already).
+    result holds already). ``uncertain`` keeps, by id, the error of an item
+    that failed after its DELETE may have acted (``outcome_unknown``): another
+    item's 404 may then be its doing, and is no proof it never existed.
     """
 
-    __slots__ = ("_changed", "_running", "deleted")
+    __slots__ = ("_changed", "_running", "deleted", "uncertain")
 
     def __init__(self) -> None:
         self.deleted: set[str] = set()
+        self.uncertain: dict[str, ScalewayError] = {}
         self._running: dict[str, int] = {}
         # Set when an item ends; made only when some item waits for another.
         self._changed: anyio.Event | None = None
@@ -113,14 +116,15 @@ def prepare_delete(
     ``batch`` is shared by the call's items: an id another item of the call
     deleted counts as deleted when found gone, even with ``missing_ok=False``.
 
-    Cancelled in flight, the item is gone if a ``GET path`` (its answer read by
-    ``decode``) finds it ``deleting`` or ``deleted`` (the DELETE was accepted:
-    Block volumes and snapshots stay a while in ``deleting``), or no longer
-    finds it with ``missing_ok`` (or after another item deleted it); with
-    ``missing_ok=False`` a 404 cannot tell this call's DELETE from one that
-    never existed, so the outcome is unknown, as when it still exists
-    otherwise (the DELETE may yet land). That GET takes bare 429s as the bulk
-    call's flow control, as the DELETEs do.
+    Cancelled in flight, the item is deleted if a ``GET path`` (its answer read
+    by ``decode``) no longer finds it, or finds it ``deleting`` or ``deleted``
+    (Block volumes and snapshots stay a while in ``deleting``), with
+    ``missing_ok`` or when another item of the call deleted it. With
+    ``missing_ok=False`` that answer cannot tell this item's DELETE from
+    another's (or, a 404, from a resource that never existed): the outcome is
+    unknown, unless the DELETE never left (then it is an error). Still there
+    otherwise, the outcome is unknown too: the DELETE may yet land. That GET
+    takes bare 429s as the bulk call's flow control, as the DELETEs do.
     """
     resource_id = path.rpartition("/")[2]
     attempts = Attempts()
@@ -143,13 +147,22 @@ def prepare_delete(
             deleted = True
         except ScalewayError as error:
             if not gone(error):
+                if error.outcome_unknown:
+                    batch.uncertain[resource_id] = error
                 raise
             # Gone, not by this item: by another of the call whose answer may
             # not have come yet? Wait for those to end before saying which.
             batch.end(resource_id, False)
             ended = True
             if not await batch.deleted_by_another(resource_id):
-                raise
+                other = batch.uncertain.get(resource_id)
+                if other is None:
+                    raise
+                raise APIConnectionError(
+                    f"{resource_id} was gone, and another item of this call naming it may "
+                    f"have deleted it: its DELETE failed with an unknown outcome ({other})",
+                    outcome_unknown=True,
+                ) from error
         finally:
             if not ended:
                 batch.end(resource_id, deleted)
@@ -159,27 +172,38 @@ def prepare_delete(
         try:
             found = decode(await pipeline.call("GET", path, throttle_budget=THROTTLE_BUDGET))
         except NotFoundError:
-            if missing_ok or deleted_elsewhere():
-                return resource_id
-            seen = (
-                "it was gone when checked, but whether this call deleted it is unknown "
-                "(missing_ok=False: it may not have existed)"
-            )
-            return APIConnectionError(
-                f"cancelled while deleting {resource_id}; {seen}", outcome_unknown=True
-            )
+            state = "gone"
         except ScalewayError as exc:
             seen = f"checking whether it is gone failed ({exc})"
+            return _unknown(resource_id, f"{seen}, but the DELETE may still take effect")
         else:
-            if getattr(found, "status", None) in GOING:
-                return resource_id
-            seen = "it still existed when checked"
-        return APIConnectionError(
-            f"cancelled while deleting {resource_id}; {seen}, but the DELETE may still take effect",
-            outcome_unknown=True,
+            status = getattr(found, "status", None)
+            if status not in GOING:
+                seen = "it still existed when checked"
+                return _unknown(resource_id, f"{seen}, but the DELETE may still take effect")
+            state = str(status)
+        if missing_ok or deleted_elsewhere():
+            return resource_id
+        # missing_ok=False: gone (or going) may be somebody else's doing, or, for
+        # a 404, it may never have existed; only this item's own DELETE counts.
+        if not attempts.sent:
+            return APIConnectionError(
+                f"cancelled before deleting {resource_id}, which was {state} already "
+                "(missing_ok=False: not deleted by this call)"
+            )
+        return _unknown(
+            resource_id,
+            f"it was {state} when checked, but whether this call deleted it is unknown "
+            "(missing_ok=False: another may have, or it may not have existed)",
         )
 
     return delete(), settle, attempts
+
+
+def _unknown(resource_id: str, seen: str) -> APIConnectionError:
+    return APIConnectionError(
+        f"cancelled while deleting {resource_id}; {seen}", outcome_unknown=True
+    )
 
 
 def bulk_deleter(

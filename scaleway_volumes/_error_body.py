@@ -18,6 +18,7 @@ from ._timestamps import parse_datetime
 __all__ = [
     "CREDENTIAL_HEADERS",
     "CONNECT_FAILED",
+    "GOING",
     "LIMITER_HELD",
     "REQUEST_ID_HEADER",
     "ResponseHeaders",
@@ -38,6 +39,11 @@ LIMITER_HELD = "still waiting for the rate limiter: nothing was sent"
 # ...and one whose attempts all failed to connect (the hint then points at the
 # network, not at the pacing or the API's speed).
 CONNECT_FAILED = "attempt(s) failed to connect"
+
+# The ``current_state`` of a 409 ``transient_state`` answer to a DELETE whose
+# resource is on its way out, or gone: a DELETE was accepted already, and the
+# resource leaves that state only by vanishing (not waited out, ``_retry``).
+GOING = frozenset({"deleting", "deleted"})
 
 # The Scaleway API gateway puts a UUID in this header on every answer, errors
 # included (seen in recorded answers of the Instance and Block APIs). Scaleway's

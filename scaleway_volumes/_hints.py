@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 from functools import singledispatch
 
-from ._error_body import CONNECT_FAILED, LIMITER_HELD, one_line
+from ._error_body import CONNECT_FAILED, GOING, LIMITER_HELD, one_line
 from ._errors import (
     APIConnectionError,
     APITimeoutError,
@@ -120,6 +120,12 @@ def _count(value: int | None) -> str:
 @_advice.register
 def _precondition(error: PreconditionFailedError) -> str:
     if error.precondition == "resource_still_in_use":
+        if error.path and "/snapshots/" in error.path:
+            # A snapshot is never attached: what uses it is a volume restored from it.
+            return (
+                "A volume is being restored from this snapshot: wait until that volume is "
+                "available, then try again."
+            )
         return (
             "It is still in use (attached to a server, or something depends on it): "
             "detach it first, then try again."
@@ -136,6 +142,12 @@ def _precondition(error: PreconditionFailedError) -> str:
 @_advice.register
 def _transient(error: TransientStateError) -> str:
     what = error.resource or "resource"
+    if error.current_state in GOING:
+        # It leaves that state only by vanishing: "try again" would meet a 404.
+        return (
+            f"The {what} is already being deleted (a DELETE was accepted): it will be "
+            "gone shortly, and there is nothing to retry."
+        )
     state = f" ({error.current_state})" if error.current_state else ""
     return f"The {what} is busy{state}: wait until it settles, then try again."
 

@@ -18,6 +18,7 @@ import anyio
 import anyio.lowlevel
 import attrs
 
+from ._error_body import GOING
 from ._validate import check_number
 
 __all__ = [
@@ -170,9 +171,6 @@ RETRY_IDEMPOTENT = frozenset({500, 502, 504})
 # cannot wait forever for a resource stuck in a transient state; the docs
 # (README, docs/block-storage.md, docs/errors.md, the docstrings) promise it.
 MAX_SETTLE_WAITS = 30
-# States of a resource whose DELETE was accepted: on its way out, or gone. A
-# DELETE meeting one is not waited on: the resource leaves it only by vanishing.
-GOING = frozenset({"deleting", "deleted"})
 
 _RAISE = Decision(Action.RAISE)
 _RETURN = Decision(Action.RETURN)

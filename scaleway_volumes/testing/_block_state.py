@@ -386,7 +386,8 @@ class BlockStore:
 def _created(entry: Entry) -> tuple[int, float, int]:
     """Sort key of the created_at orders: that instant, then the order of creation.
 
-    A ``created_at`` no instant can be read from (a test's override) comes after the others.
+    A ``created_at`` no instant can be read from (a test's override) sorts after the
+    others (so before them in ``created_at_desc``, its reverse).
     """
     stamp = entry.data.get("created_at")
     instant = _instant(stamp) if isinstance(stamp, str) else None

@@ -77,6 +77,22 @@ class Gate(httpx.AsyncBaseTransport):
         return response
 
 
+class ActThenDrop(Gate):
+    """The first DELETE reaches the fake (which deletes); its answer is held until
+    ``release()``, then lost (the connection dropped)."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """As ``Gate``, but the held answer never comes: ``RemoteProtocolError``."""
+        if request.method != "DELETE" or self.held >= self.hold:
+            return await self.inner.handle_async_request(request)
+        release, arrived = self._events()
+        self.held += 1
+        await self.inner.handle_async_request(request)
+        arrived.set()
+        await release.wait()
+        raise httpx.RemoteProtocolError("acted, then dropped", request=request)
+
+
 def client(fake: FakeScaleway, transport: httpx.AsyncBaseTransport | None = None) -> Any:
     """An ``httpx.AsyncClient`` on the fake in process (through ``transport``)."""
     return httpx.AsyncClient(

@@ -15,12 +15,12 @@ import anyio
 import pytest
 
 import scaleway_volumes
-from scaleway_volumes import BulkResult, NotFoundError
+from scaleway_volumes import APIConnectionError, BulkResult, NotFoundError, RetryPolicy
 from scaleway_volumes.testing import FakeScaleway, ManualClock
 
 from ..waiting import eventually
 from .block_helpers import MISSING
-from .delete_helpers import Gate, Waits, api_of, block_status, client, volume_of
+from .delete_helpers import ActThenDrop, Gate, Waits, api_of, block_status, client, volume_of
 
 pytestmark = pytest.mark.anyio
 
@@ -128,3 +128,35 @@ async def test_a_missing_id_given_twice_fails_twice(waits: Waits, kind: str) -> 
     result = outcome[0]
     assert result.succeeded == []
     assert [type(error) for _, error in result.failed] == [NotFoundError] * 2
+
+
+@pytest.mark.parametrize("kind", ["block", "instance"])
+async def test_a_duplicate_404_after_the_first_acted_then_failed_is_unknown(
+    waits: Waits, kind: str
+) -> None:
+    """The first copy's DELETE deleted it but its answer was lost (no retries left):
+    the second copy's 404 may be that DELETE's doing, so it is no ``NotFoundError``
+    ("never existed") but an error whose outcome is unknown."""
+    fake = FakeScaleway()
+    volume = volume_of(kind, fake)
+    gate = ActThenDrop(fake)
+    async with client(fake, gate) as http:
+        api = api_of(kind, fake, http, retry=RetryPolicy(max_retries=0))
+        outcome: list[BulkResult[Any, str]] = []
+
+        async def run() -> None:
+            outcome.append(
+                await api.delete_volumes([volume, volume], concurrency=2, missing_ok=False)
+            )
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(run)
+            await gate.arrived()
+            await eventually(lambda: fake.stats.statuses[404] == 1)  # the second copy's
+            gate.release()
+    result = outcome[0]
+    assert result.succeeded == []
+    errors = [error for _, error in result.failed]
+    assert [type(error) for error in errors] == [APIConnectionError, APIConnectionError]
+    assert all(error.outcome_unknown for error in errors), errors
+    assert "may have deleted it" in str(errors[1])

@@ -170,3 +170,30 @@ async def test_cancelled_strict_delete_of_a_duplicate_already_deleted_is_deleted
                 await gate.arrived()
                 scope.cancel()
     assert reported == {0: volume, 1: volume}
+
+
+async def test_cancelled_strict_delete_of_a_volume_someone_else_is_deleting(
+    clock: ManualClock, waits: Waits
+) -> None:
+    """``missing_ok=False`` over a volume someone else already set ``deleting``: its
+    DELETE's answer (409 ``deleting``) is held and the call cancelled. The check finds it
+    ``deleting``, which may be this call's doing or the other's: unknown, not deleted."""
+    fake = FakeScaleway(clock=clock, block_delete_time=300)
+    volume = fake.block.add_volume("v")["id"]
+    async with client(fake) as http:
+        await api_of("block", fake, http).delete_volume(volume)  # someone else's
+    gate = Gate(fake)
+    reported = Outcomes()
+    async with client(fake, gate) as http:
+        api = api_of("block", fake, http)
+        with anyio.CancelScope() as scope:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(
+                    lambda: api.delete_volumes([volume], missing_ok=False, on_item=reported)
+                )
+                await gate.arrived()
+                scope.cancel()
+    assert fake.stats.statuses[409] == 1
+    outcome = reported[0]
+    assert isinstance(outcome, APIConnectionError) and outcome.outcome_unknown, outcome
+    assert "deleting" in str(outcome)

@@ -89,6 +89,10 @@ CASES: list[tuple[BaseException, list[str]]] = [
         answer(409, {"type": "transient_state", "resource": "volume", "current_state": "resizing"}),
         ["volume is busy (resizing)", "settles"],
     ),
+    (
+        answer(409, {"type": "transient_state", "resource": "volume", "current_state": "deleting"}),
+        ["volume is already being deleted", "nothing to retry"],
+    ),
     (answer(409, {"type": "conflict"}), ["state"]),
     (
         answer(
@@ -212,6 +216,18 @@ def test_hint_only_reads_the_error() -> None:
     before = copy.deepcopy(vars(error))
     assert hint(error) == hint(error)
     assert vars(error) == before
+
+
+def test_a_snapshot_in_use_is_waited_for_not_detached() -> None:
+    """A snapshot is in use while a volume is restored from it: nothing to detach."""
+    body = {"type": "precondition_failed", "precondition": "resource_still_in_use"}
+    snapshot = error_from_response(
+        412, json.dumps(body).encode(), method="DELETE", path="/snapshots/x"
+    )
+    volume = error_from_response(412, json.dumps(body).encode(), method="DELETE", path="/volumes/x")
+    assert "restored from this snapshot" in (hint(snapshot) or "")
+    assert "detach" not in (hint(snapshot) or "")
+    assert "detach it first" in (hint(volume) or "")
 
 
 def test_hints_module_imports_only_the_errors() -> None:
