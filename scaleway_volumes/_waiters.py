@@ -23,6 +23,7 @@ import anyio
 from ._bulk import THROTTLE_BUDGET
 from ._errors import (
     APIConnectionError,
+    APITimeoutError,
     NotFoundError,
     RateLimitError,
     ResourceStateError,
@@ -30,7 +31,7 @@ from ._errors import (
     ServerError,
     WaitTimeoutError,
 )
-from ._pipeline import Pipeline
+from ._pipeline import Attempts, Pipeline
 from ._retry import RETRY_ANY, RETRY_IDEMPOTENT, wait
 from ._states import DELETED, classify, normalize_until, poll_delays
 from ._transport import Reply, TransportFailure
@@ -42,6 +43,9 @@ T = TypeVar("T")
 
 log = logging.getLogger("scaleway_volumes")
 
+#: How long before the timeout a wait's last poll comes (half the time left at
+#: most), when the next one would come after it: the poll's own time.
+LAST_POLL_LEAD = 0.5
 # The poll errors ``poll_again`` may let pass. ``APITimeoutError`` is an
 # ``APIConnectionError``.
 _PASSING = (RateLimitError, ServerError, APIConnectionError)
@@ -77,11 +81,29 @@ def _lasting(error: ScalewayError) -> bool:
     return isinstance(cause, TransportFailure) and cause.permanent
 
 
-def poll_get(pipeline: Pipeline, path: str) -> Awaitable[Reply]:
+async def poll_get(pipeline: Pipeline, path: str) -> Reply:
     """A waiter's poll: ``GET path``, retried like any GET, and a bare 429 (no
     ``Retry-After``) resent at the rate limiter's pace without spending a retry,
-    as a bulk call's polls do: under a burst of 429s, a wait slows, not fails."""
-    return pipeline.call("GET", path, throttle_budget=THROTTLE_BUDGET)
+    as a bulk call's polls do: under a burst of 429s, a wait slows, not fails.
+
+    The API's ``deadline`` bounds each poll: one that passes while the API
+    answers bare 429s is a ``RateLimitError`` (the API is there, throttling,
+    which ``poll_again`` polls through), not the deadline's ``APITimeoutError``,
+    which before any answer would end the wait as an unreachable API would.
+    """
+    attempts = Attempts()
+    try:
+        return await pipeline.call("GET", path, attempts=attempts, throttle_budget=THROTTLE_BUDGET)
+    except APITimeoutError as error:
+        if not attempts.throttled:
+            raise
+        raise RateLimitError(
+            f"429: throttled: {attempts.throttled} bare 429(s) until the poll's deadline "
+            f"passed ({error.message})",
+            status_code=429,
+            method="GET",
+            path=path,
+        ) from error
 
 
 def check_wait_timeout(timeout: object, label: str = "timeout") -> float:
@@ -144,7 +166,9 @@ async def wait_for(
     502, 503 or 504, a network failure or timeout once a poll was answered;
     after the pipeline's own retries) does not end the wait: the next poll
     comes as scheduled, or after the ``Retry-After`` the error carries if
-    longer (cut at the time left). If time runs out with the last poll failed,
+    longer (then the wait may end without polling again). A poll that would
+    come after ``limit`` comes just before it instead (``LAST_POLL_LEAD``), the
+    last one. If time runs out with the last poll failed,
     the ``WaitTimeoutError`` names that error and has it as ``__cause__``. Any
     other error of a poll propagates.
 
@@ -171,18 +195,28 @@ async def wait_for(
     start = anyio.current_time()
     # The wall-clock bound stops a poll that hangs; the loop's own check stops
     # the waits (which ``set_testing`` makes instant).
+    final = False
     with anyio.move_on_after(timeout):
         for scheduled in schedule:
             delay = max(scheduled, asked)
             remaining = timeout - max(anyio.current_time() - start, waited)
-            if remaining <= 0:
+            if remaining <= 0 or final:
                 break
+            if delay >= remaining:
+                if asked >= remaining:
+                    # The API asked not to be polled before then: honoured, the
+                    # wait ends at its timeout without polling again.
+                    await wait(remaining)
+                    waited += remaining
+                    break
+                # The next poll would come after the timeout: a last one comes
+                # just before it instead, so that a state reached since the last
+                # poll is not reported as never reached.
+                final = True
+                delay = remaining - min(LAST_POLL_LEAD, remaining / 2)
             if delay > 0:
-                step = min(delay, remaining)
-                await wait(step)
-                waited += step
-                if step < delay:
-                    break  # the next poll would come after the timeout
+                await wait(delay)
+                waited += delay
             try:
                 resource = await fetch()
             except NotFoundError:

@@ -151,11 +151,13 @@ async def test_a_misspelt_until_sends_nothing(no_sleep: list[float]) -> None:
 
 
 async def test_virtual_timeout_under_set_testing(no_sleep: list[float]) -> None:
-    """Skipped waits still count: a 2.5 s timeout allows polls at 0, 1 and 2 s only."""
+    """Skipped waits still count: a 2.5 s timeout allows polls at 0, 1 and 2 s, and the
+    one due at 3 s comes just before the timeout instead (at 2.25 s: half the time left,
+    at most ``LAST_POLL_LEAD`` before it), the last."""
     fetch = Script("creating")
     with pytest.raises(WaitTimeoutError) as info:
         await run(fetch, limit=2.5)
-    assert fetch.calls == 3 and no_sleep == [1.0, 1.0, 0.5]
+    assert fetch.calls == 4 and no_sleep == [1.0, 1.0, 0.25]
     assert info.value.last_state == "creating" and info.value.timeout == 2.5
 
 
@@ -262,7 +264,16 @@ async def test_a_model_given_counts_as_seen_and_answered(no_sleep: list[float]) 
     fetch = Script(APIConnectionError("connection refused"))
     with pytest.raises(WaitTimeoutError) as info:
         await run(fetch, limit=2.5, given=Res("creating"))
-    assert info.value.last_state == "creating" and fetch.calls == 3
+    assert info.value.last_state == "creating" and fetch.calls == 4
+
+
+async def test_a_state_reached_after_the_last_full_wait_is_seen(no_sleep: list[float]) -> None:
+    """Available between the last scheduled poll and the timeout: the last poll, just
+    before the timeout, sees it (it used to end the wait with the state before)."""
+    fetch = Script("creating", "creating", "creating", "available")
+    result = await run(fetch, limit=2.5)
+    assert result is not None and result.status == "available"
+    assert fetch.calls == 4 and no_sleep == [1.0, 1.0, 0.25]
 
 
 async def test_a_retry_after_delays_the_next_poll(no_sleep: list[float]) -> None:
@@ -296,7 +307,7 @@ async def test_a_timeout_after_failing_polls_keeps_the_last_state(
     with pytest.raises(WaitTimeoutError) as info:
         await run(fetch, limit=2.5)
     error = info.value
-    assert fetch.calls == 3 and error.last_state == "creating" and error.__cause__ is last
+    assert fetch.calls == 4 and error.last_state == "creating" and error.__cause__ is last
     assert "still 'creating'" in str(error) and str(last) in str(error)
     assert isinstance(error, TimeoutError)
 
