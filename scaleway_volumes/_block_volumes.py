@@ -264,7 +264,9 @@ class BlockVolumes(BaseAPI):
     ) -> AsyncIterator[BlockVolume]:
         """Like ``list_volumes``, but yields volumes as pages arrive, one page in memory.
 
-        Each page's request is one call for the ``deadline`` (retries
+        The ids already yielded are kept too (about 200 bytes each, until the
+        loop ends), so that each volume is yielded once even from a server that
+        ignores paging. Each page's request is one call for the ``deadline`` (retries
         included): the time the loop's body takes between pages is the caller's.
         The arguments are checked at the call (a ``ValueError`` there), the
         first request made at the first step.

@@ -69,7 +69,8 @@ def _fast_volume(data: Any) -> Volume:
     Semantics are the converter's: anything unusual raises ``NotPlain`` and
     the caller re-runs the converter, which decides (and names the path of
     any error). Values that repeat across volumes (organization, project, type,
-    state, zone) are interned, so a listing of thousands shares one copy each.
+    state, zone) are shared (``intern``; ``share`` for the open set of
+    organizations and projects), so a listing of thousands holds one copy each.
     """
     if type(data) is not dict:
         raise NotPlain
@@ -96,10 +97,10 @@ def _fast_volume(data: Any) -> Volume:
         name,
         size,
         intern(volume_type),
-        opt_str(get("organization"), interned=True),
+        opt_str(get("organization"), shared=True),
         opt_str(get("export_uri")),
         server,
-        opt_str(get("project"), interned=True),
+        opt_str(get("project"), shared=True),
         opt_str(get("state"), interned=True),
         fast_tags(get("tags", ())),
         opt_str(get("zone"), interned=True),

@@ -17,7 +17,7 @@ from ._block_models import (
     SnapshotParentVolume,
     VolumeReference,
 )
-from ._decoding import NotPlain, fast_date, fast_tags, intern, opt_str
+from ._decoding import NotPlain, fast_date, fast_tags, intern, opt_str, share
 
 __all__ = ["fast_snapshot", "fast_volume"]
 
@@ -86,7 +86,8 @@ def fast_volume(data: Any) -> BlockVolume:
     """``BlockVolume`` from a well-formed dict, or ``NotPlain`` for the converter to judge.
 
     Values that repeat across volumes (type, project, status, zone, class)
-    are interned, so a listing of thousands shares one copy each.
+    are shared (``intern``; ``share`` for the open set of projects and tags), so
+    a listing of thousands holds one copy each.
     """
     if type(data) is not dict:
         raise NotPlain
@@ -102,7 +103,7 @@ def fast_volume(data: Any) -> BlockVolume:
         _req_str(get("name")),
         intern(_req_str(get("type"))),
         size,
-        intern(_req_str(get("project_id"))),
+        share(_req_str(get("project_id"))),
         intern(_req_str(get("status"))),
         created,
         updated,
@@ -140,7 +141,7 @@ def fast_snapshot(data: Any) -> BlockSnapshot:
         _req_str(get("id")),
         _req_str(get("name")),
         size,
-        intern(_req_str(get("project_id"))),
+        share(_req_str(get("project_id"))),
         intern(_req_str(get("status"))),
         parent,
         created,

@@ -33,13 +33,33 @@ __all__ = [
     "load_object",
     "opt_str",
     "parse_datetime",
+    "share",
     "structure_or_raise",
     "visible_tags",
 ]
 
 T = TypeVar("T")
 
+# For values of a small, fixed set (states, types, zones): one copy each for good.
 intern = sys.intern
+
+_SHARED: dict[str, str] = {}
+_SHARED_MAX = 4096
+
+
+def share(value: str) -> str:
+    """One copy of ``value`` for the models that hold it, as ``intern`` gives, but
+    bounded: the tags and project ids a long-running worker sees have no limit, and
+    interned strings are immortal from Python 3.12 on. Past ``_SHARED_MAX`` values
+    the table starts again, so recent values are the ones shared.
+    """
+    shared = _SHARED.get(value)
+    if shared is not None:
+        return shared
+    if len(_SHARED) >= _SHARED_MAX:
+        _SHARED.clear()
+    _SHARED[value] = value
+    return value
 
 
 class NotPlain(Exception):
@@ -60,7 +80,7 @@ def visible_tags(tags: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     shows what was asked for, so a created volume compares equal to its spec's
     tags and ``update_volume(v, tags=[*v.tags, "x"])`` keeps meaning what it says.
     """
-    visible = tuple(intern(t) for t in tags if not t.startswith(MARKER_TAG_PREFIX))
+    visible = tuple(share(t) for t in tags if not t.startswith(MARKER_TAG_PREFIX))
     # Volumes made together share their tags: one tuple for them all keeps a
     # 100 000-volume result small. Bounded, so odd tag sets cannot grow it forever.
     shared = _TAG_TUPLES.get(visible)
@@ -74,13 +94,16 @@ def visible_tags(tags: list[str] | tuple[str, ...]) -> tuple[str, ...]:
 # -- fast-path helpers: anything unusual raises NotPlain -------------------------
 
 
-def opt_str(value: Any, *, interned: bool = False) -> str | None:
-    """``value`` if it is a string or None, interned on request; else ``NotPlain``."""
+def opt_str(value: Any, *, interned: bool = False, shared: bool = False) -> str | None:
+    """``value`` if it is a string or None, else ``NotPlain``; ``interned`` (a value of
+    a fixed set) or ``shared`` (one of an open set, ``share``) on request."""
     if value is None:
         return None
     if type(value) is not str:
         raise NotPlain
-    return intern(value) if interned else value
+    if interned:
+        return intern(value)
+    return share(value) if shared else value
 
 
 def fast_date(value: Any) -> datetime | None:

@@ -27,7 +27,8 @@ Filters = Sequence[tuple[str, str]]
 
 
 async def items(listing: AsyncGenerator[list[T], None]) -> AsyncIterator[T]:
-    """Each item of ``listing``'s pages as they arrive, one page in memory.
+    """Each item of ``listing``'s pages as they arrive, one page in memory (the pager
+    keeps the ids it has seen, to list each item once).
 
     Closing this generator (a caller's ``aclosing``, or a ``break`` then
     collection) closes ``listing`` with it, not left to the collector.
