@@ -19,6 +19,7 @@ import httpx
 from ._config_file import load_config_file
 from ._constants import (
     DEFAULT_API_URL,
+    DEFAULT_PROFILE,
     DEFAULT_REGION,
     DEFAULT_ZONE,
     ENV_ACCESS_KEY,
@@ -258,9 +259,11 @@ def api_base_url(
     zone = config.zone
     if zone in LEGACY_ZONE_URLS:
         if api == "block":
+            source = config.sources.get("zone", "argument")
+            where = "argument zone" if source == "argument" else source
             raise ValueError(
-                f"Block Storage has no legacy zone {zone!r}: use a zone such as 'fr-par-1', "
-                "'nl-ams-1' or 'pl-waw-1'"
+                f"Block Storage has no legacy zone {zone!r} (from {where}): use a zone such "
+                "as 'fr-par-1', 'nl-ams-1' or 'pl-waw-1'"
             )
         return LEGACY_ZONE_URLS[zone]
     _check_zone(zone, "config.zone")
@@ -280,10 +283,24 @@ def _check_zone(zone: str, where: str) -> None:
         )
 
 
+def _rank(source: str) -> int:
+    """How strongly a value's source binds: an argument, then a variable, then a
+    named profile, then the file's top level (lower binds more)."""
+    if source == "argument":
+        return 0
+    if source.startswith("environment"):
+        return 1
+    return 3 if source.startswith(f"profile {DEFAULT_PROFILE!r}") else 2
+
+
 def _zone_and_region(
     zone: str | None, region: str | None, sources: dict[str, str]
 ) -> tuple[str, str]:
-    """Zone and region, each derived from the other when only one is set."""
+    """Zone and region as one pair: each derived from the other when only one is set,
+    or when the other comes from a weaker source and names another region (``scw
+    init`` writes both at the top of the file: a ``SCW_DEFAULT_REGION``, a
+    profile's zone or a ``zone=`` argument must not be paired with the other).
+    Two of one strength that disagree are a ``ValueError`` naming both."""
     if region is not None:
         region = LEGACY_REGIONS.get(region, region)
         if not REGION_PATTERN.fullmatch(region):
@@ -291,6 +308,20 @@ def _zone_and_region(
                 f"unknown region {region!r} (from {sources['region']}): expected a region "
                 "such as 'fr-par', 'nl-ams' or 'pl-waw'"
             )
+    if zone is not None and region is not None:
+        where = sources["zone"]
+        _check_zone(zone, "argument zone" if where == "argument" else where)
+        zone_rank, region_rank = _rank(where), _rank(sources["region"])
+        if _region_of(zone) != region:
+            if zone_rank == region_rank:
+                raise ValueError(
+                    f"zone {zone!r} (from {where}) is not in region {region!r} "
+                    f"(from {sources['region']}): set one, or both alike"
+                )
+            if region_rank < zone_rank:
+                zone = None  # the region's own zone, below
+            else:
+                region = None  # the zone's own region, below
     if zone is None:
         if region is not None:
             zone, sources["zone"] = f"{region}-1", f"derived from region ({sources['region']})"

@@ -104,6 +104,18 @@ def test_no_block_url_is_a_clear_error(kwargs: dict[str, str], message: str) -> 
         api.block  # noqa: B018
 
 
+def test_a_legacy_zone_from_the_environment_is_named_as_such(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where the legacy zone came from is in the message, as for every zone error."""
+    monkeypatch.setenv("SCW_DEFAULT_ZONE", "par1")
+    monkeypatch.setenv("SCW_CONFIG_PATH", "/nonexistent/scw.yaml")
+    with pytest.raises(ValueError, match=r"'par1' \(from environment SCW_DEFAULT_ZONE\)"):
+        AsyncBlockAPI(TOKEN)
+    with pytest.raises(ValueError, match=r"'par1' \(from argument zone\)"):
+        AsyncBlockAPI(TOKEN, zone="par1")
+
+
 @pytest.mark.anyio
 async def test_block_shares_the_owned_pool(fake: FakeScaleway, server: FakeServer) -> None:
     """Instance and Block calls in turn reuse one keep-alive connection of one pool."""

@@ -184,7 +184,10 @@ def test_highest_set_layer_wins(
     chosen: dict[str, frozenset[str]],
     chooser: str,
 ) -> None:
-    """For any layers set per field, the highest one wins and the source names it."""
+    """For any layers set per field, the highest one wins and the source names it. Zone
+    and region are one pair: when they disagree, the one from the stronger layer wins
+    and the other is derived from it; from one layer (their values disagree in every
+    layer here), they are a ``ValueError`` naming both."""
     path = tmp_path_factory.getbasetemp() / "precedence.yaml"
     arguments: dict[str, str] = {}
     environ = {"SCW_CONFIG_PATH": str(path)}
@@ -205,9 +208,29 @@ def test_highest_set_layer_wins(
         environ["SCW_PROFILE"] = "p"
     path.write_text("\n".join([*top, "profiles:", "  p:", *(f"    {x}" for x in profile), ""]))
 
+    winners = {
+        field: next((layer for layer in _LAYER_ORDER if layer in layers), None)
+        for field, layers in chosen.items()
+    }
+    pair = (winners["zone"], winners["region"])
+    if pair[0] is not None and pair[0] == pair[1]:
+        with pytest.raises(ValueError, match="is not in region"):
+            resolve_config(
+                profile="p" if chooser == "argument" else None, environ=environ, **arguments
+            )
+        return
     config = resolve_config(
         profile="p" if chooser == "argument" else None, environ=environ, **arguments
     )
+    if (
+        pair[0] is not None
+        and pair[1] is not None
+        and _ZONES[pair[0]].rsplit("-", 1)[0] != _REGIONS[pair[1]]
+    ):
+        # Disagreeing, the weaker of the two is derived from the stronger.
+        weaker = "region" if _LAYER_ORDER.index(pair[0]) < _LAYER_ORDER.index(pair[1]) else "zone"
+        chosen = {**chosen, weaker: frozenset()}
+        assert config.sources[weaker].startswith("derived from")
 
     sources = {
         "argument": "argument",
@@ -247,12 +270,38 @@ def test_region_from_zone_when_no_region() -> None:
     assert config.sources["region"] == "derived from zone (argument)"
 
 
-def test_zone_wins_over_region(tmp_path: Path) -> None:
-    """A zone from any layer beats a region-derived one, even from a lower layer."""
-    environ = config_file(tmp_path, "default_zone: fr-par-2\n")
+def test_a_region_from_a_stronger_layer_moves_the_zone(tmp_path: Path) -> None:
+    """``scw init`` writes a zone and a region at the top of the file: a
+    ``SCW_DEFAULT_REGION`` naming another region moves the zone to that region, rather
+    than pairing Paris requests with an Amsterdam region."""
+    environ = config_file(tmp_path, "default_zone: fr-par-2\ndefault_region: fr-par\n")
     environ["SCW_DEFAULT_REGION"] = "nl-ams"
     config = resolve_config(environ=environ)
-    assert (config.zone, config.region) == ("fr-par-2", "nl-ams")
+    assert (config.zone, config.region) == ("nl-ams-1", "nl-ams")
+    assert config.sources["zone"] == "derived from region (environment SCW_DEFAULT_REGION)"
+
+
+def test_a_zone_from_a_stronger_layer_moves_the_region(tmp_path: Path) -> None:
+    """``zone=`` (or a profile's zone) over the file's top-level region: the region is the
+    zone's, not the file's."""
+    environ = config_file(
+        tmp_path,
+        "default_zone: fr-par-1\ndefault_region: fr-par\n"
+        "profiles:\n  ams:\n    default_zone: nl-ams-2\n",
+    )
+    config = resolve_config(zone="pl-waw-1", environ=environ)
+    assert (config.zone, config.region) == ("pl-waw-1", "pl-waw")
+    assert config.sources["region"] == "derived from zone (argument)"
+    config = resolve_config(profile="ams", environ=environ)
+    assert (config.zone, config.region) == ("nl-ams-2", "nl-ams")
+
+
+def test_a_zone_and_region_of_one_layer_must_agree(tmp_path: Path) -> None:
+    """The same layer naming a zone outside its region: which one was meant is unknown."""
+    with pytest.raises(ValueError, match=r"zone 'fr-par-1' .* is not in region 'nl-ams'"):
+        resolve_config(environ={"SCW_DEFAULT_ZONE": "fr-par-1", "SCW_DEFAULT_REGION": "nl-ams"})
+    environ = config_file(tmp_path, "default_zone: fr-par-2\ndefault_region: fr-par\n")
+    assert resolve_config(environ=environ).zone == "fr-par-2"  # agreeing: both kept
 
 
 @pytest.mark.parametrize(("zone", "region"), [("par1", "fr-par"), ("ams1", "nl-ams")])
