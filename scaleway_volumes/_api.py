@@ -7,6 +7,7 @@ this base; they differ only in their base URL and their resources.
 from __future__ import annotations
 
 import copy
+import inspect
 import platform
 from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
@@ -71,14 +72,38 @@ def _check_user_agent(user_agent: object) -> str:
 
 
 def _check_limiter(limiter: object) -> RateLimiter:
-    """The API's limiter: the one given, or a fresh ``AdaptiveRateLimiter``."""
+    """The API's limiter: the one given, or a fresh ``AdaptiveRateLimiter``.
+
+    The protocol's runtime check sees only the two names; a limiter that has
+    them but cannot be called as the pipeline calls it (a class, a semaphore's
+    ``release()``, a plain ``def acquire``) would fail at its first request,
+    after a create may have acted: refused here, naming what is wrong.
+    """
     if limiter is None:
         return AdaptiveRateLimiter()
-    if not isinstance(limiter, RateLimiter):
+    protocol = "the RateLimiter protocol (async acquire(), release(permit, status))"
+    if isinstance(limiter, type):
         raise TypeError(
-            "rate_limiter must implement the RateLimiter protocol (async acquire(), "
-            f"release(permit, status)), got {type(limiter).__name__}"
+            f"rate_limiter must be a limiter object implementing {protocol}, got the "
+            f"class {limiter.__name__}: pass an instance, e.g. {limiter.__name__}()"
         )
+    if not isinstance(limiter, RateLimiter):
+        raise TypeError(f"rate_limiter must implement {protocol}, got {type(limiter).__name__}")
+    name = type(limiter).__name__
+    if not inspect.iscoroutinefunction(limiter.acquire):
+        raise TypeError(
+            f"rate_limiter must implement {protocol}: {name}.acquire must be a "
+            "coroutine function (async def)"
+        )
+    try:
+        inspect.signature(limiter.release).bind(None, None)
+    except TypeError:
+        raise TypeError(
+            f"rate_limiter must implement {protocol}: {name}.release cannot be called "
+            "with (permit, status)"
+        ) from None
+    except ValueError:  # no signature to read (a builtin): trust it
+        pass
     return limiter
 
 

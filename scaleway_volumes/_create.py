@@ -175,10 +175,12 @@ class _Once(Generic[T]):
     def expired(self) -> APITimeoutError:
         """The error when the call's deadline passes first: the outcome is unknown,
         unless nothing was sent yet (the rate limiter still held the request, or
-        every attempt failed to connect)."""
+        every attempt failed to connect) or every attempt sent was refused (a bare
+        429, a 503) and the next had not left (held by the rate limiter or a
+        backoff): an attempt in flight, or one that may have acted, may have made it."""
         attempts = self._attempts
         text = f"create of {self._what} did not finish within the {self._pipeline.deadline:g} s "
-        if not attempts.sent:
+        if not attempts.expired_unknown("POST"):
             error = APITimeoutError(
                 f"{text}deadline {waited(attempts)}; it was not created",
                 method="POST",

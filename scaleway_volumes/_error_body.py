@@ -20,6 +20,8 @@ __all__ = [
     "CONNECT_FAILED",
     "GOING",
     "LIMITER_HELD",
+    "NEXT_HELD",
+    "NEXT_NOT_SENT",
     "REQUEST_ID_HEADER",
     "ResponseHeaders",
     "as_int",
@@ -39,6 +41,10 @@ LIMITER_HELD = "still waiting for the rate limiter: nothing was sent"
 # ...and one whose attempts all failed to connect (the hint then points at the
 # network, not at the pacing or the API's speed).
 CONNECT_FAILED = "attempt(s) failed to connect"
+# ...and one whose attempts were all answered with a refusal (a 429, a 503), the
+# next held by the rate limiter or not yet sent (a backoff): nothing acted.
+NEXT_HELD = "the next was waiting for the rate limiter"
+NEXT_NOT_SENT = "the next was not sent"
 
 # The ``current_state`` of a 409 ``transient_state`` answer to a DELETE whose
 # resource is on its way out, or gone: a DELETE was accepted already, and the

@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 from functools import singledispatch
 
-from ._error_body import CONNECT_FAILED, GOING, LIMITER_HELD, one_line
+from ._error_body import CONNECT_FAILED, GOING, LIMITER_HELD, NEXT_HELD, NEXT_NOT_SENT, one_line
 from ._errors import (
     APIConnectionError,
     APITimeoutError,
@@ -231,6 +231,13 @@ def _timeout(error: APITimeoutError) -> str:
     if CONNECT_FAILED in error.message:
         # Every attempt was refused before the deadline: nothing was slow.
         return _connection(error)
+    if NEXT_HELD in error.message or NEXT_NOT_SENT in error.message:
+        # Answered with refusals (429, 503) until the deadline: nothing acted.
+        return (
+            "The API refused the request (rate limit or unavailable) until the deadline "
+            "passed; nothing was done: lower the concurrency, or try again later with a "
+            "longer deadline."
+        )
     return "The API did not answer in time: check the network, then try again."
 
 

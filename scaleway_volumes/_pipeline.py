@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Mapping
 import attrs
 
 from ._deadline import run_within
-from ._error_body import CONNECT_FAILED, LIMITER_HELD
+from ._error_body import CONNECT_FAILED, LIMITER_HELD, NEXT_HELD, NEXT_NOT_SENT
 from ._errors import (
     APIConnectionError,
     APIError,
@@ -40,6 +40,8 @@ __all__ = ["Attempts", "MaybeActed", "Pipeline", "unsent_cause", "waited"]
 
 log = logging.getLogger("scaleway_volumes")
 
+PACING, SENT = "pacing", "sent"  # ``Attempts.stage``: at the rate limiter, in flight
+
 
 class MaybeActed(Exception):
     """A create failed in a way that may have created the resource anyway."""
@@ -58,7 +60,19 @@ class MaybeActed(Exception):
 class Attempts:
     """Bookkeeping of one call's attempts (a create's resends after checks included)."""
 
-    __slots__ = ("acted", "count", "refused", "sends", "settled", "throttled", "unsent")
+    __slots__ = (
+        "acted",
+        "answer",
+        "count",
+        "refused",
+        "release_failed",
+        "sends",
+        "settled",
+        "stage",
+        "throttled",
+        "unsent",
+        "unsure",
+    )
 
     def __init__(self) -> None:
         self.count = 0
@@ -74,6 +88,12 @@ class Attempts:
         # blames the connection, not the rate limiter (``waited``).
         self.unsent = 0
         self.refused: TransportFailure | None = None
+        # SENT from an attempt's handing over to its answer or failure, PACING while
+        # it waits for the rate limiter; the last one's status (None: no answer).
+        self.stage = ""
+        self.answer: int | None = None
+        self.unsure = False  # one may have acted where ``acted`` misses it: a 2xx, MaybeActed
+        self.release_failed = False  # the limiter's release() raised (logged once)
 
     def add_throttled(self, throttled: int) -> None:
         """Count ``throttled`` bare 429s met by a request made on this call's behalf
@@ -91,6 +111,11 @@ class Attempts:
         A read never acts, so a GET is never ``outcome_unknown``.
         """
         return method != "GET" and (this_attempt or self.acted)
+
+    def expired_unknown(self, method: str) -> bool:
+        """Whether a call whose deadline passed now may have acted: not when every
+        attempt sent was refused (a 429, a 503, a 409) and the next had not left."""
+        return self.unknown(method, self.stage == SENT or self.unsure)
 
 
 @attrs.frozen
@@ -124,8 +149,9 @@ class Pipeline:
         def expired() -> APITimeoutError:
             return unsent_cause(
                 APITimeoutError(
-                    f"no answer within the {self.deadline:g} s deadline {waited(attempts)}",
-                    outcome_unknown=attempts.unknown(method, attempts.sent),
+                    f"{'no answer' if attempts.answer is None else 'no success'} within "
+                    f"the {self.deadline:g} s deadline {waited(attempts)}",
+                    outcome_unknown=attempts.expired_unknown(method),
                     method=method,
                     path=path,
                 ),
@@ -172,6 +198,7 @@ class Pipeline:
                 )
                 attempts.acted = attempts.acted or decision.acted
                 if decision.action is Action.CHECK:
+                    attempts.unsure = True
                     raise MaybeActed(
                         self._connection_error(failure, method, path, attempts),
                         may_land_later=decision.may_land_later,
@@ -185,6 +212,7 @@ class Pipeline:
                 continue
             status = reply.status_code
             if 200 <= status < 300:
+                attempts.unsure = True  # it acted: a deadline passing next must not deny it
                 return reply
             retry_after = None
             if status == 429 or status == 503:
@@ -229,6 +257,7 @@ class Pipeline:
                 attempts.settled += 1
                 await self.settle(method, path, attempts.settled)
             else:  # Action.CHECK
+                attempts.unsure = True
                 raise MaybeActed(
                     self.status_error(reply, method, path),
                     may_land_later=decision.may_land_later,
@@ -239,14 +268,18 @@ class Pipeline:
         self, method: str, path: str, query: str | None, body: bytes | None, attempts: Attempts
     ) -> Reply:
         limiter = self.limiter
+        attempts.stage = PACING
         permit = await limiter.acquire() if limiter is not None else None
         status: int | None = None
         begin = time.perf_counter()
         attempts.sends += 1
+        attempts.stage, attempts.answer = SENT, None  # left by an answer or failure only
         try:
             reply = await self.sender.send(method, path, query, body, self.timeout)
-            status = reply.status_code
+            status = attempts.answer = reply.status_code
+            attempts.stage = ""
         except TransportFailure as failure:
+            attempts.stage = ""
             if not failure.sent:  # proven never to have left: as if not handed over
                 attempts.sends -= 1
                 attempts.unsent += 1
@@ -254,7 +287,15 @@ class Pipeline:
             raise
         finally:
             if limiter is not None:
-                limiter.release(permit, status)
+                try:
+                    limiter.release(permit, status)
+                except Exception:
+                    # A user's limiter broke its promise never to raise. The
+                    # answer is kept, not replaced by this error: a create's 2xx
+                    # lost here would be created again by a caller who retries.
+                    if not attempts.release_failed:  # logged once per call
+                        attempts.release_failed = True
+                        log.error(_RELEASE_RAISED, type(limiter).__name__, exc_info=True)
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "%s %s -> %d (attempt %d, %.1f ms)",
@@ -350,6 +391,7 @@ class Pipeline:
         return error
 
 
+_RELEASE_RAISED = "rate limiter %s: release() raised (it must never raise); the answer is kept"
 _EARLIER_MAY_HAVE_ACTED = "an earlier attempt got no clear answer and may have been acted on"
 _THIS_MAY_HAVE_ACTED = "the API may have acted on it before failing"
 
@@ -362,10 +404,15 @@ def waited(attempts: Attempts) -> str:
     (a refused connection): they are why, so the message names the last one's
     failure, and says whether the next attempt was waiting for the rate
     limiter (one more attempt begun than failed) or the deadline passed in the
-    backoff after them.
+    backoff after them. Sent: how many, and, the last one answered, its status
+    and whether the next was waiting for the rate limiter or not sent yet.
     """
     if attempts.sent:
-        return f"({attempts.sends} attempt(s) sent)"
+        text = f"{attempts.sends} attempt(s) sent"
+        if attempts.answer is None:  # in flight, or failed
+            return f"({text})"
+        held = NEXT_HELD if attempts.stage == PACING else NEXT_NOT_SENT
+        return f"({text}, the last answered {attempts.answer}; {held})"
     refused = attempts.refused
     if refused is None:
         return f"({LIMITER_HELD})"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import time
 
+import attrs
+
 from .._validate import as_float, check_number
 from ._control import AdaptiveControl
 from ._gate import Gate
@@ -29,14 +31,15 @@ class AdaptiveRateLimiter:
     """Paces requests at the rate the server allows, learnt from its bare 429s.
 
     Until the first 429 nothing is paced (a request costs a few microseconds of
-    bookkeeping); only the start of a burst is held to ``initial_window``
-    requests in flight, one more per success, so that a server with a small
-    burst does not answer a whole wave with 429s. From the first 429 on, requests
-    are spaced at a rate found from the 429s alone: a quick search (doubling per
-    round trip, as TCP's slow start), a cut to what got through, then a hold where
-    each success raises the rate a little and each 429 lowers it, settling where
-    1 % of the requests meet a 429. A lowered limit is followed within a few
-    round trips; a rate below one request per round trip spaces requests out.
+    bookkeeping) but at ``max_rate``, if given; only the start of a burst is held
+    to ``initial_window`` requests in flight, one more per success, so that a
+    server with a small burst does not answer a whole wave with 429s. From the
+    first 429 on, requests are spaced at a rate found from the 429s alone: a
+    quick search (doubling per round trip, as TCP's slow start), a cut to what
+    got through, then a hold where each success raises the rate a little and
+    each 429 lowers it, settling where 1 % of the requests meet a 429. A lowered
+    limit is followed within a few round trips; a rate below one request per
+    round trip spaces requests out.
 
     ```python
     limiter = AdaptiveRateLimiter()
@@ -51,8 +54,12 @@ class AdaptiveRateLimiter:
 
     Args:
         min_rate: requests per second it never goes below (default 0.5).
-        max_rate: requests per second it never goes above (default: no cap).
-        initial_window: requests in flight before the first 429 (default 6).
+        max_rate: requests per second it never goes above, from the first request
+            on (default: no cap).
+        initial_window: requests in flight before the first 429 (default 6, or
+            ``tuning.initial_window``); given with ``tuning``, it replaces the
+            tuning's.
+        tuning: the algorithm's constants (``AdaptiveTuning``).
     """
 
     def __init__(
@@ -60,20 +67,28 @@ class AdaptiveRateLimiter:
         *,
         min_rate: float = 0.5,
         max_rate: float | None = None,
-        initial_window: int = 6,
+        initial_window: int | None = None,
         tuning: Tuning | None = None,
     ) -> None:
         top = check_rates(min_rate, max_rate)
-        if isinstance(initial_window, bool) or not isinstance(initial_window, int):
-            raise TypeError(f"initial_window must be an int, got {initial_window!r}")
-        if initial_window < 1:
-            raise ValueError(f"initial_window must be >= 1, got {initial_window!r}")
-        if as_float(initial_window) == math.inf:
-            raise ValueError(f"initial_window is too large, got {initial_window!r}")
-        if tuning is None:
-            tuning = Tuning(initial_window=float(initial_window))
-        elif not isinstance(tuning, Tuning):
+        if tuning is not None and not isinstance(tuning, Tuning):
             raise TypeError(f"tuning must be a Tuning, got {tuning!r}")
+        if initial_window is not None:
+            if isinstance(initial_window, bool) or not isinstance(initial_window, int):
+                raise TypeError(f"initial_window must be an int, got {initial_window!r}")
+            if initial_window < 1:
+                raise ValueError(f"initial_window must be >= 1, got {initial_window!r}")
+            if as_float(initial_window) == math.inf:
+                raise ValueError(f"initial_window is too large, got {initial_window!r}")
+            # Given with a tuning too, it is still what the caller asked for.
+            window = float(initial_window)
+            tuning = (
+                Tuning(initial_window=window)
+                if tuning is None
+                else attrs.evolve(tuning, initial_window=window)
+            )
+        elif tuning is None:
+            tuning = Tuning()
         self._control = AdaptiveControl(min_rate=float(min_rate), max_rate=top, tuning=tuning)
         self._gate = Gate(self._control)
 
@@ -100,8 +115,10 @@ class AdaptiveRateLimiter:
 
     @property
     def rate(self) -> float | None:
-        """Requests per second allowed now; None while nothing is paced."""
-        rate = self._control.rate
+        """Requests per second allowed now (``max_rate`` until the first 429);
+        None while nothing is paced."""
+        control = self._control
+        rate = control.rate if control.rate != math.inf else control.max_rate
         return None if rate == math.inf else rate
 
     @property

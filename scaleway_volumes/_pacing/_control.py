@@ -2,8 +2,9 @@
 
 The algorithm (the reasons are in docs/rate-limiting.md):
 
-1. Unthrottled: no pacing; at most ``initial_window`` requests in flight, one
-   more per success (TCP's slow start), so a burst at start-up meets few 429s.
+1. Unthrottled: paced at ``max_rate`` only (if given); at most ``initial_window``
+   requests in flight, one more per success (TCP's slow start), so a burst at
+   start-up meets few 429s.
 2. First 429: pace at least the first window per ``first_span`` seconds (the
    first wave tells the burst, not the rate), and search: double the rate each
    round trip while the pacing holds requests back, never past twice what got
@@ -40,13 +41,7 @@ from collections import deque
 from ._record import count_since, crossed
 from ._tuning import Tuning
 
-__all__ = [
-    "AdaptiveControl",
-    "first_rate",
-    "rise",
-    "search_rate",
-    "take_token",
-]
+__all__ = ["AdaptiveControl", "first_rate", "rise", "search_rate", "take_token"]
 
 INF = math.inf
 UNTHROTTLED, SEARCHING, HOLDING = "unthrottled", "searching", "holding"
@@ -192,6 +187,13 @@ class AdaptiveControl:
                 if self.sends:
                     self.stalled.append(self.sends[-1][0])
             self.sends.append((now, rate))
+        elif self.max_rate < INF:
+            # ``max_rate`` caps the first wave too (one token: no burst); no cap costs nothing.
+            self.tokens, wait = take_token(self.tokens, now - self.stamp, self.max_rate, 1.0)
+            self.stamp = now
+            if wait:
+                self.waited = now
+                return wait
         self.in_flight += 1
         return 0.0
 

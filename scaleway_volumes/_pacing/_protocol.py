@@ -24,8 +24,13 @@ class RateLimiter(Protocol):
 
     and sends a bare 429 (no ``Retry-After``) again through ``acquire()``: the
     limiter paces the resend. ``acquire`` must be cancellation-safe (a cancelled
-    call holds nothing); ``release`` must be cheap and never raise. A limiter may
+    call holds nothing); ``release`` must be cheap and never raise (an exception
+    it raises is logged at ERROR and the request's answer kept). A limiter may
     be created with no event loop running and used from successive loops.
+
+    The API's constructor checks more than this runtime-checkable protocol's
+    names: a limiter object, not its class; ``acquire`` a coroutine function
+    (``async def``); ``release`` callable with ``(permit, status)``.
     """
 
     async def acquire(self) -> object:

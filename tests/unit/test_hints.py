@@ -150,6 +150,13 @@ CASES: list[tuple[BaseException, list[str]]] = [
         ),
         ["could not be reached", "--base-url"],
     ),
+    (
+        APITimeoutError(
+            "no success within the 1 s deadline (1 attempt(s) sent, the last answered 429; "
+            "the next was waiting for the rate limiter)"
+        ),
+        ["refused the request", "nothing was done"],
+    ),
     (ResponseDecodeError("bad", path="$.volume"), ["--base-url"]),
     (
         WaitTimeoutError(resource_id=VOLUME_ID, last_state="resizing", timeout=300.0),
