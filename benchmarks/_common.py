@@ -32,6 +32,24 @@ SIZE = 20 * 10**9
 WARM_UP_NAME = "warm-up-matches-nothing"
 
 
+def fake_burst(rate: float, burst: int | None = None) -> int:
+    """Tokens the fake's bucket holds when started with ``--rate-limit rate [--rate-burst burst]``.
+
+    Without ``--rate-burst`` that is the fake's default, ``max(1, int(rate / 10))``.
+    """
+    return burst if burst is not None else max(1, int(rate / 10))
+
+
+def rate_floor(n: int, rate: float, burst: int | None = None) -> float:
+    """The least wall time in which the fake's bucket can accept ``n`` requests.
+
+    The bucket starts full, so its ``burst`` tokens (``fake_burst``) go at once and
+    the rest at ``rate``: ``(n - burst) / rate``. No client can beat it; a run
+    that the burst covers whole is given one token's time, to stay a ratio.
+    """
+    return max(n - fake_burst(rate, burst), 1) / rate
+
+
 class Adapter:
     """The HTTP work of one client: every client does the same requests."""
 

@@ -7,10 +7,11 @@ The fake server (``python -m scaleway_volumes.testing --rate-limit R --rate-burs
 429s it answered. Scenarios:
 
 - ``grid``: one process, N creates at concurrency 50, for every rate × latency × burst;
-  PASS when wall ≤ 1.2 × N/rate (1.35 × where the burst is 1 behind ≥ 20 ms of latency)
-  and 429s ≤ 10 % of N.
-- ``fleet``: 2, 4 and 8 processes with equal shares of 1000 creates, started together
-  once imported, sharing 100 req/s; with ``RedisRateLimiter`` (PASS: wall ≤ 1.15 × ideal,
+  PASS when wall ≤ 1.2 × ideal (1.35 × where the burst is 1 behind ≥ 20 ms of latency)
+  and 429s ≤ 10 % of N. The ideal is (N - burst) / rate: the bucket starts full.
+- ``fleet``: 2, 4 and 8 processes (``--fleet-sizes``) with equal shares of 1000 creates
+  (``--fleet-n``), started together once imported, sharing 100 req/s (the fake's default
+  burst, 10); ideal (N - burst) / rate; with ``RedisRateLimiter`` (PASS: wall ≤ 1.15 × ideal,
   429s ≤ 5 %, slowest/fastest process ≤ 1.5) and with the in-process default (PASS:
   wall ≤ 1.5 × ideal, 429s ≤ 25 %).
 - ``drop``: the limit drops from 200 to 50 req/s mid-run; PASS when the 429s after the
@@ -42,7 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,7 @@ HERE = Path(__file__).resolve().parent
 # The helpers beside this script, also when it is loaded by path (the tests do).
 sys.path.insert(0, str(HERE))
 
-from _common import FakeProcess, pinned, tree_env  # noqa: E402
+from _common import FakeProcess, fake_burst, pinned, rate_floor, tree_env  # noqa: E402
 
 REDIS_SERVER = shutil.which("redis-server")
 
@@ -61,6 +62,7 @@ GRID_RATES = (20.0, 50.0, 100.0, 200.0, 400.0)
 GRID_LATENCIES = (0.0, 0.005, 0.020, 0.100)
 QUICK_CELLS = ((100.0, 0.005, 5), (400.0, 0.0, 1), (50.0, 0.100, 1), (200.0, 0.020, 20))
 FLEET_SIZES = (2, 4, 8)
+FLEET_CONCURRENCY = 16  # per process
 FLEET_LIMITERS = ("redis", "adaptive")
 
 
@@ -331,7 +333,7 @@ def run_grid_cell(
         (result,) = [c.result() for c in clients]
     finally:
         stats = server.stop()
-    ideal = n / rate
+    ideal = rate_floor(n, rate, burst)  # the fake was started with --rate-burst burst
     ratio = result["wall"] / ideal
     share = stats["throttled"] / n
     bound = grid_bound(burst, latency)
@@ -410,17 +412,23 @@ def run_fleet(
     if kind == "redis":
         spec.update(url=redis_url, name=f"fleet-{size}-{time.monotonic_ns()}")
     params = [
-        {"n": share, "first": i * share, "concurrency": 16, "limiter": spec, "client": client}
+        {
+            "n": share,
+            "first": i * share,
+            "concurrency": FLEET_CONCURRENCY,
+            "limiter": spec,
+            "client": client,
+        }
         for i in range(size)
     ]
-    server = FakeServer(rate, None, latency)
+    server = FakeServer(rate, None, latency)  # the fake's default burst: fake_burst(rate)
     try:
         go = time.time()
         results = run_clients(server, params, [None] * size)
     finally:
         stats = server.stop()
     n = share * size
-    ideal = n / rate
+    ideal = rate_floor(n, rate)
     wall = max(r["ended"] for r in results) - min(r["started"] for r in results)
     walls = [r["wall"] for r in results]
     del go
@@ -434,6 +442,10 @@ def run_fleet(
         "processes": size,
         "limiter": kind,
         "n": n,
+        "concurrency": FLEET_CONCURRENCY,
+        "rate": rate,
+        "burst": fake_burst(rate),
+        "latency": latency,
         "wall": wall,
         "ideal": ideal,
         "ratio": wall / ideal,
@@ -525,13 +537,36 @@ def _mark(ok: bool) -> str:
     return "PASS" if ok else "**FAIL**"
 
 
+def fleet_setting(rows: list[dict[str, Any]]) -> str:
+    """What the fleet runs had in common, read from their rows (``per row`` where they
+    differ; a setting the rows do not hold is left out)."""
+
+    def one(key: str, show: Callable[[Any], str] = str) -> str | None:
+        values = {r.get(key) for r in rows}
+        if values == {None}:
+            return None
+        return show(values.pop()) if len(values) == 1 else "per row"
+
+    n = one("n")
+    parts = [
+        "N creates (per row) split evenly" if n == "per row" else f"N = {n} creates split evenly"
+    ]
+    if (concurrency := one("concurrency")) is not None:
+        parts.append(f"concurrency {concurrency} each")
+    if (rate := one("rate", "{:g}".format)) is not None:
+        parts.append(f"{rate} req/s shared (burst {one('burst')})")
+    if (latency := one("latency", lambda s: f"{s * 1000:g} ms")) is not None:
+        parts.append(f"latency {latency}")
+    return ", ".join(parts) + "; ideal (N - burst) / rate"
+
+
 def markdown(report: dict[str, Any]) -> str:
     out: list[str] = []
     if report.get("grid"):
         out += [
             "### Single process (concurrency 50, bare-429 token bucket)",
             "",
-            "| rate/s | latency | burst | N | wall | wall / (N/rate) | 429s | 429 share | |",
+            "| rate/s | latency | burst | N | wall | wall / ideal | 429s | 429 share | |",
             "|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         ]
         for r in report["grid"]:
@@ -541,18 +576,24 @@ def markdown(report: dict[str, Any]) -> str:
                 f"| {r['share']:.1%} | {_mark(r['pass'])} |"
             )
         passed = sum(r["pass"] for r in report["grid"])
-        out += ["", f"{passed} of {len(report['grid'])} cells pass.", ""]
+        out += [
+            "",
+            f"{passed} of {len(report['grid'])} cells pass. Ideal: (N - burst) / rate, "
+            "the bucket starting full.",
+            "",
+        ]
     if report.get("fleet"):
         out += [
-            "### Fleet (1000 creates split evenly, concurrency 16 each, 100 req/s shared)",
+            f"### Fleet ({fleet_setting(report['fleet'])})",
             "",
-            "| processes | limiter | wall | wall / ideal | 429s | 429 share "
+            "| processes | limiter | N | wall | wall / ideal | 429s | 429 share "
             "| fastest | slowest | slowest/fastest | |",
-            "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|",
+            "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         ]
         for r in report["fleet"]:
             out.append(
-                f"| {r['processes']} | {r['limiter']} | {r['wall']:.2f} s | {r['ratio']:.2f} "
+                f"| {r['processes']} | {r['limiter']} | {r['n']} | {r['wall']:.2f} s "
+                f"| {r['ratio']:.2f} "
                 f"| {r['throttled']} | {r['share']:.1%} | {r['fastest']:.2f} s "
                 f"| {r['slowest']:.2f} s | {r['fairness']:.2f} | {_mark(r['pass'])} |"
             )

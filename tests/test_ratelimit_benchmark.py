@@ -56,7 +56,8 @@ def test_markdown_report() -> None:
              "bound": 1.2, "throttled": 9, "share": 0.03, "pass": True},
         ],
         "fleet": [
-            {"processes": 2, "limiter": "redis", "wall": 10.1, "ratio": 1.01, "throttled": 20,
+            {"processes": 2, "limiter": "redis", "n": 1000, "concurrency": 16, "rate": 100.0,
+             "burst": 10, "latency": 0.005, "wall": 10.1, "ratio": 1.01, "throttled": 20,
              "share": 0.02, "fastest": 10.0, "slowest": 10.1, "fairness": 1.01, "pass": True},
         ],
         "drop": [
