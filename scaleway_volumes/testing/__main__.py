@@ -15,7 +15,8 @@ import time
 
 from ._bucket import parse_rate_schedule
 from ._core import check_zone
-from ._fake import FAKE_TOKEN, FakeScaleway
+from ._fake import FAKE_ORGANIZATION, FAKE_TOKEN, FakeScaleway
+from ._params import is_uuid
 from ._server import _ServerCore
 
 
@@ -84,6 +85,13 @@ def _zone(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _organization(text: str) -> str:
+    if not is_uuid(text):
+        # It is also the default project: the API refuses a project id that is no UUID.
+        raise argparse.ArgumentTypeError(f"must be a UUID, not {text!r}")
+    return text
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m scaleway_volumes.testing",
@@ -105,6 +113,13 @@ def _parser() -> argparse.ArgumentParser:
         "--token", default=FAKE_TOKEN, help=f"'' accepts any token (default: {FAKE_TOKEN})"
     )
     parser.add_argument("--zone", type=_zone, default="fr-par-1")
+    parser.add_argument(
+        "--organization",
+        type=_organization,
+        default=FAKE_ORGANIZATION,
+        help="the fake's organization and default project, e.g. your profile's "
+        f"default_organization_id (default: {FAKE_ORGANIZATION})",
+    )
     parser.add_argument("--legacy", action="store_true", help="seed API: /volumes, 7 fields")
     for step in ("create", "resize", "snapshot", "delete"):
         parser.add_argument(f"--block-{step}-time", type=_seconds, default=0.0, metavar="SECONDS")
@@ -126,6 +141,7 @@ def _fake(args: argparse.Namespace) -> FakeScaleway:
     fake = FakeScaleway(
         args.token or None,
         zone=args.zone,
+        organization=args.organization,
         legacy=args.legacy,
         latency=args.latency,
         rate_limit=args.rate_limit,

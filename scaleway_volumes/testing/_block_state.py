@@ -9,6 +9,7 @@ under asyncio and trio alike.
 
 from __future__ import annotations
 
+import enum
 import functools
 import itertools
 import json
@@ -64,6 +65,10 @@ SNAPSHOT_FIELDS = (
 )
 
 
+class Owner(enum.Enum):
+    FROM_PROJECT = enum.auto()  # no organization given (an API create): the project's
+
+
 class BlockHost(Protocol):
     """The fake's settings the Block state reads at each request (they may change any time)."""
 
@@ -95,7 +100,7 @@ class Entry:
     """One volume or snapshot: its JSON object and its pending transition, if any."""
 
     data: dict[str, Any]
-    organization: str
+    organization: str | None  # None: whichever an organization_id filter names (``owner``)
     seq: int = field(default_factory=lambda: next(_sequence))
     due: float | None = None
     then_status: str | None = None  # None: the resting status when ``due`` comes
@@ -284,19 +289,25 @@ class BlockStore:
         perf_iops: int,
         project_id: str | None,
         tags: Iterable[str],
-        organization: str | None = None,
+        organization: str | Owner | None = Owner.FROM_PROJECT,
         parent_snapshot_id: str | None = None,
         kms_key_id: str | None = None,
         zone: str | None = None,
     ) -> Entry:
+        """A volume of ``project_id``, else of ``organization``'s default project; of the
+        fake's organization if that is None, of the project's (:meth:`owner`) if left out."""
         host = self.host
         stamp = rfc3339(now)
+        if organization is None:
+            organization = host.organization
+        named = organization if isinstance(organization, str) else None
+        project_id = project_id or named or host.organization
         data = {
             "id": str(uuid.uuid4()),
             "name": name,
             "type": PERF_TYPES[perf_iops],
             "size": size,
-            "project_id": project_id or host.organization,
+            "project_id": project_id,
             "created_at": stamp,
             "updated_at": stamp,
             "references": [],
@@ -308,7 +319,13 @@ class BlockStore:
             "kms_key_id": kms_key_id,
             "zone": zone or host.zone,
         }
-        return Entry(data, organization or host.organization)
+        return Entry(data, self.owner(project_id) if named is None else named)
+
+    def owner(self, project_id: str) -> str | None:
+        """The fake's organization for its default project (the same id), else None: the
+        organization of the credentials using it, unseen, so a client lists what it made
+        whatever organization it names."""
+        return self.host.organization if project_id == self.host.organization else None
 
     def new_snapshot(
         self,
@@ -318,26 +335,26 @@ class BlockStore:
         name: str,
         project_id: str | None,
         tags: Iterable[str],
-        organization: str | None = None,
         public: bool = False,
         size: int | None = None,
         zone: str | None = None,
     ) -> Entry:
-        """A snapshot of ``volume``, in its zone, or (``None``) one imported from Object
-        Storage into ``zone``: no parent, ``size`` (default :data:`IMPORT_SIZE`), the
-        fake's organization."""
+        """A snapshot of ``volume``, in its zone and (default) project, or (``None``) one
+        imported from Object Storage into ``zone``: no parent, ``size`` (default
+        :data:`IMPORT_SIZE`), the fake's project unless given."""
         host = self.host
         stamp = rfc3339(now)
         source = volume.data if volume is not None else None
         parent = None
         if source is not None:
             parent = {k: source[k] for k in ("id", "name", "type", "status")}
+        project: str = project_id or (source or {}).get("project_id") or host.organization
         data = {
             "id": str(uuid.uuid4()),
             "name": name,
             "parent_volume": parent,
             "size": size or (source["size"] if source is not None else IMPORT_SIZE),
-            "project_id": project_id or (source or {}).get("project_id") or host.organization,
+            "project_id": project,
             "created_at": stamp,
             "updated_at": stamp,
             "references": [],
@@ -349,8 +366,9 @@ class BlockStore:
             # A snapshot of an encrypted volume is encrypted with the volume's key.
             "kms_key_id": source["kms_key_id"] if source is not None else None,
         }
-        owner = volume.organization if volume is not None else host.organization
-        entry = Entry(data, organization or owner)
+        entry = Entry(data, self.owner(project))
+        if volume is not None and project == volume.data["project_id"]:
+            entry.organization = volume.organization
         if source is not None:
             entry.perf_iops = source["specs"]["perf_iops"]
         return entry
@@ -411,7 +429,7 @@ def _matches(entry: Entry, query: Query) -> bool:
         return False
     if query.project_id is not None and data["project_id"] != query.project_id:
         return False
-    if query.organization_id is not None and entry.organization != query.organization_id:
+    if query.organization_id and entry.organization not in (None, query.organization_id):
         return False
     # One matching tag is enough, as the real API filters.
     if query.tags and not any(tag in data["tags"] for tag in query.tags):

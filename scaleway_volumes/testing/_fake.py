@@ -339,9 +339,7 @@ class FakeScaleway:
             # Their completion will not run: they end here, as dropped requests.
             self.stats.in_flight -= len(forgotten)
             self._block_store.clear()
-            self._volumes.clear()
-            self._rendered.clear()
-            self._rendered_legacy.clear()
+            self._instance.clear()
             self.faults.clear()
             self._bucket.refill()
         for timer in forgotten:

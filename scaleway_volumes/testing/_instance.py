@@ -94,6 +94,19 @@ class InstanceVolumes:
 
     def __init__(self, host: InstanceHost) -> None:
         self._host = host
+        # Volumes created naming only a project the fake does not know (not its default
+        # project): the organization owning it is the caller's, unseen, so any
+        # ``organization`` filter lists them (they show the fake's organization).
+        self._unowned: set[str] = set()
+
+    def clear(self) -> None:
+        """Forget every volume (the fake's ``reset``)."""
+        host = self._host
+        with host._lock:
+            host._volumes.clear()
+            host._rendered.clear()
+            host._rendered_legacy.clear()
+            self._unowned.clear()
 
     # -- direct state access (FakeScaleway's helpers) -------------------------------------
 
@@ -178,6 +191,7 @@ class InstanceVolumes:
             if volume["server"] is not None:
                 return shapes.INSTANCE_STILL_IN_USE
             del host._volumes[volume_id]
+            self._unowned.discard(volume_id)
             self._forget(volume_id)
         return Response(204, b"", None)
 
@@ -210,9 +224,8 @@ class InstanceVolumes:
         zone: str | None,
     ) -> dict[str, Any]:
         host = self._host
-        # A project belongs to an organization: a body naming only a project makes a
-        # volume of the fake's organization (its owner), as the real API does. A body
-        # naming only an organization puts the volume in its default project (same id).
+        # A body naming only an organization puts the volume in its default project (same
+        # id); one naming only a project shows the fake's organization (see ``_unowned``).
         organization = organization or host.organization
         now = iso_timestamp(host.clock())
         return {
@@ -284,6 +297,8 @@ class InstanceVolumes:
         )
         volume_id = volume["id"]
         with self._host._lock:
+            if organization is None and project != self._host.organization:
+                self._unowned.add(volume_id)
             self._host._volumes[volume_id] = volume
             rendered = self._render(volume_id)
         return Response(
@@ -353,7 +368,11 @@ class InstanceVolumes:
                 if v["zone"] == zone
                 and (name is None or name in v["name"])
                 and (volume_type is None or v["volume_type"] == volume_type)
-                and (organization is None or v["organization"] == organization)
+                and (
+                    organization is None
+                    or v["organization"] == organization
+                    or volume_id in self._unowned
+                )
                 and (project is None or v["project"] == project)
                 and all(t in v["tags"] for t in tags)
             ]

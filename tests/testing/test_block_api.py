@@ -198,9 +198,9 @@ async def test_volume_from_snapshot(target: Target) -> None:
 async def test_list_filters(target: Target) -> None:
     """volume_ids and tags repeat (one tag is enough); the other filters narrow down."""
     block = target.fake.block
-    other = str(uuid.uuid4())
+    other, project = str(uuid.uuid4()), str(uuid.uuid4())
     a = block.add_volume("db-main", tags=["prod", "db"])
-    b = block.add_volume("db-replica", tags=["db"], project_id=other, perf_iops=15000)
+    b = block.add_volume("db-replica", tags=["db"], project_id=project, perf_iops=15000)
     c = block.add_volume("cache", tags=["prod"], organization=other)
     server = str(uuid.uuid4())
     block.add_reference(c["id"], product_resource_id=server)
@@ -214,7 +214,8 @@ async def test_list_filters(target: Target) -> None:
         ([("volume_ids", a["id"]), ("volume_ids", c["id"])], [a, c]),
         ([("volume_ids", c["id"]), ("volume_ids", a["id"])], [a, c]),
         ([("volume_ids", str(uuid.uuid4()))], []),
-        ([("project_id", other)], [b]),
+        ([("project_id", project)], [b]),
+        ([("project_id", other)], [c]),  # an organization's default project: the same id
         ([("organization_id", other)], [c]),
         ([("organization_id", FAKE_ORGANIZATION)], [a, b]),
         ([("volume_type", "sbs_15k")], [b]),
