@@ -55,7 +55,7 @@ class BlockBulk(BlockVolumes):
         wait: bool = False,
         wait_timeout: float = WAIT_TIMEOUT,
         on_progress: ProgressCallback | None = None,
-        on_item: ItemCallback | None = None,
+        on_item: ItemCallback[BlockVolumeSpec, BlockVolume] | None = None,
     ) -> BulkResult[BlockVolumeSpec, BlockVolume]:
         """Create many volumes, ``concurrency`` requests in flight at most.
 
@@ -155,7 +155,7 @@ class BlockBulk(BlockVolumes):
         concurrency: int = DEFAULT_CONCURRENCY,
         missing_ok: bool = True,
         on_progress: ProgressCallback | None = None,
-        on_item: ItemCallback | None = None,
+        on_item: ItemCallback[str | BlockVolume, str] | None = None,
     ) -> BulkResult[str | BlockVolume, str]:
         """Delete many volumes (ids or ``BlockVolume``s), ``concurrency`` at a time at most.
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, Iterable
 from typing import Any, Literal, overload
 
 from . import _block_common as common
@@ -16,7 +16,7 @@ from ._deletes import delete_resource
 from ._ids import check_id, zone_of
 from ._listing import items, pages
 from ._pipeline import Attempts, Pipeline
-from ._states import BLOCK_SNAPSHOT_STATES, BLOCK_SNAPSHOT_TRANSIENT
+from ._states import BLOCK_SNAPSHOT_STATES, BLOCK_SNAPSHOT_TRANSIENT, BlockSnapshotWaitState
 from ._transport import Reply
 from ._validate import check_name, check_per_page, check_tags
 from ._waiters import poll_get, wait_for
@@ -173,7 +173,7 @@ class BlockSnapshots(BaseAPI):
         organization: str | None = None,
         tags: Iterable[str] | None = None,
         per_page: int = DEFAULT_PER_PAGE,
-    ) -> AsyncIterator[BlockSnapshot]:
+    ) -> AsyncGenerator[BlockSnapshot, None]:
         """Like ``list_snapshots``, but yields snapshots as pages arrive.
 
         Each page's request is one call for the ``deadline`` (retries
@@ -221,17 +221,23 @@ class BlockSnapshots(BaseAPI):
             page_size_param=common.PAGE_SIZE_PARAM,
         )
 
+    # "deleted" gives None, another known state the model; any other str (a
+    # variable that may hold "deleted") or a collection may give either.
     @overload
-    async def wait_for_snapshot(  # type: ignore[overload-overlap]  # "deleted" is a str
+    async def wait_for_snapshot(
         self, snapshot_id: str | BlockSnapshot, *, until: Literal["deleted"], timeout: float = ...
     ) -> None: ...
     @overload
     async def wait_for_snapshot(
-        self, snapshot_id: str | BlockSnapshot, *, until: str | None = None, timeout: float = ...
+        self,
+        snapshot_id: str | BlockSnapshot,
+        *,
+        until: BlockSnapshotWaitState | None = None,
+        timeout: float = ...,
     ) -> BlockSnapshot: ...
     @overload
     async def wait_for_snapshot(
-        self, snapshot_id: str | BlockSnapshot, *, until: Iterable[str], timeout: float = ...
+        self, snapshot_id: str | BlockSnapshot, *, until: str | Iterable[str], timeout: float = ...
     ) -> BlockSnapshot | None: ...
     async def wait_for_snapshot(
         self,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from typing import Any, Literal, overload
 
 from . import _block_common as common
@@ -16,7 +16,7 @@ from ._deletes import delete_resource
 from ._ids import check_id, zone_of
 from ._listing import items, pages
 from ._pipeline import Attempts, Pipeline
-from ._states import BLOCK_VOLUME_STATES, BLOCK_VOLUME_TRANSIENT
+from ._states import BLOCK_VOLUME_STATES, BLOCK_VOLUME_TRANSIENT, BlockVolumeWaitState
 from ._transport import Reply
 from ._validate import check_name, check_per_page, check_size, check_tags
 from ._waiters import poll_get, wait_for
@@ -261,7 +261,7 @@ class BlockVolumes(BaseAPI):
         organization: str | None = None,
         tags: Iterable[str] | None = None,
         per_page: int = DEFAULT_PER_PAGE,
-    ) -> AsyncIterator[BlockVolume]:
+    ) -> AsyncGenerator[BlockVolume, None]:
         """Like ``list_volumes``, but yields volumes as pages arrive, one page in memory.
 
         The ids already yielded are kept too (about 200 bytes each, until the
@@ -306,17 +306,23 @@ class BlockVolumes(BaseAPI):
             page_size_param=common.PAGE_SIZE_PARAM,
         )
 
+    # "deleted" gives None, another known state the model; any other str (a
+    # variable that may hold "deleted") or a collection may give either.
     @overload
-    async def wait_for_volume(  # type: ignore[overload-overlap]  # "deleted" is a str
+    async def wait_for_volume(
         self, volume_id: str | BlockVolume, *, until: Literal["deleted"], timeout: float = ...
     ) -> None: ...
     @overload
     async def wait_for_volume(
-        self, volume_id: str | BlockVolume, *, until: str | None = None, timeout: float = ...
+        self,
+        volume_id: str | BlockVolume,
+        *,
+        until: BlockVolumeWaitState | None = None,
+        timeout: float = ...,
     ) -> BlockVolume: ...
     @overload
     async def wait_for_volume(
-        self, volume_id: str | BlockVolume, *, until: Iterable[str], timeout: float = ...
+        self, volume_id: str | BlockVolume, *, until: str | Iterable[str], timeout: float = ...
     ) -> BlockVolume | None: ...
     async def wait_for_volume(
         self,

@@ -35,8 +35,10 @@ ProgressCallback = Callable[[int, "int | None"], object]
 
 ``done`` counts the items that reached their end; an item settled because the
 call was cancelled or stopped is reported through ``on_item`` only."""
-ItemCallback = Callable[[int, Any, Any], object]
-"""``on_item(index, input, outcome)``: the output, or the exception, of one item."""
+ItemCallback = Callable[[int, In, Out | BaseException], object]
+"""``on_item(index, input, outcome)``: the output, or the exception, of one item
+(``ItemCallback[BlockVolumeSpec, BlockVolume]``: a callback typed as if every
+outcome were the output would fail on the first failed item)."""
 
 # Marks a slot whose item failed (its input and error are kept apart).
 _FAILED: Any = object()
@@ -184,7 +186,7 @@ async def run_bulk(
     *,
     concurrency: int,
     on_progress: ProgressCallback | None = None,
-    on_item: ItemCallback | None = None,
+    on_item: ItemCallback[In, Out] | None = None,
     max_under_way: int | None = None,
 ) -> BulkResult[In, Out]:
     """Run each item's job with ``concurrency`` workers pulling from one iterator.

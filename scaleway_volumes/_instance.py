@@ -17,7 +17,7 @@ from ._instance_listing import InstanceListing
 from ._json import dumps
 from ._models import Volume, VolumeSpec
 from ._pipeline import Attempts
-from ._states import INSTANCE_VOLUME_STATES, INSTANCE_VOLUME_TRANSIENT
+from ._states import INSTANCE_VOLUME_STATES, INSTANCE_VOLUME_TRANSIENT, InstanceVolumeWaitState
 from ._transport import Reply
 from ._validate import check_name, check_optional_str, check_size, check_str, check_tags
 from ._waiters import poll_get, wait_for
@@ -266,17 +266,23 @@ class AsyncVolumeAPI(InstanceListing):
         """
         await delete_resource(self._pipeline, self._volume_path(volume_id), missing_ok=missing_ok)
 
+    # "deleted" gives None, another known state the model; any other str (a
+    # variable that may hold "deleted") or a collection may give either.
     @overload
-    async def wait_for_volume(  # type: ignore[overload-overlap]  # "deleted" is a str
+    async def wait_for_volume(
         self, volume_id: str | Volume, *, until: Literal["deleted"], timeout: float = ...
     ) -> None: ...
     @overload
     async def wait_for_volume(
-        self, volume_id: str | Volume, *, until: str | None = None, timeout: float = ...
+        self,
+        volume_id: str | Volume,
+        *,
+        until: InstanceVolumeWaitState | None = None,
+        timeout: float = ...,
     ) -> Volume: ...
     @overload
     async def wait_for_volume(
-        self, volume_id: str | Volume, *, until: Iterable[str], timeout: float = ...
+        self, volume_id: str | Volume, *, until: str | Iterable[str], timeout: float = ...
     ) -> Volume | None: ...
     async def wait_for_volume(
         self,
@@ -322,7 +328,7 @@ class AsyncVolumeAPI(InstanceListing):
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressCallback | None = None,
-        on_item: ItemCallback | None = None,
+        on_item: ItemCallback[VolumeSpec, Volume] | None = None,
     ) -> BulkResult[VolumeSpec, Volume]:
         """Create many volumes, ``concurrency`` requests at a time at most.
 
@@ -375,7 +381,7 @@ class AsyncVolumeAPI(InstanceListing):
         concurrency: int = DEFAULT_CONCURRENCY,
         missing_ok: bool = True,
         on_progress: ProgressCallback | None = None,
-        on_item: ItemCallback | None = None,
+        on_item: ItemCallback[str | Volume, str] | None = None,
     ) -> BulkResult[str | Volume, str]:
         """Delete many volumes (ids or ``Volume``s), ``concurrency`` at a time at most.
 

@@ -9,7 +9,7 @@ page as it arrives, and ``project`` or ``tags`` are refused.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, Iterable
 from contextlib import aclosing
 
 from ._api import BaseAPI
@@ -73,7 +73,7 @@ class InstanceListing(BaseAPI):
         project: str | None = None,
         tags: Iterable[str] | None = None,
         per_page: int = DEFAULT_PER_PAGE,
-    ) -> AsyncIterator[Volume]:
+    ) -> AsyncGenerator[Volume, None]:
         """Like ``list_volumes``, but yields volumes as pages arrive, one page in memory.
 
         The ids already yielded are kept too (about 200 bytes each, until the

@@ -9,7 +9,7 @@ requests.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
@@ -26,7 +26,7 @@ T = TypeVar("T")
 Filters = Sequence[tuple[str, str]]
 
 
-async def items(listing: AsyncGenerator[list[T], None]) -> AsyncIterator[T]:
+async def items(listing: AsyncGenerator[list[T], None]) -> AsyncGenerator[T, None]:
     """Each item of ``listing``'s pages as they arrive, one page in memory (the pager
     keeps the ids it has seen, to list each item once).
 

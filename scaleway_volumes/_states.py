@@ -25,6 +25,9 @@ __all__ = [
     "FAILURE_STATES",
     "INSTANCE_VOLUME_STATES",
     "INSTANCE_VOLUME_TRANSIENT",
+    "BlockSnapshotWaitState",
+    "BlockVolumeWaitState",
+    "InstanceVolumeWaitState",
     "Outcome",
     "classify",
     "normalize_until",
@@ -55,6 +58,21 @@ _BLOCK_SETTLED = frozenset({"available", "in_use", "error", "locked", DELETED, "
 BLOCK_VOLUME_STATES = BLOCK_VOLUME_TRANSIENT | _BLOCK_SETTLED
 BLOCK_SNAPSHOT_STATES = BLOCK_SNAPSHOT_TRANSIENT | _BLOCK_SETTLED
 INSTANCE_VOLUME_STATES = INSTANCE_VOLUME_TRANSIENT | {"available", "error", DELETED}
+
+# The same states but ``deleted``, for the waiters' types: waiting for one of these
+# returns the model, for ``deleted`` None (a test keeps them equal to the sets above).
+BlockVolumeWaitState = Literal[
+    "creating", "deleting", "resizing", "snapshotting", "updating",
+    "available", "in_use", "error", "locked", "unknown_status",
+]  # fmt: skip
+BlockSnapshotWaitState = Literal[
+    "creating", "deleting", "exporting", "available", "in_use", "error", "locked",
+    "unknown_status",
+]  # fmt: skip
+InstanceVolumeWaitState = Literal[
+    "snapshotting", "fetching", "saving", "attaching", "resizing", "hotsyncing",
+    "available", "error",
+]  # fmt: skip
 
 
 def normalize_until(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 import pytest
 
@@ -33,14 +33,14 @@ async def test_iterator_closed_with_aclosing_leaves_no_generator_to_the_collecto
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         async with block, inst:
-            source: AsyncIterator[object]
+            source: AsyncGenerator[object, None]
             if which == "block volumes":
                 source = block.iter_volumes(per_page=3)
             elif which == "block snapshots":
                 source = block.iter_snapshots(per_page=3)
             else:
                 source = inst.iter_volumes(per_page=3)
-            async with contextlib.aclosing(source) as items:  # type: ignore[type-var]
+            async with contextlib.aclosing(source) as items:
                 async for _ in items:
                     break
             gc.collect()

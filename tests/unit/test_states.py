@@ -268,3 +268,21 @@ def test_poll_delays_refuse_bad_arguments(
     """Bad settings fail at the call, before any wait starts."""
     with pytest.raises(error, match=words):
         poll_delays(**kwargs)
+
+
+def test_the_waiters_literal_states_are_the_known_ones_but_deleted() -> None:
+    """The types that make a wait return the model name every state but ``deleted``."""
+    from typing import get_args
+
+    from scaleway_volumes._states import (
+        BLOCK_SNAPSHOT_STATES,
+        BLOCK_VOLUME_STATES,
+        INSTANCE_VOLUME_STATES,
+        BlockSnapshotWaitState,
+        BlockVolumeWaitState,
+        InstanceVolumeWaitState,
+    )
+
+    assert {*get_args(BlockVolumeWaitState), "deleted"} == BLOCK_VOLUME_STATES
+    assert {*get_args(BlockSnapshotWaitState), "deleted"} == BLOCK_SNAPSHOT_STATES
+    assert {*get_args(InstanceVolumeWaitState), "deleted"} == INSTANCE_VOLUME_STATES
