@@ -90,7 +90,8 @@ class FakeBlockStorage:
                 perf_iops=perf_iops,
                 project_id=project_id,
                 tags=tags,
-                organization=organization,
+                # A helper's volume without one is the fake's organization's.
+                organization=organization or store.host.organization,
             )
             entry.data.update(overrides)
             entry.force(status, now)

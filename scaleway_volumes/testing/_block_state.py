@@ -9,7 +9,6 @@ under asyncio and trio alike.
 
 from __future__ import annotations
 
-import enum
 import functools
 import itertools
 import json
@@ -63,10 +62,6 @@ SNAPSHOT_FIELDS = (
     "public",
     "kms_key_id",
 )
-
-
-class Owner(enum.Enum):
-    FROM_PROJECT = enum.auto()  # no organization given (an API create): the project's
 
 
 class BlockHost(Protocol):
@@ -289,19 +284,17 @@ class BlockStore:
         perf_iops: int,
         project_id: str | None,
         tags: Iterable[str],
-        organization: str | Owner | None = Owner.FROM_PROJECT,
+        organization: str | None = None,
         parent_snapshot_id: str | None = None,
         kms_key_id: str | None = None,
         zone: str | None = None,
     ) -> Entry:
-        """A volume of ``project_id``, else of ``organization``'s default project; of the
-        fake's organization if that is None, of the project's (:meth:`owner`) if left out."""
+        """A volume of ``project_id``, else of ``organization``'s default project, else of
+        the fake's; owned by ``organization``, or if None (an API create, which names
+        only a project) by the project's owner (:meth:`owner`)."""
         host = self.host
         stamp = rfc3339(now)
-        if organization is None:
-            organization = host.organization
-        named = organization if isinstance(organization, str) else None
-        project_id = project_id or named or host.organization
+        project_id = project_id or organization or host.organization
         data = {
             "id": str(uuid.uuid4()),
             "name": name,
@@ -319,7 +312,7 @@ class BlockStore:
             "kms_key_id": kms_key_id,
             "zone": zone or host.zone,
         }
-        return Entry(data, self.owner(project_id) if named is None else named)
+        return Entry(data, self.owner(project_id) if organization is None else organization)
 
     def owner(self, project_id: str) -> str | None:
         """The fake's organization for its default project (the same id), else None: the
