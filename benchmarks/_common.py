@@ -1,7 +1,7 @@
 """What every benchmark client shares: credentials, sizes, the adapter base, the worker pool.
 
-Imported by ``run.py`` and by the adapter modules beside it (``_block.py``); it
-imports neither, so the benchmark modules form no import cycle.
+Imported by ``run.py``, ``ratelimit.py`` and the modules beside them; it imports
+none of them, so the benchmark modules form no import cycle.
 """
 
 from __future__ import annotations

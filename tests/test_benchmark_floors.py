@@ -65,7 +65,7 @@ def test_fake_burst_is_the_fakes_default(rate: float, monkeypatch: pytest.Monkey
 def test_run_rate_limited_allowed_wall_is_a_floor(monkeypatch: pytest.MonkeyPatch) -> None:
     """`rate-limited`'s "x rate-allowed" cannot go under 1 for a client that sends nothing
     the fake refuses; its fake is started without --rate-burst (the default bucket)."""
-    run = load("run", monkeypatch)
+    run, measure = load("run", monkeypatch), load("_measure", monkeypatch)
     started: list[list[str]] = []
 
     class Process:
@@ -74,21 +74,23 @@ def test_run_rate_limited_allowed_wall_is_a_floor(monkeypatch: pytest.MonkeyPatc
         def __init__(self, args: list[str]) -> None:
             started.append(args)
 
-    monkeypatch.setattr(run, "FakeProcess", Process)
+    monkeypatch.setattr(measure, "FakeProcess", Process)
     for quick in (False, True):
         params = run.scenario_params("rate-limited", quick=quick)
-        run.FakeServer(params["latency"], params.get("rate"))
+        measure.FakeServer(params["latency"], params.get("rate"))
         assert "--rate-burst" not in started[-1]
         floor = fastest_wall(params["rate"], params["n"], None)
         result = {"wall": floor, "cpu": 0.1, "requests": params["n"], "throttled": 0}
         derived = run.derive("rate-limited", "aiohttp", params, result)
         assert 1.0 - 1e-9 <= derived["x_allowed"] <= 1.01, (floor, derived["x_allowed"])
-    title = run.scenario_title("rate-limited", run.scenario_params("rate-limited", quick=False))
+    report = load("_report", monkeypatch)
+    title = report.scenario_title("rate-limited", run.scenario_params("rate-limited", quick=False))
     assert "burst 10, rate-allowed wall 2.90 s" in title
 
 
 class _Server:
-    """ratelimit.py's FakeServer, stubbed: records how the fake would have been started."""
+    """ratelimit.py's FakeServer (``_rl_procs``), stubbed: records how the fake would have
+    been started."""
 
     started: ClassVar[list[tuple[float, int | None]]] = []
     base_url = "http://stub"
@@ -106,8 +108,8 @@ def test_grid_ideal_is_what_the_bucket_allows(
 ) -> None:
     """A grid cell judges wall / ideal with the burst its fake was started with: a client
     at the bucket's fastest is at 1.0, not under it (0.97 at 400/s, burst 40, before)."""
-    rl = load("ratelimit", monkeypatch)
-    n = rl.grid_n(rate, 300)
+    scenarios = load("_rl_scenarios", monkeypatch)
+    n = scenarios.grid_n(rate, 300)
     floor = fastest_wall(rate, n, burst)
 
     class Client:
@@ -124,9 +126,9 @@ def test_grid_ideal_is_what_the_bucket_allows(
             return {"wall": floor, "errors": 0, "created": n, "throttled": 0}
 
     _Server.started = []
-    monkeypatch.setattr(rl, "FakeServer", _Server)
-    monkeypatch.setattr(rl, "Client", Client)
-    row = rl.run_grid_cell(rate, 0.0, burst, n, {"kind": "adaptive"}, "library")
+    monkeypatch.setattr(scenarios, "FakeServer", _Server)
+    monkeypatch.setattr(scenarios, "Client", Client)
+    row = scenarios.run_grid_cell(rate, 0.0, burst, n, {"kind": "adaptive"}, "library")
     assert _Server.started == [(rate, burst)]
     assert row["ideal"] == pytest.approx((n - burst) / rate)
     assert 1.0 - 1e-9 <= row["ratio"] <= 1.01, (floor, row["ratio"])
@@ -135,18 +137,18 @@ def test_grid_ideal_is_what_the_bucket_allows(
 def test_fleet_ideal_and_header_say_what_was_run(monkeypatch: pytest.MonkeyPatch) -> None:
     """`--fleet-n 400`: the rows' ideal counts the default burst of the fake they ran
     against, and the table's title gives N, the rate and the burst (not "1000 creates")."""
-    rl = load("ratelimit", monkeypatch)
+    rl, scenarios = load("ratelimit", monkeypatch), load("_rl_scenarios", monkeypatch)
 
     def run_clients(server: object, params: list[dict[str, Any]], cores: object) -> list[Any]:
         floor = fastest_wall(100.0, sum(p["n"] for p in params), None)
         return [{"started": 0.0, "ended": floor, "wall": floor, "errors": 0} for _ in params]
 
     _Server.started = []
-    monkeypatch.setattr(rl, "FakeServer", _Server)
-    monkeypatch.setattr(rl, "run_clients", run_clients)
+    monkeypatch.setattr(scenarios, "FakeServer", _Server)
+    monkeypatch.setattr(scenarios, "run_clients", run_clients)
     argv = "--scenarios fleet --fleet-limiters adaptive --fleet-n 400 --fleet-sizes 2,4"
     args = rl.parse_args(argv.split())
-    rows = rl.scenario_fleet(args)
+    rows = scenarios.scenario_fleet(args)
     assert _Server.started == [(100.0, None), (100.0, None)]  # the fake's default burst
     assert [r["n"] for r in rows] == [400, 400]
     for row in rows:
@@ -167,14 +169,14 @@ def test_instance_creates_differ_only_by_the_marker_and_the_readme_says_so(
 ) -> None:
     """The library's Instance create body is raw aiohttp's plus its create marker tag,
     and benchmarks/README.md says so for the Instance create scenarios too."""
-    run = load("run", monkeypatch)
-    fake = FakeScaleway(run.TOKEN)
+    adapters = load("_adapters", monkeypatch)
+    fake = FakeScaleway(adapters.TOKEN)
     bodies: dict[str, list[dict[str, Any]]] = {}
     with fake.serve() as srv:
         for client in ("scaleway-volumes", "aiohttp"):
 
             async def go(client: str = client) -> None:
-                adapter = run.make_adapter(client, srv.base_url, "bulk")
+                adapter = adapters.make_adapter(client, srv.base_url, "bulk")
                 await adapter.start()
                 try:
                     await adapter.warm_up()

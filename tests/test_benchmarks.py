@@ -39,15 +39,20 @@ def run_quick(tmp_path: Path, scenarios: str, clients: str) -> subprocess.Comple
     )
 
 
-@pytest.fixture
-def bench_run(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    """benchmarks/run.py imported as a module (its siblings importable, as when run)."""
+def load(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """benchmarks/NAME.py imported as a module (its siblings importable, as when run)."""
     monkeypatch.syspath_prepend(str(BENCH))
-    spec = importlib.util.spec_from_file_location("bench_run", BENCH / "run.py")
+    spec = importlib.util.spec_from_file_location(f"bench_{name.lstrip('_')}", BENCH / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture
+def bench_run(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """benchmarks/run.py imported as a module (its siblings importable, as when run)."""
+    return load("run", monkeypatch)
 
 
 @pytest.mark.slow
@@ -85,15 +90,16 @@ def test_quick_block_scenarios_run(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_fake_server_serves_block_with_a_create_time(bench_run: ModuleType) -> None:
+def test_fake_server_serves_block_with_a_create_time(monkeypatch: pytest.MonkeyPatch) -> None:
     """FakeServer reads the Block URL and passes --block-create-time: a new volume is creating."""
-    server = bench_run.FakeServer(0.0, None, block_create_time=30.0)
+    common = load("_common", monkeypatch)
+    server = load("_measure", monkeypatch).FakeServer(0.0, None, block_create_time=30.0)
     try:
         assert server.block_base_url.endswith("/block/v1/zones/fr-par-1")
         body = json.dumps(
-            {"name": "b", "project_id": bench_run.ORG, "from_empty": {"size": 10**10}}
+            {"name": "b", "project_id": common.ORG, "from_empty": {"size": 10**10}}
         ).encode()
-        headers = {"X-Auth-Token": bench_run.TOKEN, "Content-Type": "application/json"}
+        headers = {"X-Auth-Token": common.TOKEN, "Content-Type": "application/json"}
         url = server.block_base_url + "/volumes"
         request = urllib.request.Request(url, data=body, headers=headers)
         with urllib.request.urlopen(request, timeout=10) as response:

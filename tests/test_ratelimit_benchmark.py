@@ -15,12 +15,13 @@ ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "benchmarks" / "ratelimit.py"
 
 
-def load() -> ModuleType:
+def load(name: str = "ratelimit") -> ModuleType:
+    """The script by path (it puts benchmarks/ on the path), or ``name``, a module beside it."""
     spec = importlib.util.spec_from_file_location("ratelimit_bench", SCRIPT)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module
+    return module if name == "ratelimit" else importlib.import_module(name)
 
 
 def test_help_runs() -> None:
@@ -35,15 +36,15 @@ def test_help_runs() -> None:
 def test_grid_cells_bounds_and_sizes() -> None:
     """The full grid has 5 x 4 x 3 cells (bursts 1, 5, rate/10), 56 distinct ones (at
     50/s, rate/10 is 5), with the bounds and sizes of the issue."""
-    bench = load()
+    bench, scenarios = load(), load("_rl_scenarios")
     args = bench.parse_args([])
-    cells = list(bench.grid_cells(args))
+    cells = list(scenarios.grid_cells(args))
     assert len(cells) == 56
     assert (20.0, 0.0, 2) in cells and (400.0, 0.1, 40) in cells
-    assert bench.grid_bound(1, 0.02) == 1.35
-    assert bench.grid_bound(1, 0.005) == bench.grid_bound(5, 0.1) == 1.2
-    assert bench.grid_n(20, 300) == 300 and bench.grid_n(400, 300) == 1200
-    quick = list(bench.grid_cells(bench.parse_args(["--quick"])))
+    assert scenarios.grid_bound(1, 0.02) == 1.35
+    assert scenarios.grid_bound(1, 0.005) == scenarios.grid_bound(5, 0.1) == 1.2
+    assert scenarios.grid_n(20, 300) == 300 and scenarios.grid_n(400, 300) == 1200
+    quick = list(scenarios.grid_cells(bench.parse_args(["--quick"])))
     assert 0 < len(quick) < 10
 
 
@@ -78,11 +79,11 @@ def test_library_client_creates_through_the_api() -> None:
     from scaleway_volumes import AdaptiveRateLimiter
     from scaleway_volumes.testing import FakeScaleway
 
-    bench = load()
-    fake = FakeScaleway(bench.TOKEN, organization=bench.ORG)
+    client = load("_rl_client")
+    fake = FakeScaleway(client.TOKEN, organization=client.ORG)
     with fake.serve() as server:
         counts = anyio.run(
-            bench.drive_with_library, server.base_url, AdaptiveRateLimiter(), range(7), 3
+            client.drive_with_library, server.base_url, AdaptiveRateLimiter(), range(7), 3
         )
     assert counts == {"created": 7, "throttled": 0, "errors": 0}
     assert len(fake.volumes) == 7
@@ -91,7 +92,7 @@ def test_library_client_creates_through_the_api() -> None:
 def test_fleet_processes_run_the_chosen_client(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every fleet process runs ``--client`` (the library by default: its
     ``create_volumes``), not always the reference driver."""
-    bench = load()
+    bench, scenarios = load(), load("_rl_scenarios")
     seen: list[str] = []
 
     class Server:
@@ -107,13 +108,13 @@ def test_fleet_processes_run_the_chosen_client(monkeypatch: pytest.MonkeyPatch) 
         seen.extend(p["client"] for p in params)
         return [{"started": 0.0, "ended": 1.0, "wall": 1.0, "errors": 0} for _ in params]
 
-    monkeypatch.setattr(bench, "FakeServer", Server)
-    monkeypatch.setattr(bench, "run_clients", run_clients)
+    monkeypatch.setattr(scenarios, "FakeServer", Server)
+    monkeypatch.setattr(scenarios, "run_clients", run_clients)
     for client in ("library", "driver"):
         seen.clear()
         args = bench.parse_args(
             ["--client", client, "--scenarios", "fleet", "--fleet-limiters", "adaptive"]
         )
-        bench.scenario_fleet(args)
+        scenarios.scenario_fleet(args)
         assert seen and set(seen) == {client}
     assert bench.parse_args([]).client == "library"
