@@ -95,7 +95,7 @@ def _organization(text: str) -> str:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m scaleway_volumes.testing",
-        description="Serve an in-memory fake of the Scaleway Instance Volumes API.",
+        description="Serve an in-memory fake of Scaleway's Instance volume and Block Storage APIs.",
     )
     parser.add_argument("--host", type=_host, default="127.0.0.1")
     parser.add_argument("--port", type=_port, default=0, help="0 picks a free port")
