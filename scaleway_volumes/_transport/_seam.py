@@ -18,10 +18,12 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
+from functools import partial
 from types import ModuleType
 from typing import Any, Protocol
 
 import aiohttp
+import anyio
 
 from .._cancel import sole_cancellation
 from .._compat import fast_join
@@ -45,8 +47,14 @@ _TRUSTED_ORIGINS = frozenset({"httpcore", "httpcore2", "respx"})
 # ssl.SSLError, TimeoutError), and httpx-aiohttp lets through every aiohttp error
 # its map leaves out (a ClientResponseError for a malformed status line).
 # asyncio.TimeoutError is TimeoutError itself from 3.11 on, its own class on 3.10.
-_FOREIGN_ERRORS = (OSError, asyncio.TimeoutError, aiohttp.ClientError)
-_TIMEOUTS = (TimeoutError, asyncio.TimeoutError)
+# Under trio a broken stream raises anyio's or trio's classes; trio stays optional,
+# and unloaded raises nothing, so ``_foreign_errors`` looks for it when one is raised.
+_ANYIO_ERRORS = (anyio.BrokenResourceError, anyio.ClosedResourceError, anyio.EndOfStream)
+_FOREIGN_ERRORS = (OSError, asyncio.TimeoutError, aiohttp.ClientError, *_ANYIO_ERRORS)
+_TIMEOUTS: tuple[type[BaseException], ...] = (TimeoutError, asyncio.TimeoutError)
+# httpx's errors for a shared client's connection of an earlier loop (maybe sent on).
+_OTHER_LOOP = ("Event loop is closed", "attached to a different loop")
+_LOOP_HINT = " (the shared client= holds connections of another event loop; create it in the loop that uses it, or omit client=)"  # noqa: E501
 
 
 class Reply(Protocol):
@@ -91,6 +99,10 @@ class TransportFailure(Exception):
         self.timed_out = timed_out
         self.permanent = permanent
         self.at_once = at_once
+
+    def __reduce__(self) -> Any:
+        # The keyword-only flags defeat Exception's own pickling; the state sets them.
+        return (partial(TransportFailure, sent=True, timed_out=False), (str(self),), self.__dict__)
 
 
 class _HookedReply:
@@ -172,6 +184,18 @@ def http_module_of(client: object) -> ModuleType:
     raise TypeError(
         f"client must be an httpx.AsyncClient or an httpx2.AsyncClient, got {type(client).__name__}"
     )
+
+
+def _foreign_errors() -> tuple[type[BaseException], ...]:
+    trio = sys.modules.get("trio")
+    if trio is None:
+        return _FOREIGN_ERRORS
+    return (*_FOREIGN_ERRORS, trio.BrokenResourceError, trio.ClosedResourceError, trio.TooSlowError)
+
+
+def _timeouts() -> tuple[type[BaseException], ...]:
+    trio = sys.modules.get("trio")
+    return _TIMEOUTS if trio is None else (*_TIMEOUTS, trio.TooSlowError)
 
 
 def _describe(exc: BaseException) -> str:
@@ -330,7 +354,7 @@ class ClientSender:
             # did not leave, so a create is looked up before any resend.
             self._forget_token(request)
             raise TransportFailure(_describe(exc), sent=True, timed_out=False) from exc
-        except _FOREIGN_ERRORS as exc:
+        except _foreign_errors() as exc:
             if not self._shared:
                 # The owned client's transports raise httpx's errors only.
                 raise
@@ -340,7 +364,14 @@ class ClientSender:
             self._forget_token(request)
             forget_token(exc)
             raise TransportFailure(
-                _describe(exc), sent=True, timed_out=isinstance(exc, _TIMEOUTS)
+                _describe(exc), sent=True, timed_out=isinstance(exc, _timeouts())
+            ) from exc
+        except RuntimeError as exc:
+            if not self._shared or not any(text in str(exc) for text in _OTHER_LOOP):
+                raise
+            self._forget_token(request)
+            raise TransportFailure(
+                f"{_describe(exc)}{_LOOP_HINT}", sent=True, timed_out=False
             ) from exc
         except BaseException as exc:
             # Cancelled while httpx's pool connects under trio: the nursery that
@@ -384,11 +415,8 @@ class ClientSender:
         # may on every request the app builds itself (a logging or recording
         # transport does): the body must be there, read.
         request.read()
-        hooks = client.event_hooks
-        if hooks["request"] or hooks["response"]:
-            # A hook may log ``request.headers``: give it a per-request copy of
-            # the headers whose repr hides the token.
-            request.headers = self._masking_headers(request.headers)
+        # A hook, the transport or a mount may log ``request.headers``: mask the token.
+        request.headers = self._masking_headers(request.headers)
 
     def _proves_not_sent(self, exc: BaseException) -> bool:
         """Whether a failure of the client proves the request never left.
