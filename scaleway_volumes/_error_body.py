@@ -110,6 +110,11 @@ class ResponseHeaders(Mapping[str, str]):
     def __repr__(self) -> str:
         return f"ResponseHeaders({self._items!r})"
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # __slots__ without a __dict__ defeat pickle protocols 0 and 1; the kept
+        # items (lower-cased, credentials gone) rebuild the same mapping.
+        return (ResponseHeaders, (self._items,))
+
 
 def _as_text(value: object) -> str:
     if isinstance(value, bytes):

@@ -12,6 +12,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Mapping
+from functools import partial
 
 import attrs
 
@@ -55,6 +56,10 @@ class MaybeActed(Exception):
         self.may_land_later = may_land_later
         # The answer, when the ambiguity is a status (500, 502, 504).
         self.reply = reply
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # A keyword-only flag defeats Exception's pickling: a stand-in, then the state.
+        return (partial(type(self), may_land_later=False), (self.error,), dict(self.__dict__))
 
 
 class Attempts:
@@ -217,10 +222,7 @@ class Pipeline:
             retry_after = None
             if status == 429 or status == 503:
                 retry_after = parse_retry_after(reply.headers.get("retry-after"))
-            current_state = None
-            transient = False
-            if status == 409:
-                transient, current_state = _transient_state(reply)
+            transient, current_state = _transient_state(reply) if status == 409 else (False, None)
             decision = decide_answer(
                 method,
                 status,
@@ -280,6 +282,8 @@ class Pipeline:
             attempts.stage = ""
         except TransportFailure as failure:
             attempts.stage = ""
+            kind = type(failure.__cause__ or failure).__name__  # logged as its status
+            self._log_attempt(method, path, kind, attempts.count, begin)
             if not failure.sent:  # proven never to have left: as if not handed over
                 attempts.sends -= 1
                 attempts.unsent += 1
@@ -296,16 +300,14 @@ class Pipeline:
                     if not attempts.release_failed:  # logged once per call
                         attempts.release_failed = True
                         log.error(_RELEASE_RAISED, type(limiter).__name__, exc_info=True)
-        if log.isEnabledFor(logging.DEBUG):
-            log.debug(
-                "%s %s -> %d (attempt %d, %.1f ms)",
-                method,
-                self.base_path + path,
-                status,
-                attempts.count,
-                (time.perf_counter() - begin) * 1000,
-            )
+        self._log_attempt(method, path, status, attempts.count, begin)
         return reply
+
+    def _log_attempt(self, method: str, path: str, status: object, n: int, t0: float) -> None:
+        if log.isEnabledFor(logging.DEBUG):
+            ms = (time.perf_counter() - t0) * 1000
+            where = self.base_path + path
+            log.debug("%s %s -> %s (attempt %d, %.1f ms)", method, where, status, n, ms)
 
     async def backoff(
         self, method: str, path: str, why: str, attempt: int, delay: float | None = None
