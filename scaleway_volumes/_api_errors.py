@@ -19,6 +19,7 @@ from ._error_body import (
     as_int,
     describe_denial,
     describe_details,
+    excerpt as excerpt_of,
     one_line,
     parse_body,
     parse_details,
@@ -375,6 +376,10 @@ def error_from_response(
     if not isinstance(content, (bytes, bytearray, memoryview)):
         raise TypeError(f"content must be bytes, got {type(content).__name__}")
     body, excerpt = parse_body(bytes(content))
+    if body is not None and not (isinstance(body, dict) and _text(body.get("message"))):
+        # JSON that is not the API's error (a gateway's string or array) says
+        # what went wrong only in its text: keep an excerpt, as for non-JSON.
+        excerpt = excerpt_of(bytes(content))
     message = reason or "HTTP error"
     if excerpt:
         message = f"{message}: {excerpt}"

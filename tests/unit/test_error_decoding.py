@@ -343,15 +343,23 @@ def test_deeply_nested_json_does_not_raise() -> None:
     ],
 )
 def test_json_of_other_shapes_falls_back(body: Any) -> None:
-    """JSON that is not an error object, or has odd members, keeps the fallbacks."""
+    """JSON that is not an error object, or has odd members, keeps the fallbacks,
+    and its text as an excerpt (a gateway's JSON string says what went wrong)."""
     err = decode(404, body, reason="Not Found")
+    expected = "Not Found" if body is None else f"Not Found: {json.dumps(body)}"
     assert (err.type, err.message, err.fields, err.details, err.help_message) == (
         "unknown",
-        "Not Found",
+        expected,
         {},
         [],
         None,
     )
+
+
+def test_a_gateways_json_string_is_kept() -> None:
+    """docs/errors.md: JSON that is not an object keeps a short excerpt."""
+    err = error_from_response(504, b'"upstream request timeout"', reason="Gateway Timeout")
+    assert err.message == 'Gateway Timeout: "upstream request timeout"'
 
 
 def test_bad_arguments_are_named() -> None:
