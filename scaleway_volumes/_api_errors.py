@@ -19,7 +19,7 @@ from ._error_body import (
     as_int,
     describe_denial,
     describe_details,
-    excerpt as excerpt_of,
+    excerpt,
     one_line,
     parse_body,
     parse_details,
@@ -360,7 +360,7 @@ def error_from_response(
     Reads the API's JSON error shapes (``type``, ``message``, ``help_message``,
     ``fields``, ``details``, ``resource``, ``resource_id``, ``precondition``,
     ``current_state``, ``expired_since``) and degrades to the reason phrase plus a
-    short excerpt for empty, HTML or other non-JSON bodies. ``headers`` must be the
+    short excerpt for HTML, other non-JSON bodies and JSON that is no API error. ``headers`` must be the
     *answer's* headers: the request id comes from them, and credential headers are
     dropped. ``note`` is a sentence put before the message (what the library knows
     that the API does not, e.g. that a create may still land). Never raises for any
@@ -375,14 +375,14 @@ def error_from_response(
         raise TypeError(f"status_code must be an int, got {type(status_code).__name__}")
     if not isinstance(content, (bytes, bytearray, memoryview)):
         raise TypeError(f"content must be bytes, got {type(content).__name__}")
-    body, excerpt = parse_body(bytes(content))
+    body, quoted = parse_body(bytes(content))
     if body is not None and not (isinstance(body, dict) and _text(body.get("message"))):
         # JSON that is not the API's error (a gateway's string or array) says
         # what went wrong only in its text: keep an excerpt, as for non-JSON.
-        excerpt = excerpt_of(bytes(content))
+        quoted = excerpt(bytes(content))
     message = reason or "HTTP error"
-    if excerpt:
-        message = f"{message}: {excerpt}"
+    if quoted:
+        message = f"{message}: {quoted}"
     fields: dict[str, list[str]] = {}
     extras: dict[str, Any] = {}
     err_type = "unknown"
