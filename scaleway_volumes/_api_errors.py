@@ -361,8 +361,8 @@ def error_from_response(
     ``fields``, ``details``, ``resource``, ``resource_id``, ``precondition``,
     ``current_state``, ``expired_since``) and degrades to the reason phrase plus a
     short excerpt for HTML, other non-JSON bodies and JSON that is no API error.
-    ``headers`` must be the *answer's* headers: the request id comes from them, and credential headers are
-    dropped. ``note`` is a sentence put before the message (what the library knows
+    ``headers`` must be the *answer's* headers: the request id comes from them, and
+    credential headers are dropped. ``note`` is a sentence put before the message (what the library knows
     that the API does not, e.g. that a create may still land). Never raises for any
     body.
 
