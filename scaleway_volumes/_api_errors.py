@@ -362,9 +362,9 @@ def error_from_response(
     ``current_state``, ``expired_since``) and degrades to the reason phrase plus a
     short excerpt for HTML, other non-JSON bodies and JSON that is no API error.
     ``headers`` must be the *answer's* headers: the request id comes from them, and
-    credential headers are dropped. ``note`` is a sentence put before the message (what the library knows
-    that the API does not, e.g. that a create may still land). Never raises for any
-    body.
+    credential headers are dropped. ``note`` is a sentence put before the message
+    (what the library knows that the API does not, e.g. that a create may still
+    land). Never raises for any body.
 
     ```python
     err = error_from_response(404, b'{"type": "not_found", "message": "resource is not found"}')
