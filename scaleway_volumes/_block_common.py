@@ -77,4 +77,14 @@ def str_filters(*pairs: tuple[str, object]) -> list[tuple[str, str]]:
 def tag_filters(tags: Iterable[str] | None) -> list[tuple[str, str]]:
     """``tags`` as repeated query parameters (the Block API matches any one of them)."""
     # A marker tag is a valid filter: it finds what an unknown-outcome create made.
-    return [("tags", tag) for tag in check_tag_filter(tags) or ()]
+    checked = check_tag_filter(tags)
+    if checked is None:
+        return []
+    # Sending no filter would list everything: an empty selection fed to a
+    # delete would then empty the zone.
+    if not checked:
+        raise ValueError(
+            "tags=[] matches nothing under the Block API's any-of rule; "
+            "pass tags=None for no tag filter"
+        )
+    return [("tags", tag) for tag in checked]

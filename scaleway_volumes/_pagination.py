@@ -5,7 +5,8 @@ made per listing (every paginated call of both APIs, and the lookup of a
 create's marker). The rules, in order, after each page:
 
 1. Items whose id was already seen are dropped: nothing is yielded twice.
-2. An empty page ends the listing.
+2. An empty page ends the listing (with a warning if fewer distinct ids
+   than the page's total were seen; the same for a ``Link`` last page).
 3. A page whose ids were all seen before ends it: the server ignores ``page``.
 4. A page holding more items than asked for ends it (its unseen items are
    yielded): the server ignores ``per_page``, so page numbers mean nothing.
@@ -167,8 +168,11 @@ class Paginator:
         return fresh
 
     def _decide(self, count: int, fresh: int, link: str | None, total: int | None) -> None:
+        # The server's own total says items are missing: stop, but say so.
+        short = total is not None and self.seen < total
+        shortfall = f"only {self.seen} of the {total} items its total announces listed"
         if count == 0:
-            self._stop("an empty page")
+            self._stop(f"an empty page, {shortfall}" if short else "an empty page", warn=short)
         elif fresh == 0:
             self._stop("a page of items already listed (the server ignores page)", warn=True)
         elif count > self._per_page:
@@ -179,7 +183,10 @@ class Paginator:
         elif total is not None and self.seen > total:
             self._stop(f"{self.seen} items listed, more than the total of {total}", warn=True)
         elif link is not None and not links_next(link):
-            self._stop("the last page (Link)")
+            self._stop(
+                f"the last page (Link), {shortfall}" if short else "the last page (Link)",
+                warn=short,
+            )
         elif link is None and total is not None and self.seen >= total:
             self._stop("the last page (total)")
         elif link is None and total is None and count < self._per_page:

@@ -31,8 +31,8 @@ try:
     import redis.asyncio as aioredis
     from redis.asyncio.retry import Retry
     from redis.backoff import NoBackoff
+    from redis.exceptions import AuthenticationError, RedisError, ResponseError
     from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import RedisError, ResponseError
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError(
         "scaleway_volumes.redis needs redis-py: pip install 'scaleway-volumes[redis]'"
@@ -422,13 +422,19 @@ class RedisRateLimiter:
             self._local.resume_at(self._book.recent_rate(now))
             # An error of Redis's (ACL, memory, the key's type) is no outage: said
             # so, as it needs a fix there. Tries go on meanwhile, as for an outage.
-            refused = isinstance(exc, ResponseError)
+            # A wrong password is an answer (redis-py files it under ConnectionError).
+            auth = isinstance(exc, AuthenticationError)
+            refused = auth or isinstance(exc, ResponseError)
             log.warning(
                 "RedisRateLimiter %r: %s %s (%s: %s); limiting in-process until it %s",
                 self.name,
                 self._safe_url,
-                "refused the limit's script" if refused else "unreachable",
+                "refused the credentials (check the URL's user/password)"
+                if auth
+                else "refused the limit's script"
+                if refused
+                else "unreachable",
                 type(exc).__name__,
                 scrub(str(exc), self._url),
-                "takes it (see its error)" if refused else "is back",
+                "accepts them" if auth else "takes it (see its error)" if refused else "is back",
             )
