@@ -275,6 +275,10 @@ class VolumePoller:
         except BaseException as exc:
             # Under trio, Ctrl-C leaves the task group as a group of it.
             interrupt = sole_interrupt(exc)
+            if interrupt is None and failure is not None:
+                # A callback's error raised while a cancelled call reported its
+                # items: it propagates as itself, as without ``wait``.
+                raise failure from None
             if interrupt is None or interrupt is exc:
                 raise
         if interrupt is not None:
