@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from _block import BlockAiohttpAdapter, BlockAiohttpWaitAdapter, BlockScalewayVolumesAdapter
@@ -25,6 +25,22 @@ def create_body(i: int) -> dict[str, Any]:
         "volume_type": "l_ssd",
         "tags": ["bench"],
     }
+
+
+async def list_pages(
+    get_json: Callable[..., Awaitable[tuple[Any, Any]]], url: str, per_page: int
+) -> list[Any]:
+    """Every volume of the Instance listing at ``url``, page by page until ``X-Total-Count``
+    (both raw clients' headers are case-insensitive)."""
+    volumes: list[Any] = []
+    page = 1
+    while True:
+        params = {"page": str(page), "per_page": str(per_page)}
+        body, headers = await get_json(url, params)
+        volumes.extend(body["volumes"])
+        if len(volumes) >= int(headers["X-Total-Count"]) or not body["volumes"]:
+            return volumes
+        page += 1
 
 
 class ScalewayVolumesAdapter(Adapter):
@@ -104,15 +120,7 @@ class HttpxAdapter(Adapter):
         return json.loads(response.content)["volume"]
 
     async def list_all(self, per_page: int) -> list[Any]:
-        volumes: list[Any] = []
-        page = 1
-        while True:
-            params = {"page": str(page), "per_page": str(per_page)}
-            body, headers = await self._get_json(self.base_url + "/volumes", params)
-            volumes.extend(body["volumes"])
-            if len(volumes) >= int(headers["x-total-count"]) or not body["volumes"]:
-                return volumes
-            page += 1
+        return await list_pages(self._get_json, self.base_url + "/volumes", per_page)
 
 
 class AiohttpAdapter(Adapter):
@@ -160,15 +168,7 @@ class AiohttpAdapter(Adapter):
             raise RuntimeError(f"POST: {status}")
 
     async def list_all(self, per_page: int) -> list[Any]:
-        volumes: list[Any] = []
-        page = 1
-        while True:
-            params = {"page": str(page), "per_page": str(per_page)}
-            body, headers = await self._get_json(self.base_url + "/volumes", params)
-            volumes.extend(body["volumes"])
-            if len(volumes) >= int(headers["X-Total-Count"]) or not body["volumes"]:
-                return volumes
-            page += 1
+        return await list_pages(self._get_json, self.base_url + "/volumes", per_page)
 
 
 class OfficialSDKAdapter(Adapter):

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 import httpx
 import pytest
 
-import scaleway_volumes._retry
 from scaleway_volumes import APITimeoutError, RetryPolicy
 from scaleway_volumes._create import create_once
 from scaleway_volumes._pipeline import PACING, SENT, Attempts, Pipeline, waited
@@ -32,21 +31,6 @@ class Answers:
     ) -> httpx.Response:
         self.sent += 1
         return httpx.Response(self.status, json={"message": "no"})
-
-
-class Highest:
-    """Stands for ``random`` in ``_retry``: the backoff is its bound, no jitter."""
-
-    @staticmethod
-    def uniform(low: float, high: float) -> float:
-        return high
-
-
-@pytest.fixture
-def long_backoff(monkeypatch: pytest.MonkeyPatch) -> RetryPolicy:
-    """Retries that back off 100 s each: a short deadline passes in the first backoff."""
-    monkeypatch.setattr(scaleway_volumes._retry, "random", Highest)
-    return RetryPolicy(max_retries=100, backoff_initial=100.0, backoff_max=100.0)
 
 
 def pipeline(status: int, retry: RetryPolicy) -> Pipeline:

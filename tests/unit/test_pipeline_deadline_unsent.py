@@ -15,7 +15,6 @@ import anyio
 import httpx
 import pytest
 
-import scaleway_volumes._retry
 from scaleway_volumes import APITimeoutError, RetryPolicy
 from scaleway_volumes._create import create_once
 from scaleway_volumes._error_body import LIMITER_HELD
@@ -59,21 +58,6 @@ class HoldsTheSecond:
 
     def release(self, permit: object, status: int | None) -> None:
         pass
-
-
-class Highest:
-    """Stands for ``random`` in ``_retry``: the backoff is its bound, no jitter."""
-
-    @staticmethod
-    def uniform(low: float, high: float) -> float:
-        return high
-
-
-@pytest.fixture
-def long_backoff(monkeypatch: pytest.MonkeyPatch) -> RetryPolicy:
-    """Retries that back off 100 s each: a short deadline passes in the first backoff."""
-    monkeypatch.setattr(scaleway_volumes._retry, "random", Highest)
-    return RetryPolicy(max_retries=100, backoff_initial=100.0, backoff_max=100.0)
 
 
 def pipeline(retry: RetryPolicy, limiter: Any = None) -> Pipeline:
