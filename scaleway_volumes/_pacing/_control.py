@@ -26,7 +26,9 @@ The algorithm (the reasons are in docs/rate-limiting.md):
    to it, the rise no longer doubles (past it with no 429, it was too low a
    guess). The climb back ends within ``near`` of it.
    The 429s of the two requests around a stall of the event loop (a slot taken
-   long after it came due) move nothing: they arrived together.
+   long after it came due), and of a request that reached the server with a
+   held-up one sent before it (``_record.arrived_together``), move nothing:
+   they arrived together.
 
 The fleet's limiter (``redis.RedisRateLimiter``) decides in Lua and grows back
 along a CUBIC curve instead (its cut in Python: ``_lua.cut_rate``); the
@@ -38,47 +40,14 @@ from __future__ import annotations
 import math
 from collections import deque
 
-from ._record import count_since, crossed
+from ._formulas import first_rate, rise, search_rate, take_token
+from ._record import arrived_together, count_since, crossed
 from ._tuning import Tuning
 
 __all__ = ["AdaptiveControl", "first_rate", "rise", "search_rate", "take_token"]
 
 INF = math.inf
 UNTHROTTLED, SEARCHING, HOLDING = "unthrottled", "searching", "holding"
-
-
-def rise(step: float, target: float) -> float:
-    """The rise per success that balances a ``step`` cut per 429 when ``target`` of
-    the requests meet a 429: ``(1 - target) * rise == target * step``."""
-    return step * target / (1.0 - target)
-
-
-def take_token(tokens: float, elapsed: float, rate: float, capacity: float) -> tuple[float, float]:
-    """Refill a pacing bucket for ``elapsed`` seconds and take one token if there is one.
-
-    Returns the tokens left and how long to wait (0.0: taken). Between two takes at
-    least ``(1 - (capacity - 1)) / rate`` seconds pass: the spacing of one request
-    at a time, even when the rate is below one request per round trip.
-    """
-    tokens = min(capacity, tokens + elapsed * rate)
-    if tokens >= 1.0:
-        return tokens - 1.0, 0.0
-    return tokens, (1.0 - tokens) / rate
-
-
-def first_rate(recent_ok: float, srtt: float, first_span: float) -> float:
-    """The first guess after the first 429: what got through per round trip.
-
-    A round trip shorter than ``first_span`` tells nothing but the server's
-    burst, assumed to hold ``first_span`` seconds of its rate.
-    """
-    return max(recent_ok, 1) / max(srtt, first_span)
-
-
-def search_rate(rate: float, elapsed: float, per_double: float, got: float) -> float:
-    """Double ``rate`` every ``per_double`` seconds, but not past ``2 * got`` (never down)."""
-    grown = rate * float(2.0 ** min(elapsed / per_double, 64.0))
-    return max(min(grown, 2.0 * got), rate)
 
 
 class AdaptiveControl:
@@ -93,6 +62,7 @@ class AdaptiveControl:
         "calm_since",
         "ceiling",
         "confirm",
+        "done",
         "failed",
         "grown",
         "in_flight",
@@ -156,6 +126,7 @@ class AdaptiveControl:
         self.oks: deque[float] = deque(maxlen=2048)  # send times of successes
         self.refused: deque[float] = deque(maxlen=256)  # send times of 429s
         self.answered: deque[float] = deque(maxlen=2048)  # answer times of successes
+        self.done: deque[tuple[float, float]] = deque(maxlen=64)  # (sent, answered), paced
 
     # -- sending -------------------------------------------------------------------------
 
@@ -220,7 +191,7 @@ class AdaptiveControl:
         if status == 429:
             self.throttled += 1
             self.refused.append(sent)
-            if sent >= self.last_cut and sent not in self.stalled:
+            if sent >= self.last_cut and sent not in self.stalled and not self._together(sent, now):
                 self._throttled(sent, now)
         elif status is not None and status < 500:
             self._success(sent, now)
@@ -235,6 +206,7 @@ class AdaptiveControl:
             self.window += 1.0
             return
         self.answered.append(now)
+        self.done.append((sent, now))
         if self.mode == SEARCHING:
             if sent <= self.wave[0]:
                 # An answer of the first wave that came after its first 429.
@@ -301,6 +273,20 @@ class AdaptiveControl:
         target = self.tuning.target_one if self.one_token else self.tuning.target
         self.rise = rise(self.tuning.step, target)
         return recent
+
+    def _together(self, sent: float, now: float) -> bool:
+        """Whether the request sent at ``sent``, refused at ``now``, reached the server
+        with the one sent before it, held up on the way (``_record.arrived_together``):
+        its 429, as a stall's, moves nothing."""
+        before = 0.0
+        for t, _ in reversed(self.sends):
+            if t < sent:
+                before = t
+                break
+        for t, answered in reversed(self.done):
+            if t == before:
+                return arrived_together((t, answered), sent, now, self.tuning.stall_floor)
+        return False
 
     def _per_answer(self) -> float:
         """The share of a full step one answer moves the rate by: a round trip's

@@ -1,0 +1,95 @@
+"""A 429 of a request that reached the server together with a held-up one before it
+moves nothing (``_record.arrived_together``), as a stall's does."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from scaleway_volumes._pacing._control import HOLDING, SEARCHING, AdaptiveControl
+from scaleway_volumes._pacing._record import arrived_together
+
+FLOOR = 0.005
+times = st.floats(min_value=0.0, max_value=100.0, allow_nan=False)
+gaps = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
+
+
+@given(times, gaps, gaps, gaps)
+def test_together_only_if_the_one_before_came_back_late_and_close(
+    sent_before: float, gap: float, rtt: float, closer: float
+) -> None:
+    """Two requests sent ``gap`` apart and answered ``closer`` apart reached the
+    server together when the one before was held up by more than the floor and
+    came back within half the gap of this one, after it."""
+    before = (sent_before, sent_before + rtt)
+    sent = sent_before + gap
+    answered = before[1] + closer
+    verdict = arrived_together(before, sent, answered, FLOOR)
+    # Computed as the function sees them (a float sum does not round-trip).
+    gap, closer = sent - before[0], answered - before[1]
+    assert verdict == (closer < gap / 2 and gap - closer > FLOOR)
+
+
+@given(times, gaps, gaps)
+def test_answers_in_their_turn_are_never_together(
+    sent_before: float, gap: float, rtt: float
+) -> None:
+    """Sent ``gap`` apart and answered as far apart: each arrived in its turn."""
+    before = (sent_before, sent_before + rtt)
+    assert not arrived_together(before, sent_before + gap, before[1] + gap, FLOOR)
+
+
+@given(times, gaps, gaps, st.floats(min_value=1e-6, max_value=1.0))
+def test_an_answer_before_the_one_before_is_never_together(
+    sent_before: float, gap: float, rtt: float, earlier: float
+) -> None:
+    """The one before came back after this one: nothing tells it arrived first."""
+    before = (sent_before, sent_before + rtt + earlier)
+    assert not arrived_together(before, sent_before + gap, sent_before + rtt, FLOOR)
+
+
+def _searching_at(paces: list[float]) -> tuple[AdaptiveControl, list[float]]:
+    """A search under a one-token limit, one request sent at each pace 10 ms apart."""
+    control = AdaptiveControl()
+    control.release(0.0, 429, 0.01)  # the first wave's 429: the search begins
+    control.one_token = True
+    sent = []
+    for i, pace in enumerate(paces):
+        control.rate = pace
+        control.tokens = 1.0
+        assert control.reserve(0.02 + 0.01 * i) == 0.0
+        sent.append(0.02 + 0.01 * i)
+    return control, sent
+
+
+@pytest.mark.parametrize(("held_up", "searching"), [(0.0098, True), (0.0, False)])
+def test_a_429_arriving_with_a_held_up_request_does_not_end_the_search(
+    held_up: float, searching: bool
+) -> None:
+    """Traced at 400 req/s behind 100 ms: a request on a new connection reached the
+    server 13 ms late, the next one 0.2 ms after it met a 429, and the search ended
+    at half the limit. The one before came back ``held_up`` late, just before the
+    429: the search goes on. In its turn (10 ms before): the 429 ends the search."""
+    control, sent = _searching_at([100.0 + 20.0 * i for i in range(8)])
+    for t in sent[:4]:
+        control.release(t, 201, t + 0.05)
+    control.release(sent[4], 201, sent[4] + 0.05 + held_up)
+    control.release(sent[5], 429, sent[5] + 0.05)
+    assert control.throttled == 2
+    assert control.mode == (SEARCHING if searching else HOLDING)
+
+
+def test_holding_a_429_arriving_with_a_held_up_request_is_no_step_down() -> None:
+    """The same while holding: no step down, and the rate goes on rising."""
+    control, sent = _searching_at([200.0] * 8)
+    control.mode = HOLDING
+    control.srtt = 0.05
+    for t in sent[:4]:
+        control.release(t, 201, t + 0.05)
+    before = control.rate
+    control.release(sent[4], 201, sent[5] + 0.0499)
+    control.release(sent[5], 429, sent[5] + 0.05)
+    assert control.rate >= before
+    control.release(sent[6], 429, sent[6] + 0.05)  # in its turn: one step down
+    assert control.rate < before
