@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import inspect
 import platform
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Mapping
 from contextlib import aclosing
 from types import TracebackType
 from typing import Any, ClassVar, Literal, TypeVar
@@ -21,6 +21,7 @@ from ._config import Config, api_base_url, resolve_config
 from ._constants import DEFAULT_DEADLINE, DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT
 from ._create import new_marker
 from ._deadline import run_within
+from ._error_body import MORE_PAGES_DUE
 from ._errors import APITimeoutError
 from ._ids import zone_of
 from ._pacing import AdaptiveRateLimiter, RateLimiter
@@ -130,9 +131,20 @@ class BaseAPI:
         rate_limiter: RateLimiter | None = None,
         profile: str | None = None,
         create_marker: bool = True,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
+        if environ is not None and not isinstance(environ, Mapping):
+            raise TypeError(
+                "environ must be a mapping of variable names to values, "
+                f"got {type(environ).__name__}"
+            )
         config = resolve_config(
-            token=token, zone=zone, organization=organization, project=project, profile=profile
+            token=token,
+            zone=zone,
+            organization=organization,
+            project=project,
+            profile=profile,
+            environ=environ,
         )
         self._token = config.require_secret_key()
         self._base_url = api_base_url(config, self._API, base_url)
@@ -206,9 +218,10 @@ class BaseAPI:
             return found
 
         def expired() -> APITimeoutError:
+            due = f"; {MORE_PAGES_DUE}" if fetched else ""
             return APITimeoutError(
                 f"no answer within the {deadline:g} s deadline for the whole listing "
-                f"({fetched} page(s), {len(found)} item(s) fetched)",
+                f"({fetched} page(s), {len(found)} item(s) fetched{due})",
                 outcome_unknown=False,
                 method="GET",
                 path=path,

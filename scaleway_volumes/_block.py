@@ -50,7 +50,8 @@ class AsyncBlockAPI(BlockBulk, BlockSnapshots):
 
     Args:
         token, zone, organization, project, client, max_connections, timeout,
-            retry, user_agent, deadline, rate_limiter, profile, create_marker:
+            retry, user_agent, deadline, rate_limiter, profile, create_marker,
+            environ:
             as for ``AsyncVolumeAPI``. A create needs a project: ``project=``
             of the call, else this ``project``, else this ``organization``
             (its default project has the same id).

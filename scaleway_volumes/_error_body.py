@@ -45,6 +45,9 @@ CONNECT_FAILED = "attempt(s) failed to connect"
 # next held by the rate limiter or not yet sent (a backoff): nothing acted.
 NEXT_HELD = "the next was waiting for the rate limiter"
 NEXT_NOT_SENT = "the next was not sent"
+# ...and a ``list_*`` call whose deadline passed after some of its pages came:
+# the listing was longer than the deadline, not (only) slow.
+MORE_PAGES_DUE = "more were due"
 
 # The ``current_state`` of a 409 ``transient_state`` answer to a DELETE whose
 # resource is on its way out, or gone: a DELETE was accepted already, and the

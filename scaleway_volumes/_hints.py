@@ -19,7 +19,15 @@ from __future__ import annotations
 from datetime import datetime
 from functools import singledispatch
 
-from ._error_body import CONNECT_FAILED, GOING, LIMITER_HELD, NEXT_HELD, NEXT_NOT_SENT, one_line
+from ._error_body import (
+    CONNECT_FAILED,
+    GOING,
+    LIMITER_HELD,
+    MORE_PAGES_DUE,
+    NEXT_HELD,
+    NEXT_NOT_SENT,
+    one_line,
+)
 from ._errors import (
     APIConnectionError,
     APITimeoutError,
@@ -237,6 +245,12 @@ def _timeout(error: APITimeoutError) -> str:
             "The API refused the request (rate limit or unavailable) until the deadline "
             "passed; nothing was done: lower the concurrency, or try again later with a "
             "longer deadline."
+        )
+    if MORE_PAGES_DUE in error.message:
+        # Pages were coming: the listing is longer than one call's deadline.
+        return (
+            "The listing had more pages than its deadline allowed: narrow it with a name or "
+            "tag filter, or give the call a longer deadline (iter_* bounds each page instead)."
         )
     return "The API did not answer in time: check the network, then try again."
 

@@ -81,6 +81,11 @@ class AsyncVolumeAPI(InstanceListing):
             never duplicates. With ``False`` no tag is added, and a create that
             fails ambiguously ends as an error with ``outcome_unknown=True``
             instead of being checked (see docs/marker-tag.md).
+        environ: the environment to read the ``SCW_*`` variables and the config
+            file's location from (default ``os.environ``). ``{}`` reads neither
+            a variable nor a file: the arguments and the built-in defaults
+            alone, as a test or an offline tool wants whatever the machine has
+            set up (``AsyncVolumeAPI(FAKE_TOKEN, base_url=url, environ={})``).
     """
 
     _API: ClassVar[Literal["instance", "block"]] = "instance"

@@ -6,9 +6,15 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 
 import scaleway_volumes
 from scaleway_volumes.testing import FakeScaleway, FakeServer
+
+# Hypothesis's 200 ms per example is a timing: on a shared 2-core box running
+# three suites at once a pure function's example can take longer (met beside a benchmark).
+settings.register_profile("untimed", deadline=None)
+settings.load_profile("untimed")
 
 TOKEN = "11111111-2222-3333-4444-555555555555"
 ORG = "000a115d-2852-4b0a-9ce8-47f1134ba95a"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Literal, TypeVar
 
@@ -172,12 +172,14 @@ def make_api(
     organization: str | None,
     project: str | None,
     profile: str | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> ApiT:
     """An ``api_class`` with these settings; a value it refuses is a usage error (exit 2).
 
     Every argument here comes from an option, the environment or the config
     file, so a bad one is for the user to change. ``None`` leaves a setting to
-    the environment and the ``profile`` of the config file.
+    the environment and the ``profile`` of the config file; ``environ={}``
+    reads neither (the demo, whatever the machine has set up).
     """
     try:
         return api_class(
@@ -188,6 +190,7 @@ def make_api(
             project=project,
             profile=profile,
             user_agent=USER_AGENT,
+            environ=environ,
         )
     except (ValueError, TypeError) as exc:
         raise _usage_error(exc) from None

@@ -203,6 +203,9 @@ def _run_on(fake: FakeScaleway, report: DemoReport, concurrency: int, *, as_json
             base_url=server.block_base_url,
             organization=fake.organization,
             project=None,
+            # The tour is offline: the user's SCW_* variables and config file
+            # (a profile, a project, even a malformed file) are not for the fake.
+            environ={},
         )
         try:
             run(api, lambda a: _tour(a, report, concurrency))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 import respx
@@ -97,6 +99,29 @@ def test_bad_base_url_rejected(base_url: str) -> None:
         AsyncVolumeAPI(TOKEN, base_url=base_url)
 
 
+@pytest.mark.parametrize("api", [AsyncVolumeAPI, AsyncBlockAPI])
+def test_an_empty_environ_reads_no_variable_and_no_config_file(
+    api: type[AsyncVolumeAPI | AsyncBlockAPI],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """``environ={}``: the arguments and the defaults alone, whatever the machine has set up."""
+    broken = tmp_path / "config.yaml"
+    broken.write_text("profiles: [not, a, mapping]\n")
+    monkeypatch.setenv("SCW_CONFIG_PATH", str(broken))
+    monkeypatch.setenv("SCW_PROFILE", "absent")
+    monkeypatch.setenv("SCW_DEFAULT_ZONE", "nl-ams-1")
+    monkeypatch.setenv("SCW_DEFAULT_PROJECT_ID", ORG)
+    with pytest.raises(ValueError, match="config file"):
+        api(TOKEN)
+    hermetic = api(TOKEN, environ={})
+    assert (hermetic.zone, hermetic.project) == ("fr-par-1", None)
+    assert hermetic.config.sources["zone"] == "default"
+    with pytest.raises(ValueError, match="SCW_SECRET_KEY"):
+        api(environ={})
+    assert api(environ={"SCW_SECRET_KEY": TOKEN, "SCW_DEFAULT_ZONE": "pl-waw-2"}).zone == "pl-waw-2"
+
+
 @pytest.mark.parametrize(
     ("kwargs", "exc"),
     [
@@ -109,6 +134,7 @@ def test_bad_base_url_rejected(base_url: str) -> None:
         ({"user_agent": "app/1\r\nX-Evil: 1"}, ValueError),
         ({"user_agent": "café/1"}, ValueError),
         ({"user_agent": 123}, TypeError),
+        ({"environ": [("SCW_SECRET_KEY", TOKEN)]}, TypeError),
     ],
 )
 def test_bad_constructor_arguments(kwargs: dict[str, object], exc: type[Exception]) -> None:

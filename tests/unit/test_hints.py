@@ -140,6 +140,19 @@ CASES: list[tuple[BaseException, list[str]]] = [
     (APIConnectionError("refused"), ["network", "--base-url"]),
     (APITimeoutError("late"), ["did not answer in time"]),
     (
+        APITimeoutError(
+            "no answer within the 1 s deadline for the whole listing "
+            "(2 page(s), 200 item(s) fetched; more were due)"
+        ),
+        ["more pages than its deadline allowed", "longer deadline"],
+    ),
+    (
+        APITimeoutError(
+            "no answer within the 1 s deadline for the whole listing (0 page(s), 0 item(s) fetched)"
+        ),
+        ["did not answer in time", "check the network"],
+    ),
+    (
         APITimeoutError(f"no answer within the 1 s deadline ({LIMITER_HELD})"),
         ["rate limiter held", "lower the concurrency"],
     ),
