@@ -18,6 +18,10 @@ ENV_ORGANIZATION = "SCW_DEFAULT_ORGANIZATION_ID"
 ENV_PROJECT = "SCW_DEFAULT_PROJECT_ID"
 ENV_API_URL = "SCW_API_URL"
 
+# A listing's warning (it stopped short) has a logger of its own, a child of
+# the library's: the command line shows it while it keeps the others quiet.
+PAGINATION_LOGGER = "scaleway_volumes.pagination"
+
 # Connect fast or fail; reads are generous because a create can take a while;
 # the pool wait is bounded so a saturated pool surfaces as an error, not a hang.
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0, pool=30.0)

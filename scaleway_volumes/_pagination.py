@@ -30,7 +30,8 @@ headers, cost one request at ``per_page=100`` (rule 4) and two at
 
 Contradictions (a total smaller than what was listed, a page larger than
 asked) never raise: the items decoded fine, so they are yielded, the listing
-stops, and one warning per listing goes to the ``scaleway_volumes`` logger.
+stops, and one warning per listing goes to the ``scaleway_volumes.pagination``
+logger (a child of ``scaleway_volumes``: it reaches that logger's handlers too).
 A ``ResponseDecodeError`` would throw away data that is valid, and a caller
 of ``iter_volumes`` may already hold the earlier pages.
 """
@@ -42,9 +43,11 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from ._constants import PAGINATION_LOGGER
+
 __all__ = ["Paginator", "links_next", "parse_total"]
 
-logger = logging.getLogger("scaleway_volumes")
+logger = logging.getLogger(PAGINATION_LOGGER)
 
 T = TypeVar("T")
 

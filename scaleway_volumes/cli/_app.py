@@ -8,6 +8,7 @@ such as ``block`` with its own subcommands is a command too) and one entry here.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import click
 
 from scaleway_volumes import __version__
+from scaleway_volumes._constants import PAGINATION_LOGGER
 
 from . import _block, _config, _demo, _volumes
 from ._constants import PROG
@@ -70,7 +72,8 @@ class _Group(click.Group):
 
 
 def _quiet_library_logs() -> None:
-    """Keep the library's log records off stderr (unless the embedding app handles them).
+    """Keep the library's log records off stderr (unless the embedding app handles them),
+    but a listing's warning (``_show_listing_warnings``).
 
     The command reports every outcome itself (errors, hints, progress); with no
     handler configured, logging's last-resort handler would print the library's
@@ -80,6 +83,33 @@ def _quiet_library_logs() -> None:
     logger = logging.getLogger("scaleway_volumes")
     if not logger.handlers:
         logger.addHandler(logging.NullHandler())
+
+
+class _ListingWarnings(logging.Handler):
+    """Shows a listing's warning on stderr: ``warning: ...``, or with ``--json`` a
+    ``{"warning": ...}`` line.
+
+    A listing that stopped short (a server or proxy that ignores ``page``, fewer
+    items than the total it announced) still returns what it got: the table
+    alone would look complete, and a ``delete --name-prefix`` would leave
+    volumes behind without a word.
+    """
+
+    def __init__(self, *, as_json: bool) -> None:
+        super().__init__(logging.WARNING)
+        self._as_json = as_json
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        click.echo(json.dumps({"warning": text}) if self._as_json else f"warning: {text}", err=True)
+
+
+def _show_listing_warnings(ctx: click.Context, *, as_json: bool) -> None:
+    """Show the library's listing warnings while this command runs (see ``_ListingWarnings``)."""
+    handler = _ListingWarnings(as_json=as_json)
+    logger = logging.getLogger(PAGINATION_LOGGER)
+    logger.addHandler(handler)
+    ctx.call_on_close(lambda: logger.removeHandler(handler))
 
 
 def build_cli() -> click.Group:
@@ -109,6 +139,7 @@ def build_cli() -> click.Group:
         ctx.obj = GlobalOptions.from_params(params)
         set_listing_command("list")
         _quiet_library_logs()
+        _show_listing_warnings(ctx, as_json=ctx.obj.json)
 
     for command in COMMANDS:
         cli.add_command(command)

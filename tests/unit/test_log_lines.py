@@ -9,6 +9,7 @@ import re
 import pytest
 
 from scaleway_volumes import AsyncBlockAPI, AsyncVolumeAPI
+from scaleway_volumes._constants import PAGINATION_LOGGER
 from scaleway_volumes.testing import FakeScaleway, FakeServer, Fault, transient_state_body
 
 pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("no_sleep")]
@@ -21,7 +22,8 @@ def block_api(fake: FakeScaleway, server: FakeServer) -> AsyncBlockAPI:
 
 
 def messages(caplog: pytest.LogCaptureFixture, level: int) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == OURS and r.levelno == level]
+    ours = (OURS, PAGINATION_LOGGER)
+    return [r.getMessage() for r in caplog.records if r.name in ours and r.levelno == level]
 
 
 async def test_settle_waits_are_counted_as_waits_not_attempts(
