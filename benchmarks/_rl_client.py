@@ -109,6 +109,10 @@ async def drive_with_library(
 def worker_main(params: dict[str, Any]) -> None:
     """A client process: import, build, say READY, wait for GO (with the URL), run, report."""
     limiter = make_limiter(params["limiter"])
+    if params.get("trace"):
+        from _rl_trace import TracingLimiter
+
+        limiter = TracingLimiter(limiter)
     drive = drive_with_library if params["client"] == "library" else drive_with_driver
     print("READY", flush=True)
     line = sys.stdin.readline().split()
@@ -124,6 +128,8 @@ def worker_main(params: dict[str, Any]) -> None:
         close = getattr(limiter, "aclose", None)
         if close is not None:
             await close()
+        if params.get("trace"):
+            limiter.write(params["trace"])
         return {**counts, "started": started, "ended": ended, "wall": ended - started}
 
     result = asyncio.run(run())

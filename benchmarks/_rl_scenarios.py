@@ -32,10 +32,19 @@ def grid_bound(burst: int, latency: float) -> float:
 
 
 def run_grid_cell(
-    rate: float, latency: float, burst: int, n: int, limiter: dict[str, Any], client: str
+    rate: float,
+    latency: float,
+    burst: int,
+    n: int,
+    limiter: dict[str, Any],
+    client: str,
+    trace: str | None = None,
 ) -> dict[str, Any]:
-    """One grid cell: one server, one client of ``n`` creates at concurrency 50."""
+    """One grid cell: one server, one client of ``n`` creates at concurrency 50
+    (its limiter traced into ``trace``, a file, when given)."""
     params = {"n": n, "first": 0, "concurrency": 50, "limiter": limiter, "client": client}
+    if trace is not None:
+        params["trace"] = trace
     clients = [Client(params, 0)]
     server = FakeServer(rate, burst, latency)
     try:
@@ -83,7 +92,10 @@ def scenario_grid(args: argparse.Namespace) -> list[dict[str, Any]]:
     rows = []
     for rate, latency, burst in grid_cells(args):
         n = grid_n(rate, args.n)
-        row = run_grid_cell(rate, latency, burst, n, limiter_spec(args), args.client)
+        trace = None
+        if args.trace:
+            trace = f"{args.trace}/grid-{rate:g}-{latency * 1000:g}ms-{burst}.json"
+        row = run_grid_cell(rate, latency, burst, n, limiter_spec(args), args.client, trace)
         rows.append(row)
         print(
             f"  grid {rate:>5g}/s {latency * 1000:>4g} ms burst {burst:>3}: "

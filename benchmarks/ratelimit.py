@@ -106,6 +106,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--drop-tail", type=float, default=6.0, help="seconds' worth at 50/s")
     parser.add_argument("--drop-latency", type=float, default=0.005)
     parser.add_argument("--json", help="write the JSON report to this file")
+    parser.add_argument(
+        "--trace",
+        help="write each grid cell's limiter trace into this directory (read one with "
+        "python benchmarks/_rl_trace.py FILE)",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 

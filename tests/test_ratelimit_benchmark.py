@@ -118,3 +118,28 @@ def test_fleet_processes_run_the_chosen_client(monkeypatch: pytest.MonkeyPatch) 
         scenarios.scenario_fleet(args)
         assert seen and set(seen) == {client}
     assert bench.parse_args([]).client == "library"
+
+
+def test_a_traced_cell_records_every_request(tmp_path: Path) -> None:
+    """``--trace``: each paced request's send and answer, and a summary that counts them."""
+    import json
+
+    import anyio
+
+    from scaleway_volumes import AdaptiveRateLimiter
+    from scaleway_volumes.testing import FakeScaleway
+
+    client, tracing = load("_rl_client"), load("_rl_trace")
+    fake = FakeScaleway(client.TOKEN, organization=client.ORG)
+    limiter = tracing.TracingLimiter(AdaptiveRateLimiter())
+    with fake.serve() as server:
+        counts = anyio.run(client.drive_with_library, server.base_url, limiter, range(7), 3)
+    assert counts == {"created": 7, "throttled": 0, "errors": 0}
+    path = tmp_path / "cell.json"
+    limiter.write(str(path))
+    events = json.loads(path.read_text())["events"]
+    assert [event[2] for event in events] == [201] * 7
+    assert all(sent <= answered for sent, answered, *_ in events)
+    lines = tracing.summary(events)
+    sent = sum(int(line.split()[2]) for line in lines if line.endswith("unthrottled"))
+    assert sent == 7, lines
