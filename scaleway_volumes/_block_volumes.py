@@ -266,8 +266,11 @@ class BlockVolumes(BaseAPI):
 
         The ids already yielded are kept too (about 200 bytes each, until the
         loop ends), so that each volume is yielded once even from a server that
-        ignores paging. Each page's request is one call for the ``deadline`` (retries
-        included): the time the loop's body takes between pages is the caller's.
+        ignores paging. Deleting volumes as they come (in the loop, or in tasks
+        it starts) reaches every one: when the total falls, the listing goes back
+        over the places the deleted ones left, which costs a page or two more.
+        Each page's request is one call for the ``deadline`` (retries included):
+        the time the loop's body takes between pages is the caller's.
         The arguments are checked at the call (a ``ValueError`` there), the
         first request made at the first step.
 

