@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -31,6 +32,19 @@ def clean_environ() -> Iterator[None]:
     for key in [k for k in os.environ if k.startswith("SCW_")]:
         del os.environ[key]
     os.environ.update(saved)
+
+
+@pytest.fixture
+def scw_settings_everywhere(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A machine set up for Scaleway, badly: a broken config file, an absent
+    profile, a zone, a project and a secret key in ``SCW_*`` variables."""
+    broken = tmp_path / "config.yaml"
+    broken.write_text("profiles: [not, a, mapping]\n")
+    monkeypatch.setenv("SCW_CONFIG_PATH", str(broken))
+    monkeypatch.setenv("SCW_PROFILE", "absent")
+    monkeypatch.setenv("SCW_DEFAULT_ZONE", "nl-ams-1")
+    monkeypatch.setenv("SCW_DEFAULT_PROJECT_ID", "11111111-1111-4111-8111-111111111111")
+    monkeypatch.setenv("SCW_SECRET_KEY", "11111111-1111-4111-8111-111111111111")
 
 
 @pytest.fixture(params=["asyncio", "trio"])

@@ -61,17 +61,9 @@ def test_demo(invoke: Invoker) -> None:
     assert "delete: 20/20 done, 0 failed" in result.stderr
 
 
-def test_demo_ignores_the_users_settings(
-    invoke: Invoker, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+@pytest.mark.usefixtures("scw_settings_everywhere")
+def test_demo_ignores_the_users_settings(invoke: Invoker) -> None:
     """The tour is offline: no SCW_* variable or config file (even a broken one) reaches it."""
-    broken = tmp_path / "config.yaml"
-    broken.write_text("active_profile: [not, a, name]\n")
-    monkeypatch.setenv("SCW_CONFIG_PATH", str(broken))
-    monkeypatch.setenv("SCW_PROFILE", "absent")
-    monkeypatch.setenv("SCW_DEFAULT_ZONE", "nl-ams-1")
-    monkeypatch.setenv("SCW_DEFAULT_PROJECT_ID", "11111111-1111-4111-8111-111111111111")
-    monkeypatch.setenv("SCW_SECRET_KEY", "11111111-1111-4111-8111-111111111111")
     result = invoke("--json", "demo", "--count", "3", "--latency", "0", "--settle-time", "0")
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 import pytest
 import respx
@@ -100,18 +98,11 @@ def test_bad_base_url_rejected(base_url: str) -> None:
 
 
 @pytest.mark.parametrize("api", [AsyncVolumeAPI, AsyncBlockAPI])
+@pytest.mark.usefixtures("scw_settings_everywhere")
 def test_an_empty_environ_reads_no_variable_and_no_config_file(
     api: type[AsyncVolumeAPI | AsyncBlockAPI],
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
 ) -> None:
     """``environ={}``: the arguments and the defaults alone, whatever the machine has set up."""
-    broken = tmp_path / "config.yaml"
-    broken.write_text("profiles: [not, a, mapping]\n")
-    monkeypatch.setenv("SCW_CONFIG_PATH", str(broken))
-    monkeypatch.setenv("SCW_PROFILE", "absent")
-    monkeypatch.setenv("SCW_DEFAULT_ZONE", "nl-ams-1")
-    monkeypatch.setenv("SCW_DEFAULT_PROJECT_ID", ORG)
     with pytest.raises(ValueError, match="config file"):
         api(TOKEN)
     hermetic = api(TOKEN, environ={})
