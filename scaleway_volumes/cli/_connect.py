@@ -17,18 +17,17 @@ import asyncio
 import contextlib
 import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from contextlib import AbstractAsyncContextManager
-from typing import Any, Literal, TypeVar
+from typing import Literal, TypeVar
 
 import anyio
 
-from scaleway_volumes import AsyncBlockAPI
+from scaleway_volumes import AsyncBlockAPI, AsyncVolumeAPI
 from scaleway_volumes._config import Config, resolve_config
 from scaleway_volumes._constants import ENV_PROJECT, ENV_SECRET_KEY
 from scaleway_volumes.testing import FAKE_TOKEN, FakeScaleway
 
 from ._constants import PROG, USER_AGENT
-from ._errors import EXIT_USAGE, CLIError, one_line
+from ._errors import EXIT_USAGE, CLIError, one_line, set_key_source
 from ._options import GlobalOptions
 
 __all__ = [
@@ -43,7 +42,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-ApiT = TypeVar("ApiT", bound=AbstractAsyncContextManager[Any])
+ApiT = TypeVar("ApiT", bound="AsyncVolumeAPI | AsyncBlockAPI")
 
 Api = Literal["instance", "block"]
 _API_PATHS: dict[Api, str] = {"instance": "/instance/v1/", "block": "/block/v1/"}
@@ -182,7 +181,7 @@ def make_api(
     reads neither (the demo, whatever the machine has set up).
     """
     try:
-        return api_class(
+        api = api_class(
             token,
             zone=zone,
             base_url=base_url,
@@ -194,6 +193,8 @@ def make_api(
         )
     except (ValueError, TypeError) as exc:
         raise _usage_error(exc) from None
+    set_key_source(api.config.sources.get("secret_key"))
+    return api
 
 
 def _no_project() -> CLIError:

@@ -33,7 +33,13 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from scaleway_volumes import NotFoundError, ResourceStateError, ScalewayError, WaitTimeoutError
+from scaleway_volumes import (
+    AuthenticationError,
+    NotFoundError,
+    ResourceStateError,
+    ScalewayError,
+    WaitTimeoutError,
+)
 from scaleway_volumes._constants import WAIT_TIMEOUT
 from scaleway_volumes._hints import hint as library_hint
 
@@ -51,6 +57,7 @@ __all__ = [
     "missing_extra_line",
     "not_ready",
     "one_line",
+    "set_key_source",
     "set_listing_command",
     "show",
     "summary_hint",
@@ -78,6 +85,40 @@ def set_listing_command(command: str) -> None:
     _LISTING.set(f"{PROG} {command}")
 
 
+# Where the running command's secret key came from (``Config.sources``): a 401's
+# advice names it, since the fix depends on it. A key in SCW_SECRET_KEY comes
+# before every profile of the config file, so "use --profile" alone would not help.
+_KEY_SOURCE: ContextVar[str | None] = ContextVar("key_source", default=None)
+
+
+def set_key_source(source: str | None) -> None:
+    """Record where the running command's secret key came from (``api.config.sources``)."""
+    _KEY_SOURCE.set(source)
+
+
+def _refused_key(source: str) -> str:
+    """The advice after a 401, for a key that came from ``source``."""
+    if source == "argument":
+        where, fix = "given with --token", "check it"
+    elif source.startswith("environment "):
+        variable = source.removeprefix("environment ")
+        where = f"in {variable}"
+        fix = (
+            f"check it, or unset {variable} (it comes before the config file's profiles, "
+            "--profile included) and give the key with --token or --profile"
+        )
+    else:
+        where = f"of {source}"
+        fix = (
+            "fix it there, pick the profile that holds the right key with --profile, "
+            "or give it with --token"
+        )
+    return (
+        f"The API refused the secret key {where}: {fix}; if the key expired or was revoked, "
+        "create a new one in the Scaleway console."
+    )
+
+
 def hint(error: BaseException) -> str | None:
     """What to do next about ``error`` (the library's advice), or None.
 
@@ -89,6 +130,7 @@ def hint(error: BaseException) -> str | None:
     warns that running the create again would make a second one. When a failed
     poll ended that wait (its ``__cause__``: a bulk wait stops at a 403), the
     advice for that failure comes first, and the command is for once it is fixed.
+    After a 401, it names where the refused key came from (``set_key_source``).
     """
     if isinstance(error, ScalewayError) and error.outcome_unknown and error.marker_tag:
         tag = error.marker_tag
@@ -98,6 +140,8 @@ def hint(error: BaseException) -> str | None:
         )
     if isinstance(error, WaitTimeoutError) and error.kind in _GETTERS and error.last_state:
         return _wait_again(error)
+    if isinstance(error, AuthenticationError) and (source := _KEY_SOURCE.get()) is not None:
+        return _refused_key(source)
     return library_hint(error)
 
 

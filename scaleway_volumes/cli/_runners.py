@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from contextlib import AbstractAsyncContextManager
 from typing import Any, NoReturn, TypeVar
 
 import click
 
-from scaleway_volumes import BulkResult, ScalewayError
+from scaleway_volumes import AsyncBlockAPI, AsyncVolumeAPI, BulkResult, ScalewayError
 
 from ._connect import run
 from ._errors import (
@@ -48,7 +47,7 @@ __all__ = [
     "stdin_is_interactive",
 ]
 
-ApiT = TypeVar("ApiT", bound=AbstractAsyncContextManager[Any])
+ApiT = TypeVar("ApiT", bound="AsyncVolumeAPI | AsyncBlockAPI")
 In = TypeVar("In")
 Out = TypeVar("Out")
 

@@ -195,13 +195,14 @@ def test_scripted_answers_end_in_error_and_hint(
     assert hint_has in hint
 
 
-def test_wrong_token_points_at_the_key_and_profile(invoke: Invoker) -> None:
-    """The fake's own 401: the hint names SCW_SECRET_KEY, --token and --profile."""
+def test_wrong_token_points_at_the_option_that_gave_it(invoke: Invoker) -> None:
+    """The fake's own 401: the hint names --token, where the refused key came from
+    (tests/cli/test_profiles.py: a variable's and a profile's)."""
     result = invoke("--base-url", invoke.server.base_url, "--token", "nope", "list")
     assert result.exit_code == 1
     error, hint = _two_lines(result.stderr)
     assert error.startswith("Error: 401 denied_authentication: authentication is denied")
-    assert "SCW_SECRET_KEY" in hint and "--token" in hint and "--profile" in hint
+    assert hint.startswith("hint: The API refused the secret key given with --token: check it;")
     assert "nope" not in result.stderr
 
 

@@ -221,3 +221,38 @@ def test_fake_ignores_the_configured_key(
     result = invoke("--fake", "--profile", "prod", "--json", "list")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout) == []
+
+
+def _refused_hint(invoke: Invoker, *options: str) -> str:
+    code, stderr = _list(invoke, *options)
+    assert code == 1
+    failure = json.loads(stderr)
+    assert failure["error"].startswith("401 denied_authentication")
+    assert WRONG not in stderr
+    return str(failure["hint"])
+
+
+def test_a_refused_key_from_the_environment_is_named_with_the_way_out(
+    invoke: Invoker, config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SCW_SECRET_KEY comes before every profile: after a 401, --profile alone would
+    not help, and the hint says so."""
+    monkeypatch.setenv("SCW_SECRET_KEY", WRONG)
+    hint = _refused_hint(invoke, "--profile", "prod")
+    assert hint.startswith("The API refused the secret key in SCW_SECRET_KEY: ")
+    assert "unset SCW_SECRET_KEY" in hint and "--profile included" in hint
+
+
+def test_a_refused_key_from_the_file_names_its_profile(invoke: Invoker, config_file: Path) -> None:
+    """The top level's wrong key, then the dev profile's: each hint names where it is."""
+    hint = _refused_hint(invoke)
+    assert hint.startswith(f"The API refused the secret key of profile 'default' in {config_file}")
+    assert "--profile" in hint
+    hint = _refused_hint(invoke, "--profile", "dev")
+    assert hint.startswith(f"The API refused the secret key of profile 'dev' in {config_file}")
+
+
+def test_a_refused_key_given_with_the_option(invoke: Invoker, config_file: Path) -> None:
+    """--token comes first: the hint names it, and no other place to look."""
+    hint = _refused_hint(invoke, "--token", WRONG)
+    assert hint.startswith("The API refused the secret key given with --token: check it;")
