@@ -46,6 +46,9 @@ log = logging.getLogger("scaleway_volumes")
 #: How long before the timeout a wait's last poll comes (half the time left at
 #: most), when the next one would come after it: the poll's own time.
 LAST_POLL_LEAD = 0.5
+#: Runs of failed polls one wait logs at WARNING; later ones at DEBUG: a wait
+#: whose polls fail every other time (a flapping proxy) would say it every 10 s.
+WARNED_RUNS = 3
 # The poll errors ``poll_again`` may let pass. ``APITimeoutError`` is an
 # ``APIConnectionError``.
 _PASSING = (RateLimitError, ServerError, APIConnectionError)
@@ -192,6 +195,7 @@ async def wait_for(
     # the model given).
     answered = not isinstance(given, str)
     waited = 0.0
+    warned = 0  # runs of failed polls logged at WARNING
     start = anyio.current_time()
     # The wall-clock bound stops a poll that hangs; the loop's own check stops
     # the waits (which ``set_testing`` makes instant).
@@ -228,12 +232,17 @@ async def wait_for(
                     raise
                 # Said once per run of failed polls (WARNING), then at DEBUG: a
                 # wait polling through a long outage would repeat it every 5 s.
+                loud = last_error is None and warned < WARNED_RUNS
+                warned += loud
                 log.log(
-                    logging.DEBUG if last_error is not None else logging.WARNING,
-                    "a poll of %s %s failed (%s); polling again while the wait has time",
+                    logging.WARNING if loud else logging.DEBUG,
+                    "a poll of %s %s failed (%s); polling again while the wait has time%s",
                     kind,
                     resource_id,
                     error,
+                    "; the next runs of failed polls are logged at DEBUG"
+                    if loud and warned == WARNED_RUNS
+                    else "",
                 )
                 answered = answered or not isinstance(error, APIConnectionError)
                 last_error = error

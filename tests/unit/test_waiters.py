@@ -258,6 +258,23 @@ async def test_failed_polls_are_logged_once_per_run(
     assert "volume " in polls[0].getMessage() and "429" in polls[0].getMessage()
 
 
+async def test_polls_that_flap_warn_three_times_in_a_wait(
+    no_sleep: list[float], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Polls failing every other time (a flapping proxy): three WARNINGs, the third
+    saying that the rest go to DEBUG, then DEBUG only, not one per failure."""
+    caplog.set_level(logging.DEBUG, logger="scaleway_volumes")
+    fetch = Script(*([server_error(502), "creating"] * 6), "available")
+    await run(fetch)
+    polls = [r for r in caplog.records if "polling again" in r.getMessage()]
+    assert [r.levelno for r in polls] == [logging.WARNING] * 3 + [logging.DEBUG] * 3
+    assert [r.getMessage().endswith("are logged at DEBUG") for r in polls[:3]] == [
+        False,
+        False,
+        True,
+    ]
+
+
 async def test_a_model_given_counts_as_seen_and_answered(no_sleep: list[float]) -> None:
     """Given the model (not its id), the wait has seen its state and heard from the API:
     a network failure is polled through, and a timeout keeps the model's state."""
