@@ -198,7 +198,9 @@ class Paginator:
         self._per_page = per_page
         self._what = what
         self._seen: set[str] = set()
-        self._settled: set[str] = set()  # ids after nothing but listed items
+        # The ids after nothing but listed items; None while that is all of them
+        # (no total ever fell): one set of ids, not two, for most listings.
+        self._settled: set[str] | None = None
         self._max_pages: int | None = None
         self._page_size = 0  # the largest page seen
         self._total: int | None = None  # the last total announced
@@ -248,11 +250,13 @@ class Paginator:
         seen = self._seen
         fresh: list[T] = []
         ids: list[str] = []
+        new_ids: set[str] = set()
         for item in items:
             item_id = key(item)
             ids.append(item_id)
             if item_id not in seen:
                 seen.add(item_id)
+                new_ids.add(item_id)
                 fresh.append(item)
         known = parse_total(total)
         self._page_size = max(self._page_size, count)
@@ -263,11 +267,11 @@ class Paginator:
             self._extra = 2 * needed + 2
         revisit = self.page <= self._furthest
         self._furthest = max(self._furthest, self.page)
-        self._track(ids, known)
+        self._track(ids, new_ids, known)
         self._decide(count, len(fresh), link, known, revisit=revisit)
         return fresh
 
-    def _track(self, ids: list[str], total: int | None) -> None:
+    def _track(self, ids: list[str], new_ids: set[str], total: int | None) -> None:
         """Rule 1: which places, in this answer's order, may hold an item not yet
         listed, after what the total says was removed since the last answer."""
         if total is None:
@@ -283,10 +287,19 @@ class Paginator:
         # Every item before a settled one was listed, so a page holding one
         # lies right after the listed start, or over it.
         settled = self._settled
-        places.cover(0 if any(item_id in settled for item_id in ids) else start, self._cursor)
+        if settled is None:  # every id seen before this page is settled
+            holds = len(new_ids) < len(ids) and any(i not in new_ids for i in ids)
+        else:
+            holds = any(item_id in settled for item_id in ids)
+        places.cover(0 if holds else start, self._cursor)
         first = places.first(0, total)
         if first is None or first >= self._cursor:
-            settled.update(ids)
+            if settled is not None:
+                settled.update(ids)
+        elif settled is None:
+            # The first page past a place that may hold an unlisted item: from
+            # here on the settled ids are kept apart from the others.
+            self._settled = self._seen - new_ids
 
     def _unit(self) -> int:
         """The server's page size: what was asked, or less if it sends less."""
