@@ -312,6 +312,8 @@ class Paginator:
         # distinct items than the total for certain: items removed by others,
         # never listed, would make a count of those still there a false alarm.
         short = total is not None and self.seen < total
+        # The first place after this page that may hold an item not yet listed.
+        ahead = None if total is None else self._places.first(self._cursor, total)
         shortfall = f"only {self.seen} of the {total} items its total announces listed"
         if count == 0:
             self._last(f"an empty page, {shortfall}" if short else "an empty page", total, short)
@@ -328,7 +330,7 @@ class Paginator:
         elif link is not None and not links_next(link):
             reason = f"the last page (Link), {shortfall}" if short else "the last page (Link)"
             self._last(reason, total, short)
-        elif link is None and total is not None and self._places.first(self._cursor, total) is None:
+        elif link is None and total is not None and ahead is None:
             reason = f"the last page (total), {shortfall}" if short else "the last page (total)"
             self._last(reason, total, short)
         elif link is None and total is None and count < self._per_page:
@@ -336,11 +338,11 @@ class Paginator:
         elif self._max_pages is not None and self.requests >= self._max_pages:
             self._stop(f"{self.requests} pages, twice what the first total needed", warn=True)
         else:
-            self.page = self._next_page(total)
+            self.page = self._next_page(ahead)
 
-    def _next_page(self, total: int | None) -> int:
-        """The next page holding a place where an item not yet listed may be."""
-        ahead = None if total is None else self._places.first(self._cursor, total)
+    def _next_page(self, ahead: int | None) -> int:
+        """The page holding ``ahead``, the next place where an item not yet listed
+        may be (None: the page after this one)."""
         if ahead is None:
             return self.page + 1
         # A short page mid-listing (a server at odds with its total) can only go
