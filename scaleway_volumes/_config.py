@@ -16,7 +16,7 @@ from typing import Literal
 import attrs
 import httpx
 
-from ._config_file import load_config_file
+from ._config_file import FILE_VARIABLES, load_config_file
 from ._constants import (
     DEFAULT_API_URL,
     DEFAULT_PROFILE,
@@ -171,12 +171,14 @@ def resolve_config(
         environ: the environment to read (default ``os.environ``).
 
     Raises:
-        TypeError: an argument is not a string.
+        TypeError: an argument, or a variable of ``environ`` that is read, is
+            neither a string nor None.
         ValueError: a malformed config file or unknown profile (naming the file and
             profile), or a value that is not a zone, region, URL or token, naming
             where it came from. No message contains the secret key.
     """
     environ = os.environ if environ is None else environ
+    _check_environ(environ)
     arguments = {
         "token": token,
         "zone": zone,
@@ -268,6 +270,20 @@ def api_base_url(
         return LEGACY_ZONE_URLS[zone]
     _check_zone(zone, "config.zone")
     return f"{config.api_url}/{api}/v1/zones/{zone}"
+
+
+def _check_environ(environ: Mapping[str, str]) -> None:
+    # ``os.environ`` holds only strings, but a mapping passed as ``environ=`` may
+    # hold anything, and each kind failed its own way deep inside: an int
+    # SCW_CONFIG_PATH is a file descriptor to ``open()`` (reading, then closing,
+    # whatever the process has open there), an int project id reached the requests.
+    # None counts as unset, as an empty string does.
+    for variable in (*(layer[1] for layer in _LAYERS.values()), *FILE_VARIABLES):
+        value = environ.get(variable)
+        if value is not None and not isinstance(value, str):
+            raise TypeError(
+                f"environ[{variable!r}] must be a string (or absent), got {type(value).__name__}"
+            )
 
 
 def _origin(label: str, argument: str, source: str) -> str:

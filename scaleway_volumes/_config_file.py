@@ -19,7 +19,10 @@ import attrs
 
 from ._constants import CONFIG_FILE_SUBPATH, DEFAULT_PROFILE, ENV_CONFIG_PATH, ENV_PROFILE
 
-__all__ = ["FILE_KEYS", "FileLayer", "load_config_file", "locate_config_file"]
+__all__ = ["FILE_KEYS", "FILE_VARIABLES", "FileLayer", "load_config_file", "locate_config_file"]
+
+# The variables that choose the file and its profile.
+FILE_VARIABLES = (ENV_CONFIG_PATH, "XDG_CONFIG_HOME", "HOME", "USERPROFILE", ENV_PROFILE)
 
 # The settings a profile (or the top level) may hold. Other keys (``insecure``,
 # ``send_telemetry``, ... written by ``scw``) are left alone.

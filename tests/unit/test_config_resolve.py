@@ -393,6 +393,46 @@ def test_non_string_argument_is_type_error(name: str) -> None:
         resolve_config(environ={}, **{name: 123})  # type: ignore[arg-type]
 
 
+_READ_VARIABLES = [
+    "SCW_SECRET_KEY",
+    "SCW_ACCESS_KEY",
+    "SCW_API_URL",
+    "SCW_DEFAULT_ZONE",
+    "SCW_DEFAULT_REGION",
+    "SCW_DEFAULT_PROJECT_ID",
+    "SCW_DEFAULT_ORGANIZATION_ID",
+    "SCW_PROFILE",
+    "SCW_CONFIG_PATH",
+    "XDG_CONFIG_HOME",
+    "HOME",
+    "USERPROFILE",
+]
+
+
+@pytest.mark.parametrize("variable", _READ_VARIABLES)
+@pytest.mark.parametrize("value", [0, b"fr-par-1", ["fr-par-1"]])
+def test_non_string_variable_of_environ_is_type_error(variable: str, value: object) -> None:
+    """A variable of ``environ=`` that is read and is not a string is a TypeError naming it.
+
+    Each failed its own way before: an int ``SCW_CONFIG_PATH`` was opened as a file
+    descriptor, an int project id was kept, a bytes zone met a regular expression.
+    """
+    environ: dict[str, object] = {"SCW_SECRET_KEY": SECRET, variable: value}
+    with pytest.raises(
+        TypeError, match=rf"^environ\['{variable}'\] must be a string \(or absent\), got "
+    ):
+        resolve_config(environ=environ)  # type: ignore[arg-type]
+
+
+def test_none_in_environ_counts_as_unset() -> None:
+    """None for a variable of ``environ=`` is unset, as an empty string is; other
+    variables of the mapping are not looked at."""
+    environ: dict[str, object] = dict.fromkeys(_READ_VARIABLES)
+    environ.update({"SCW_SECRET_KEY": SECRET, "UNRELATED": 5})
+    config = resolve_config(environ=environ)  # type: ignore[arg-type]
+    assert (config.zone, config.project, config.config_path) == ("fr-par-1", None, None)
+
+
 @pytest.mark.parametrize(
     ("api_url", "expected"),
     [
