@@ -28,7 +28,7 @@ from ._pacing import AdaptiveRateLimiter, RateLimiter
 from ._pipeline import Pipeline
 from ._retry import RetryPolicy
 from ._transport import ClientSender, OwnedClient, http_module_of
-from ._validate import check_deadline, timeout_dict
+from ._validate import check_bool, check_deadline, timeout_dict
 from ._version import __version__
 
 __all__ = ["BaseAPI"]
@@ -160,7 +160,7 @@ class BaseAPI:
         if user_agent is not None:
             agent += f" {_check_user_agent(user_agent)}"
         self._user_agent = agent
-        self._create_marker = bool(create_marker)
+        self._create_marker = check_bool("create_marker", create_marker)
         self._client = client
         self._owned = OwnedClient(max_connections) if client is None else None
         self._pipeline = Pipeline(
@@ -315,7 +315,7 @@ class BaseAPI:
         other = copy.copy(self)
         other._pipeline = attrs.evolve(self._pipeline, **changes)
         if create_marker is not None:
-            other._create_marker = bool(create_marker)
+            other._create_marker = check_bool("create_marker", create_marker)
         return other
 
     # -- lifecycle -------------------------------------------------------------

@@ -29,6 +29,7 @@ from ._pipeline import Attempts
 from ._poll_schedule import BATCH
 from ._slots import Slots
 from ._transport import Reply
+from ._validate import check_bool
 from ._waiters import check_wait_timeout
 
 __all__ = ["PENDING_PER_SLOT", "BlockBulk"]
@@ -93,7 +94,7 @@ class BlockBulk(BlockVolumes):
         by its marker tag.
         """
         concurrency = check_concurrency(concurrency)
-        if not wait:
+        if not check_bool("wait", wait):
             return await run_bulk(
                 self._bulk_create_item(None, None),
                 specs,

@@ -13,6 +13,7 @@ from ._error_body import GOING
 from ._errors import APIConnectionError, NotFoundError, ScalewayError, TransientStateError
 from ._pipeline import Attempts, Pipeline
 from ._transport import Reply
+from ._validate import check_bool
 
 __all__ = ["DeleteBatch", "bulk_deleter", "delete_resource", "gone", "prepare_delete"]
 
@@ -47,6 +48,7 @@ async def delete_resource(
     ``deleted_elsewhere()`` (another item of the same bulk call deleted it);
     otherwise that error is raised (someone else is deleting it, or it never
     existed)."""
+    check_bool("missing_ok", missing_ok)
     attempts = attempts if attempts is not None else Attempts()
     try:
         await pipeline.call("DELETE", path, attempts=attempts, throttle_budget=throttle_budget)
@@ -220,6 +222,7 @@ def bulk_deleter(
     deleted twice (the DELETE that did not delete it finds it gone), even with
     ``missing_ok=False``.
     """
+    check_bool("missing_ok", missing_ok)
     batch = DeleteBatch()
 
     def prepare(item: T) -> Prepared:

@@ -17,6 +17,7 @@ from ._constants import MARKER_TAG_PREFIX
 
 __all__ = [
     "as_float",
+    "check_bool",
     "check_deadline",
     "check_name",
     "check_number",
@@ -31,6 +32,18 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+
+def check_bool(label: str, value: object) -> bool:
+    """``value`` when it is ``True`` or ``False``; else a ``TypeError`` naming ``label``.
+
+    Truthiness would misread the likely mistakes: ``"false"`` and ``"no"`` are
+    true, ``None`` (an unset variable) false, so ``create_marker=None`` would turn
+    off the duplicate protection and ``missing_ok="no"`` would hide a 404.
+    """
+    if not isinstance(value, bool):
+        raise TypeError(f"{label} must be True or False, got {value!r}")
+    return value
 
 
 def check_name(name: object) -> str:
