@@ -37,7 +37,7 @@ def _base_url(config: Config, opts: GlobalOptions, api: Api) -> Row:
         url = api_base_url(config, api, given)
     except ValueError as exc:
         # Block Storage has no legacy zone: the Instance API may still work.
-        return name, None, f"unusable: {one_line(exc)}"
+        return name, None, f"unusable: {in_option_terms(one_line(exc))}"
     if given is None:
         return name, url, "api_url and zone"
     return name, url, "--base-url" if given == opts.base_url else f"--base-url (for the {api} API)"

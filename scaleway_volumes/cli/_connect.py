@@ -84,12 +84,15 @@ _OPTIONS = {
     "project": "--project",
     "organization": "--organization",
     "profile": "--profile",
+    "base_url": "--base-url",
 }
 # The library's own ways of saying a value came from an argument, and only
 # those: a config file's path may hold the word too ("/home/u/argument/...").
 _NAMED_ARGUMENT = re.compile(r"\(from argument (\w+)\)")  # "(from argument zone)"
 _BARE_ARGUMENT = re.compile(r"\((from )?argument\)")  # "(from argument)", "zone (argument)"
 _SUBJECT = re.compile(r"unknown (\w+) ")  # "unknown profile 'x' (from argument) ..."
+# A value checked under the argument's own name: "base_url must be an http(s) URL...".
+_LEADING_ARGUMENT = re.compile(r"(\w+)(?= must be )")
 
 
 def in_option_terms(text: str, field: str | None = None) -> str:
@@ -100,13 +103,16 @@ def in_option_terms(text: str, field: str | None = None) -> str:
     "(from argument zone)" becomes "(from option --zone)"; "(from argument)",
     "(argument)" and a source that is just "argument" name the option of
     ``field``, or when None of the setting the message is about ("unknown
-    profile 'x' (from argument)"). What names no known option, and the word
-    anywhere else (a path), stays as it is.
+    profile 'x' (from argument)"); an argument that opens the message as its
+    subject ("base_url must be an http(s) URL...") is the option too. What
+    names no known option, and the word anywhere else (a path), stays as it is.
 
     >>> in_option_terms("unknown zone 'x' (from argument zone): ...")
     "unknown zone 'x' (from option --zone): ..."
     >>> in_option_terms("derived from zone (argument)", "region")
     'derived from zone (option --zone)'
+    >>> in_option_terms("token must be printable ASCII without spaces")
+    '--token must be printable ASCII without spaces'
     """
 
     def named(match: re.Match[str]) -> str:
@@ -114,6 +120,8 @@ def in_option_terms(text: str, field: str | None = None) -> str:
         return match[0] if option is None else f"(from option {option})"
 
     text = _NAMED_ARGUMENT.sub(named, text)
+    if (subject := _LEADING_ARGUMENT.match(text)) is not None and subject[1] in _OPTIONS:
+        text = _OPTIONS[subject[1]] + text[subject.end() :]
     if field is None and (subject := _SUBJECT.match(text)) is not None:
         field = subject[1]
     option = _OPTIONS.get(field or "")

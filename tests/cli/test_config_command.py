@@ -153,7 +153,7 @@ def test_bad_token_option_is_refused_without_echoing_it(invoke: Invoker) -> None
     result = invoke("--token", f"{SECRET} x", "config")
     assert result.exit_code == 2
     error, _ = error_lines(result.stderr)
-    assert error == "Error: token must be printable ASCII without spaces"
+    assert error == "Error: --token must be printable ASCII without spaces"
     _no_secret(result.stderr)
 
 

@@ -256,3 +256,35 @@ def test_a_refused_key_given_with_the_option(invoke: Invoker, config_file: Path)
     """--token comes first: the hint names it, and no other place to look."""
     hint = _refused_hint(invoke, "--token", WRONG)
     assert hint.startswith("The API refused the secret key given with --token: check it;")
+
+
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [
+        (
+            ["--base-url", "nope"],
+            "Error: --base-url must be an http(s) URL with a host, got 'nope'",
+        ),
+        (["--token", "a b"], "Error: --token must be printable ASCII without spaces"),
+    ],
+)
+def test_a_bad_value_checked_under_its_argument_name_names_the_option(
+    invoke: Invoker, options: list[str], error: str
+) -> None:
+    """The library says `base_url must be ...`: the command line has no `base_url`."""
+    result = invoke("--token", "x", *options, "list")
+    assert result.exit_code == 2
+    assert one_error_line(result.stderr) == error
+
+
+def test_config_names_the_option_that_makes_an_api_unusable(invoke: Invoker) -> None:
+    """`config`'s `unusable:` reasons word the option as every other message does."""
+    result = invoke("--json", "--zone", "par1", "config")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["block_url"]["source"].startswith(
+        "unusable: Block Storage has no legacy zone 'par1' (from option --zone): "
+    )
+    result = invoke("--json", "--base-url", "nope", "config")
+    assert json.loads(result.stdout)["instance_url"]["source"] == (
+        "unusable: --base-url must be an http(s) URL with a host, got 'nope'"
+    )
