@@ -28,7 +28,7 @@ from scaleway_volumes.testing import FAKE_TOKEN, FakeScaleway
 
 from ._constants import PROG, USER_AGENT
 from ._errors import EXIT_USAGE, CLIError, one_line, set_key_source
-from ._options import GlobalOptions
+from ._options import GlobalOptions, is_uuid
 
 __all__ = [
     "Api",
@@ -157,6 +157,25 @@ def settings(opts: GlobalOptions) -> Config:
         raise _usage_error(exc) from None
 
 
+def _check_ids(config: Config) -> None:
+    """A project or organization id that is not a UUID is a usage error naming its source.
+
+    Nothing else checks them before a request: the API would refuse every
+    create of a bulk command one by one (exit 1), its advice naming its own
+    field (``project_id``), not the option, variable or profile to fix.
+    """
+    for field in ("project", "organization"):
+        value = getattr(config, field)
+        if value is not None and not is_uuid(value):
+            source = in_option_terms(config.sources[field], field)
+            raise CLIError(
+                f"{field} {value!r} (from {source}) is not an id: expected a UUID "
+                "such as 11111111-2222-4333-8444-555555555555",
+                exit_code=EXIT_USAGE,
+                hint=f"`{PROG} config` shows every setting in effect and where it comes from.",
+            )
+
+
 def _no_secret_key(config: Config) -> CLIError:
     message = f"no secret key: pass --token or set {ENV_SECRET_KEY}"
     if config.config_path is not None:
@@ -224,9 +243,11 @@ def connect(
     (zone and organization still come from the configuration when set there).
     Without a secret key anywhere it is a usage error (exit 2) that says where
     one can go; so is a Block command that ``creates`` without a project or an
-    organization anywhere. ``--base-url`` is taken as ``base_url_for`` says.
+    organization anywhere, and a project or organization that is not a UUID.
+    ``--base-url`` is taken as ``base_url_for`` says.
     """
     config = settings(opts)
+    _check_ids(config)
     api = api_of(api_class)
     if not opts.fake:
         if config.secret_key is None:

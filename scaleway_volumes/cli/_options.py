@@ -48,6 +48,7 @@ __all__ = [
     "check_ids_or_prefix",
     "concurrency_option",
     "global_options",
+    "is_uuid",
     "one_or_many",
     "pass_options",
     "size_option",
@@ -119,6 +120,11 @@ class NumberRange(click.FloatRange):
 _UUID = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 
 
+def is_uuid(text: str) -> bool:
+    """True when ``text`` is an id as the library takes it (a UUID, 8-4-4-4-12, any case)."""
+    return _UUID.fullmatch(text) is not None
+
+
 class IdType(click.types.StringParamType):
     """A resource id (a UUID), checked as the command line is parsed.
 
@@ -133,7 +139,7 @@ class IdType(click.types.StringParamType):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         text = super().convert(value, param, ctx)
-        if not _UUID.fullmatch(text):
+        if not is_uuid(text):
             self.fail(f"{text!r} is not a UUID.", param, ctx)
         # As the library sends it: one id typed in two cases is one id.
         return text.lower()

@@ -259,6 +259,55 @@ def test_a_refused_key_given_with_the_option(invoke: Invoker, config_file: Path)
 
 
 @pytest.mark.parametrize(
+    ("options", "source"),
+    [
+        (["--project", "nope"], "project 'nope' (from option --project)"),
+        (["--organization", "org-1"], "organization 'org-1' (from option --organization)"),
+    ],
+)
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["block", "create", "--name-prefix", "db", "--count", "3", "--size", "10GB"],
+        ["create", "--name", "db", "--size", "10GB"],
+    ],
+)
+def test_a_project_or_organization_that_is_no_uuid_is_a_usage_error(
+    invoke: Invoker, fake: FakeScaleway, options: list[str], source: str, command: list[str]
+) -> None:
+    """Not three 400s on `project_id` (exit 1) whose advice names the API's field: one
+    usage error naming the option, before any request."""
+    result = invoke("--base-url", invoke.server.base_url, "--token", FAKE_TOKEN, *options, *command)
+    assert result.exit_code == 2
+    error, hint = error_lines(result.stderr)
+    assert error == f"Error: {source} is not an id: expected a UUID such as {FAKE_ORGANIZATION}"
+    assert hint is not None and "`scaleway-volumes config`" in hint
+    assert fake.stats.requests == []
+
+
+def test_a_project_that_is_no_uuid_names_the_variable_or_the_profile(
+    invoke: Invoker, config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the bad id came from is where to fix it, environment or config file."""
+    monkeypatch.setenv("SCW_DEFAULT_PROJECT_ID", "my-project")
+    result = invoke("--base-url", invoke.server.base_url, "--json", "--profile", "prod", "list")
+    assert result.exit_code == 2
+    assert json.loads(result.stderr)["error"].startswith(
+        "project 'my-project' (from environment SCW_DEFAULT_PROJECT_ID) is not an id"
+    )
+    config_file.write_text(
+        config_file.read_text(encoding="utf-8").replace(PROD_PROJECT, "prod"), encoding="utf-8"
+    )
+    monkeypatch.delenv("SCW_DEFAULT_PROJECT_ID")
+    result = invoke("--fake", "--profile", "prod", "block", "list")
+    assert result.exit_code == 2
+    assert one_error_line(result.stderr) == (
+        f"Error: project 'prod' (from profile 'prod' in {config_file}) is not an id: "
+        f"expected a UUID such as {FAKE_ORGANIZATION}"
+    )
+
+
+@pytest.mark.parametrize(
     ("options", "error"),
     [
         (
