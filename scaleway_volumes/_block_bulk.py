@@ -15,6 +15,7 @@ from ._bulk import (
     Prepared,
     ProgressCallback,
     check_concurrency,
+    check_items,
     run_bulk,
 )
 from ._bulk_wait import VolumePoller, settles
@@ -93,6 +94,7 @@ class BlockBulk(BlockVolumes):
         its volume (it exists, available or not); one mid-create is looked up
         by its marker tag.
         """
+        check_items(specs, "specs", "BlockVolumeSpec items")
         concurrency = check_concurrency(concurrency)
         if not check_bool("wait", wait):
             return await run_bulk(
@@ -179,7 +181,7 @@ class BlockBulk(BlockVolumes):
         result = await api.delete_volumes(doomed, concurrency=32)
         ```
         """
-
+        check_items(volumes, "volumes", "volume ids or BlockVolumes")
         return await run_bulk(
             bulk_deleter(
                 self._pipeline, self._volume_path, missing_ok=missing_ok, decode=decode_volume

@@ -23,6 +23,7 @@ __all__ = [
     "ProgressCallback",
     "check_callback",
     "check_concurrency",
+    "check_items",
     "lighten",
     "run_bulk",
 ]
@@ -89,6 +90,26 @@ def check_concurrency(concurrency: object) -> int:
     if type(concurrency) is not int or concurrency < 1:
         raise ValueError(f"concurrency must be an int >= 1, got {concurrency!r}")
     return concurrency
+
+
+def check_items(items: object, name: str, accepted: str) -> None:
+    """A bulk call's input: an iterable of ``accepted``, not one string or one item.
+
+    A lone string would be taken one character at a time, and a lone item (a
+    spec, a model) met Python's bare "object is not iterable", which names
+    neither the argument nor the fix. Called before any request.
+    """
+    if isinstance(items, (str, bytes)):
+        raise TypeError(
+            f"{name} must be an iterable of {accepted}, not a single string (wrap one in a list)"
+        )
+    # Not iter(items): a custom iterable's __iter__ may do work (a query, a
+    # cursor), and the call iterates it once, later.
+    if not isinstance(items, Iterable) and not hasattr(type(items), "__getitem__"):
+        raise TypeError(
+            f"{name} must be an iterable of {accepted}, got {type(items).__name__}"
+            + (" (wrap one in a list)" if items is not None else "")
+        )
 
 
 def _is_async(function: object) -> bool:
@@ -227,8 +248,7 @@ async def run_bulk(
     limit = concurrency if max_under_way is None else max_under_way
     if type(limit) is not int or limit < 1:
         raise ValueError(f"max_under_way must be an int >= 1, got {limit!r}")
-    if isinstance(items, (str, bytes)):
-        raise TypeError("items must be an iterable of items, not a string")
+    check_items(items, "items", "items")
     total = len(items) if isinstance(items, Sized) else None
     jobs = enumerate(items)
     # One slot per item in input order; a success keeps only its output (the

@@ -6,7 +6,15 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, ClassVar, Literal, overload
 
 from ._block import CACHE_ATTRIBUTE, AsyncBlockAPI, block_url_for
-from ._bulk import THROTTLE_BUDGET, BulkResult, ItemCallback, Prepared, ProgressCallback, run_bulk
+from ._bulk import (
+    THROTTLE_BUDGET,
+    BulkResult,
+    ItemCallback,
+    Prepared,
+    ProgressCallback,
+    check_items,
+    run_bulk,
+)
 from ._constants import DEFAULT_CONCURRENCY
 from ._convert import decode_volume, find_marked_page
 from ._create import create_once, marker_lookup, settle_cancelled_create
@@ -351,6 +359,7 @@ class AsyncVolumeAPI(InstanceListing):
         result.raise_for_errors()
         ```
         """
+        check_items(specs, "specs", "VolumeSpec items")
 
         def prepare(spec: VolumeSpec) -> Prepared:
             if not isinstance(spec, VolumeSpec):
@@ -403,6 +412,7 @@ class AsyncVolumeAPI(InstanceListing):
         result = await api.delete_volumes(doomed, concurrency=32)
         ```
         """
+        check_items(volumes, "volumes", "volume ids or Volumes")
         prepare = bulk_deleter(
             self._pipeline, self._volume_path, missing_ok=missing_ok, decode=_decode
         )
