@@ -21,6 +21,7 @@ from ._options import (
     ID,
     GlobalOptions,
     concurrency_option,
+    not_empty,
     one_or_many,
     pass_options,
     size_option,
@@ -103,8 +104,13 @@ def _create_many(
 
 
 @click.command("create")
-@click.option("--name", help="Name of the one volume to create.")
-@click.option("--name-prefix", "prefix", help="Create --count volumes named PREFIX0, PREFIX1...")
+@click.option("--name", callback=not_empty, help="Name of the one volume to create.")
+@click.option(
+    "--name-prefix",
+    "prefix",
+    callback=not_empty,
+    help="Create --count volumes named PREFIX0, PREFIX1...",
+)
 @click.option("--count", type=click.IntRange(min=1), help="How many volumes (with --name-prefix).")
 @size_option(required=False)
 @click.option(

@@ -22,6 +22,7 @@ from ._options import (
     ID,
     GlobalOptions,
     concurrency_option,
+    not_empty,
     pass_options,
     tag_option,
     wait_options,
@@ -41,7 +42,7 @@ def snapshot() -> None:
 
 @snapshot.command("create")
 @click.argument("volume_id", type=ID, metavar="VOLUME_ID")
-@click.option("--name", required=True, help="Name of the snapshot.")
+@click.option("--name", required=True, callback=not_empty, help="Name of the snapshot.")
 @tag_option("Tag to set (repeatable).")
 @wait_options("Wait until the snapshot is available before printing it.")
 @pass_options
@@ -91,7 +92,7 @@ def create_snapshot(
 
 @snapshot.command("list")
 @click.option("--volume", "volume_id", type=ID, metavar="ID", help="Only snapshots of this volume.")
-@click.option("--name", help="Only snapshots whose name contains this.")
+@click.option("--name", callback=not_empty, help="Only snapshots whose name contains this.")
 @tag_option("Only snapshots with this tag (repeatable: any of them).")
 @pass_options
 def list_snapshots(

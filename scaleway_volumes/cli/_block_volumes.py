@@ -20,6 +20,7 @@ from ._options import (
     GlobalOptions,
     check_ids_or_prefix,
     concurrency_option,
+    not_empty,
     pass_options,
     size_option,
     tag_option,
@@ -36,7 +37,7 @@ __all__ = ["COMMANDS"]
 
 
 @click.command("list")
-@click.option("--name", help="Only volumes whose name contains this.")
+@click.option("--name", callback=not_empty, help="Only volumes whose name contains this.")
 @tag_option("Only volumes with this tag (repeatable: any of them).")
 @pass_options
 def list_volumes(opts: GlobalOptions, name: str | None, tags: tuple[str, ...]) -> None:

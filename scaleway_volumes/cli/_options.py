@@ -49,6 +49,7 @@ __all__ = [
     "concurrency_option",
     "global_options",
     "is_uuid",
+    "not_empty",
     "one_or_many",
     "pass_options",
     "size_option",
@@ -226,9 +227,44 @@ def _no_empty_tag(
     return value
 
 
-def tag_option(help_text: str) -> Callable[[F], F]:
-    """``--tag`` (repeatable, documented by ``help_text``); the command receives ``tags``."""
-    return click.option("--tag", "tags", multiple=True, callback=_no_empty_tag, help=help_text)
+def _no_empty_or_comma_tag(
+    ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+) -> tuple[str, ...]:
+    # The Instance API takes a list's tags as one comma-separated value: the library
+    # refuses a comma in one (exit 1, no advice) once connected.
+    for tag in _no_empty_tag(ctx, param, value):
+        if "," in tag:
+            raise click.BadParameter(
+                f"{tag!r} cannot be a filter: the Instance API separates tags with ','; "
+                "give each tag its own --tag",
+                ctx=ctx,
+                param=param,
+            )
+    return value
+
+
+def tag_option(help_text: str, *, comma_separated: bool = False) -> Callable[[F], F]:
+    """``--tag`` (repeatable, documented by ``help_text``); the command receives ``tags``.
+
+    ``comma_separated``: the API takes the tags as one comma-separated value (the
+    Instance API's listing), so a tag holding a comma is a usage error too.
+    """
+    check = _no_empty_or_comma_tag if comma_separated else _no_empty_tag
+    return click.option("--tag", "tags", multiple=True, callback=check, help=help_text)
+
+
+def not_empty(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A click callback refusing an empty value (``--name ""``): a usage error naming the
+    option, before any request.
+
+    The library refuses an empty name or type too, but as a bad value (exit 1)
+    worded for Python (``name must be a non-empty string``), once connected; and
+    an empty ``--name-prefix`` would name the volumes ``0``, ``1``..., which no
+    ``delete --name-prefix`` can reach.
+    """
+    if value == "":
+        raise click.BadParameter("must not be empty", ctx=ctx, param=param)
+    return value
 
 
 def _to_bytes(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:

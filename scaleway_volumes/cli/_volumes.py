@@ -20,6 +20,7 @@ from ._options import (
     GlobalOptions,
     check_ids_or_prefix,
     concurrency_option,
+    not_empty,
     one_or_many,
     pass_options,
     size_option,
@@ -43,9 +44,14 @@ __all__ = ["COMMANDS"]
 
 
 @click.command("list")
-@click.option("--name", help="Only volumes whose name contains this.")
-@click.option("--type", "volume_type", help="Only volumes of this type (l_ssd, b_ssd...).")
-@tag_option("Only volumes with this tag (repeatable).")
+@click.option("--name", callback=not_empty, help="Only volumes whose name contains this.")
+@click.option(
+    "--type",
+    "volume_type",
+    callback=not_empty,
+    help="Only volumes of this type (l_ssd, b_ssd...).",
+)
+@tag_option("Only volumes with this tag (repeatable).", comma_separated=True)
 @pass_options
 def list_volumes(
     opts: GlobalOptions, name: str | None, volume_type: str | None, tags: tuple[str, ...]
@@ -143,12 +149,22 @@ def _create_many(
 
 
 @click.command("create")
-@click.option("--name", help="Name of the one volume to create.")
-@click.option("--name-prefix", "prefix", help="Create --count volumes named PREFIX0, PREFIX1...")
+@click.option("--name", callback=not_empty, help="Name of the one volume to create.")
+@click.option(
+    "--name-prefix",
+    "prefix",
+    callback=not_empty,
+    help="Create --count volumes named PREFIX0, PREFIX1...",
+)
 @click.option("--count", type=click.IntRange(min=1), help="How many volumes (with --name-prefix).")
 @size_option(required=True)
 @click.option(
-    "--type", "volume_type", default=DEFAULT_VOLUME_TYPE, show_default=True, help="Volume type."
+    "--type",
+    "volume_type",
+    default=DEFAULT_VOLUME_TYPE,
+    show_default=True,
+    callback=not_empty,
+    help="Volume type.",
 )
 @tag_option("Tag to set (repeatable).")
 @concurrency_option()

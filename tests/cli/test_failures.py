@@ -18,7 +18,7 @@ from scaleway_volumes.cli import CLIError
 from scaleway_volumes.cli._errors import Failure, failure_of, missing_extra_line, one_line
 from scaleway_volumes.testing import FakeScaleway
 
-from .conftest import Invoker
+from .conftest import Invoker, one_error_line
 
 messages = st.text(alphabet=string.printable, max_size=60)
 
@@ -179,6 +179,50 @@ def test_empty_tag_is_a_usage_error(invoke: Invoker, fake: FakeScaleway, args: l
     assert result.exit_code == 2, result.stderr
     assert "Invalid value for '--tag': a tag must not be empty" in result.stderr
     assert fake.stats.requests == []
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["list", "--name", ""], "--name"),
+        (["list", "--type", ""], "--type"),
+        (["create", "--name", "", "--size", "1GB"], "--name"),
+        (["create", "--name", "x", "--size", "1GB", "--type", ""], "--type"),
+        (["create", "--name-prefix", "", "--count", "2", "--size", "1GB"], "--name-prefix"),
+        (["block", "list", "--name", ""], "--name"),
+        (["block", "create", "--name", "", "--size", "1GB"], "--name"),
+        (
+            ["block", "create", "--name-prefix", "", "--count", "2", "--size", "1GB"],
+            "--name-prefix",
+        ),
+        (["block", "snapshot", "list", "--name", ""], "--name"),
+        (["block", "snapshot", "create", SNAPSHOT_OF, "--name", ""], "--name"),
+    ],
+)
+def test_empty_text_option_is_a_usage_error(
+    invoke: Invoker, fake: FakeScaleway, args: list[str], option: str
+) -> None:
+    """Not the library's `name must be a non-empty string` (exit 1) once connected, nor
+    volumes named `0`, `1`... that no `delete --name-prefix` reaches: the option, at once."""
+    result = invoke.remote(*args)
+    assert result.exit_code == 2, result.stderr
+    assert f"Invalid value for '{option}': must not be empty" in result.stderr
+    assert fake.stats.requests == []
+
+
+def test_comma_in_an_instance_tag_filter_is_a_usage_error(
+    invoke: Invoker, fake: FakeScaleway
+) -> None:
+    """The Instance API takes a listing's tags as one comma-separated value: a tag with a
+    comma cannot be a filter, and the fix is one --tag per tag (Block lists take it)."""
+    result = invoke.remote("list", "--tag", "ok", "--tag", "a,b")
+    assert result.exit_code == 2, result.stderr
+    assert one_error_line(result.stderr) == (
+        "Error: Invalid value for '--tag': 'a,b' cannot be a filter: the Instance API "
+        "separates tags with ','; give each tag its own --tag"
+    )
+    assert fake.stats.requests == []
+    assert invoke.remote("block", "list", "--tag", "a,b").exit_code == 0
 
 
 Finish = Callable[[AsyncVolumeAPI, Any], Awaitable[Any]]
