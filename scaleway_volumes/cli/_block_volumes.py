@@ -95,11 +95,17 @@ def resize_volume(
 
     \f
     The API answers at once with the old size and the status ``updating``; the
-    new size shows once the volume settles, which ``--wait`` waits for.
+    new size shows once the volume settles, which ``--wait`` waits for. A
+    volume already of that size is left as it is, and said so.
     """
 
     async def work(api: AsyncBlockAPI) -> BlockVolume:
         answered = await api.update_volume(volume_id, size=size)
+        if answered.size == size:
+            # The API answers a resize with the old size: this one changed nothing,
+            # and "the new size shows once it settles" would promise a change.
+            click.echo(f"{describe(answered)} is already {human_size(size)}", err=True)
+            return answered
         resizing = f"resizing {describe(answered)} to {human_size(size)}"
         if not wait:
             click.echo(f"{resizing}: the new size shows once it settles (--wait)", err=True)

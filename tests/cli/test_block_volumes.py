@@ -270,6 +270,18 @@ def test_resize_note_on_stderr(invoke: Invoker, fake: FakeScaleway) -> None:
     )
 
 
+@pytest.mark.parametrize("wait", [[], ["--wait"]])
+def test_resize_to_the_same_size_says_nothing_changes(
+    invoke: Invoker, fake: FakeScaleway, wait: list[str]
+) -> None:
+    """The API changes nothing: no "resizing ... the new size shows once it settles"."""
+    added = fake.block.add_volume("db", 40 * GB)
+    result = invoke.remote("block", "resize", added["id"], "--size", "40GB", *wait)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == f"{added['id']} db is already 40 GB\n"
+    assert "40 GB" in result.stdout and "available" in result.stdout
+
+
 def test_resize_cannot_shrink(invoke: Invoker, fake: FakeScaleway) -> None:
     """A smaller size is the API's 400, with the hint naming the argument to fix."""
     added = fake.block.add_volume("db", 10 * GB)
