@@ -79,7 +79,16 @@ class RetryPolicy:
             )
 
     def backoff(self, retry_number: int) -> float:
-        """Seconds to wait before retry ``retry_number`` (1 for the first retry)."""
+        """Seconds to wait before retry ``retry_number`` (1 for the first retry).
+
+        ``retry_number`` is an int >= 1: a float failed inside ``math.ldexp``
+        with a message naming neither, and 0 or less gave a wait shorter than
+        the first retry's, which no retry has.
+        """
+        if isinstance(retry_number, bool) or not isinstance(retry_number, int):
+            raise TypeError(f"retry_number must be an int >= 1, got {retry_number!r}")
+        if retry_number < 1:
+            raise ValueError(f"retry_number must be an int >= 1, got {retry_number!r}")
         try:  # ldexp(x, n) is x * 2**n, without building 2**n for a huge n
             bound = min(self.backoff_max, math.ldexp(self.backoff_initial, retry_number - 1))
         except OverflowError:  # far past backoff_max

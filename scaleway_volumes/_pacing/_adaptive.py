@@ -109,8 +109,11 @@ class AdaptiveRateLimiter:
         """Pace at ``rate`` requests per second from now on, adapting from there.
 
         For a limiter taking over from another (``RedisRateLimiter`` falling back
-        to in-process limiting); 0.0 changes nothing.
+        to in-process limiting); 0.0 changes nothing. ``rate`` is a finite number
+        >= 0 (``ValueError`` for NaN, a negative or an infinite one, which changed
+        nothing or paced nothing without a word; ``TypeError`` for a non-number).
         """
+        rate = check_number("rate", rate, unit="requests per second", positive=False)
         self._control.resume_at(rate, time.monotonic())
 
     @property

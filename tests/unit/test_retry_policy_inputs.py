@@ -156,3 +156,32 @@ def test_limiters_refuse_ints_too_large_for_a_float(build: Callable[[], object],
     """``0 < 10**400 < inf`` holds, then float() raised a bare OverflowError."""
     with pytest.raises(ValueError, match=name):
         build()
+
+
+@pytest.mark.parametrize(
+    ("retry_number", "error"),
+    [(0, ValueError), (-1, ValueError), (1.5, TypeError), (2.0, TypeError), (True, TypeError)],
+)
+def test_backoff_takes_a_retry_number_from_one(retry_number: object, error: type) -> None:
+    """``backoff`` takes the retry's number, an int from 1: a float failed inside
+    ``math.ldexp`` ("Expected an int as second argument"), 0 or less gave a wait."""
+    with pytest.raises(error, match=r"^retry_number must be an int >= 1, got "):
+        RetryPolicy().backoff(retry_number)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("rate", "error"),
+    [(math.nan, ValueError), (-1.0, ValueError), (math.inf, ValueError), ("5", TypeError)],
+)
+def test_resume_at_takes_a_finite_rate(rate: object, error: type) -> None:
+    """``AdaptiveRateLimiter.resume_at`` takes a finite rate >= 0: NaN or a negative
+    one changed nothing without a word, a string failed deep inside with ``'>' not
+    supported``; a refused rate leaves the limiter as it was."""
+    limiter = AdaptiveRateLimiter(max_rate=100)
+    with pytest.raises(error, match=r"^rate must be a"):
+        limiter.resume_at(rate)  # type: ignore[arg-type]
+    assert limiter.rate == 100
+    limiter.resume_at(0)  # changes nothing, as documented
+    assert limiter.rate == 100
+    limiter.resume_at(40)
+    assert limiter.rate == 40
