@@ -183,11 +183,19 @@ class RedisRateLimiter:
         retry_interval: float = 1.0,
         tuning: Tuning | None = None,
     ) -> None:
-        if not isinstance(url, str) or not url:
-            raise TypeError(f"url must be a non-empty str, got {type(url).__name__}")
+        # A wrong type is a TypeError, an empty string a ValueError, each saying
+        # what it got: "url must be a non-empty str, got str" said neither.
+        if not isinstance(url, str):
+            raise TypeError(f"url must be a Redis URL string, got {type(url).__name__}")
+        if not url:
+            raise ValueError(
+                "url must be a Redis URL (redis://, rediss:// or unix://), got an empty string"
+            )
         _check_url(url)
-        if not isinstance(name, str) or not name:
-            raise ValueError("name must be a non-empty str")
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a non-empty str, got {type(name).__name__}")
+        if not name:
+            raise ValueError("name must be a non-empty str, got an empty string")
         if not isinstance(key_prefix, str):
             raise TypeError(f"key_prefix must be a str, got {key_prefix!r}")
         top = check_rates(min_rate, max_rate)

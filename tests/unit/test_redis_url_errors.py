@@ -47,3 +47,22 @@ def test_a_password_holding_an_at_sign_in_a_broken_url_gets_the_hint() -> None:
     with pytest.raises(ValueError, match="percent-encode") as info:
         RedisRateLimiter(url)
     assert "s3" not in str(info.value) and "cret" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"url": ""}, ValueError, r"^url must be a Redis URL \(redis://, rediss:// or unix://\)"),
+        ({"url": 6379}, TypeError, r"^url must be a Redis URL string, got int$"),
+        ({"url": b"redis://h"}, TypeError, r"^url must be a Redis URL string, got bytes$"),
+        ({"url": "redis://h", "name": ""}, ValueError, r"^name must be a non-empty str, got an "),
+        ({"url": "redis://h", "name": 5}, TypeError, r"^name must be a non-empty str, got int$"),
+    ],
+)
+def test_url_and_name_wrong_type_or_empty(
+    kwargs: dict[str, object], error: type, match: str
+) -> None:
+    """A wrong type is a TypeError, an empty string a ValueError, each saying what it
+    got: an empty URL was a TypeError saying "got str", a name of 5 a ValueError."""
+    with pytest.raises(error, match=match):
+        RedisRateLimiter(**kwargs)  # type: ignore[arg-type]
