@@ -171,8 +171,8 @@ def resolve_config(
         environ: the environment to read (default ``os.environ``).
 
     Raises:
-        TypeError: an argument, or a variable of ``environ`` that is read, is
-            neither a string nor None.
+        TypeError: ``environ`` is not a mapping, or an argument or a variable of
+            ``environ`` that is read is neither a string nor None.
         ValueError: a malformed config file or unknown profile (naming the file and
             profile), or a value that is not a zone, region, URL or token, naming
             where it came from. No message contains the secret key.
@@ -278,6 +278,10 @@ def _check_environ(environ: Mapping[str, str]) -> None:
     # SCW_CONFIG_PATH is a file descriptor to ``open()`` (reading, then closing,
     # whatever the process has open there), an int project id reached the requests.
     # None counts as unset, as an empty string does.
+    if not isinstance(environ, Mapping):
+        raise TypeError(
+            f"environ must be a mapping of variable names to values, got {type(environ).__name__}"
+        )
     for variable in (*(layer[1] for layer in _LAYERS.values()), *FILE_VARIABLES):
         value = environ.get(variable)
         if value is not None and not isinstance(value, str):

@@ -424,6 +424,16 @@ def test_non_string_variable_of_environ_is_type_error(variable: str, value: obje
         resolve_config(environ=environ)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("environ", [5, [("SCW_SECRET_KEY", SECRET)], "SCW_SECRET_KEY"])
+def test_environ_that_is_no_mapping_is_type_error(environ: object) -> None:
+    """``environ=`` is a mapping: anything else is a TypeError saying so (it was an
+    AttributeError, ``'list' object has no attribute 'get'``)."""
+    with pytest.raises(
+        TypeError, match=r"^environ must be a mapping of variable names to values, got "
+    ):
+        resolve_config(environ=environ)  # type: ignore[arg-type]
+
+
 def test_none_in_environ_counts_as_unset() -> None:
     """None for a variable of ``environ=`` is unset, as an empty string is; other
     variables of the mapping are not looked at."""
