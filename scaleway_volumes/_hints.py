@@ -50,7 +50,10 @@ from ._errors import (
     WaitTimeoutError,
 )
 
-__all__ = ["hint"]
+__all__ = ["UNREACHABLE", "hint"]
+
+#: The advice when no request reached the API; the CLI names where its URL came from.
+UNREACHABLE = "The API could not be reached: check the network, a proxy or --base-url, then retry."
 
 
 def hint(error: BaseException) -> str | None:
@@ -224,7 +227,7 @@ _MAY_HAVE_ACTED = "The request may have gone through: check the resource before 
 def _connection(error: APIConnectionError) -> str:
     if error.outcome_unknown:
         return _MAY_HAVE_ACTED
-    return "The API could not be reached: check the network, a proxy or --base-url, then retry."
+    return UNREACHABLE
 
 
 @_advice.register

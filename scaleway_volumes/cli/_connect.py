@@ -27,7 +27,7 @@ from scaleway_volumes._constants import ENV_PROJECT, ENV_SECRET_KEY
 from scaleway_volumes.testing import FAKE_TOKEN, FakeScaleway
 
 from ._constants import PROG, USER_AGENT
-from ._errors import EXIT_USAGE, CLIError, one_line, set_key_source
+from ._errors import EXIT_USAGE, CLIError, one_line, set_key_source, set_url_source
 from ._options import GlobalOptions, is_uuid
 
 __all__ = [
@@ -221,6 +221,8 @@ def make_api(
     except (ValueError, TypeError) as exc:
         raise _usage_error(exc) from None
     set_key_source(api.config.sources.get("secret_key"))
+    url_source = api.config.sources.get("api_url")
+    set_url_source(None if base_url is not None or url_source in (None, "default") else url_source)
     return api
 
 

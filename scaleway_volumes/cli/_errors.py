@@ -41,6 +41,7 @@ from scaleway_volumes import (
     WaitTimeoutError,
 )
 from scaleway_volumes._constants import WAIT_TIMEOUT
+from scaleway_volumes._hints import UNREACHABLE
 from scaleway_volumes._hints import hint as library_hint
 
 from ._constants import PROG
@@ -58,6 +59,7 @@ __all__ = [
     "not_ready",
     "one_line",
     "set_key_source",
+    "set_url_source",
     "set_listing_command",
     "show",
     "summary_hint",
@@ -119,6 +121,31 @@ def _refused_key(source: str) -> str:
     )
 
 
+# Where the running command's API URL came from, when not from --base-url or
+# the default: a server that cannot be reached may be a stale SCW_API_URL or a
+# profile's api_url, which "check --base-url" would not point to.
+_URL_SOURCE: ContextVar[str | None] = ContextVar("url_source", default=None)
+
+
+def set_url_source(source: str | None) -> None:
+    """Record where the running command's API URL came from (``api.config.sources``);
+    None when it came from ``--base-url`` or is the default."""
+    _URL_SOURCE.set(source)
+
+
+def _unreachable(source: str) -> str:
+    """The advice when no request reached the API, for a URL that came from ``source``."""
+    if source.startswith("environment "):
+        variable = source.removeprefix("environment ")
+        where = f"the API URL in {variable} (it comes before the config file's profiles)"
+    else:
+        where = f"the api_url of {source}"
+    return (
+        f"The API could not be reached: check the network, a proxy or {where}; "
+        "--base-url overrides it. Then retry."
+    )
+
+
 def hint(error: BaseException) -> str | None:
     """What to do next about ``error`` (the library's advice), or None.
 
@@ -130,7 +157,9 @@ def hint(error: BaseException) -> str | None:
     warns that running the create again would make a second one. When a failed
     poll ended that wait (its ``__cause__``: a bulk wait stops at a 403), the
     advice for that failure comes first, and the command is for once it is fixed.
-    After a 401, it names where the refused key came from (``set_key_source``).
+    After a 401, it names where the refused key came from (``set_key_source``);
+    when the API could not be reached, where its URL came from if that was the
+    environment or a profile (``set_url_source``).
     """
     if isinstance(error, ScalewayError) and error.outcome_unknown and error.marker_tag:
         tag = error.marker_tag
@@ -142,7 +171,10 @@ def hint(error: BaseException) -> str | None:
         return _wait_again(error)
     if isinstance(error, AuthenticationError) and (source := _KEY_SOURCE.get()) is not None:
         return _refused_key(source)
-    return library_hint(error)
+    advice = library_hint(error)
+    if advice == UNREACHABLE and (source := _URL_SOURCE.get()) is not None:
+        return _unreachable(source)
+    return advice
 
 
 # The command that shows (and with --wait, waits for) each kind of resource a

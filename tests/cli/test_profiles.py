@@ -337,3 +337,44 @@ def test_config_names_the_option_that_makes_an_api_unusable(invoke: Invoker) -> 
     assert json.loads(result.stdout)["instance_url"]["source"] == (
         "unusable: --base-url must be an http(s) URL with a host, got 'nope'"
     )
+
+
+CLOSED = "http://127.0.0.1:1"
+
+
+def _unreachable_hint(invoke: Invoker, *options: str) -> str:
+    result = invoke("--token", FAKE_TOKEN, *options, "--json", "block", "list")
+    assert result.exit_code == 1, result.stderr
+    return str(json.loads(result.stderr)["hint"])
+
+
+def test_an_unreachable_url_from_the_environment_is_named(
+    invoke: Invoker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stale SCW_API_URL: the hint names it, not only --base-url."""
+    monkeypatch.setenv("SCW_API_URL", CLOSED)
+    hint = _unreachable_hint(invoke)
+    assert hint.startswith("The API could not be reached: check the network, a proxy or ")
+    assert "the API URL in SCW_API_URL" in hint and "--base-url overrides it" in hint
+
+
+def test_an_unreachable_url_from_a_profile_is_named(
+    invoke: Invoker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A profile's api_url: the hint names the profile and its file."""
+    path = tmp_path / "config.yaml"
+    path.write_text(f"profiles:\n  lab:\n    api_url: {CLOSED}\n", encoding="utf-8")
+    monkeypatch.setenv("SCW_CONFIG_PATH", str(path))
+    hint = _unreachable_hint(invoke, "--profile", "lab")
+    assert f"the api_url of profile 'lab' in {path}" in hint, hint
+
+
+def test_an_unreachable_base_url_keeps_the_option_hint(
+    invoke: Invoker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--base-url comes before SCW_API_URL: the hint points at the option alone."""
+    monkeypatch.setenv("SCW_API_URL", "https://api.example.invalid")
+    hint = _unreachable_hint(invoke, "--base-url", CLOSED)
+    assert hint == (
+        "The API could not be reached: check the network, a proxy or --base-url, then retry."
+    )
