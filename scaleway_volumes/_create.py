@@ -19,6 +19,7 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
+import anyio
 import attrs
 
 from ._constants import DEFAULT_PER_PAGE, MARKER_TAG_PREFIX
@@ -106,10 +107,18 @@ class _MarkerLookup(Generic[T]):
         return self._find(reply, self._marker)
 
 
+#: Seconds a cancelled bulk create's marker lookup may take: less than the
+#: bulk call's whole settling (``_bulk.SETTLE_TIMEOUT``, 2 s), so that a slow
+#: lookup (a project of many volumes) still reports the marker to look for
+#: later, not a bare "outcome unknown".
+LOOKUP_TIMEOUT = 1.5
+
+
 async def settle_cancelled_create(
     what: str, marker: str | None, lookup: Callable[[], Awaitable[T | None]] | None
 ) -> T | ScalewayError:
-    """What a create cancelled in flight did: the resource if visible, else "may exist"."""
+    """What a create cancelled in flight did: the resource if visible within
+    ``LOOKUP_TIMEOUT``, else "may exist", with the marker tag it carries."""
     error = APIConnectionError(
         f"cancelled while creating {what}; it may exist"
         + (f": it carries the tag {marker!r}" if marker else ""),
@@ -118,10 +127,12 @@ async def settle_cancelled_create(
     )
     if lookup is None:
         return error
-    try:
-        found = await lookup()
-    except ScalewayError:
-        return error
+    found: T | None = None
+    with anyio.move_on_after(LOOKUP_TIMEOUT):
+        try:
+            found = await lookup()
+        except ScalewayError:
+            return error
     return found if found is not None else error
 
 
