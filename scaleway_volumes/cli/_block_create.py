@@ -21,7 +21,7 @@ from ._options import (
     ID,
     GlobalOptions,
     concurrency_option,
-    not_empty,
+    create_name_options,
     one_or_many,
     pass_options,
     size_option,
@@ -104,14 +104,7 @@ def _create_many(
 
 
 @click.command("create")
-@click.option("--name", callback=not_empty, help="Name of the one volume to create.")
-@click.option(
-    "--name-prefix",
-    "prefix",
-    callback=not_empty,
-    help="Create --count volumes named PREFIX0, PREFIX1...",
-)
-@click.option("--count", type=click.IntRange(min=1), help="How many volumes (with --name-prefix).")
+@create_name_options
 @size_option(required=False)
 @click.option(
     "--iops",

@@ -47,6 +47,7 @@ __all__ = [
     "NumberRange",
     "check_ids_or_prefix",
     "concurrency_option",
+    "create_name_options",
     "global_options",
     "is_uuid",
     "not_empty",
@@ -305,6 +306,23 @@ def wait_options(help_text: str) -> Callable[[F], F]:
         return click.option("--wait", is_flag=True, help=help_text)(function)
 
     return decorate
+
+
+def create_name_options(function: F) -> F:
+    """``--name``, or ``--name-prefix`` with ``--count``: what a create makes
+    (``one_or_many`` tells which). The command receives ``name``, ``prefix`` and ``count``."""
+    function = click.option(
+        "--count", type=click.IntRange(min=1), help="How many volumes (with --name-prefix)."
+    )(function)
+    function = click.option(
+        "--name-prefix",
+        "prefix",
+        callback=not_empty,
+        help="Create --count volumes named PREFIX0, PREFIX1...",
+    )(function)
+    return click.option("--name", callback=not_empty, help="Name of the one volume to create.")(
+        function
+    )
 
 
 def one_or_many(name: str | None, prefix: str | None, count: int | None) -> str | tuple[str, int]:

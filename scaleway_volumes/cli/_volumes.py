@@ -20,6 +20,7 @@ from ._options import (
     GlobalOptions,
     check_ids_or_prefix,
     concurrency_option,
+    create_name_options,
     not_empty,
     one_or_many,
     pass_options,
@@ -149,14 +150,7 @@ def _create_many(
 
 
 @click.command("create")
-@click.option("--name", callback=not_empty, help="Name of the one volume to create.")
-@click.option(
-    "--name-prefix",
-    "prefix",
-    callback=not_empty,
-    help="Create --count volumes named PREFIX0, PREFIX1...",
-)
-@click.option("--count", type=click.IntRange(min=1), help="How many volumes (with --name-prefix).")
+@create_name_options
 @size_option(required=True)
 @click.option(
     "--type",
