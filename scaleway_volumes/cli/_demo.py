@@ -227,7 +227,13 @@ def _run_on(fake: FakeScaleway, report: DemoReport, concurrency: int, *, as_json
 
 
 @click.command("demo")
-@click.option("--count", type=click.IntRange(min=1), default=DEMO_COUNT, show_default=True)
+@click.option(
+    "--count",
+    type=click.IntRange(min=1),
+    default=DEMO_COUNT,
+    show_default=True,
+    help="How many Block Storage volumes the demo creates in bulk (and deletes at the end).",
+)
 @click.option(
     "--latency",
     type=NumberRange(min=0),
