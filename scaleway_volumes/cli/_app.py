@@ -20,7 +20,8 @@ from scaleway_volumes._constants import PAGINATION_LOGGER
 
 from . import _block, _config, _demo, _volumes
 from ._constants import PROG
-from ._errors import Failure, failure_of, interrupted, set_listing_command, show
+from ._context import set_listing_command
+from ._errors import Failure, failure_of, interrupted, show
 from ._options import GlobalOptions, global_options
 
 __all__ = ["COMMANDS", "build_cli", "run_cli"]

@@ -16,7 +16,7 @@ from . import _block_volumes
 from ._block_output import print_volume_types
 from ._block_snapshots import snapshot
 from ._connect import connect, run
-from ._errors import set_listing_command
+from ._context import set_listing_command
 from ._options import GlobalOptions, pass_options
 from ._output import dump_json
 

@@ -17,7 +17,8 @@ from scaleway_volumes import AsyncBlockAPI, BlockSnapshot, BulkResult, ScalewayE
 
 from ._block_output import describe, print_snapshots
 from ._connect import connect, run
-from ._errors import interrupted, set_listing_command
+from ._context import set_listing_command
+from ._errors import interrupted
 from ._options import (
     ID,
     GlobalOptions,

@@ -27,7 +27,8 @@ from scaleway_volumes._constants import ENV_PROJECT, ENV_SECRET_KEY
 from scaleway_volumes.testing import FAKE_TOKEN, FakeScaleway
 
 from ._constants import PROG, USER_AGENT
-from ._errors import EXIT_USAGE, CLIError, one_line, set_key_source, set_url_source
+from ._context import set_key_source, set_url_source
+from ._errors import EXIT_USAGE, CLIError, one_line
 from ._options import GlobalOptions, is_uuid
 
 __all__ = [

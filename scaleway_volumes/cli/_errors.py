@@ -12,7 +12,7 @@ Every failure ends as one line on stderr, never a traceback, and a status:
 When there is something to do about it, a second line says what (``hint``:
 the library's ``scaleway_volumes._hints.hint``, except that the advice after a
 create of unknown outcome names the listing of the command's own API, set by
-its group with ``set_listing_command``, and the advice after a wait that ran
+its group with ``_context.set_listing_command``, and the advice after a wait that ran
 out of time names the command that waits again); a bulk call prints that
 advice once, for its most common kind of failure, however many items failed.
 With ``--json`` the same failure is one JSON object on stderr: ``{"error",
@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -45,6 +44,7 @@ from scaleway_volumes._hints import UNREACHABLE
 from scaleway_volumes._hints import hint as library_hint
 
 from ._constants import PROG
+from ._context import listing_command, refused_key, unreachable
 
 __all__ = [
     "EXIT_FAILED",
@@ -58,9 +58,6 @@ __all__ = [
     "missing_extra_line",
     "not_ready",
     "one_line",
-    "set_key_source",
-    "set_url_source",
-    "set_listing_command",
     "show",
     "summary_hint",
     "wait_failed",
@@ -72,108 +69,34 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
-# The command that lists what the running command creates: where the advice
-# after a create of unknown outcome sends the user to look for its marker tag.
-_LISTING: ContextVar[str] = ContextVar("listing", default=f"{PROG} list")
-
-
-def set_listing_command(command: str) -> None:
-    """Name the command that finds what the running command creates (``block list``...).
-
-    Each group sets it when it runs (the root group ``list``, ``block`` its own
-    ``block list``...), so that ``hint`` sends the user after a create of
-    unknown outcome to the listing that can show it.
-    """
-    _LISTING.set(f"{PROG} {command}")
-
-
-# Where the running command's secret key came from (``Config.sources``): a 401's
-# advice names it, since the fix depends on it. A key in SCW_SECRET_KEY comes
-# before every profile of the config file, so "use --profile" alone would not help.
-_KEY_SOURCE: ContextVar[str | None] = ContextVar("key_source", default=None)
-
-
-def set_key_source(source: str | None) -> None:
-    """Record where the running command's secret key came from (``api.config.sources``)."""
-    _KEY_SOURCE.set(source)
-
-
-def _refused_key(source: str) -> str:
-    """The advice after a 401, for a key that came from ``source``."""
-    if source == "argument":
-        where, fix = "given with --token", "check it"
-    elif source.startswith("environment "):
-        variable = source.removeprefix("environment ")
-        where = f"in {variable}"
-        fix = (
-            f"check it, or unset {variable} (it comes before the config file's profiles, "
-            "--profile included) and give the key with --token or --profile"
-        )
-    else:
-        where = f"of {source}"
-        fix = (
-            "fix it there, pick the profile that holds the right key with --profile, "
-            "or give it with --token"
-        )
-    return (
-        f"The API refused the secret key {where}: {fix}; if the key expired or was revoked, "
-        "create a new one in the Scaleway console."
-    )
-
-
-# Where the running command's API URL came from, when not from --base-url or
-# the default: a server that cannot be reached may be a stale SCW_API_URL or a
-# profile's api_url, which "check --base-url" would not point to.
-_URL_SOURCE: ContextVar[str | None] = ContextVar("url_source", default=None)
-
-
-def set_url_source(source: str | None) -> None:
-    """Record where the running command's API URL came from (``api.config.sources``);
-    None when it came from ``--base-url`` or is the default."""
-    _URL_SOURCE.set(source)
-
-
-def _unreachable(source: str) -> str:
-    """The advice when no request reached the API, for a URL that came from ``source``."""
-    if source.startswith("environment "):
-        variable = source.removeprefix("environment ")
-        where = f"the API URL in {variable} (it comes before the config file's profiles)"
-    else:
-        where = f"the api_url of {source}"
-    return (
-        f"The API could not be reached: check the network, a proxy or {where}; "
-        "--base-url overrides it. Then retry."
-    )
-
-
 def hint(error: BaseException) -> str | None:
     """What to do next about ``error`` (the library's advice), or None.
 
     After a create whose outcome is unknown, the advice names the listing of
-    the running command's API (``set_listing_command``) with the marker tag:
+    the running command's API (``_context.set_listing_command``) with the marker tag:
     ``scaleway-volumes block list --tag scaleway-volumes:create=...``. After a
     wait for a volume or snapshot that ran out of time, it names the command
     that waits for it again (``scaleway-volumes block get <id> --wait``), and
     warns that running the create again would make a second one. When a failed
     poll ended that wait (its ``__cause__``: a bulk wait stops at a 403), the
     advice for that failure comes first, and the command is for once it is fixed.
-    After a 401, it names where the refused key came from (``set_key_source``);
+    After a 401, it names where the refused key came from (``_context.set_key_source``);
     when the API could not be reached, where its URL came from if that was the
-    environment or a profile (``set_url_source``).
+    environment or a profile (``_context.set_url_source``).
     """
     if isinstance(error, ScalewayError) and error.outcome_unknown and error.marker_tag:
         tag = error.marker_tag
         return (
             f"It may have been created anyway: list what carries the tag {tag} "
-            f"({_LISTING.get()} --tag {tag}) before trying again, or you may get two."
+            f"({listing_command()} --tag {tag}) before trying again, or you may get two."
         )
     if isinstance(error, WaitTimeoutError) and error.kind in _GETTERS and error.last_state:
         return _wait_again(error)
-    if isinstance(error, AuthenticationError) and (source := _KEY_SOURCE.get()) is not None:
-        return _refused_key(source)
+    if isinstance(error, AuthenticationError) and (advice := refused_key()) is not None:
+        return advice
     advice = library_hint(error)
-    if advice == UNREACHABLE and (source := _URL_SOURCE.get()) is not None:
-        return _unreachable(source)
+    if advice == UNREACHABLE:
+        return unreachable() or advice
     return advice
 
 
