@@ -14,10 +14,9 @@ from ._bulk import (
     ItemCallback,
     Prepared,
     ProgressCallback,
-    check_concurrency,
-    check_items,
     run_bulk,
 )
+from ._bulk_args import check_concurrency, check_items
 from ._bulk_wait import VolumePoller, settles
 from ._constants import DEFAULT_CONCURRENCY, WAIT_TIMEOUT
 from ._create import settle_cancelled_create

@@ -12,9 +12,9 @@ from ._bulk import (
     ItemCallback,
     Prepared,
     ProgressCallback,
-    check_items,
     run_bulk,
 )
+from ._bulk_args import check_items
 from ._constants import DEFAULT_CONCURRENCY
 from ._convert import decode_volume, find_marked_page
 from ._create import create_once, marker_lookup, settle_cancelled_create

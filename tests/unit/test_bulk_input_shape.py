@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from scaleway_volumes import AsyncBlockAPI, AsyncVolumeAPI, BlockVolumeSpec, VolumeSpec
-from scaleway_volumes._bulk import check_items
+from scaleway_volumes._bulk_args import check_items
 from scaleway_volumes.testing import FakeScaleway
 
 from .helpers import block_volume
