@@ -42,19 +42,39 @@ def markdown(report: dict[str, Any]) -> str:
             "| rate/s | latency | burst | N | wall | wall / ideal | 429s | 429 share | |",
             "|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         ]
-        for r in report["grid"]:
-            out.append(
+        grid = report["grid"]
+        referenced = all("reference" in r for r in grid)
+        if referenced:
+            out[-2] += " fixed pace: wall / ideal, 429 share | |"
+            out[-1] += "---:|---|"
+        for r in grid:
+            line = (
                 f"| {r['rate']:g} | {r['latency'] * 1000:g} ms | {r['burst']} | {r['n']} "
                 f"| {r['wall']:.2f} s | {r['ratio']:.2f} (≤ {r['bound']:g}) | {r['throttled']} "
                 f"| {r['share']:.1%} | {_mark(r['pass'])} |"
             )
-        passed = sum(r["pass"] for r in report["grid"])
+            if referenced:
+                ref = r["reference"]
+                line += (
+                    f" {ref['pace']:g}/s: {ref['ratio']:.2f}, {ref['share']:.1%} "
+                    f"| {_mark(ref['pass'])} |"
+                )
+            out.append(line)
+        passed = sum(r["pass"] for r in grid)
         out += [
             "",
-            f"{passed} of {len(report['grid'])} cells pass. Ideal: (N - burst) / rate, "
+            f"{passed} of {len(grid)} cells pass. Ideal: (N - burst) / rate, "
             "the bucket starting full.",
-            "",
         ]
+        if referenced:
+            failed = [r for r in grid if not r["pass"]]
+            both = sum(not r["reference"]["pass"] for r in failed)
+            out.append(
+                f"Of the {len(failed)} failing, {both} fail with the fixed pace too "
+                "(the machine's timing); the fixed pace passes "
+                f"{sum(r['reference']['pass'] for r in grid)} of {len(grid)} cells."
+            )
+        out.append("")
     if report.get("fleet"):
         out += [
             f"### Fleet ({fleet_setting(report['fleet'])})",

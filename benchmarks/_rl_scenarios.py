@@ -96,15 +96,33 @@ def scenario_grid(args: argparse.Namespace) -> list[dict[str, Any]]:
         if args.trace:
             trace = f"{args.trace}/grid-{rate:g}-{latency * 1000:g}ms-{burst}.json"
         row = run_grid_cell(rate, latency, burst, n, limiter_spec(args), args.client, trace)
-        rows.append(row)
-        print(
+        line = (
             f"  grid {rate:>5g}/s {latency * 1000:>4g} ms burst {burst:>3}: "
             f"{row['ratio']:.2f}× ideal, {row['throttled']} 429s ({row['share']:.1%})"
-            f"{'' if row['pass'] else '  FAIL'}",
-            file=sys.stderr,
-            flush=True,
+            f"{'' if row['pass'] else '  FAIL'}"
         )
+        if args.reference:
+            row["reference"] = reference_cell(rate, latency, burst, n, args)
+            ref = row["reference"]
+            line += (
+                f"; fixed {ref['pace']:g}/s: {ref['ratio']:.2f}×, {ref['share']:.1%}"
+                f"{'' if ref['pass'] else ' FAIL'}"
+            )
+        rows.append(row)
+        print(line, file=sys.stderr, flush=True)
     return rows
+
+
+def reference_cell(
+    rate: float, latency: float, burst: int, n: int, args: argparse.Namespace
+) -> dict[str, Any]:
+    """The same cell paced at a fixed ``args.reference`` × ``rate`` (one token, no
+    burst), run right after it: what this machine's timing lets any limiter do
+    there, to tell a noisy machine from a limiter that falls short."""
+    pace = rate * args.reference
+    spec = {"kind": "bucket", "rate": pace, "burst": 1}
+    ref = run_grid_cell(rate, latency, burst, n, spec, args.client)
+    return {"pace": pace, "ratio": ref["ratio"], "share": ref["share"], "pass": ref["pass"]}
 
 
 def limiter_spec(args: argparse.Namespace) -> dict[str, Any]:

@@ -20,6 +20,7 @@ The fake server (``python -m scaleway_volumes.testing --rate-limit R --rate-burs
     python benchmarks/ratelimit.py --quick                 # a few cells of each, ~1 min
     python benchmarks/ratelimit.py                         # everything, several minutes
     python benchmarks/ratelimit.py --scenarios grid --rates 100 --latencies 0.02
+    python benchmarks/ratelimit.py --scenarios grid --bursts 1 --reference 0.9
 
 Clients either drive the limiter themselves exactly as the library's request pipeline
 does (``--client driver``: acquire, POST, release with the status, resend a bare 429),
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import sys
@@ -68,6 +70,13 @@ def _ints(text: str) -> tuple[int, ...]:
     return tuple(int(x) for x in text.split(","))
 
 
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"a share of the rate above 0, got {text!r}")
+    return value
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Benchmark the rate limiters against a bare-429 token bucket "
@@ -93,6 +102,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="grid and drop limiter: adaptive, none, or bucket:RATE[:BURST] (a fixed one)",
     )
     parser.add_argument("--options", help="JSON keyword options for AdaptiveRateLimiter")
+    parser.add_argument(
+        "--reference",
+        type=_share,
+        metavar="SHARE",
+        help="also run each grid cell paced at a fixed SHARE x rate (e.g. 0.9): what the "
+        "machine's timing allows any limiter there",
+    )
     parser.add_argument("--fleet-n", type=int, default=1000, help="creates per fleet run")
     parser.add_argument("--fleet-latency", type=float, default=0.005)
     parser.add_argument(

@@ -72,6 +72,55 @@ def test_markdown_report() -> None:
     assert "1 of 1 cells pass." in text
 
 
+def test_markdown_report_with_a_fixed_pace_beside() -> None:
+    """``--reference``: each cell's fixed-pace run in two more columns, and how many
+    failing cells failed with it too (the machine's timing, not the limiter)."""
+    bench = load()
+
+    def cell(rate: float, ok: bool, ref_ok: bool) -> dict[str, Any]:
+        reference = {"pace": rate * 0.9, "ratio": 1.25, "share": 0.02, "pass": ref_ok}
+        return {"rate": rate, "latency": 0.0, "burst": 1, "n": 300, "wall": 3.9, "ratio": 1.3,
+                "bound": 1.2, "throttled": 9, "share": 0.03, "pass": ok,
+                "reference": reference}  # fmt: skip
+
+    text = bench.markdown({"grid": [cell(100.0, False, True), cell(400.0, False, False)]})
+    assert "| 429 share | | fixed pace: wall / ideal, 429 share | |" in text
+    assert "| 3.0% | **FAIL** | 90/s: 1.25, 2.0% | PASS |" in text
+    assert "| 3.0% | **FAIL** | 360/s: 1.25, 2.0% | **FAIL** |" in text
+    assert "Of the 2 failing, 1 fail with the fixed pace too" in text
+    assert "the fixed pace passes 1 of 2 cells." in text
+
+
+def test_reference_runs_each_cell_again_at_a_fixed_pace(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each grid cell runs twice: with the chosen limiter, then one token at SHARE x rate."""
+    bench, scenarios = load(), load("_rl_scenarios")
+    runs: list[dict[str, Any]] = []
+
+    def run_grid_cell(
+        rate: float, latency: float, burst: int, n: int, limiter: dict[str, Any], *rest: object
+    ) -> dict[str, Any]:
+        runs.append(limiter)
+        return {"ratio": 1.1, "share": 0.01, "pass": True, "throttled": 3}
+
+    monkeypatch.setattr(scenarios, "run_grid_cell", run_grid_cell)
+    args = bench.parse_args(
+        ["--rates", "200", "--latencies", "0", "--bursts", "1", "--reference", "0.9"]
+    )
+    rows = scenarios.scenario_grid(args)
+    assert runs == [{"kind": "adaptive"}, {"kind": "bucket", "rate": 180.0, "burst": 1}]
+    assert rows[0]["reference"] == {"pace": 180.0, "ratio": 1.1, "share": 0.01, "pass": True}
+    plain = bench.parse_args(["--rates", "200", "--latencies", "0", "--bursts", "1"])
+    assert "reference" not in scenarios.scenario_grid(plain)[0]
+
+
+@pytest.mark.parametrize("share", ["0", "-1", "inf", "nan"])
+def test_reference_must_be_a_positive_share(share: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A fixed pace of no rate (or of an infinite one) is refused with a usage error."""
+    with pytest.raises(SystemExit):
+        load().parse_args(["--reference", share])
+    assert "a share of the rate above 0" in capsys.readouterr().err
+
+
 def test_library_client_creates_through_the_api() -> None:
     """``--client library`` drives AsyncVolumeAPI(rate_limiter=...).create_volumes."""
     import anyio
