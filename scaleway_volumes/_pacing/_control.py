@@ -14,7 +14,9 @@ The algorithm (the reasons are in docs/rate-limiting.md):
    429: just over a limit with a burst (whose extra requests cost nothing but a
    resend), just under a one-token limit (where a request too early wastes its
    slot). The rise grows while no 429 comes (a rate far under the limit comes
-   back fast); with many answers per round trip each moves the rate by a share.
+   back fast), but not while a rate stepped down under a limit with a burst
+   climbs back to where the step came (for ``calm_peak`` at most); with many
+   answers per round trip each moves the rate by a share.
    Far above the limit (most of the last requests refused: a lowered limit) the
    rate goes at once to what got through, one cut per round (a quarter down at
    most when judged on the few requests sent since a cut); above a one-token
@@ -72,6 +74,7 @@ class AdaptiveControl:
         "mode",
         "oks",
         "one_token",
+        "peak",
         "rate",
         "refused",
         "rise",
@@ -104,6 +107,7 @@ class AdaptiveControl:
         self.calm_since = 0.0  # time of the last 429
         self.ceiling = 0.0  # the rate to come back to quickly after a deep cut
         self.failed = 0.0  # the rate found over the limit at the last deep cut
+        self.peak = 0.0  # the rate at the last step cut (a limit with a burst)
         self.round_at = -INF  # answer time of the latest 429
         self.round_sent = 0.0  # send time of the first 429 of that round
         # Send time of the search's first 429 until a crossing or a stray (one-token)
@@ -234,6 +238,12 @@ class AdaptiveControl:
             # The longer no 429 came, the faster: a rate far under the limit comes
             # back in a few round trips.
             self.run += 1
+            # Back to where a step cut came (a limit with a burst), the base rise
+            # alone: one 429 per 1 / target successes. Grown by time after
+            # ``calm``, a 20 req/s rate crossed again every second or so.
+            below = self.rate < self.peak and quiet <= tuning.calm_peak
+            if below:
+                self.run = 0
             # Doubling at most every two round trips: its 429s come a round trip late.
             per_double = max(tuning.run, 2.0 * self.rate * self.srtt)
             boost = 2.0 ** min(self.run / per_double, tuning.doublings)
@@ -245,7 +255,7 @@ class AdaptiveControl:
                 # without doubling the rate crept on at 4 % a second.
                 boost = 1.0
             up = self.rise * boost * self._per_answer()
-            if quiet > calm:
+            if quiet > calm and not below:
                 # No 429 for long: the limit rose, or others sharing it left. Grow
                 # by time, not only per success, and faster the longer it lasts: a
                 # slow rate (a fleet member the others squeezed) must not take
@@ -378,6 +388,8 @@ class AdaptiveControl:
             return
         if self.mode == HOLDING and share >= tuning.deep:
             # At the limit: one step per 429 (the target share settles it).
+            if not self.one_token:
+                self.peak = self.rate
             self.rate = self._bounded(self.rate * (1.0 - tuning.step * self._per_answer()))
             self.run = 0
             self.calm_since = now
@@ -408,6 +420,7 @@ class AdaptiveControl:
         self.failed = failed
         self.ceiling = self._bounded(failed * tuning.headroom) if self.one_token else 0.0
         searched = self.mode == SEARCHING
+        self.peak = 0.0
         self.mode = HOLDING
         self._cut_at(now)
         if searched and self.one_token and first and tuning.confirm:

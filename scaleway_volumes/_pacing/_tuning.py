@@ -48,6 +48,9 @@ class Tuning:
     #: ``calm`` under a one-token limit: longer, since passing it wastes every
     #: other slot (but a fleet member can be taken for one, see ``_control``).
     calm_one: float = 3.0
+    #: Seconds after a step cut (a limit with a burst) during which the rate
+    #: climbs back to where it was cut without doubling or growing by time.
+    calm_peak: float = 3.0
     #: Under a one-token limit, the rise no longer doubles at this share of the
     #: rate that last failed (as CUBIC slows near its last maximum): above such a
     #: limit every other request is refused, and a doubling rise crossed it by
@@ -144,6 +147,7 @@ _RULES: dict[tuple[str, ...], tuple[str, Callable[[float], bool]]] = {
         "calm",
         "calm_growth",
         "calm_one",
+        "calm_peak",
         "stall",
         "scale",
         "probe_scale",

@@ -407,6 +407,32 @@ def test_the_climb_back_to_the_rate_that_failed_ends_there_and_the_hold_goes_on(
     assert rates[-1] > 190.0
 
 
+def test_after_a_step_cut_the_rate_climbs_back_slowly_until_calm_peak() -> None:
+    """Under a limit with a burst, after a 429's step cut the rate climbs back to
+    where it was cut by the base rise alone: no doubling and no growth by time
+    until ``calm_peak``. (Grown by time after ``calm``, a 20 req/s rate went back
+    over the limit about every second, and the 20 req/s cells met 8-10 % of
+    429s.) Later it grows by time again, as after any calm."""
+    control = _holding(20.0)
+    assert control.reserve(0.0) == 0.0
+    control.release(0.0, 429, 0.01)
+    cut = 20.0 * (1 - TUNING.step)
+    assert control.rate == pytest.approx(cut)
+    successes = 0
+    now = 0.06
+    while now < TUNING.calm_peak - 0.1:
+        _quiet_success(control, now)
+        successes += 1
+        now += 0.06
+    assert TUNING.calm < now  # a calm that grows the rate without a cut
+    base = rise(TUNING.step, TUNING.target)
+    assert control.rate == pytest.approx(cut * (1 + base) ** successes)
+    assert control.rate < 20.0
+    before = control.rate
+    _quiet_success(control, TUNING.calm_peak + 0.5)
+    assert control.rate > before * (1 + 4 * base)
+
+
 def test_after_a_long_calm_the_rate_grows_by_time_past_the_rate_that_failed() -> None:
     """A calm of ``calm_one`` grows a one-token rate by time, even past the rate
     that failed (a rate kept under an old failure would never follow a limit that
