@@ -179,7 +179,7 @@ class AdaptiveControl:
             self.rate = self._bounded(rate)
             self.window = INF
             self.last_cut = self.calm_since = now
-            self.ceiling = 0.0
+            self.ceiling = self.peak = 0.0
             self.run = 0
             self.tokens = min(self.tokens, 1.0)
             self.stamp = now

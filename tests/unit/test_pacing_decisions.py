@@ -428,9 +428,31 @@ def test_after_a_step_cut_the_rate_climbs_back_slowly_until_calm_peak() -> None:
     base = rise(TUNING.step, TUNING.target)
     assert control.rate == pytest.approx(cut * (1 + base) ** successes)
     assert control.rate < 20.0
+    # Under a one-token limit the step leaves no plateau: its hold has its own
+    # rules near the rate that failed.
+    one_token = _holding(20.0)
+    one_token.one_token = True
+    assert one_token.reserve(0.0) == 0.0
+    one_token.release(0.0, 429, 0.01)
+    for i in range(successes):
+        _quiet_success(one_token, 0.06 * (i + 1))
+    assert one_token.rate > control.rate * 1.01
     before = control.rate
     _quiet_success(control, TUNING.calm_peak + 0.5)
     assert control.rate > before * (1 + 4 * base)
+
+
+def test_a_rate_resumed_from_elsewhere_has_no_plateau() -> None:
+    """``resume_at`` (a fleet's limiter falling back to its local one at the
+    fleet's rate) forgets the last step's peak: the rate given is no step cut."""
+    control = _holding(20.0)
+    assert control.reserve(0.0) == 0.0
+    control.release(0.0, 429, 0.01)
+    assert control.peak == 20.0
+    control.resume_at(15.0, 0.02)
+    assert control.peak == 0.0
+    _quiet_success(control, 0.02 + TUNING.calm + 0.5)
+    assert control.rate >= 15.0 * (1 + TUNING.calm_growth / 15.0) * (1 - 1e-9)
 
 
 def test_after_a_long_calm_the_rate_grows_by_time_past_the_rate_that_failed() -> None:
