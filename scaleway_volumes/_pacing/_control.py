@@ -420,7 +420,6 @@ class AdaptiveControl:
         self.failed = failed
         self.ceiling = self._bounded(failed * tuning.headroom) if self.one_token else 0.0
         searched = self.mode == SEARCHING
-        self.peak = 0.0
         self.mode = HOLDING
         self._cut_at(now)
         if searched and self.one_token and first and tuning.confirm:
@@ -440,9 +439,11 @@ class AdaptiveControl:
                     self.ceiling = min(self.ceiling, self._bounded(pace * self.tuning.headroom))
 
     def _cut_at(self, now: float) -> None:
-        """A cut: 429s of requests sent before ``now`` are not counted again, and the
-        next request waits a full interval at the new rate."""
+        """A cut: 429s of requests sent before ``now`` are not counted again, the
+        next request waits a full interval at the new rate, and no step's plateau
+        holds the rate back (it is no step)."""
         self.last_cut = self.calm_since = now
+        self.peak = 0.0
         self.tokens = min(self.tokens, 0.0)
         self.stamp = now
         self.confirm = None
