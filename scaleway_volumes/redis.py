@@ -318,7 +318,7 @@ class RedisRateLimiter:
     def release(self, permit: object, status: int | None) -> None:
         """The request ended with HTTP ``status`` (None: no answer came). Never raises."""
         if type(permit) is float:
-            self._book.release(permit, status, time.monotonic())
+            self._book.release(permit, status, self._gate.now())
             self._gate.wake()
         elif type(permit) is tuple and len(permit) == 1:
             self._local.release(permit[0], status)
@@ -375,7 +375,7 @@ class RedisRateLimiter:
         try:
             if book.throttle is not None:
                 sending = book.pending()
-                args = book.throttle_args(time.monotonic())
+                args = book.throttle_args(self._gate.now())
                 gen, rate, _ = await conn.throttle(
                     keys=[self._key], args=[*args, *self._throttle_tail]
                 )
@@ -385,12 +385,12 @@ class RedisRateLimiter:
                 probing, book.probe = book.probe, False
                 sending = book.pending()
                 ok, thr, sample = book.lease_args()
-                want = book.want(waiting, time.monotonic())
+                want = book.want(waiting, self._gate.now())
                 reply = await conn.lease(
                     keys=[self._key], args=[want, ok, thr, sample, 1, *self._lease_tail]
                 )
                 sending = None
-                now = time.monotonic()
+                now = self._gate.now()
                 count, delay, interval, gen, rate = reply
                 book.apply_lease(
                     Lease(int(count), now + float(delay), float(interval), int(gen), float(rate))
@@ -427,7 +427,7 @@ class RedisRateLimiter:
         self._down = True
         if not self._outage:
             self._outage = True
-            self._local.resume_at(self._book.recent_rate(now))
+            self._local.resume_at(self._book.recent_rate(self._gate.now()))
             # An error of Redis's (ACL, memory, the key's type) is no outage: said
             # so, as it needs a fix there. Tries go on meanwhile, as for an outage.
             # A wrong password is an answer (redis-py files it under ConnectionError).

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-import time
+from time import monotonic as _monotonic
 
 import attrs
 
@@ -50,7 +50,8 @@ class AdaptiveRateLimiter:
     same credentials (the gateway's limit is per credentials), and use
     ``scaleway_volumes.redis.RedisRateLimiter`` to share one across processes. It
     may be created with no event loop running and used from successive event
-    loops, asyncio or trio, but from one thread at a time.
+    loops, asyncio or trio, but from one thread at a time. Under a test's
+    virtual clock (trio's ``MockClock``) it paces in that clock's time.
 
     Args:
         min_rate: requests per second it never goes below (default 0.5).
@@ -102,7 +103,8 @@ class AdaptiveRateLimiter:
     def release(self, permit: object, status: int | None) -> None:
         """The request ended with HTTP ``status`` (None: no answer came). Never raises."""
         if type(permit) is float:
-            self._control.release(permit, status, time.monotonic())
+            # Gate.now, inline: this is every request's path.
+            self._control.release(permit, status, _monotonic() + self._gate.sleeper.ahead)
             self._gate.wake()
 
     def resume_at(self, rate: float) -> None:
@@ -114,7 +116,7 @@ class AdaptiveRateLimiter:
         nothing or paced nothing without a word; ``TypeError`` for a non-number).
         """
         rate = check_number("rate", rate, unit="requests per second", positive=False)
-        self._control.resume_at(rate, time.monotonic())
+        self._control.resume_at(rate, self._gate.now())
 
     @property
     def rate(self) -> float | None:

@@ -53,7 +53,8 @@ UNTHROTTLED, SEARCHING, HOLDING = "unthrottled", "searching", "holding"
 
 
 class AdaptiveControl:
-    """State of one adaptive limiter (not thread-safe; times in seconds, monotonic).
+    """State of one adaptive limiter (not thread-safe; times in seconds, read on the
+    pacing's clock: ``Gate.now``).
 
     ``reserve(now)`` asks for a slot, ``release(sent, status, now)`` reports an answer.
     """

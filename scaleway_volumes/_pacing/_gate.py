@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextlib
 import math
 import threading
-import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from time import monotonic as _monotonic
 from typing import Protocol
 
 import anyio
@@ -58,8 +58,8 @@ class Gate:
         "_line_thread",
         "_refill",
         "_release_event",
-        "_sleeper",
         "schedule",
+        "sleeper",
     )
 
     def __init__(self, schedule: Schedule, refill: Refill | None = None) -> None:
@@ -69,7 +69,8 @@ class Gate:
         self._line_loop: object = None
         self._line_thread = 0
         self._release_event: anyio.Event | None = None
-        self._sleeper = Sleeper()
+        #: Its pauses, and the pacing's clock (``Sleeper.now``).
+        self.sleeper = Sleeper()
         # Whether the head of the line waits for the schedule (a delay, a
         # request to end, a refill). While it does not, the line is only
         # handing over from one waiter to the next, and a newcomer the schedule
@@ -77,6 +78,12 @@ class Gate:
         # pacing, a line formed at start-up would never drain and every request
         # would pay for an event and a hand-over.
         self._blocked = False
+
+    def now(self) -> float:
+        """The pacing's clock, in seconds: what ``schedule.reserve`` and the answers'
+        times are read on (``time.monotonic()``, but under a test's virtual clock;
+        see ``_sleep``)."""
+        return _monotonic() + self.sleeper.ahead
 
     @property
     def waiting(self) -> int:
@@ -86,7 +93,8 @@ class Gate:
     async def wait_turn(self) -> float:
         """Wait until the schedule gives this caller a slot; return the time it did."""
         if not self._line or not self._blocked:
-            now = time.monotonic()
+            # Sleeper.now, inline: this is every request's path.
+            now = _monotonic() + self.sleeper.ahead
             if self.schedule.reserve(now) == 0.0:
                 return now
         return await self._wait_in_line()
@@ -125,7 +133,7 @@ class Gate:
                 await me.wait()
             schedule = self.schedule
             while True:
-                now = time.monotonic()
+                now = self.sleeper.now()
                 delay = schedule.reserve(now)
                 if delay == 0.0:
                     return now
@@ -137,7 +145,7 @@ class Gate:
                         event = self._release_event = anyio.Event()
                         await event.wait()
                     else:
-                        await self._sleeper.until(now + delay)
+                        await self.sleeper.until(now + delay)
                 finally:
                     self._blocked = False
         finally:

@@ -45,8 +45,8 @@ class TokenBucketRateLimiter:
     """At most ``rate`` requests per second, in bursts of at most ``burst``.
 
     For a limit you know: it never learns from 429s. Requests wait in arrival
-    order; a cancelled wait takes nothing. One thread at a time, as
-    ``AdaptiveRateLimiter``.
+    order; a cancelled wait takes nothing. One thread at a time, and in a test's
+    virtual time under its virtual clock, as ``AdaptiveRateLimiter``.
 
     ```python
     api = AsyncVolumeAPI(token, rate_limiter=TokenBucketRateLimiter(50, burst=5))

@@ -11,17 +11,35 @@ the hand-over's own delay is learnt and slept off in advance.
 Those threads are counted by a limiter of their own, not anyio's default one: the
 host app owns that one (FastAPI and Starlette run every sync endpoint through it),
 and a pause waiting for its tokens would last as long as the app's slowest work.
+
+A test may run its event loop on a virtual clock (trio's ``MockClock``; on
+asyncio, a loop whose ``time()`` is not ``time.monotonic()``), whose timers end
+at once with no real time gone. Read by ``time.monotonic()`` alone, a limiter
+then found its slot still ahead after each pause and paused again: it paced in
+real time while the virtual clock ran forward by hours, and a test's
+``fail_after`` fired. So a ``Sleeper`` is also the pacing's clock
+(``Sleeper.now``): ``time.monotonic()`` plus the pauses a virtual clock skipped,
+and under one every pause is the loop's timer.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import anyio
 import anyio.lowlevel
 import anyio.to_thread
+import sniffio
 
-__all__ = ["PAUSE_THREADS", "PRECISE_BELOW", "Sleeper", "next_lead", "pause_threads"]
+__all__ = [
+    "PAUSE_THREADS",
+    "PRECISE_BELOW",
+    "Sleeper",
+    "next_lead",
+    "pause_threads",
+    "virtual_clock",
+]
 
 #: Pauses at least this long use the loop's timer: its error (under 1.2 ms) is
 #: a small share of them, and a thread costs more CPU than a timer.
@@ -59,6 +77,25 @@ def pause_threads() -> anyio.CapacityLimiter:
         return limiter
 
 
+#: A loop's clock this far from ``time.monotonic()`` is not the real one.
+VIRTUAL_APART = 1.0
+
+
+def virtual_clock() -> bool:
+    """Whether the running event loop keeps a virtual time (a test's): trio's
+    ``MockClock``, or an asyncio loop whose clock is not ``time.monotonic()``
+    (asyncio's own reads it; uvloop's within a millisecond)."""
+    library = sniffio.current_async_library()
+    if library == "asyncio":
+        return abs(asyncio.get_running_loop().time() - time.monotonic()) > VIRTUAL_APART
+    if library == "trio":
+        import trio.lowlevel  # only ever running under it: not a dependency
+        import trio.testing
+
+        return isinstance(trio.lowlevel.current_clock(), trio.testing.MockClock)
+    return False
+
+
 def _sleep_until(moment: float) -> None:
     delay = moment - time.monotonic()
     if delay > 0:
@@ -66,20 +103,38 @@ def _sleep_until(moment: float) -> None:
 
 
 class Sleeper:
-    """Sleeps until a ``time.monotonic()`` moment, and returns at it or just after."""
+    """Sleeps until a moment of its clock (``now``), and returns at it or just after."""
 
-    __slots__ = ("lead",)
+    __slots__ = ("ahead", "lead")
 
     def __init__(self) -> None:
         # What a thread's wake-up and the hand-over to the loop took lately.
         self.lead = 0.0002
+        # The pauses a virtual clock skipped, in all (0.0 under a real one).
+        self.ahead = 0.0
+
+    def now(self) -> float:
+        """The pacing's time: ``time.monotonic()``, plus the pauses a test's virtual
+        clock skipped (none under a real one)."""
+        return time.monotonic() + self.ahead
 
     async def until(self, moment: float) -> None:
-        """Return once ``time.monotonic() >= moment`` (cancellable throughout)."""
-        delay = moment - time.monotonic()
-        if delay >= PRECISE_BELOW:
-            await anyio.sleep(delay)
+        """Return once ``now() >= moment`` (cancellable throughout)."""
+        delay = moment - self.now()
+        if delay <= 0:
             return
+        if delay >= PRECISE_BELOW or virtual_clock():
+            await anyio.sleep(delay)
+            late = moment - self.now()
+            if late > 0 and virtual_clock():
+                # The timer ended with little or no real time gone: the pacing's
+                # clock moves on to the moment. (A real clock coarser than the
+                # loop's, as Windows' before Python 3.13, is not moved: the
+                # caller finds the rest and waits for it.)
+                self.ahead += late
+            return
+        # Real time from here: the moment on ``time.monotonic()``'s scale.
+        moment -= self.ahead
         if delay > self.lead:
             threads = pause_threads()
             if threads.available_tokens < 1:
