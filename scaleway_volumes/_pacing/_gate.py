@@ -83,7 +83,7 @@ class Gate:
         """The pacing's clock, in seconds: what ``schedule.reserve`` and the answers'
         times are read on (``time.monotonic()``, but under a test's virtual clock;
         see ``_sleep``)."""
-        return _monotonic() + self.sleeper.ahead
+        return self.sleeper.now()
 
     @property
     def waiting(self) -> int:
