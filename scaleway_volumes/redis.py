@@ -21,6 +21,7 @@ import math
 import secrets
 import time
 import weakref
+from collections.abc import AsyncGenerator
 from types import TracebackType
 from typing import Any
 
@@ -39,6 +40,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     ) from exc
 
 from ._compat import abandon_redis_pool
+from ._loop_end import watch_loop_end
 from ._pacing._adaptive import AdaptiveRateLimiter, check_rates
 from ._pacing._fleet import FleetBook, Lease, Pending
 from ._pacing._gate import Gate
@@ -62,22 +64,33 @@ class _Unavailable(Exception):
 class _Connection:
     """The redis-py client of one event loop, with its scripts."""
 
-    __slots__ = ("client", "lease", "throttle")
+    __slots__ = ("client", "lease", "throttle", "watcher")
 
     def __init__(self, client: Any) -> None:
         self.client = client
         self.lease = client.register_script(LEASE)
         self.throttle = client.register_script(THROTTLE)
+        #: What closes the client in its loop as that loop ends (``_loop_end``).
+        self.watcher: AsyncGenerator[None, None] | None = None
 
 
 class _Clients:
     """The Redis client of each event loop using the limiter: one, unless threads
     share it (each thread's loop has its own, none is dropped while open)."""
 
-    __slots__ = ("by_loop",)
+    __slots__ = ("__weakref__", "by_loop")
 
     def __init__(self) -> None:
         self.by_loop: dict[asyncio.AbstractEventLoop, _Connection] = {}
+
+    def forget(self, loop: asyncio.AbstractEventLoop, client: Any) -> bool:
+        """Drop ``loop``'s connection if ``client`` is still its client; whether it
+        was (then the caller closes it)."""
+        conn = self.by_loop.get(loop)
+        if conn is None or conn.client is not client:
+            return False
+        del self.by_loop[loop]
+        return True
 
     def abandon(self) -> None:
         """Close the sockets of the clients whose loop is closed, without it (a loop
@@ -138,9 +151,10 @@ class RedisRateLimiter:
     ``retry_interval`` seconds. The log shows the URL without its password.
 
     The limiter may be created with no event loop running and used from
-    successive event loops: each gets its own Redis client, and the previous
-    loop's connections are closed when the next loop takes over (the last
-    one's by ``await limiter.aclose()``, ``async with``, or at exit). One
+    successive event loops: each gets its own Redis client, closed in that loop
+    as ``asyncio.run()`` ends it (a loop closed otherwise: when the next loop
+    takes over, the last one's by ``await limiter.aclose()``, ``async with``, or
+    at exit). One
     thread at a time, as ``AdaptiveRateLimiter``: a caller that must wait
     while another thread's loop has callers waiting gets a ``RuntimeError``;
     give each thread a limiter (of the same ``name``: they share the limit).
@@ -262,7 +276,8 @@ class RedisRateLimiter:
             tuning.scale,
         ]
         # Not in an anyio RunVar, which kept every finished loop and its
-        # connection alive: closed when the next loop takes over, the last at exit.
+        # connection alive: closed in its loop as the loop ends, else (a loop
+        # closed without that) when the next loop takes over, the last at exit.
         self._clients = _Clients()
         weakref.finalize(self, self._clients.abandon)
         self._down = False  # limiting in-process now
@@ -351,6 +366,10 @@ class RedisRateLimiter:
                 retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
             )
             conn = self._clients.by_loop[loop] = _Connection(client)
+            # Closed in the loop as it ends (``asyncio.run``), not left to the next.
+            conn.watcher = watch_loop_end(
+                self._clients, lambda clients: clients.forget(loop, client), client.aclose
+            )
         return conn
 
     async def _refill(self, waiting: int) -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import threading
 import weakref
+from collections.abc import AsyncGenerator
 
 import anyio
 import httpx
 import sniffio
 
 from .._compat import keep_no_cookies
+from .._loop_end import watch_loop_end
 from ._aiohttp import AiohttpTransport
 from ._trio import CancelSafeHTTPTransport
 
@@ -65,7 +67,7 @@ def _abandon_if_ended(transport: AiohttpTransport | CancelSafeHTTPTransport, loo
 class _Pool:
     """One event loop's client, with what lets go of it without that loop."""
 
-    __slots__ = ("client", "finalizer", "loop", "transport")
+    __slots__ = ("client", "finalizer", "loop", "transport", "watcher")
 
     def __init__(
         self,
@@ -78,6 +80,8 @@ class _Pool:
         self.client = client
         self.transport = transport
         self.finalizer = finalizer
+        #: What closes the pool in its asyncio loop as that loop ends (``_loop_end``).
+        self.watcher: AsyncGenerator[None, None] | None = None
 
     def abandon(self) -> None:
         """Close the sockets without the loop: only once ``_has_ended(self.loop)``."""
@@ -99,7 +103,11 @@ class OwnedClient:
     own pool behind ``CancelSafeHTTPTransport``. Pools never closed (the last
     job's, in such a worker) are abandoned when the ``OwnedClient`` is
     collected or at interpreter exit (a ``weakref.finalize`` each), once their
-    loop has ended.
+    loop has ended. On asyncio a pool is closed in its loop when that loop shuts
+    down (the end of ``asyncio.run``), or when the API is collected while its
+    loop runs: uvloop warns of every socket still open when it closes, aiohttp
+    of every session collected unclosed, and the server gets its connections
+    back when the job ends.
     """
 
     __slots__ = ("__weakref__", "_current", "_lock", "_pools", "max_connections")
@@ -163,7 +171,25 @@ class OwnedClient:
         client = httpx.AsyncClient(transport=transport, follow_redirects=False, trust_env=False)
         keep_no_cookies(client)
         finalizer = weakref.finalize(self, _abandon_if_ended, transport, loop)
-        return _Pool(loop, client, transport, finalizer)
+        pool = _Pool(loop, client, transport, finalizer)
+        if isinstance(loop, asyncio.AbstractEventLoop):
+            pool.watcher = watch_loop_end(
+                self, lambda owned: owned._forget(loop, client), client.aclose
+            )
+        return pool
+
+    def _forget(self, loop: object, client: httpx.AsyncClient) -> bool:
+        """Drop ``loop``'s pool if ``client`` is still its client; whether it was (then
+        the caller closes it)."""
+        with self._lock:
+            pool = self._pools.get(loop)
+            if pool is None or pool.client is not client:
+                return False
+            del self._pools[loop]
+            if self._current is pool:
+                self._current = None
+        pool.finalizer.detach()
+        return True
 
     async def aclose(self) -> None:
         """Close the running loop's client, and the pools of loops that have ended.

@@ -112,9 +112,9 @@ def test_threads_with_a_loop_each_take_turns_with_one_api(
 
 
 def test_successive_loops_keep_one_pool(fake: FakeScaleway, server: FakeServer) -> None:
-    """asyncio.run per job, beside a loop left open: each ended loop's pool is closed
-    when the next loop shows up, the open loop's is kept, and the API holds no more
-    pools than the live loops' and the last job's."""
+    """asyncio.run per job, beside a loop left open: each job's pool is closed in its
+    loop as that loop shuts down, the open loop's is kept, and the API holds no
+    more pools than the live loops'."""
     api = make_api(fake, server)
     volume = fake.add_volume(name="v", size=10**10)
     open_loop = asyncio.new_event_loop()
@@ -122,16 +122,16 @@ def test_successive_loops_keep_one_pool(fake: FakeScaleway, server: FakeServer) 
         open_loop.run_until_complete(api.get_volume(volume["id"]))
         for _ in range(TURNS):
             asyncio.run(api.get_volume(volume["id"]))
-            assert len(api._owned._pools) <= 2  # type: ignore[union-attr]
-            # The job before this one's connection is closed: the open loop's and this job's.
-            open_loop.run_until_complete(eventually(lambda: fake.stats.open_connections == 2))
+            assert list(api._owned._pools) == [open_loop]  # type: ignore[union-attr]
+            # This job's connection is closed: the open loop's is left.
+            open_loop.run_until_complete(eventually(lambda: fake.stats.open_connections == 1))
         # The open loop's pool was kept: its connection is reused.
         opened = fake.stats.connections_opened
         open_loop.run_until_complete(api.get_volume(volume["id"]))
         assert fake.stats.connections_opened == opened
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            open_loop.run_until_complete(api.aclose())  # and abandons the last job's
+            open_loop.run_until_complete(api.aclose())
             open_loop.run_until_complete(eventually(lambda: fake.stats.open_connections == 0))
             gc.collect()
         assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []

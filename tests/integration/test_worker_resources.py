@@ -16,7 +16,9 @@ import textwrap
 import time
 import warnings
 import weakref
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trio
@@ -24,6 +26,7 @@ import trio
 from scaleway_volumes import AsyncVolumeAPI
 from scaleway_volumes.testing import FakeScaleway, FakeServer
 from tests.redis_server import RedisServer
+from tests.waiting import eventually
 
 redis = pytest.importorskip("redis")
 
@@ -91,6 +94,70 @@ def test_the_last_loops_pool_is_closed_when_the_api_goes(
     assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
 
 
+def make_api(fake: FakeScaleway, server: FakeServer) -> AsyncVolumeAPI:
+    return AsyncVolumeAPI(fake.token, base_url=server.base_url, organization=fake.organization)
+
+
+def test_a_jobs_pool_is_closed_in_its_loop_as_asyncio_run_ends(
+    fake: FakeScaleway, server: FakeServer
+) -> None:
+    """asyncio.run shuts its loop down (``shutdown_asyncgens``) before closing it:
+    the job's pool is closed then, in that loop, with no other loop since and the
+    API still there. It used to stay open until the next job or exit, and uvloop,
+    which checks at ``close()``, warned of each of its sockets ('unclosed resource
+    <TCPTransport ...>')."""
+    api = make_api(fake, server)
+    volume = fake.add_volume(name="v", size=10**10)
+    for _ in range(2):
+        assert asyncio.run(api.get_volume(volume["id"])).name == "v"
+        assert api._owned._pools == {}  # type: ignore[union-attr]
+        trio.run(eventually, lambda: fake.stats.open_connections == 0)
+    assert fake.stats.connections_opened == 2
+
+
+def test_a_job_that_closes_its_api_ends_cleanly(fake: FakeScaleway, server: FakeServer) -> None:
+    """``aclose()`` at the end of the job, then the loop's shutdown: nothing is
+    closed twice, nothing warns, and the next job gets a pool of its own."""
+    api = make_api(fake, server)
+    volume = fake.add_volume(name="v", size=10**10)
+
+    async def job() -> str:
+        name = (await api.get_volume(volume["id"])).name
+        await api.aclose()
+        return name
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert asyncio.run(job()) == "v"
+        assert asyncio.run(job()) == "v"
+        gc.collect()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+    assert fake.stats.connections_opened == 2
+    trio.run(eventually, lambda: fake.stats.open_connections == 0)
+
+
+def test_an_api_collected_while_its_loop_runs_closes_its_pool_in_it(
+    fake: FakeScaleway, server: FakeServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An API made and dropped inside a long-lived loop, never closed: its pool is
+    closed by the loop soon after. aiohttp used to report the session it found
+    unclosed when collected ('Unclosed client session')."""
+    volume = fake.add_volume(name="v", size=10**10)
+
+    async def main() -> None:
+        api = make_api(fake, server)
+        await api.get_volume(volume["id"])
+        gone = weakref.ref(api)
+        del api
+        gc.collect()
+        assert gone() is None
+        await eventually(lambda: fake.stats.open_connections == 0)
+        gc.collect()
+
+    asyncio.run(main())
+    assert "Unclosed" not in caplog.text
+
+
 def clients(server: RedisServer, expect: int | None = None) -> int:
     """How many connections the Redis server has, this one included: asked again
     until ``expect`` for 5 s at most, as the server sees a socket closed in its
@@ -107,14 +174,30 @@ def clients(server: RedisServer, expect: int | None = None) -> int:
         checker.close()
 
 
+def run_closing(coro: Coroutine[Any, Any, None]) -> None:
+    """A loop that runs ``coro`` and is closed with no shutdown (no
+    ``shutdown_asyncgens``), as a hand-made loop often is."""
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(coro)
+    finally:
+        loop.close()
+
+
+@pytest.mark.parametrize(("run", "lingering"), [(asyncio.run, 0), (run_closing, 1)])
 def test_a_limiter_used_from_successive_loops_keeps_one_connection(
-    redis_server: RedisServer, name: str
+    redis_server: RedisServer,
+    name: str,
+    run: Callable[[Coroutine[Any, Any, None]], None],
+    lingering: int,
 ) -> None:
     """docs/rate-limiting.md: a limiter created with no loop may be used from
     successive ``asyncio.run()`` loops. Each finished loop's Redis connection
     used to stay open, and the loop itself alive (a client per loop in an anyio
     RunVar, whose value refers back to the loop): four jobs, four connections.
-    Now the previous loop's connection is closed when the next loop takes over."""
+    Now each loop's connection is closed in that loop as ``asyncio.run`` ends
+    it; a loop closed without that shutdown has its connection closed when the
+    next loop takes over, and the last one's stays until the limiter goes."""
     limiter = RedisRateLimiter(redis_server.url, name=name)
     loops: list[weakref.ref[asyncio.AbstractEventLoop]] = []
 
@@ -125,10 +208,11 @@ def test_a_limiter_used_from_successive_loops_keeps_one_connection(
 
     base = clients(redis_server)
     for _ in range(4):
-        asyncio.run(job(limiter))
+        run(job(limiter))
         gc.collect()
     assert limiter.shared
-    assert clients(redis_server, base + 1) == base + 1  # the last loop's, until aclose() or exit
+    assert clients(redis_server, base + lingering) == base + lingering
+    # The last loop is the limiter's line's until another loop waits in it.
     assert [ref() is None for ref in loops] == [True, True, True, False]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
