@@ -308,6 +308,8 @@ class RedisRateLimiter:
             conn = clients.by_loop.pop(asyncio.get_running_loop(), None)
             if conn is not None:
                 await conn.client.aclose()
+                if conn.watcher is not None:
+                    await conn.watcher.aclose()  # as the owned HTTP pool's (_owned)
         clients.abandon()  # other loops', once ended: closed without them
 
     @property

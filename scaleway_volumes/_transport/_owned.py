@@ -210,3 +210,8 @@ class OwnedClient:
         if pool is not None:
             pool.finalizer.detach()
             await pool.client.aclose()
+            if pool.watcher is not None:
+                # Ended here (it finds the pool closed): dropped unended, it would
+                # have the loop schedule its end, and a loop closed before
+                # running again warns that it was never awaited.
+                await pool.watcher.aclose()
