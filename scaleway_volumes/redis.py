@@ -154,8 +154,7 @@ class RedisRateLimiter:
     successive event loops: each gets its own Redis client, closed in that loop
     as ``asyncio.run()`` ends it (a loop closed otherwise: when the next loop
     takes over, the last one's by ``await limiter.aclose()``, ``async with``, or
-    at exit). One
-    thread at a time, as ``AdaptiveRateLimiter``: a caller that must wait
+    at exit). One thread at a time, as ``AdaptiveRateLimiter``: a caller that must wait
     while another thread's loop has callers waiting gets a ``RuntimeError``;
     give each thread a limiter (of the same ``name``: they share the limit).
 
