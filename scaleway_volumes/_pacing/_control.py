@@ -24,9 +24,10 @@ The algorithm (the reasons are in docs/rate-limiting.md):
    quickly towards the rate that failed: holding, the pace the first 429 of
    that round went out at (the later ones went out at a pace still rising); at
    the search's end, that pace once the requests sent next show the limit was
-   crossed there (``_record.crossed``), else the rate; from ``gentle`` of it up
-   to it, the rise no longer doubles (past it with no 429, it was too low a
-   guess). The climb back ends within ``near`` of it.
+   crossed there (``_record.crossed``; after a stray, the next 429 among the
+   requests sent before the search ended is judged so), else the rate; from
+   ``gentle`` of it up to it, the rise no longer doubles (past it with no 429,
+   it was too low a guess). The climb back ends within ``near`` of it.
    The 429s of the two requests around a stall of the event loop (a slot taken
    long after it came due), and of a request that reached the server with a
    held-up one sent before it (``_record.arrived_together``), move nothing:
@@ -65,6 +66,7 @@ class AdaptiveControl:
         "calm_since",
         "ceiling",
         "confirm",
+        "confirm_until",
         "done",
         "failed",
         "grown",
@@ -113,6 +115,8 @@ class AdaptiveControl:
         self.round_sent = 0.0  # send time of the first 429 of that round
         # Send time of the search's first 429 until a crossing or a stray (one-token)
         self.confirm: float | None = None
+        # ...among the requests sent before this time (the search's end).
+        self.confirm_until = 0.0
         self.window = tuning.initial_window
         self.in_flight = 0
         self.tokens = 1.0
@@ -425,19 +429,40 @@ class AdaptiveControl:
         self._cut_at(now)
         if searched and self.one_token and first and tuning.confirm:
             self.confirm = self.round_sent
+            self.confirm_until = now
 
     def _confirm(self, first: float, answered: float) -> None:
         """If the search's first 429 (sent at ``first``) crossed the limit, come back
         under the pace it went out at, not under the rate the search reached a round
-        trip later (at 100 req/s behind 100 ms: 155, and the climb crossed it again)."""
-        verdict = crossed(first, self.tuning.confirm, self.sends, self.oks, self.refused, answered)
-        if verdict is not None:
-            self.confirm = None
+        trip later (at 100 req/s behind 100 ms: 155, and the climb crossed it again).
+
+        A stray (the requests sent next all got through) says nothing, but the search
+        went on rising until its end: the next 429 of a request sent before then is
+        judged the same way. Left at the rate when the stray came back, the climb back
+        aimed over the limit (traced at 400 req/s behind 100 ms: at 450 req/s, 95 %
+        of 474; 22 429s and a deep cut 0.4 s later)."""
+        k = self.tuning.confirm
+        while True:
+            verdict = crossed(first, k, self.sends, self.oks, self.refused, answered)
+            if verdict is None:
+                return
             if verdict:
+                self.confirm = None
                 pace = self._pace_at(first)
                 self.failed = min(self.failed, pace)
                 if self.ceiling:
                     self.ceiling = min(self.ceiling, self._bounded(pace * self.tuning.headroom))
+                return
+            later = [t for t in self.refused if first < t < self.confirm_until]
+            if later:
+                first = self.confirm = min(later)
+            elif answered >= self.confirm_until:
+                # Every request sent before the search's end is answered: no crossing
+                # among them, and the search's top stands.
+                self.confirm = None
+                return
+            else:
+                return  # more of the search's requests to come
 
     def _cut_at(self, now: float) -> None:
         """A cut: 429s of requests sent before ``now`` are not counted again, the

@@ -644,7 +644,56 @@ def test_the_search_comes_back_under_the_pace_of_its_first_429_if_it_crossed_the
             break
     assert control.failed == pytest.approx(failed)
     assert control.ceiling == pytest.approx(failed * TUNING.headroom)
+    if 429 in next_three:
+        assert control.confirm is None
+    else:
+        # A stray: the search's later requests may still show where it crossed,
+        # until one sent after its end is answered.
+        assert control.confirm is not None
+        control.tokens = 1.0
+        assert control.reserve(1.0) == 0.0
+        control.release(1.0, 201, 1.05)
+        assert control.confirm is None
+        assert control.failed == 260.0
+
+
+def test_after_a_stray_the_search_comes_back_under_the_pace_of_its_next_crossing() -> None:
+    """The search's first 429 a stray (the three sent next got through), a later
+    request sent before the search's end refused with one of its next three: the
+    limit was crossed there, and the climb back aims under that pace, not under
+    the rate when the stray came back (traced at 400 req/s behind 100 ms: 474
+    req/s, and the climb back crossed the limit again 0.4 s later)."""
+    control = AdaptiveControl()
+    control.release(0.0, 429, 0.01)  # the first wave's 429: the search begins
+    control.one_token = True
+    times = _send_at(control, [100.0 + 20.0 * i for i in range(14)], 0.02)  # to 360 req/s
+    for t in times[:5]:
+        control.release(t, 201, t + 0.05)
+    control.release(times[5], 429, 0.15)  # sent at 200 req/s: the search ends
+    assert (control.mode, control.failed) == (HOLDING, 360.0)
+    statuses = (201, 201, 201, 429, 201, 429)  # a stray, then at 280 req/s one in two
+    for t, status in zip(times[6:12], statuses, strict=True):
+        assert control.failed == 360.0
+        control.release(t, status, t + 0.08)
     assert control.confirm is None
+    assert control.failed == pytest.approx(280.0)
+    assert control.ceiling == pytest.approx(280.0 * TUNING.headroom)
+
+
+def test_a_429_sent_after_the_search_ended_is_no_crossing_of_it() -> None:
+    """Only the requests sent before the search's end tell where it crossed: a 429
+    sent after it (at the pace of the cut) is the hold's business."""
+    control = AdaptiveControl()
+    control.release(0.0, 429, 0.01)
+    control.one_token = True
+    times = _send_at(control, [100.0 + 20.0 * i for i in range(14)], 0.02)
+    for t in times[:5]:
+        control.release(t, 201, t + 0.05)
+    control.release(times[5], 429, 0.105)  # the search ends at 0.105: times[9] on are later
+    for t, status in zip(times[6:12], (201, 201, 201, 429, 201, 429), strict=True):
+        control.release(t, status, t + 0.08)
+    assert control.confirm is None
+    assert control.failed == 360.0
 
 
 def test_without_confirm_the_search_ends_at_the_rate_when_its_429_came_back() -> None:
