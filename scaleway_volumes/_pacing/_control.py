@@ -458,7 +458,7 @@ class AdaptiveControl:
                 first = self.confirm = min(later)
             elif answered >= self.confirm_until:
                 # Every request sent before the search's end is answered: no crossing
-                # among them, and the search's top stands.
+                # among them, and the rate that failed stands.
                 self.confirm = None
                 return
             else:
