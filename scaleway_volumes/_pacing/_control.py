@@ -24,7 +24,7 @@ The algorithm (the reasons are in docs/rate-limiting.md):
    quickly towards the rate that failed: holding, the pace the first 429 of
    that round went out at (the later ones went out at a pace still rising); at
    the search's end, that pace once the requests sent next show the limit was
-   crossed there (``_record.crossed``; after a stray, the next 429 among the
+   crossed there (``_record.search_crossing``; after a stray, the next 429 among the
    requests sent before the search ended is judged so), else the rate; from
    ``gentle`` of it up to it, the rise no longer doubles (past it with no 429,
    it was too low a guess). The climb back ends within ``near`` of it.
@@ -44,7 +44,7 @@ import math
 from collections import deque
 
 from ._formulas import first_rate, rise, search_rate, take_token
-from ._record import arrived_together, count_since, crossed
+from ._record import arrived_together, count_since, search_crossing, window
 from ._tuning import Tuning
 
 __all__ = ["AdaptiveControl", "first_rate", "rise", "search_rate", "take_token"]
@@ -66,7 +66,6 @@ class AdaptiveControl:
         "calm_since",
         "ceiling",
         "confirm",
-        "confirm_until",
         "done",
         "failed",
         "grown",
@@ -115,8 +114,6 @@ class AdaptiveControl:
         self.round_sent = 0.0  # send time of the first 429 of that round
         # Send time of the search's first 429 until a crossing or a stray (one-token)
         self.confirm: float | None = None
-        # ...among the requests sent before this time (the search's end).
-        self.confirm_until = 0.0
         self.window = tuning.initial_window
         self.in_flight = 0
         self.tokens = 1.0
@@ -188,6 +185,7 @@ class AdaptiveControl:
             self.run = 0
             self.tokens = min(self.tokens, 1.0)
             self.stamp = now
+            self.confirm = None
 
     def _bounded(self, rate: float) -> float:
         return min(max(rate, self.min_rate), self.max_rate)
@@ -325,39 +323,6 @@ class AdaptiveControl:
             rate = search_rate(self.rate, elapsed, per_double, got)
             self.rate = min(rate, self.max_rate)
 
-    def _window(self, sent: float) -> tuple[float, float, float, int]:
-        """How the requests sent just before ``sent`` fared.
-
-        Returns the rate at which the last ``sample`` requests sent since the last
-        cut got through (0.0 if too few to tell), the share of them that did (1.0
-        if too few), the highest pacing rate they went out at, and how many they
-        are.
-        """
-        tuning = self.tuning
-        sends = 0
-        start = sent
-        top = 0.0
-        for t, rate in reversed(self.sends):
-            if t > sent:
-                continue
-            # Requests sent before the last cut went out at a corrected rate.
-            if t < self.last_cut or sends == tuning.sample:
-                break
-            sends += 1
-            start = t
-            top = max(top, rate)
-        if sends < 4:
-            return 0.0, 1.0, top, sends
-        oks = 0
-        for t in reversed(self.oks):
-            if t < start:
-                break
-            if t < sent:
-                oks += 1
-        # ``sends`` requests span ``sends - 1`` intervals, and one more for ``sent``.
-        span = (sent - start) * sends / (sends - 1)
-        return oks / max(span, 1e-6), oks / sends, top, sends
-
     def _pace_at(self, sent: float) -> float:
         """The pacing rate the request sent at ``sent`` went out at (0.0: not known)."""
         for t, rate in reversed(self.sends):
@@ -386,7 +351,7 @@ class AdaptiveControl:
             self.grown = now
             self._cut_at(now)
             return
-        got, share, top, sends = self._window(sent)
+        got, share, top, sends = window(sent, self.last_cut, tuning.sample, self.sends, self.oks)
         if not got and self.mode == SEARCHING:
             # Too few requests since the first guess to tell how far above it is:
             # the search goes on (it never passes twice what gets through).
@@ -429,40 +394,22 @@ class AdaptiveControl:
         self._cut_at(now)
         if searched and self.one_token and first and tuning.confirm:
             self.confirm = self.round_sent
-            self.confirm_until = now
 
     def _confirm(self, first: float, answered: float) -> None:
-        """If the search's first 429 (sent at ``first``) crossed the limit, come back
-        under the pace it went out at, not under the rate the search reached a round
-        trip later (at 100 req/s behind 100 ms: 155, and the climb crossed it again).
-
-        A stray (the requests sent next all got through) says nothing, but the search
-        went on rising until its end: the next 429 of a request sent before then is
-        judged the same way. Left at the rate when the stray came back, the climb back
-        aimed over the limit (traced at 400 req/s behind 100 ms: at 450 req/s, 95 %
-        of 474; 22 429s and a deep cut 0.4 s later)."""
-        k = self.tuning.confirm
-        while True:
-            verdict = crossed(first, k, self.sends, self.oks, self.refused, answered)
-            if verdict is None:
-                return
-            if verdict:
-                self.confirm = None
-                pace = self._pace_at(first)
-                self.failed = min(self.failed, pace)
-                if self.ceiling:
-                    self.ceiling = min(self.ceiling, self._bounded(pace * self.tuning.headroom))
-                return
-            later = [t for t in self.refused if first < t < self.confirm_until]
-            if later:
-                first = self.confirm = min(later)
-            elif answered >= self.confirm_until:
-                # Every request sent before the search's end is answered: no crossing
-                # among them, and the rate that failed stands.
-                self.confirm = None
-                return
-            else:
-                return  # more of the search's requests to come
+        """If the search crossed the limit at a 429 (its first, or after a stray the
+        next one sent before its end: ``_record.search_crossing``), come back under the
+        pace that 429 went out at, not under the rate the search reached a round trip
+        later (at 100 req/s behind 100 ms: 155, and the climb crossed it again). Every
+        later cut ends the watch, so the search's end is the last cut."""
+        at, decided = search_crossing(
+            first, self.last_cut, self.tuning.confirm, self.sends, self.oks, self.refused, answered
+        )
+        self.confirm = None if decided else at
+        if decided and at is not None:
+            pace = self._pace_at(at)
+            self.failed = min(self.failed, pace)
+            if self.ceiling:
+                self.ceiling = min(self.ceiling, self._bounded(pace * self.tuning.headroom))
 
     def _cut_at(self, now: float) -> None:
         """A cut: 429s of requests sent before ``now`` are not counted again, the

@@ -7,7 +7,7 @@ import math
 from collections import deque
 from itertools import islice
 
-__all__ = ["LATE", "arrived_together", "count_since", "crossed"]
+__all__ = ["LATE", "arrived_together", "count_since", "crossed", "search_crossing", "window"]
 
 #: Requests sent after the last of the ``k``, up to one just answered, with no
 #: answer to one of the ``k``: it failed (a network error, a 5xx), which shows
@@ -93,3 +93,86 @@ def crossed(
     # One of them is unanswered: lost, once a request sent ``LATE`` after them is
     # answered (answers come about in the order of sending).
     return False if sum(t <= answered for t in after) >= k + LATE else None
+
+
+def search_crossing(
+    first: float,
+    until: float,
+    k: int,
+    sends: deque[tuple[float, float]],
+    oks: deque[float],
+    refused: deque[float],
+    answered: float,
+) -> tuple[float | None, bool]:
+    """Where a one-token search crossed its limit, judged from its first 429 (sent at
+    ``first``) on: ``(t, True)`` once the 429 sent at ``t`` shows a crossing
+    (``crossed``), ``(None, True)`` once none sent before ``until`` (the search's
+    end) does and a request sent after it is answered, ``(t, False)`` while the 429
+    sent at ``t`` awaits its verdict. Arguments as ``crossed``'s.
+
+    A stray is refused alone and says nothing, but the search went on rising after
+    it: the next 429 of a request sent before ``until`` is judged the same way (left
+    at the rate when a stray came back, 474 req/s, the climb back crossed a 400 req/s
+    limit again 0.4 s later: traced).
+
+    >>> sends = deque([(0.01 * i, 100.0) for i in range(7)])
+    >>> oks = deque([0.01, 0.02, 0.03, 0.06])
+    >>> search_crossing(0.0, 0.1, 2, sends, oks, deque([0.0, 0.04, 0.05]), answered=0.06)
+    (0.04, True)
+    >>> search_crossing(0.0, 0.05, 2, sends, oks, deque([0.0]), answered=0.06)
+    (None, True)
+    >>> search_crossing(0.0, 0.05, 2, sends, oks, deque([0.0]), answered=0.03)
+    (0.0, False)
+    """
+    while True:
+        verdict = crossed(first, k, sends, oks, refused, answered)
+        if verdict is None:
+            return first, False
+        if verdict:
+            return first, True
+        later = [t for t in refused if first < t < until]
+        if later:
+            first = min(later)
+        elif answered >= until:
+            return None, True
+        else:
+            return first, False  # more of the search's requests to come
+
+
+def window(
+    sent: float, since: float, sample: int, sends: deque[tuple[float, float]], oks: deque[float]
+) -> tuple[float, float, float, int]:
+    """How the requests sent just before ``sent`` fared.
+
+    Returns the rate at which the last ``sample`` requests sent since ``since`` (the
+    last cut) got through (0.0 if too few to tell), the share of them that did (1.0
+    if too few), the highest pacing rate they went out at, and how many they are.
+    ``sends`` holds ``(send time, pace)``, ``oks`` the send times of successes.
+
+    >>> sends = deque([(0.01 * i, 100.0) for i in range(5)])
+    >>> window(0.04, 0.0, 16, sends, deque([0.0, 0.02, 0.03]))
+    (60.0, 0.6, 100.0, 5)
+    """
+    count = 0
+    start = sent
+    top = 0.0
+    for t, rate in reversed(sends):
+        if t > sent:
+            continue
+        # Requests sent before the last cut went out at a corrected rate.
+        if t < since or count == sample:
+            break
+        count += 1
+        start = t
+        top = max(top, rate)
+    if count < 4:
+        return 0.0, 1.0, top, count
+    through = 0
+    for t in reversed(oks):
+        if t < start:
+            break
+        if t < sent:
+            through += 1
+    # ``count`` requests span ``count - 1`` intervals, and one more for ``sent``.
+    span = (sent - start) * count / (count - 1)
+    return through / max(span, 1e-6), through / count, top, count
