@@ -21,9 +21,7 @@ import math
 import secrets
 import time
 import weakref
-from collections.abc import AsyncGenerator
 from types import TracebackType
-from typing import Any
 
 import anyio
 import sniffio
@@ -39,13 +37,11 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
         "scaleway_volumes.redis needs redis-py: pip install 'scaleway-volumes[redis]'"
     ) from exc
 
-from ._compat import abandon_redis_pool
-from ._loop_end import watch_loop_end
 from ._pacing._adaptive import AdaptiveRateLimiter, check_rates
 from ._pacing._fleet import FleetBook, Lease, Pending
 from ._pacing._gate import Gate
-from ._pacing._lua import LEASE, THROTTLE
 from ._pacing._tuning import Tuning
+from ._redis_clients import Connection, LoopClients
 from ._redis_url import ENCODE_HINT, redact, scheme_problem, scrub, unsafe_password
 from ._validate import check_number
 
@@ -59,45 +55,6 @@ _MAX_AHEAD = 0.25
 
 class _Unavailable(Exception):
     """Redis cannot be used now: limit in-process."""
-
-
-class _Connection:
-    """The redis-py client of one event loop, with its scripts."""
-
-    __slots__ = ("client", "lease", "throttle", "watcher")
-
-    def __init__(self, client: Any) -> None:
-        self.client = client
-        self.lease = client.register_script(LEASE)
-        self.throttle = client.register_script(THROTTLE)
-        #: What closes the client in its loop as that loop ends (``_loop_end``).
-        self.watcher: AsyncGenerator[None, None] | None = None
-
-
-class _Clients:
-    """The Redis client of each event loop using the limiter: one, unless threads
-    share it (each thread's loop has its own, none is dropped while open)."""
-
-    __slots__ = ("__weakref__", "by_loop")
-
-    def __init__(self) -> None:
-        self.by_loop: dict[asyncio.AbstractEventLoop, _Connection] = {}
-
-    def forget(self, loop: asyncio.AbstractEventLoop, client: Any) -> bool:
-        """Drop ``loop``'s connection if ``client`` is still its client; whether it
-        was (then the caller closes it)."""
-        conn = self.by_loop.get(loop)
-        if conn is None or conn.client is not client:
-            return False
-        del self.by_loop[loop]
-        return True
-
-    def abandon(self) -> None:
-        """Close the sockets of the clients whose loop is closed, without it (a loop
-        still running, another thread's, keeps its client)."""
-        for loop, conn in list(self.by_loop.items()):
-            if loop.is_closed() and self.by_loop.pop(loop, None) is conn:
-                abandon_redis_pool(conn.client.connection_pool)
 
 
 def _check_url(url: str) -> None:
@@ -277,7 +234,7 @@ class RedisRateLimiter:
         # Not in an anyio RunVar, which kept every finished loop and its
         # connection alive: closed in its loop as the loop ends, else (a loop
         # closed without that) when the next loop takes over, the last at exit.
-        self._clients = _Clients()
+        self._clients = LoopClients()
         weakref.finalize(self, self._clients.abandon)
         self._down = False  # limiting in-process now
         self._trying = False  # a caller is trying Redis again
@@ -302,14 +259,9 @@ class RedisRateLimiter:
 
     async def aclose(self) -> None:
         """Close the Redis connections (the limiter stays usable)."""
-        clients = self._clients
         if sniffio.current_async_library() == "asyncio":
-            conn = clients.by_loop.pop(asyncio.get_running_loop(), None)
-            if conn is not None:
-                await conn.client.aclose()
-                if conn.watcher is not None:
-                    await conn.watcher.aclose()  # as the owned HTTP pool's (_owned)
-        clients.abandon()  # other loops', once ended: closed without them
+            await self._clients.close(asyncio.get_running_loop())
+        self._clients.abandon()  # other loops', once ended: closed without them
 
     @property
     def shared(self) -> bool:
@@ -341,7 +293,7 @@ class RedisRateLimiter:
 
     # -- talking to Redis -----------------------------------------------------------------
 
-    def _connection(self) -> _Connection:
+    def _connection(self) -> Connection:
         if sniffio.current_async_library() != "asyncio":
             if not self._told_trio:
                 self._told_trio = True
@@ -366,11 +318,7 @@ class RedisRateLimiter:
                 # Not after a timeout: Redis is slow, and a second try doubles it.
                 retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
             )
-            conn = self._clients.by_loop[loop] = _Connection(client)
-            # Closed in the loop as it ends (``asyncio.run``), not left to the next.
-            conn.watcher = watch_loop_end(
-                self._clients, lambda clients: clients.forget(loop, client), client.aclose
-            )
+            conn = self._clients.add(loop, client)
         return conn
 
     async def _refill(self, waiting: int) -> None:
@@ -386,7 +334,7 @@ class RedisRateLimiter:
         finally:
             self._trying = False
 
-    async def _exchange(self, conn: _Connection, waiting: int) -> None:
+    async def _exchange(self, conn: Connection, waiting: int) -> None:
         """The script calls of a refill; on a Redis error, in-process until the next try."""
         book = self._book
         # What the call on the wire reports: put back if it fails or is cancelled.
@@ -439,7 +387,7 @@ class RedisRateLimiter:
                 self._safe_url,
             )
 
-    def _go_local(self, exc: BaseException, conn: _Connection) -> None:
+    def _go_local(self, exc: BaseException, conn: Connection) -> None:
         """``conn`` failed with ``exc``: limit in-process until the next try, which
         uses ``conn`` again (its pool reconnects)."""
         now = time.monotonic()
