@@ -228,7 +228,7 @@ class AdaptiveControl:
             if self.rate < self.ceiling and quiet <= calm:
                 # Back towards the rate that failed, within a few round trips (and
                 # no further: just under it is where a one-token limit is held).
-                share = min(tuning.recovery, 0.5 / max(self.rate * self.srtt, 1e-9))
+                share = min(tuning.recovery, tuning.climb / max(self.rate * self.srtt, 1e-9))
                 self.rate += (self.ceiling - self.rate) * share
                 if self.rate >= (1.0 - tuning.near) * self.ceiling:
                     # Back: hold from here as anywhere else. Climbing on by shares

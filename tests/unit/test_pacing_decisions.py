@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections import deque
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -405,6 +407,50 @@ def test_the_climb_back_to_the_rate_that_failed_ends_there_and_the_hold_goes_on(
     assert max(rates[:arrived]) < 190.0
     assert control.ceiling == 0.0
     assert rates[-1] > 190.0
+
+
+def _answer_all(control: AdaptiveControl, rtt: float, until: float) -> list[tuple[float, float]]:
+    """Send as fast as the pacing allows, every answer a success ``rtt`` later, until
+    ``until``; return (answer time, rate after it) for each answer."""
+    now, next_try = 0.0, 0.0
+    in_flight: deque[float] = deque()
+    seen = []
+    while now < until:
+        answer_at = in_flight[0] + rtt if in_flight else math.inf
+        if next_try <= answer_at:
+            now = next_try
+            wait = control.reserve(now)
+            if wait == 0.0:
+                in_flight.append(now)
+            else:
+                next_try = now + max(wait, 1e-9)  # a float-rounding wait: move on
+        else:
+            now = answer_at
+            control.release(in_flight.popleft(), 201, now)
+            seen.append((now, control.rate))
+    return seen
+
+
+def test_with_many_in_flight_the_climb_back_takes_a_few_round_trips() -> None:
+    """At 400 req/s behind 100 ms (40 answers a round trip) the climb back from
+    half the rate that failed arrives within three round trips of the first answer,
+    never passing where it aims. (With ``climb`` at 0.5 each climb took half a
+    second, traced: about 0.015 of the ideal wall lost per crossing of the limit.)"""
+    control = _holding(200.0)
+    control.one_token = True
+    control.failed = 400.0
+    control.ceiling = 380.0
+    seen = _answer_all(control, rtt=0.1, until=1.0)
+    arrived = next(t for t, rate in seen if rate == 380.0)
+    assert arrived <= seen[0][0] + 3 * 0.1
+    assert max(rate for t, rate in seen if t < arrived) < 380.0
+    slow = _holding(200.0)
+    slow.tuning = attrs.evolve(TUNING, climb=0.5)
+    slow.one_token = True
+    slow.failed = 400.0
+    slow.ceiling = 380.0
+    late = next(t for t, rate in _answer_all(slow, rtt=0.1, until=2.0) if rate == 380.0)
+    assert late > seen[0][0] + 3 * 0.1
 
 
 def test_after_a_step_cut_the_rate_climbs_back_slowly_until_calm_peak() -> None:
