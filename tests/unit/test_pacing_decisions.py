@@ -636,6 +636,27 @@ def test_near_a_one_token_limit_that_failed_the_rise_stops_doubling() -> None:
         assert boosted == pytest.approx(base * 2.0**TUNING.doublings, rel=0.05)
 
 
+def test_past_a_one_token_rate_that_failed_the_rise_doubles_again_from_one() -> None:
+    """The successes counted from ``gentle`` of the rate that failed up to it do not
+    double the rise past it: the doubling starts there again. (They did: the rise
+    jumped at once to its full ``doublings`` past that rate, and crossed a 400 req/s
+    limit a tenth of a second later, traced: 375 to 393 req/s, 17 429s.)"""
+    base = rise(TUNING.step, TUNING.target)
+    control = _holding(400.0 * TUNING.gentle + 0.5)
+    control.one_token = True
+    control.failed = 400.0
+    now = 0.1
+    while control.rate <= 400.0:
+        assert control.run == 0
+        _quiet_success(control, now)
+        now += 0.003
+    for i in range(8):
+        before = control.rate
+        _quiet_success(control, now + i * 0.003)
+        expected = base * 2.0 ** ((i + 1) / TUNING.run)
+        assert control.rate / before - 1.0 == pytest.approx(expected, rel=0.05)
+
+
 def test_the_search_ends_at_the_rate_when_its_first_429_comes_back() -> None:
     """The search's first 429 may be a stray one (a pause of the client, a request
     on a new connection, arriving with the next): what a one-token limit climbs
