@@ -27,7 +27,8 @@ The algorithm (the reasons are in docs/rate-limiting.md):
    crossed there (``_record.search_crossing``; after a stray, the next 429 among the
    requests sent before the search ended is judged so), else the rate; from
    ``gentle`` of it up to it, the rise no longer doubles (past it with no 429,
-   it was too low a guess). The climb back ends within ``near`` of it.
+   it was too low a guess: it doubles again, from the base rise). The climb
+   back ends within ``near`` of it, in about two round trips (``climb``).
    The 429s of the two requests around a stall of the event loop (a slot taken
    long after it came due), and of a request that reached the server with a
    held-up one sent before it (``_record.arrived_together``), move nothing:

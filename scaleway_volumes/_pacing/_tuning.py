@@ -59,7 +59,8 @@ class Tuning:
     #: Under a one-token limit, the rise no longer doubles at this share of the
     #: rate that last failed (as CUBIC slows near its last maximum): above such a
     #: limit every other request is refused, and a doubling rise crossed it by
-    #: a tenth within the round trip its first 429 took to come back.
+    #: a tenth within the round trip its first 429 took to come back. Past that
+    #: rate the rise doubles again, counting successes from there.
     gentle: float = 0.9
     #: The climb back towards the rate that failed ends within this share of it.
     near: float = 0.02

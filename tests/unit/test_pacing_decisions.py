@@ -431,26 +431,28 @@ def _answer_all(control: AdaptiveControl, rtt: float, until: float) -> list[tupl
     return seen
 
 
-def test_with_many_in_flight_the_climb_back_takes_a_few_round_trips() -> None:
-    """At 400 req/s behind 100 ms (40 answers a round trip) the climb back from
-    half the rate that failed arrives within three round trips of the first answer,
-    never passing where it aims. (With ``climb`` at 0.5 each climb took half a
-    second, traced: about 0.015 of the ideal wall lost per crossing of the limit.)"""
-    control = _holding(200.0)
+def _climbing(climb: float) -> AdaptiveControl:
+    """Holding at 200 req/s under a one-token limit that failed at 400 req/s: the
+    climb back aims at 380 (``headroom``)."""
+    control = AdaptiveControl(tuning=attrs.evolve(TUNING, climb=climb))
+    control.resume_at(200.0, 0.0)
     control.one_token = True
     control.failed = 400.0
     control.ceiling = 380.0
-    seen = _answer_all(control, rtt=0.1, until=1.0)
+    return control
+
+
+def test_with_many_in_flight_the_climb_back_takes_a_few_round_trips() -> None:
+    """At 400 req/s behind 100 ms (40 answers a round trip) the climb back from
+    half the rate that failed arrives within three round trips of the first answer,
+    never passing where it aims. (With ``climb`` at 0.5, as before, it took more:
+    traced there, each climb took half a second.)"""
+    seen = _answer_all(_climbing(TUNING.climb), rtt=0.1, until=1.0)
     arrived = next(t for t, rate in seen if rate == 380.0)
     assert arrived <= seen[0][0] + 3 * 0.1
     assert max(rate for t, rate in seen if t < arrived) < 380.0
-    slow = _holding(200.0)
-    slow.tuning = attrs.evolve(TUNING, climb=0.5)
-    slow.one_token = True
-    slow.failed = 400.0
-    slow.ceiling = 380.0
-    late = next(t for t, rate in _answer_all(slow, rtt=0.1, until=2.0) if rate == 380.0)
-    assert late > seen[0][0] + 3 * 0.1
+    before = _answer_all(_climbing(0.5), rtt=0.1, until=2.0)
+    assert next(t for t, rate in before if rate == 380.0) > seen[0][0] + 3 * 0.1
 
 
 def test_after_a_step_cut_the_rate_climbs_back_slowly_until_calm_peak() -> None:
