@@ -45,19 +45,9 @@ import yarl
 
 from .._compat import abandon_session, disable_hidden_resend
 from ._cache import Memo
+from ._closed import POOL_CLOSED, PoolClosedError
 
-__all__ = ["AiohttpTransport", "PoolClosedError", "map_aiohttp_error"]
-
-#: Why a request that waited for a connection of a pool ``aclose`` closed failed.
-_POOL_CLOSED = "the connection pool was closed before a connection was free (not sent)"
-
-
-class PoolClosedError(httpx.ConnectError):
-    """A request waited for a connection of a pool that ``aclose`` closed: never sent.
-
-    The closing was this process's own doing, not the API's or the network's:
-    the pipeline resends at once, on the next pool, without a backoff.
-    """
+__all__ = ["AiohttpTransport", "map_aiohttp_error"]
 
 
 def _cancel_requested() -> bool:
@@ -368,7 +358,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             # connection or for DNS: aiohttp cancels those waits, though no one
             # cancelled this task. The request never left, and the pipeline
             # resends a request proven unsent: on the next pool.
-            raise PoolClosedError(_POOL_CLOSED) from None
+            raise PoolClosedError(POOL_CLOSED) from None
         return _ReadResponse(
             status,
             raw_headers=raw_headers,

@@ -27,8 +27,9 @@ import anyio
 
 from .._cancel import sole_cancellation
 from .._compat import fast_join
-from ._aiohttp import PoolClosedError, forget_token
+from ._aiohttp import forget_token
 from ._cache import Memo
+from ._closed import PoolClosedError
 
 __all__ = ["ClientSender", "Reply", "Sender", "TransportFailure", "http_module_of"]
 

@@ -14,6 +14,7 @@ import anyio
 import httpx
 
 from .._compat import close_pool_sockets, reap_orphans
+from ._closed import POOL_CLOSED, PoolClosedError
 
 __all__ = ["CancelSafeHTTPTransport"]
 
@@ -68,6 +69,12 @@ class CancelSafeHTTPTransport(httpx.AsyncBaseTransport):
       short; a request goes to the first pool with a free slot, which keeps
       the same warm connections in use.
     - The slot is held until the response body is closed, as httpcore does.
+
+    After ``aclose`` it sends nothing: a request that waited for a slot then, or
+    comes later, raises ``PoolClosedError`` (never sent: the pipeline resends it
+    at once on the next pool). httpcore's closed pool would open a connection
+    for it that no one closes again (traced: a socket left to the collector,
+    whose ``ResourceWarning`` then surfaced in a later test).
     """
 
     SHARD = 8
@@ -85,6 +92,7 @@ class CancelSafeHTTPTransport(httpx.AsyncBaseTransport):
         self._sizes = sizes
         self._busy = [0] * len(sizes)
         self._slots = anyio.Semaphore(total)
+        self._closed = False
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Wait for a slot (bounded by the pool timeout), then send through httpcore."""
@@ -94,6 +102,9 @@ class CancelSafeHTTPTransport(httpx.AsyncBaseTransport):
                 await self._slots.acquire()
         except TimeoutError:
             raise httpx.PoolTimeout("timed out waiting for a pooled connection") from None
+        if self._closed:
+            self._slots.release()
+            raise PoolClosedError(POOL_CLOSED)
         # A global slot is held, so some shard has room.
         index = next(i for i, busy in enumerate(self._busy) if busy < self._sizes[i])
         self._busy[index] += 1
@@ -125,7 +136,8 @@ class CancelSafeHTTPTransport(httpx.AsyncBaseTransport):
         self._slots.release()
 
     async def aclose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection; later requests raise ``PoolClosedError``."""
+        self._closed = True
         for shard in self._shards:
             if shard is not None:
                 await shard.aclose()
