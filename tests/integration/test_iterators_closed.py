@@ -15,6 +15,7 @@ from scaleway_volumes.testing import FakeScaleway, FakeServer
 pytestmark = pytest.mark.anyio
 
 
+@pytest.mark.usefixtures("clean_collector")
 @pytest.mark.parametrize("anyio_backend", ["trio"])
 @pytest.mark.parametrize("which", ["block volumes", "block snapshots", "instance volumes"])
 async def test_iterator_closed_with_aclosing_leaves_no_generator_to_the_collector(

@@ -22,6 +22,7 @@ def closer_of(api: AsyncVolumeAPI, closer: str) -> Callable[[], Awaitable[None]]
     return target.aclose
 
 
+@pytest.mark.usefixtures("clean_collector")
 @pytest.mark.anyio
 @pytest.mark.parametrize("closer", ["api", "copy", "block"])
 async def test_calls_queued_for_a_connection_are_resent_on_a_new_pool(
@@ -37,8 +38,6 @@ async def test_calls_queued_for_a_connection_are_resent_on_a_new_pool(
     (aiohttp cancels the queued wait): both get their volume, the promised "later call
     opens a new pool". The queued call is resent at once: nothing was wrong with the API,
     so it waits no backoff (the retry log names each backoff and its cause)."""
-    gc.collect()  # what earlier tests left, collected before this one counts its own
-    recwarn.clear()
     caplog.set_level(logging.INFO, logger="scaleway_volumes")
     volume = fake.add_volume(name="v")
     api = AsyncVolumeAPI(

@@ -111,13 +111,11 @@ def test_threads_with_a_loop_each_take_turns_with_one_api(
     assert fake.stats.connections_opened == 2
 
 
+@pytest.mark.usefixtures("clean_collector")
 def test_successive_loops_keep_one_pool(fake: FakeScaleway, server: FakeServer) -> None:
     """asyncio.run per job, beside a loop left open: each job's pool is closed in its
     loop as that loop shuts down, the open loop's is kept, and the API holds no
     more pools than the live loops'."""
-    # What earlier tests left to the collector is collected now, not in the
-    # block below that counts this test's own unclosed sockets.
-    gc.collect()
     api = make_api(fake, server)
     volume = fake.add_volume(name="v", size=10**10)
     open_loop = asyncio.new_event_loop()
@@ -142,6 +140,7 @@ def test_successive_loops_keep_one_pool(fake: FakeScaleway, server: FakeServer) 
         open_loop.close()
 
 
+@pytest.mark.usefixtures("clean_collector")
 def test_pools_of_loops_ended_since_are_closed_when_the_api_goes(
     fake: FakeScaleway, server: FakeServer
 ) -> None:

@@ -129,6 +129,7 @@ async def test_legacy_seed_api(server: FakeServer) -> None:
 # -- one API, many event loops ---------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("clean_collector")
 def test_module_level_api_across_asyncio_runs(fake: FakeScaleway, server: FakeServer) -> None:
     """An API built with no loop serves successive asyncio.run() calls, warning-free."""
     api = make_api(fake, server)
@@ -160,6 +161,7 @@ def test_same_api_under_trio_then_asyncio(fake: FakeScaleway, server: FakeServer
     assert trio.run(job) == 1
 
 
+@pytest.mark.usefixtures("clean_collector")
 @pytest.mark.parametrize("then", ["trio", "asyncio"])
 def test_trio_pool_left_behind_is_closed(fake: FakeScaleway, server: FakeServer, then: str) -> None:
     """The pool of a finished trio.run is closed by the next loop's first call, and by

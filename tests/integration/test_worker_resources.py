@@ -72,6 +72,7 @@ def test_readme_worker_example_exits_without_unclosed_session_errors(tmp_path: P
     assert "Unclosed" not in proc.stderr, proc.stderr
 
 
+@pytest.mark.usefixtures("clean_collector")
 @pytest.mark.parametrize("backend", ["asyncio", "trio"])
 def test_the_last_loops_pool_is_closed_when_the_api_goes(
     fake: FakeScaleway, server: FakeServer, backend: str
@@ -86,7 +87,6 @@ def test_the_last_loops_pool_is_closed_when_the_api_goes(
         return len(await api.list_volumes())
 
     assert (trio.run(job, api) if backend == "trio" else asyncio.run(job(api))) == 1
-    gc.collect()  # earlier tests' garbage warns now, not as this API's
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         del api
@@ -115,6 +115,7 @@ def test_a_jobs_pool_is_closed_in_its_loop_as_asyncio_run_ends(
     assert fake.stats.connections_opened == 2
 
 
+@pytest.mark.usefixtures("clean_collector")
 def test_a_job_that_closes_its_api_ends_cleanly(fake: FakeScaleway, server: FakeServer) -> None:
     """``aclose()`` at the end of the job, then the loop's shutdown: nothing is
     closed twice, nothing warns, and the next job gets a pool of its own."""
@@ -136,6 +137,7 @@ def test_a_job_that_closes_its_api_ends_cleanly(fake: FakeScaleway, server: Fake
     trio.run(eventually, lambda: fake.stats.open_connections == 0)
 
 
+@pytest.mark.usefixtures("clean_collector")
 def test_aclose_then_closing_the_loop_leaves_nothing_pending(
     fake: FakeScaleway, server: FakeServer
 ) -> None:
@@ -205,6 +207,7 @@ def run_closing(coro: Coroutine[Any, Any, None]) -> None:
         loop.close()
 
 
+@pytest.mark.usefixtures("clean_collector")
 @pytest.mark.parametrize(("run", "lingering"), [(asyncio.run, 0), (run_closing, 1)])
 def test_a_limiter_used_from_successive_loops_keeps_one_connection(
     redis_server: RedisServer,
@@ -243,6 +246,7 @@ def test_a_limiter_used_from_successive_loops_keeps_one_connection(
     assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
 
 
+@pytest.mark.usefixtures("clean_collector")
 def test_redis_pool_of_a_finished_loop_is_closed_without_it(redis_server: RedisServer) -> None:
     """redis/redis-py#3351: a client's connections belong to the loop that made
     them. Closing them from the next loop fails ('Event loop is closed') and
