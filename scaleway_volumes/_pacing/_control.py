@@ -242,27 +242,26 @@ class AdaptiveControl:
             # The longer no 429 came, the faster: a rate far under the limit comes
             # back in a few round trips.
             self.run += 1
-            # Back to where a step cut came (a limit with a burst), the base rise
-            # alone: one 429 per 1 / target successes. Grown by time after
-            # ``calm``, a 20 req/s rate crossed again every second or so.
+            # Where the rise must not double, the run starts again (no boost), and
+            # the doubling counts from where it may:
+            # - back to where a step cut came (a limit with a burst), the base rise
+            #   alone: one 429 per 1 / target successes. Grown by time after
+            #   ``calm``, a 20 req/s rate crossed again every second or so;
+            # - near a one-token limit's cliff: a doubling rise would cross it by
+            #   the time its first 429 comes back (traced at 200 req/s behind
+            #   100 ms: 9 % over, 15 429s in a row, then a deep cut). Past the rate
+            #   that failed with no 429, it was a low guess, and the rise doubles
+            #   again (without, it crept on at 4 % a second), counted from there:
+            #   counted from ``gentle`` on, it jumped at once to its full
+            #   ``doublings`` and crossed the limit a tenth of a second later
+            #   (traced at 400 req/s behind 100 ms: 375 to 393 req/s, 17 429s).
             below = self.rate < self.peak and quiet <= tuning.calm_peak
-            if below:
+            cliff = self.one_token and 0.0 < tuning.gentle * self.failed <= self.rate <= self.failed
+            if below or cliff:
                 self.run = 0
             # Doubling at most every two round trips: its 429s come a round trip late.
             per_double = max(tuning.run, 2.0 * self.rate * self.srtt)
             boost = 2.0 ** min(self.run / per_double, tuning.doublings)
-            if self.one_token and 0.0 < tuning.gentle * self.failed <= self.rate <= self.failed:
-                # Near a one-token limit's cliff: a doubling rise would cross it
-                # by the time its first 429 comes back (traced at 200 req/s
-                # behind 100 ms: 9 % over, 15 429s in a row, then a deep cut).
-                # Past the rate that failed with no 429, it was a low guess:
-                # without doubling the rate crept on at 4 % a second. But the
-                # doubling starts there from one, not from the successes counted
-                # in this zone: it jumped at once to its full ``doublings`` and
-                # crossed the limit a tenth of a second later (traced at 400 req/s
-                # behind 100 ms: 375 to 393 req/s, 17 429s and a deep cut).
-                boost = 1.0
-                self.run = 0
             up = self.rise * boost * self._per_answer()
             if quiet > calm and not below:
                 # No 429 for long: the limit rose, or others sharing it left. Grow
