@@ -40,12 +40,12 @@ from typing import Any
 
 import aiohttp
 import httpx
-import multidict
 import yarl
 
 from .._compat import abandon_session, disable_hidden_resend
 from ._cache import Memo
 from ._closed import POOL_CLOSED, PoolClosedError
+from ._secret import forget_token
 
 __all__ = ["AiohttpTransport", "map_aiohttp_error"]
 
@@ -62,23 +62,6 @@ def _cancel_requested() -> bool:
     """
     cancelling = getattr(asyncio.current_task(), "cancelling", None)
     return cancelling is not None and cancelling() > 0
-
-
-def forget_token(exc: BaseException) -> None:
-    """Mask the secret key in what an aiohttp error keeps of the request.
-
-    A ``ClientResponseError`` (a malformed answer, among others) keeps the
-    request's headers in ``request_info``, and its repr prints them: kept as
-    the ``__cause__`` of the library's error, it would show ``X-Auth-Token``.
-    """
-    info = getattr(exc, "request_info", None)
-    if not isinstance(info, aiohttp.RequestInfo) or "X-Auth-Token" not in info.headers:
-        return
-    headers = multidict.CIMultiDict(info.headers)
-    headers["X-Auth-Token"] = "[secure]"
-    exc.request_info = aiohttp.RequestInfo(  # type: ignore[attr-defined]
-        info.url, info.method, multidict.CIMultiDictProxy(headers), info.real_url
-    )
 
 
 def map_aiohttp_error(exc: BaseException) -> httpx.TransportError:

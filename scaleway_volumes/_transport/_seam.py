@@ -27,9 +27,9 @@ import anyio
 
 from .._cancel import sole_cancellation
 from .._compat import fast_join
-from ._aiohttp import forget_token
 from ._cache import Memo
 from ._closed import PoolClosedError
+from ._secret import forget_token, token_masked, token_masking_headers
 
 __all__ = ["ClientSender", "Reply", "Sender", "TransportFailure", "http_module_of"]
 
@@ -147,29 +147,6 @@ def _no_auth(module: ModuleType) -> Any:
     return NoAuth()
 
 
-def _token_masked(headers: Any) -> list[tuple[str, str]]:
-    """The items of ``headers`` (httpx's or httpx2's) with ``X-Auth-Token``'s value
-    replaced by ``[secure]``."""
-    return [
-        (key, "[secure]" if key.lower() == "x-auth-token" else value)
-        for key, value in headers.multi_items()
-    ]
-
-
-def _token_masking_headers(module: ModuleType) -> Any:
-    """A ``Headers`` class of ``module`` whose repr masks ``X-Auth-Token``.
-
-    httpx masks ``Authorization`` in a repr, not Scaleway's header: a host's
-    hook that logs ``request.headers`` would print the secret key.
-    """
-
-    class TokenMaskingHeaders(module.Headers):  # type: ignore[name-defined,misc]
-        def __repr__(self) -> str:
-            return repr(module.Headers(_token_masked(self), encoding=self.encoding))
-
-    return TokenMaskingHeaders
-
-
 def http_module_of(client: object) -> ModuleType:
     """The httpx-compatible package a client comes from (``httpx`` or ``httpx2``).
 
@@ -285,7 +262,7 @@ class ClientSender:
             module.CookieConflict,
         )
         self._shared = shared
-        self._masking_headers: Any = _token_masking_headers(module) if self._shared else None
+        self._masking_headers: Any = token_masking_headers(module) if self._shared else None
 
     def _build(
         self,
@@ -399,7 +376,7 @@ class ClientSender:
         would show ``X-Auth-Token``. A resend builds a new request: this one is
         only evidence now.
         """
-        request.headers = self._headers_class(_token_masked(request.headers))
+        request.headers = self._headers_class(token_masked(request.headers))
 
     def _prepare_shared(self, client: Any, request: Any) -> None:
         """Checks and changes a shared client needs (the owned client pays none of them)."""
