@@ -180,6 +180,10 @@ class BlockSnapshots(BaseAPI):
         included): the time the loop's body takes between pages is the caller's.
         The arguments are checked at the call (a ``ValueError`` there), the
         first request made at the first step.
+        A loop that may stop early (``break``, an error) is best written inside
+        ``async with contextlib.aclosing(api.iter_snapshots(...)) as snapshots:``: the
+        listing then ends at the loop's end, not when the collector finds it
+        (trio warns of every async generator left to the collector).
 
         ```python
         async for snapshot in api.iter_snapshots(volume_id=volume):

@@ -85,6 +85,10 @@ class InstanceListing(BaseAPI):
         the time the loop's body takes between pages is the caller's.
         The arguments are checked at the call (a ``ValueError`` there), the
         first request made at the first step.
+        A loop that may stop early (``break``, an error) is best written inside
+        ``async with contextlib.aclosing(api.iter_volumes(...)) as volumes:``: the
+        listing then ends at the loop's end, not when the collector finds it
+        (trio warns of every async generator left to the collector).
 
         ```python
         async for volume in api.iter_volumes(volume_type="l_ssd"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import aclosing
+
 import pytest
 
 from scaleway_volumes import (
@@ -199,10 +201,11 @@ async def test_pagination_over_several_pages(fake: FakeScaleway, server: FakeSer
     async with make_block(fake, server) as api:
         listed = await api.list_volumes(per_page=3)
         first_two = []
-        async for volume in api.iter_volumes(per_page=3):
-            first_two.append(volume.id)
-            if len(first_two) == 2:
-                break
+        async with aclosing(api.iter_volumes(per_page=3)) as volumes:
+            async for volume in volumes:
+                first_two.append(volume.id)
+                if len(first_two) == 2:
+                    break
     assert [v.id for v in listed] == stored
     pages = [query(r) for r in requests(fake, "GET")]
     assert [(q["page"], q["page_size"]) for q in pages[:3]] == [

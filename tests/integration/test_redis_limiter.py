@@ -201,7 +201,7 @@ async def test_a_killed_worker_leaves_nothing_stuck(redis_server: RedisServer, n
     go([victim, survivor])
     await anyio.sleep(0.4)
     victim.send_signal(signal.SIGKILL)
-    victim.wait(timeout=10)
+    victim.communicate(timeout=10)  # waits, and closes its pipes
     assert victim.returncode == -signal.SIGKILL
     survived = result(survivor)
     # The survivor had half the rate for 0.4 s and all of it for 1.1 s: about 26.
