@@ -9,6 +9,7 @@ Nothing else in the package may use a dependency's ``_private`` name.
 from __future__ import annotations
 
 import socket
+from types import ModuleType
 from typing import Any
 
 import aiohttp
@@ -17,6 +18,7 @@ import httpx
 __all__ = [
     "abandon_redis_pool",
     "abandon_session",
+    "body_stream",
     "close_pool_sockets",
     "disable_hidden_resend",
     "fast_join",
@@ -189,3 +191,52 @@ def keep_no_cookies(client: httpx.AsyncClient) -> None:
     if not isinstance(getattr(client, "_cookies", None), httpx.Cookies):  # pragma: no cover
         raise RuntimeError("httpx.AsyncClient has no _cookies: see _compat.py")
     client._cookies = _NoCookies()
+
+
+class _OneChunk:
+    """An async iterator of one chunk: what ``ByteStream.__aiter__`` yields, minus
+    the async generator."""
+
+    __slots__ = ("_chunk",)
+
+    def __init__(self, chunk: bytes) -> None:
+        self._chunk: bytes | None = chunk
+
+    def __aiter__(self) -> _OneChunk:
+        return self
+
+    async def __anext__(self) -> bytes:
+        chunk = self._chunk
+        if chunk is None:
+            raise StopAsyncIteration
+        self._chunk = None
+        return chunk
+
+
+def _aiter_once(stream: Any) -> _OneChunk:
+    return _OneChunk(stream._stream)
+
+
+_body_streams: dict[ModuleType, type] = {}
+
+
+def body_stream(module: ModuleType) -> type:
+    """A subclass of ``module.ByteStream`` (httpx's or httpx2's) whose async iteration
+    is a plain iterator, not an async generator.
+
+    encode/httpx#3686 (fix proposed in encode/httpx#3777; pydantic/httpx2#1036 for
+    httpx2): ``ByteStream.__aiter__`` is an async generator. A request cancelled
+    while httpcore writes its body leaves it unexhausted, and under trio its
+    collection warns (``ResourceWarning: Async generator
+    'httpx._content.ByteStream.__aiter__' was garbage collected ...``), wherever
+    the collector runs. Still a ``ByteStream``: httpx, httpcore and our aiohttp
+    transport treat its body as before. It reads ``ByteStream._stream``.
+    """
+    cls = _body_streams.get(module)
+    if cls is None:
+        base = module.ByteStream
+        if "_stream" not in vars(base(b"")):  # pragma: no cover - guarded by a test
+            raise RuntimeError(f"{module.__name__}.ByteStream has no _stream: see _compat.py")
+        cls = type("BodyStream", (base,), {"__slots__": (), "__aiter__": _aiter_once})
+        _body_streams[module] = cls
+    return cls

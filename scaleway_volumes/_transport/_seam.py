@@ -26,7 +26,7 @@ import aiohttp
 import anyio
 
 from .._cancel import sole_cancellation
-from .._compat import fast_join
+from .._compat import body_stream, fast_join
 from ._cache import Memo
 from ._closed import PoolClosedError
 from ._secret import forget_token, token_masked, token_masking_headers
@@ -226,8 +226,10 @@ class ClientSender:
         self._no_auth = _no_auth(module)
         self._request = module.Request
         self._headers_class = module.Headers
-        self._byte_stream = module.ByteStream
-        self._empty = module.ByteStream(b"")
+        # A ByteStream whose async iteration leaves no generator for trio to
+        # warn of when a request is cancelled mid-send (see _compat).
+        self._byte_stream = body_stream(module)
+        self._empty = self._byte_stream(b"")
         self._base = module.URL(base_url)
         # Requests are built from a stream with every header given, as httpx
         # itself builds the next request of a redirect: ``content=`` would make

@@ -6,6 +6,7 @@ import asyncio
 import gc
 import re
 import warnings
+from typing import Any
 
 import aiohttp
 import httpcore
@@ -190,3 +191,39 @@ def test_every_workaround_names_its_upstream_issue(name: str) -> None:
     """The module's rule: each workaround says which upstream issue it works around."""
     doc = getattr(_compat, name).__doc__ or ""
     assert re.search(r"\b[\w.-]+/[\w.-]+#\d+", doc), f"{name} names no upstream issue"
+
+
+@pytest.mark.parametrize("module", HTTP_MODULES, ids=HTTP_MODULE_IDS)
+def test_a_request_body_left_mid_send_under_trio_warns_only_from_httpx_own_stream(
+    module: Any,
+) -> None:
+    """encode/httpx#3686: the body stream of a request cancelled while it is written,
+    left after its first chunk, is collected. httpx's own ``ByteStream`` is an async
+    generator there, and trio warns of it; ours is not, and gives the same chunks.
+    When httpx's stops warning, ``body_stream`` can go."""
+
+    async def leave(stream: Any) -> None:
+        chunks = stream.__aiter__()
+        assert await chunks.__anext__() == b"body"
+
+    for cls, warns in ((module.ByteStream, True), (_compat.body_stream(module), False)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            trio.run(leave, cls(b"body"))
+            gc.collect()
+        left = [w for w in caught if "was garbage collected" in str(w.message)]
+        assert bool(left) is warns, (cls, left)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("module", HTTP_MODULES, ids=HTTP_MODULE_IDS)
+async def test_the_body_stream_is_a_byte_stream_with_the_same_chunks(module: Any) -> None:
+    """Ours is httpx's ``ByteStream`` (its body read as before) but for ``__aiter__``."""
+    stream = _compat.body_stream(module)(b"body")
+    assert isinstance(stream, module.ByteStream)
+    assert _compat.body_stream(module) is type(stream)
+    assert list(stream) == [b"body"]
+    assert [chunk async for chunk in stream] == [b"body"]
+    assert [chunk async for chunk in stream] == [b"body"]  # each iteration afresh
+    empty = _compat.body_stream(module)(b"")
+    assert [chunk async for chunk in empty] == [b""]  # as httpx's: one empty chunk
