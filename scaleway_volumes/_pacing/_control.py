@@ -310,8 +310,11 @@ class AdaptiveControl:
         """The share of a full step one answer moves the rate by: a round trip's
         worth of answers moves it as much as ``round_trip`` answers would, however
         many are in flight (their 429s all come a round trip late: one step each
-        would cut many times for one overshoot)."""
-        return min(1.0, self.tuning.round_trip / max(self.rate * self.srtt, 1e-9))
+        would cut many times for one overshoot); ``round_trip_one`` answers under
+        a one-token limit."""
+        tuning = self.tuning
+        answers = tuning.round_trip_one if self.one_token else tuning.round_trip
+        return min(1.0, answers / max(self.rate * self.srtt, 1e-9))
 
     def _saturated(self, now: float) -> bool:
         """Whether the pacing held a request back lately: then it sets the send rate."""

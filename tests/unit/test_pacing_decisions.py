@@ -250,6 +250,22 @@ def test_holding_every_429_is_one_step_down() -> None:
     assert control.mode == HOLDING
 
 
+@pytest.mark.parametrize("one_token", [False, True])
+def test_with_many_answers_per_round_trip_a_429_is_a_share_of_a_step(one_token: bool) -> None:
+    """At 400 req/s behind 100 ms, 40 answers come per round trip: a 429 cuts by
+    ``round_trip`` / 40 of a step, and under a one-token limit by
+    ``round_trip_one`` / 40 (the hold swings less per crossing there)."""
+    control = _holding(400.0)
+    control.one_token = one_token
+    control.srtt = 0.1
+    assert control.reserve(0.0) == 0.0
+    control.in_flight = 2
+    control.release(0.0, 429, 0.1)
+    answers = TUNING.round_trip_one if one_token else TUNING.round_trip
+    assert answers < 40.0
+    assert control.rate == pytest.approx(400.0 * (1 - TUNING.step * answers / 40.0))
+
+
 def _sample_after_a_cut(
     sends: int, refused: int, *, one_token: bool = False
 ) -> tuple[float, float]:
