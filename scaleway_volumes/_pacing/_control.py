@@ -256,7 +256,7 @@ class AdaptiveControl:
             #   ``doublings`` and crossed the limit a tenth of a second later
             #   (traced at 400 req/s behind 100 ms: 375 to 393 req/s, 17 429s).
             below = self.rate < self.peak and quiet <= tuning.calm_peak
-            cliff = self.one_token and 0.0 < tuning.gentle * self.failed <= self.rate <= self.failed
+            cliff = self._near_cliff()
             if below or cliff:
                 self.run = 0
             # Doubling at most every two round trips: its 429s come a round trip late.
@@ -306,14 +306,21 @@ class AdaptiveControl:
                 return arrived_together((t, answered), sent, now, self.tuning.stall_floor)
         return False
 
+    def _near_cliff(self) -> bool:
+        """Whether the rate is within ``gentle`` under the one-token rate that last
+        failed, or at it: where that limit is held."""
+        failed = self.failed
+        return self.one_token and 0.0 < self.tuning.gentle * failed <= self.rate <= failed
+
     def _per_answer(self) -> float:
         """The share of a full step one answer moves the rate by: a round trip's
         worth of answers moves it as much as ``round_trip`` answers would, however
         many are in flight (their 429s all come a round trip late: one step each
-        would cut many times for one overshoot); ``round_trip_one`` answers under
-        a one-token limit."""
+        would cut many times for one overshoot); ``round_trip_one`` answers near
+        a one-token limit's cliff, where the hold swings. Far under it (a search
+        ended by a stray 429) the rate comes back as fast as anywhere."""
         tuning = self.tuning
-        answers = tuning.round_trip_one if self.one_token else tuning.round_trip
+        answers = tuning.round_trip_one if self._near_cliff() else tuning.round_trip
         return min(1.0, answers / max(self.rate * self.srtt, 1e-9))
 
     def _saturated(self, now: float) -> bool:

@@ -41,11 +41,12 @@ class Tuning:
     #: Answers per round trip that move the rate by a full step or rise each;
     #: with more in flight, each moves it by a share.
     round_trip: float = 16.0
-    #: ...under a one-token limit, fewer: the hold swings less per crossing
-    #: (a crossing's 429s, all a round trip late, cut it by a smaller share each,
-    #: and the rise is as much smaller), nearer the point where 429s begin
-    #: (interleaved at 200 req/s behind 100 ms: 1.29x and 5.9 % of 429s with 16,
-    #: 1.25x and 4.7 % with 8).
+    #: ...near a one-token limit's cliff (within ``gentle`` under the rate that
+    #: last failed), fewer: the hold swings less per crossing (a crossing's
+    #: 429s, all a round trip late, cut it by a smaller share each, and the rise
+    #: is as much smaller), nearer the point where 429s begin (interleaved at
+    #: 200 req/s behind 100 ms: 1.29x and 5.9 % of 429s with 16, 1.25x and
+    #: 4.7 % with 8). Far under it the rate comes back as fast as anywhere.
     round_trip_one: float = 8.0
     #: Successes without a 429 that double the rise per success...
     run: float = 32.0

@@ -250,18 +250,28 @@ def test_holding_every_429_is_one_step_down() -> None:
     assert control.mode == HOLDING
 
 
-@pytest.mark.parametrize("one_token", [False, True])
-def test_with_many_answers_per_round_trip_a_429_is_a_share_of_a_step(one_token: bool) -> None:
+@pytest.mark.parametrize(
+    ("one_token", "failed", "answers"),
+    [
+        (False, 410.0, TUNING.round_trip),
+        (True, 410.0, TUNING.round_trip_one),
+        (True, 1000.0, TUNING.round_trip),
+    ],
+)
+def test_with_many_answers_per_round_trip_a_429_is_a_share_of_a_step(
+    one_token: bool, failed: float, answers: float
+) -> None:
     """At 400 req/s behind 100 ms, 40 answers come per round trip: a 429 cuts by
-    ``round_trip`` / 40 of a step, and under a one-token limit by
-    ``round_trip_one`` / 40 (the hold swings less per crossing there)."""
+    ``round_trip`` / 40 of a step; near a one-token limit's cliff (within
+    ``gentle`` under the rate that failed) by ``round_trip_one`` / 40, so that the
+    hold swings less per crossing there; far under it, as anywhere else."""
     control = _holding(400.0)
     control.one_token = one_token
+    control.failed = failed
     control.srtt = 0.1
     assert control.reserve(0.0) == 0.0
     control.in_flight = 2
     control.release(0.0, 429, 0.1)
-    answers = TUNING.round_trip_one if one_token else TUNING.round_trip
     assert answers < 40.0
     assert control.rate == pytest.approx(400.0 * (1 - TUNING.step * answers / 40.0))
 
