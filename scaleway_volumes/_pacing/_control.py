@@ -262,7 +262,7 @@ class AdaptiveControl:
             # Doubling at most every two round trips: its 429s come a round trip late.
             per_double = max(tuning.run, 2.0 * self.rate * self.srtt)
             boost = 2.0 ** min(self.run / per_double, tuning.doublings)
-            up = self.rise * boost * self._per_answer()
+            up = self.rise * boost * self._per_answer(cliff)
             if quiet > calm and not below:
                 # No 429 for long: the limit rose, or others sharing it left. Grow
                 # by time, not only per success, and faster the longer it lasts: a
@@ -312,15 +312,16 @@ class AdaptiveControl:
         failed = self.failed
         return self.one_token and 0.0 < self.tuning.gentle * failed <= self.rate <= failed
 
-    def _per_answer(self) -> float:
+    def _per_answer(self, near_cliff: bool) -> float:
         """The share of a full step one answer moves the rate by: a round trip's
         worth of answers moves it as much as ``round_trip`` answers would, however
         many are in flight (their 429s all come a round trip late: one step each
-        would cut many times for one overshoot); ``round_trip_one`` answers near
-        a one-token limit's cliff, where the hold swings. Far under it (a search
-        ended by a stray 429) the rate comes back as fast as anywhere."""
+        would cut many times for one overshoot); ``round_trip_one`` answers
+        ``near_cliff`` (``_near_cliff``), where a one-token limit's hold swings.
+        Far under it (a search ended by a stray 429) the rate comes back as fast
+        as anywhere. The caller says whether it is near: it knows already."""
         tuning = self.tuning
-        answers = tuning.round_trip_one if self._near_cliff() else tuning.round_trip
+        answers = tuning.round_trip_one if near_cliff else tuning.round_trip
         return min(1.0, answers / max(self.rate * self.srtt, 1e-9))
 
     def _saturated(self, now: float) -> bool:
@@ -375,7 +376,8 @@ class AdaptiveControl:
             # At the limit: one step per 429 (the target share settles it).
             if not self.one_token:
                 self.peak = self.rate
-            self.rate = self._bounded(self.rate * (1.0 - tuning.step * self._per_answer()))
+            share = self._per_answer(self._near_cliff())
+            self.rate = self._bounded(self.rate * (1.0 - tuning.step * share))
             self.run = 0
             self.calm_since = now
             self.ceiling = 0.0
