@@ -348,10 +348,15 @@ class AdaptiveControl:
 
     def _throttled(self, sent: float, now: float) -> None:
         tuning = self.tuning
-        if now - self.round_at > max(2.0 * self.srtt, 4.0 / self.rate):
+        if now - self.round_at > max(2.0 * self.srtt, 4.0 / self.rate) or (
+            self.round_sent < self.last_cut
+        ):
             # The first 429 of a round: 429s that follow within two round trips
             # (or four intervals: above a one-token limit, every other request
             # is refused) are its consequences, sent at a pace still rising.
+            # A round whose first 429 went out before the last cut is over (traced:
+            # the search's stray at 336 req/s set the rate that failed again at a
+            # deep cut after the search, under a 400 req/s limit).
             self.round_sent = sent
         self.round_at = now
         if self.mode == UNTHROTTLED:

@@ -803,3 +803,26 @@ def test_without_confirm_the_search_ends_at_the_rate_when_its_429_came_back() ->
     for t, status in zip(times[5:], (429, 201, 429, 201), strict=True):
         control.release(t, status, t + 0.05)
     assert control.failed == 260.0
+
+
+def test_a_deep_cut_after_the_search_fails_at_a_pace_sent_after_its_end() -> None:
+    """The round of 429s that ended the search is over at its cut: a deep cut soon
+    after, while 429s would still count as that round, takes the rate that failed
+    from the first 429 sent since the search's end, not from the search's stray
+    (traced at 400 req/s behind 100 ms: 336 req/s, and the hold crept under it for
+    a second where the limit let 380 req/s through)."""
+    control = AdaptiveControl()
+    control.release(0.0, 429, 0.01)  # the first wave's 429: the search begins
+    control.one_token = True
+    times = _send_at(control, [100.0 + 20.0 * i for i in range(14)], 0.02)  # to 360 req/s
+    for t in times[:5]:
+        control.release(t, 201, t + 0.05)
+    control.release(times[5], 429, 0.15)  # sent at 200 req/s: the search ends
+    for t in times[6:]:
+        control.release(t, 201, t + 0.08)  # a stray, and no crossing after it
+    assert (control.mode, control.confirm, control.failed) == (HOLDING, None, 360.0)
+    after = _send_at(control, [300.0 + i for i in range(8)], 0.16)
+    for i, t in enumerate(after):  # from the third on, one in two refused
+        control.release(t, 429 if i >= 2 and i % 2 == 0 else 201, t + 0.08)
+    assert control.failed == pytest.approx(302.0)
+    assert control.ceiling == pytest.approx(302.0 * TUNING.headroom)
