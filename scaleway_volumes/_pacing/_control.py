@@ -30,9 +30,8 @@ The algorithm (the reasons are in docs/rate-limiting.md):
    it was too low a guess: it doubles again, from the base rise). The climb
    back ends within ``near`` of it, in about two round trips (``climb``).
    The 429s of the two requests around a stall of the event loop (a slot taken
-   long after it came due), and of a request that reached the server with a
-   held-up one sent before it (``_record.arrived_together``), move nothing:
-   they arrived together.
+   long after it came due), and of those that reached the server in a clump
+   behind a held-up one (``_record.arrived_together``), move nothing.
 
 The fleet's limiter (``redis.RedisRateLimiter``) decides in Lua and grows back
 along a CUBIC curve instead (its cut in Python: ``_lua.cut_rate``); the
@@ -75,6 +74,7 @@ class AdaptiveControl:
         "max_rate",
         "min_rate",
         "mode",
+        "muted",
         "oks",
         "one_token",
         "peak",
@@ -86,7 +86,6 @@ class AdaptiveControl:
         "run",
         "sends",
         "srtt",
-        "stalled",
         "stamp",
         "throttled",
         "tokens",
@@ -129,11 +128,11 @@ class AdaptiveControl:
         #: 429s seen, in all.
         self.throttled = 0
         self.sends: deque[tuple[float, float]] = deque(maxlen=2048)  # (sent, pacing rate)
-        self.stalled: deque[float] = deque(maxlen=8)  # send times just after a stall
+        self.muted: deque[float] = deque(maxlen=8)  # sends whose 429 moves nothing
         self.oks: deque[float] = deque(maxlen=2048)  # send times of successes
         self.refused: deque[float] = deque(maxlen=256)  # send times of 429s
         self.answered: deque[float] = deque(maxlen=2048)  # answer times of successes
-        self.done: deque[tuple[float, float]] = deque(maxlen=64)  # (sent, answered), paced
+        self.done: deque[tuple[float, float]] = deque(maxlen=64)  # (sent, answered): 2xx, 429
 
     # -- sending -------------------------------------------------------------------------
 
@@ -161,9 +160,9 @@ class AdaptiveControl:
             late = (tokens - 1.0) / rate + (now - stamp)
             tuning = self.tuning
             if late > tuning.stall_floor and late * rate > tuning.stall and self._saturated(now):
-                self.stalled.append(now)
+                self.muted.append(now)
                 if self.sends:
-                    self.stalled.append(self.sends[-1][0])
+                    self.muted.append(self.sends[-1][0])
             self.sends.append((now, rate))
         elif self.max_rate < INF:
             # ``max_rate`` caps the first wave too (one token: no burst); no cap costs nothing.
@@ -199,8 +198,10 @@ class AdaptiveControl:
         if status == 429:
             self.throttled += 1
             self.refused.append(sent)
-            if sent >= self.last_cut and sent not in self.stalled and not self._together(sent, now):
+            if sent >= self.last_cut and sent not in self.muted and not self._together(sent, now):
                 self._throttled(sent, now)
+            if self.mode != UNTHROTTLED:
+                self.done.append((sent, now))
         elif status is not None and status < 500:
             self._success(sent, now)
         if self.confirm is not None:
@@ -294,8 +295,9 @@ class AdaptiveControl:
 
     def _together(self, sent: float, now: float) -> bool:
         """Whether the request sent at ``sent``, refused at ``now``, reached the server
-        with the one sent before it, held up on the way (``_record.arrived_together``):
-        its 429, as a stall's, moves nothing."""
+        with the one sent before it, held up on the way or itself one of such a clump
+        (``_record.arrived_together``): its 429, as a stall's, moves nothing, nor
+        that of the next one if it came with it."""
         before = 0.0
         for t, _ in reversed(self.sends):
             if t < sent:
@@ -303,7 +305,11 @@ class AdaptiveControl:
                 break
         for t, answered in reversed(self.done):
             if t == before:
-                return arrived_together((t, answered), sent, now, self.tuning.stall_floor)
+                floor, clumped = self.tuning.stall_floor, t in self.muted
+                if arrived_together((t, answered), sent, now, floor, self.srtt, clumped=clumped):
+                    self.muted.append(sent)
+                    return True
+                return False
         return False
 
     def _near_cliff(self) -> bool:

@@ -29,26 +29,48 @@ def count_since(times: deque[float], since: float, until: float = math.inf) -> i
 
 
 def arrived_together(
-    before: tuple[float, float], sent: float, answered: float, floor: float
+    before: tuple[float, float],
+    sent: float,
+    answered: float,
+    floor: float,
+    srtt: float = 0.0,
+    *,
+    clumped: bool = False,
 ) -> bool:
     """Whether a request sent at ``sent`` and answered at ``answered`` reached the
     server together with the one sent just before it (``before``: its send and
-    answer times), although it went out a full interval later: the one before was
-    held up on the way (a new connection, a pause of either side) by more than
-    ``floor`` seconds, and came back within half that interval of this one.
+    answer times), although it went out a full interval later: it came back
+    within half that interval after the one before, which was held up on the way
+    (a new connection, a pause of either side) by more than ``floor`` seconds,
+    against this one (the interval less how much closer they came back) or
+    against the smoothed round trip ``srtt`` (0.0: not known), or which was
+    itself one of such a clump (``clumped``).
 
     Then a 429 of this one says nothing of the pace (traced at 400 req/s behind
     100 ms: a request 13 ms late, the next one refused 0.2 ms after it, ended the
-    search at half the limit).
+    search at half the limit). Against ``srtt`` too: where both were held up, as
+    in a clump of three (traced: sent 4.8 ms apart at 208 req/s, back 10 and 5
+    ms late, within 0.4 ms of each other; the two after the first were refused,
+    and the search ended at half the limit), the interval less how much closer
+    they came is under the floor at any pace over 200 req/s.
 
     >>> arrived_together((0.3717, 0.4857), 0.3839, 0.4859, floor=0.005)
     True
     >>> arrived_together((0.3717, 0.4737), 0.3839, 0.4859, floor=0.005)  # in its turn
     False
+    >>> arrived_together((0.5521, 0.6629), 0.5569, 0.6631, floor=0.005)
+    False
+    >>> arrived_together((0.5521, 0.6629), 0.5569, 0.6631, floor=0.005, srtt=0.1027)
+    True
     """
     gap = sent - before[0]
     closer = answered - before[1]
-    return 0.0 <= closer < gap / 2 and gap - closer > floor
+    if not 0.0 <= closer < gap / 2:
+        return False
+    held = gap - closer
+    if srtt > 0.0:
+        held = max(held, before[1] - before[0] - srtt)
+    return clumped or held > floor
 
 
 def crossed(
