@@ -752,19 +752,27 @@ def test_the_search_comes_back_under_the_pace_of_its_first_429_if_it_crossed_the
         assert control.failed == 260.0
 
 
+def _search_ended_by_a_429_at_200(ended: float = 0.15) -> tuple[AdaptiveControl, list[float]]:
+    """A one-token search sending from 100 to 360 req/s, 10 ms apart, whose first
+    429 (sent at 200 req/s, the sixth) came back at ``ended``; return it and the
+    send times."""
+    control = AdaptiveControl()
+    control.release(0.0, 429, 0.01)  # the first wave's 429: the search begins
+    control.one_token = True
+    times = _send_at(control, [100.0 + 20.0 * i for i in range(14)], 0.02)
+    for t in times[:5]:
+        control.release(t, 201, t + 0.05)
+    control.release(times[5], 429, ended)
+    return control, times
+
+
 def test_after_a_stray_the_search_comes_back_under_the_pace_of_its_next_crossing() -> None:
     """The search's first 429 a stray (the three sent next got through), a later
     request sent before the search's end refused with one of its next three: the
     limit was crossed there, and the climb back aims under that pace, not under
     the rate when the stray came back (traced at 400 req/s behind 100 ms: 474
     req/s, and the climb back crossed the limit again 0.4 s later)."""
-    control = AdaptiveControl()
-    control.release(0.0, 429, 0.01)  # the first wave's 429: the search begins
-    control.one_token = True
-    times = _send_at(control, [100.0 + 20.0 * i for i in range(14)], 0.02)  # to 360 req/s
-    for t in times[:5]:
-        control.release(t, 201, t + 0.05)
-    control.release(times[5], 429, 0.15)  # sent at 200 req/s: the search ends
+    control, times = _search_ended_by_a_429_at_200()
     assert (control.mode, control.failed) == (HOLDING, 360.0)
     statuses = (201, 201, 201, 429, 201, 429)  # a stray, then at 280 req/s one in two
     for t, status in zip(times[6:12], statuses, strict=True):
@@ -778,13 +786,8 @@ def test_after_a_stray_the_search_comes_back_under_the_pace_of_its_next_crossing
 def test_a_429_sent_after_the_search_ended_is_no_crossing_of_it() -> None:
     """Only the requests sent before the search's end tell where it crossed: a 429
     sent after it (at the pace of the cut) is the hold's business."""
-    control = AdaptiveControl()
-    control.release(0.0, 429, 0.01)
-    control.one_token = True
-    times = _send_at(control, [100.0 + 20.0 * i for i in range(14)], 0.02)
-    for t in times[:5]:
-        control.release(t, 201, t + 0.05)
-    control.release(times[5], 429, 0.105)  # the search ends at 0.105: times[9] on are later
+    # The search ends at 0.105: times[9] on went out later.
+    control, times = _search_ended_by_a_429_at_200(ended=0.105)
     for t, status in zip(times[6:12], (201, 201, 201, 429, 201, 429), strict=True):
         control.release(t, status, t + 0.08)
     assert control.confirm is None
@@ -811,13 +814,7 @@ def test_a_deep_cut_after_the_search_fails_at_a_pace_sent_after_its_end() -> Non
     from the first 429 sent since the search's end, not from the search's stray
     (traced at 400 req/s behind 100 ms: 336 req/s, and the hold crept under it for
     a second where the limit let 380 req/s through)."""
-    control = AdaptiveControl()
-    control.release(0.0, 429, 0.01)  # the first wave's 429: the search begins
-    control.one_token = True
-    times = _send_at(control, [100.0 + 20.0 * i for i in range(14)], 0.02)  # to 360 req/s
-    for t in times[:5]:
-        control.release(t, 201, t + 0.05)
-    control.release(times[5], 429, 0.15)  # sent at 200 req/s: the search ends
+    control, times = _search_ended_by_a_429_at_200()
     for t in times[6:]:
         control.release(t, 201, t + 0.08)  # a stray, and no crossing after it
     assert (control.mode, control.confirm, control.failed) == (HOLDING, None, 360.0)
