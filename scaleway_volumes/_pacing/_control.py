@@ -31,7 +31,8 @@ The algorithm (the reasons are in docs/rate-limiting.md):
    back ends within ``near`` of it, in about two round trips (``climb``).
    The 429s of the two requests around a stall of the event loop (a slot taken
    long after it came due), and of those that reached the server in a clump
-   behind a held-up one (``_record.arrived_together``), move nothing.
+   behind a held-up one, or held up themselves and overtaken by the next one
+   (``_record.in_a_clump``), move nothing.
 
 The fleet's limiter (``redis.RedisRateLimiter``) decides in Lua and grows back
 along a CUBIC curve instead (its cut in Python: ``_lua.cut_rate``); the
@@ -44,7 +45,7 @@ import math
 from collections import deque
 
 from ._formulas import first_rate, rise, search_rate, take_token
-from ._record import arrived_together, count_since, search_crossing, window
+from ._record import count_since, in_a_clump, search_crossing, window
 from ._tuning import Tuning
 
 __all__ = ["AdaptiveControl", "first_rate", "rise", "search_rate", "take_token"]
@@ -295,21 +296,12 @@ class AdaptiveControl:
 
     def _together(self, sent: float, now: float) -> bool:
         """Whether the request sent at ``sent``, refused at ``now``, reached the server
-        with the one sent before it, held up on the way or itself one of such a clump
-        (``_record.arrived_together``): its 429, as a stall's, moves nothing, nor
-        that of the next one if it came with it."""
-        before = 0.0
-        for t, _ in reversed(self.sends):
-            if t < sent:
-                before = t
-                break
-        for t, answered in reversed(self.done):
-            if t == before:
-                floor, clumped = self.tuning.stall_floor, t in self.muted
-                if arrived_together((t, answered), sent, now, floor, self.srtt, clumped=clumped):
-                    self.muted.append(sent)
-                    return True
-                return False
+        with a neighbour (``_record.in_a_clump``): its 429, as a stall's, moves
+        nothing, nor that of the next one if it came with it."""
+        floor = self.tuning.stall_floor
+        if in_a_clump((sent, now), self.sends, self.done, self.muted, floor, self.srtt):
+            self.muted.append(sent)
+            return True
         return False
 
     def _near_cliff(self) -> bool:

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scaleway_volumes._pacing._control import HOLDING, SEARCHING, AdaptiveControl
-from scaleway_volumes._pacing._record import arrived_together
+from scaleway_volumes._pacing._record import arrived_together, overtaken
 
 FLOOR = 0.005
 times = st.floats(min_value=0.0, max_value=100.0, allow_nan=False)
@@ -124,4 +124,37 @@ def test_a_clump_arriving_together_does_not_end_the_search(held_up: float, searc
         # Each 0.2 ms after the one before it, or in its turn.
         control.release(t, 429, first + 0.0002 * i if held_up else t + 0.05)
     assert control.throttled == 4
+    assert control.mode == (SEARCHING if searching else HOLDING)
+
+
+@given(times, gaps, gaps, gaps, st.floats(min_value=-1.0, max_value=1.0))
+def test_overtaken_only_if_held_up_itself_and_back_with_or_after_the_next(
+    sent: float, gap: float, rtt: float, srtt: float, closer: float
+) -> None:
+    """A request held up by more than the floor over the smoothed round trip, and
+    the one sent ``gap`` after it back less than half the gap after it (or before
+    it), reached the server with it or behind it."""
+    this = (sent, sent + rtt)
+    after = (sent + gap, this[1] + closer)
+    verdict = overtaken(this, after, FLOOR, srtt)
+    late = srtt > 0.0 and this[1] - this[0] - srtt > FLOOR
+    assert verdict == (late and after[1] - this[1] < (after[0] - this[0]) / 2)
+
+
+@pytest.mark.parametrize(("held_up", "searching"), [(0.017, True), (0.0, False)])
+def test_a_held_up_request_refused_behind_the_next_does_not_end_the_search(
+    held_up: float, searching: bool
+) -> None:
+    """Traced at 400 req/s behind 100 ms: a request of the search took 118 ms where
+    the others took 101, and came back 0.3 ms after the one sent 16 ms after it:
+    that one reached the server first, took the token, and the held-up one was
+    refused; the search ended at a third of the limit (1.85x of the ideal wall).
+    In its turn (``held_up`` 0), the 429 ends the search."""
+    control, sent = _searching_at([100.0 + 20.0 * i for i in range(8)])
+    for t in sent[:4]:
+        control.release(t, 201, t + 0.05)
+    answers = [(sent[4] + 0.05 + held_up, sent[4], 429), (sent[5] + 0.05, sent[5], 201)]
+    for answered, t, status in sorted(answers):
+        control.release(t, status, answered)
+    assert control.throttled == 2
     assert control.mode == (SEARCHING if searching else HOLDING)
