@@ -145,13 +145,19 @@ def run_fleet(
     latency: float,
     redis_url: str | None,
     client: str,
+    options: dict[str, Any] | None = None,
+    trace: str | None = None,
 ) -> dict[str, Any]:
     """``size`` processes, ``total`` creates split evenly, one server allowing ``rate``;
-    each process runs ``client`` (``library``: ``create_volumes``, or ``driver``)."""
+    each process runs ``client`` (``library``: ``create_volumes``, or ``driver``).
+    ``options`` go to an in-process ``adaptive`` limiter; with ``trace`` (a directory)
+    each process writes its limiter's trace there (``fleet-SIZE-KIND-I.json``)."""
     share = total // size
     spec: dict[str, Any] = {"kind": kind}
     if kind == "redis":
         spec.update(url=redis_url, name=f"fleet-{size}-{time.monotonic_ns()}")
+    if kind == "adaptive" and options:
+        spec["options"] = options
     params = [
         {
             "n": share,
@@ -162,6 +168,9 @@ def run_fleet(
         }
         for i in range(size)
     ]
+    if trace is not None:
+        for i, param in enumerate(params):
+            param["trace"] = f"{trace}/fleet-{size}-{kind}-{i}.json"
     server = FakeServer(rate, None, latency)  # the fake's default burst: fake_burst(rate)
     try:
         go = time.time()
@@ -211,7 +220,15 @@ def scenario_fleet(args: argparse.Namespace) -> list[dict[str, Any]]:
         for size in (2,) if args.quick else args.fleet_sizes:
             for kind in kinds:
                 row = run_fleet(
-                    size, kind, args.fleet_n, 100.0, args.fleet_latency, url, args.client
+                    size,
+                    kind,
+                    args.fleet_n,
+                    100.0,
+                    args.fleet_latency,
+                    url,
+                    args.client,
+                    json.loads(args.options) if args.options else None,
+                    args.trace,
                 )
                 rows.append(row)
                 print(

@@ -67,7 +67,9 @@ class TracingLimiter:
 
     def write(self, path: str) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(json.dumps({"events": self.events}))
+        # ``started`` is on the system-wide monotonic clock: a fleet's traces,
+        # written by several processes, line up on it.
+        Path(path).write_text(json.dumps({"started": self._started, "events": self.events}))
 
 
 def summary(events: list[list[Any]], step: float = 0.1) -> list[str]:
@@ -90,6 +92,33 @@ def summary(events: list[list[Any]], step: float = 0.1) -> list[str]:
     return lines
 
 
+def fleet_summary(traces: list[dict[str, Any]], step: float = 0.5) -> list[str]:
+    """A fleet's traces side by side: per ``step`` seconds from the first process's
+    start, each process's requests sent, 429s among them, and its rate at the end."""
+    zero = min(t["started"] for t in traces)
+    shifted = [
+        [[e[0] + t["started"] - zero, e[1] + t["started"] - zero, *e[2:]] for e in t["events"]]
+        for t in traces
+    ]
+    ends = [max((e[1] for e in events), default=0.0) for events in shifted]
+    lines = [
+        "process ends: " + "  ".join(f"{i}: {end:.2f} s" for i, end in enumerate(ends)),
+        "per step: each process's sent/429 and rate at the step's end",
+    ]
+    for k in range(int(max(ends) / step) + 1):
+        low, high = k * step, (k + 1) * step
+        cells = []
+        for events in shifted:
+            sent = sum(1 for e in events if low <= e[0] < high)
+            refused = sum(1 for e in events if low <= e[0] < high and e[2] == 429)
+            last = [e for e in events if e[1] < high]
+            rate = last[-1][3] if last else None
+            shown = f"{rate:4.0f}" if rate else "   -"
+            cells.append(f"{sent:3d}/{refused:<2d}{shown}")
+        lines.append(f"  {low:5.1f} s  " + "  ".join(cells))
+    return lines
+
+
 def _shown(state: list[Any]) -> str:
     rate, mode, failed, ceiling = state
 
@@ -100,5 +129,9 @@ def _shown(state: list[Any]) -> str:
 
 
 if __name__ == "__main__":
-    for name in sys.argv[1:]:
-        print("\n".join(summary(json.loads(Path(name).read_text())["events"])))
+    if sys.argv[1:2] == ["--fleet"]:
+        loaded = [json.loads(Path(name).read_text()) for name in sys.argv[2:]]
+        print("\n".join(fleet_summary(loaded)))
+    else:
+        for name in sys.argv[1:]:
+            print("\n".join(summary(json.loads(Path(name).read_text())["events"])))

@@ -101,7 +101,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="adaptive",
         help="grid and drop limiter: adaptive, none, or bucket:RATE[:BURST] (a fixed one)",
     )
-    parser.add_argument("--options", help="JSON keyword options for AdaptiveRateLimiter")
+    parser.add_argument(
+        "--options",
+        help="JSON keyword options for AdaptiveRateLimiter (the grid's, the drop's and "
+        "the in-process fleets')",
+    )
     parser.add_argument(
         "--reference",
         type=_share,
@@ -124,8 +128,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--json", help="write the JSON report to this file")
     parser.add_argument(
         "--trace",
-        help="write each grid cell's limiter trace into this directory (read one with "
-        "python benchmarks/_rl_trace.py FILE)",
+        help="write each grid cell's and each fleet process's limiter trace into this "
+        "directory (read one with python benchmarks/_rl_trace.py FILE, a fleet's with "
+        "--fleet FILE...)",
     )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     return parser.parse_args(argv)

@@ -192,3 +192,49 @@ def test_a_traced_cell_records_every_request(tmp_path: Path) -> None:
     lines = tracing.summary(events)
     sent = sum(int(line.split()[2]) for line in lines if line.endswith("unthrottled"))
     assert sent == 7, lines
+
+
+def test_a_traced_fleet_gives_each_process_its_trace_and_options(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``--trace`` and ``--options`` reach every in-process fleet member (one trace
+    file each); a Redis fleet's limiter takes no adaptive options."""
+    bench, scenarios = load(), load("_rl_scenarios")
+    seen: list[dict[str, Any]] = []
+
+    class Server:
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            pass
+
+        def stop(self) -> dict[str, object]:
+            return {"served": 100, "throttled": 0, "phases": []}
+
+    def run_clients(server: object, params: list[dict[str, Any]], cores: object) -> list[Any]:
+        seen.extend(params)
+        return [{"started": 0.0, "ended": 1.0, "wall": 1.0, "errors": 0} for _ in params]
+
+    monkeypatch.setattr(scenarios, "FakeServer", Server)
+    monkeypatch.setattr(scenarios, "run_clients", run_clients)
+    options = ["--options", '{"tuning": {"calm": 2.0}}', "--trace", str(tmp_path)]
+    args = bench.parse_args(
+        ["--scenarios", "fleet", "--fleet-limiters", "adaptive", "--fleet-sizes", "2", *options]
+    )
+    scenarios.scenario_fleet(args)
+    assert [p["trace"] for p in seen] == [f"{tmp_path}/fleet-2-adaptive-{i}.json" for i in range(2)]
+    assert all(p["limiter"]["options"] == {"tuning": {"calm": 2.0}} for p in seen)
+    seen.clear()
+    scenarios.run_fleet(2, "redis", 10, 100.0, 0.005, "redis://stub", "library", {"x": 1})
+    assert all("options" not in p["limiter"] and "trace" not in p for p in seen)
+
+
+def test_a_fleets_traces_line_up_on_the_shared_clock() -> None:
+    """``_rl_trace.py --fleet``: a process started later has its times shifted by
+    the difference, so each step shows what every process did in it."""
+    tracing = load("_rl_trace")
+    first = {"started": 100.0, "events": [[0.1, 0.2, 201, 10.0, "holding", None, None]]}
+    later = {"started": 100.5, "events": [[0.1, 0.2, 429, 5.0, "holding", None, None]]}
+    lines = tracing.fleet_summary([first, later])
+    assert lines[0] == "process ends: 0: 0.20 s  1: 0.70 s"
+    steps = lines[2:]
+    assert steps[0].split() == ["0.0", "s", "1/0", "10", "0/0", "-"]
+    assert steps[1].split() == ["0.5", "s", "0/0", "10", "1/1", "5"]
