@@ -44,7 +44,7 @@ from __future__ import annotations
 import math
 from collections import deque
 
-from ._formulas import first_rate, rise, search_rate, take_token
+from ._formulas import calm_speed, first_rate, rise, search_rate, take_token
 from ._record import count_since, in_a_clump, search_crossing, window
 from ._tuning import Tuning
 
@@ -269,10 +269,12 @@ class AdaptiveControl:
                 # No 429 for long: the limit rose, or others sharing it left. Grow
                 # by time, not only per success, and faster the longer it lasts: a
                 # slow rate (a fleet member the others squeezed) must not take
-                # minutes to creep up. Later under a one-token limit, where passing
-                # it wastes every other slot: but a fleet member's first wave can
-                # look like one (one refilled token), and must not stay squeezed.
-                speed = max(1.0, (quiet - calm) / (2.0 * calm))
+                # minutes to creep up, nor seconds once alone (traced in a fleet of
+                # 8: from 6 to 26 req/s in five seconds, the others done). Later
+                # under a one-token limit, where passing it wastes every other
+                # slot: but a fleet member's first wave can look like one (one
+                # refilled token), and must not stay squeezed.
+                speed = calm_speed(quiet, calm, tuning.calm, tuning.calm_doublings)
                 up = max(up, tuning.calm_growth * speed / self.rate)
             self.rate = self._bounded(self.rate * (1.0 + up))
 

@@ -1,9 +1,9 @@
 """The adaptive limiter's formulas: a rise per success, a pacing bucket's take, the
-search's first guess and growth (pure functions of numbers)."""
+search's first guess and growth, the growth after a calm (pure functions of numbers)."""
 
 from __future__ import annotations
 
-__all__ = ["first_rate", "rise", "search_rate", "take_token"]
+__all__ = ["calm_speed", "first_rate", "rise", "search_rate", "take_token"]
 
 
 def rise(step: float, target: float) -> float:
@@ -38,3 +38,16 @@ def search_rate(rate: float, elapsed: float, per_double: float, got: float) -> f
     """Double ``rate`` every ``per_double`` seconds, but not past ``2 * got`` (never down)."""
     grown = rate * float(2.0 ** min(elapsed / per_double, 64.0))
     return max(min(grown, 2.0 * got), rate)
+
+
+def calm_speed(quiet: float, calm: float, unit: float, doublings: float) -> float:
+    """How many times its ``calm_growth`` a rate grows by per second after ``quiet``
+    seconds without a 429 (the caller grows it from ``calm`` on): once up to
+    ``calm + 2 * unit``, then twice as fast every ``unit``, at most ``2 **
+    doublings`` times.
+
+    >>> [calm_speed(q, 1.0, 1.0, 3.0) for q in (1.0, 3.0, 4.0, 5.0, 6.0, 60.0)]
+    [1.0, 1.0, 2.0, 4.0, 8.0, 8.0]
+    """
+    over = (quiet - calm - 2.0 * unit) / unit
+    return float(2.0 ** min(max(over, 0.0), doublings))

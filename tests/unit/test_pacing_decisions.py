@@ -584,16 +584,27 @@ def test_429s_of_the_requests_around_a_stall_of_the_loop_move_nothing(
 @given(st.floats(min_value=0.0, max_value=30.0), st.floats(min_value=0.01, max_value=30.0))
 def test_the_longer_the_calm_the_faster_the_rate_grows(quiet: float, more: float) -> None:
     """Growth by time never slows while no 429 comes, and from three ``calm`` on it
-    speeds up (a member left alone when the others of a fleet finish climbs back
-    within seconds, not at a quarter of itself per second)."""
+    speeds up, up to its cap (a member left alone when the others of a fleet
+    finish climbs back within seconds, not at a quarter of itself per second)."""
     grown = []
     for after in (quiet, quiet + more):
         control = _holding(10.0)
         _quiet_success(control, after)
         grown.append(control.rate)
     assert grown[1] >= grown[0]
-    if quiet >= 3.0 * TUNING.calm:
+    if 3.0 * TUNING.calm <= quiet < (3.0 + TUNING.calm_doublings) * TUNING.calm:
         assert grown[1] > grown[0]
+
+
+@pytest.mark.parametrize(("quiet", "speed"), [(2.0, 1.0), (4.0, 2.0), (5.0, 4.0), (9.0, 8.0)])
+def test_a_long_calm_doubles_the_growth_every_calm(quiet: float, speed: float) -> None:
+    """From three ``calm`` on, growth by time doubles every ``calm``, up to eight
+    times ``calm_growth`` a second: a fleet's last member, alone once the others
+    are done, took five seconds to go from 6 to 26 req/s when it sped up by a
+    quarter every two ``calm``."""
+    control = _holding(10.0)
+    _quiet_success(control, quiet * TUNING.calm - 0.005)  # answered at ``quiet``
+    assert control.rate == pytest.approx(10.0 * (1 + TUNING.calm_growth * speed / 10.0))
 
 
 def _send_at(control: AdaptiveControl, paces: list[float], start: float) -> list[float]:
