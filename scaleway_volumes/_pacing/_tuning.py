@@ -59,9 +59,9 @@ class Tuning:
     calm_growth: float = 0.25
     #: ...at most ``2 ** calm_doublings`` times as fast (``_formulas.calm_speed``):
     #: the last members of a fleet, left alone, take what the others leave
-    #: within seconds (in-process fleets of 4, ten interleaved runs: 1.26x of
-    #: the ideal wall to 1.16x, where growth sped up by a quarter every two
-    #: ``calm``).
+    #: within seconds (in-process fleets of 4, fifteen interleaved runs: 1.26x
+    #: of the ideal wall to 1.16x on average, where growth sped up by a quarter
+    #: every two ``calm``).
     calm_doublings: float = 3.0
     #: ``calm`` under a one-token limit: longer, since passing it wastes every
     #: other slot (but a fleet member can be taken for one, see ``_control``).
