@@ -265,6 +265,7 @@ def test_tuning_is_a_frozen_value() -> None:
         ({"first_span": 10**400}, ValueError, "first_span must be a positive, finite number"),
         ({"search_time": math.nan}, ValueError, "search_time"),
         ({"catch_up": -1.0}, ValueError, "catch_up must be a finite number >= 0"),
+        ({"calm_doublings": math.inf}, ValueError, "calm_doublings must be a finite number"),
         ({"sample": 0}, ValueError, "sample"),
         ({"sample": 16.0}, TypeError, "sample must be an int"),
         ({"confirm": 2.5}, TypeError, "confirm must be an int"),
