@@ -83,13 +83,20 @@ def summary(events: list[list[Any]], step: float = 0.1) -> list[str]:
         "per tenth of a second: sent, answered 429; at its end: rate, failed, ceiling, mode"
     )
     for k in range(int(end / step) + 1):
-        low, high = k * step, (k + 1) * step
-        sent = sum(1 for e in events if low <= e[0] < high)
-        refused = sum(1 for e in events if low <= e[0] < high and e[2] == 429)
-        last = [e for e in events if e[1] < high]
-        state = last[-1][3:] if last else [None] * 4
+        low = k * step
+        sent, refused, state = _in_step(events, low, low + step)
         lines.append(f"  {low:5.1f} s  {sent:4d} sent  {refused:3d} 429  {_shown(state)}")
     return lines
+
+
+def _in_step(events: list[list[Any]], low: float, high: float) -> tuple[int, int, list[Any]]:
+    """The requests sent from ``low`` to ``high``, the 429s among them, and the
+    limiter's state after the last answer before ``high`` (rate, mode, failed,
+    ceiling; None each before any)."""
+    sent = sum(1 for e in events if low <= e[0] < high)
+    refused = sum(1 for e in events if low <= e[0] < high and e[2] == 429)
+    last = [e for e in events if e[1] < high]
+    return sent, refused, last[-1][3:] if last else [None] * 4
 
 
 def fleet_summary(traces: list[dict[str, Any]], step: float = 0.5) -> list[str]:
@@ -106,13 +113,10 @@ def fleet_summary(traces: list[dict[str, Any]], step: float = 0.5) -> list[str]:
         "per step: each process's sent/429 and rate at the step's end",
     ]
     for k in range(int(max(ends) / step) + 1):
-        low, high = k * step, (k + 1) * step
+        low = k * step
         cells = []
         for events in shifted:
-            sent = sum(1 for e in events if low <= e[0] < high)
-            refused = sum(1 for e in events if low <= e[0] < high and e[2] == 429)
-            last = [e for e in events if e[1] < high]
-            rate = last[-1][3] if last else None
+            sent, refused, (rate, *_) = _in_step(events, low, low + step)
             shown = f"{rate:4.0f}" if rate else "   -"
             cells.append(f"{sent:3d}/{refused:<2d}{shown}")
         lines.append(f"  {low:5.1f} s  " + "  ".join(cells))

@@ -138,11 +138,10 @@ def test_library_client_creates_through_the_api() -> None:
     assert len(fake.volumes) == 7
 
 
-def test_fleet_processes_run_the_chosen_client(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every fleet process runs ``--client`` (the library by default: its
-    ``create_volumes``), not always the reference driver."""
-    bench, scenarios = load(), load("_rl_scenarios")
-    seen: list[str] = []
+def _stub_fleet(monkeypatch: pytest.MonkeyPatch, scenarios: ModuleType) -> list[dict[str, Any]]:
+    """No server and no processes in ``scenarios``' fleets: each process's parameters
+    are collected in the returned list, and each reports a one-second run."""
+    seen: list[dict[str, Any]] = []
 
     class Server:
         base_url = "http://stub"
@@ -154,18 +153,26 @@ def test_fleet_processes_run_the_chosen_client(monkeypatch: pytest.MonkeyPatch) 
             return {"served": 100, "throttled": 0, "phases": []}
 
     def run_clients(server: object, params: list[dict[str, Any]], cores: object) -> list[Any]:
-        seen.extend(p["client"] for p in params)
+        seen.extend(params)
         return [{"started": 0.0, "ended": 1.0, "wall": 1.0, "errors": 0} for _ in params]
 
     monkeypatch.setattr(scenarios, "FakeServer", Server)
     monkeypatch.setattr(scenarios, "run_clients", run_clients)
+    return seen
+
+
+def test_fleet_processes_run_the_chosen_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every fleet process runs ``--client`` (the library by default: its
+    ``create_volumes``), not always the reference driver."""
+    bench, scenarios = load(), load("_rl_scenarios")
+    seen = _stub_fleet(monkeypatch, scenarios)
     for client in ("library", "driver"):
         seen.clear()
         args = bench.parse_args(
             ["--client", client, "--scenarios", "fleet", "--fleet-limiters", "adaptive"]
         )
         scenarios.scenario_fleet(args)
-        assert seen and set(seen) == {client}
+        assert seen and {p["client"] for p in seen} == {client}
     assert bench.parse_args([]).client == "library"
 
 
@@ -200,21 +207,7 @@ def test_a_traced_fleet_gives_each_process_its_trace_and_options(
     """``--trace`` and ``--options`` reach every in-process fleet member (one trace
     file each); a Redis fleet's limiter takes no adaptive options."""
     bench, scenarios = load(), load("_rl_scenarios")
-    seen: list[dict[str, Any]] = []
-
-    class Server:
-        def __init__(self, *args: object, **kwargs: object) -> None:
-            pass
-
-        def stop(self) -> dict[str, object]:
-            return {"served": 100, "throttled": 0, "phases": []}
-
-    def run_clients(server: object, params: list[dict[str, Any]], cores: object) -> list[Any]:
-        seen.extend(params)
-        return [{"started": 0.0, "ended": 1.0, "wall": 1.0, "errors": 0} for _ in params]
-
-    monkeypatch.setattr(scenarios, "FakeServer", Server)
-    monkeypatch.setattr(scenarios, "run_clients", run_clients)
+    seen = _stub_fleet(monkeypatch, scenarios)
     options = ["--options", '{"tuning": {"calm": 2.0}}', "--trace", str(tmp_path)]
     args = bench.parse_args(
         ["--scenarios", "fleet", "--fleet-limiters", "adaptive", "--fleet-sizes", "2", *options]
