@@ -30,6 +30,7 @@ from ._core import (
     check_zone,
 )
 from ._instance import InstanceVolumes, server_summary
+from ._rate_clock import RateClock
 from ._values import check_clock
 
 if TYPE_CHECKING:
@@ -86,7 +87,9 @@ class FakeScaleway:
     ``quotas_exceeded``.
     ``clock`` (seconds since the epoch, default ``time.time``; see :class:`ManualClock`;
     checked on assignment) dates everything and drives every Block transition; the rate
-    limiter runs on real time. :attr:`block` holds the Block helpers.
+    limiter runs on real time, plus the time a test's virtual clock (trio's
+    ``MockClock``, an asyncio loop on virtual time) moves on while in-process requests
+    are made under it. :attr:`block` holds the Block helpers.
 
     Thread-safe: the TCP server runs in its own thread while tests poke at the state.
     """
@@ -146,7 +149,8 @@ class FakeScaleway:
         # Rendered JSON per volume id; dropped whenever the volume changes.
         self._rendered: dict[str, bytes] = {}
         self._rendered_legacy: dict[str, bytes] = {}
-        self._bucket = RateBucket()
+        # Real time, and a test's virtual time too (``_rate_clock``).
+        self._bucket = RateBucket(RateClock())
         self.rate_limit = rate_limit
         self.rate_burst = rate_burst
         # Bumped by reset(): a request that arrived before it is never applied.
