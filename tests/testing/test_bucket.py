@@ -26,6 +26,24 @@ def test_unlimited_bucket_takes_everything_and_counts() -> None:
     assert bucket.phases == [Phase(0.0, None, requests=5, throttled=0)]
 
 
+def test_an_unlimited_bucket_does_not_read_its_clock_per_request() -> None:
+    """The fake's clock looks for a test's virtual clock on every reading: with no
+    limit and no schedule a request costs no reading."""
+    readings = []
+
+    def clock() -> float:
+        readings.append(1)
+        return 100.0
+
+    bucket = RateBucket(clock)
+    before = len(readings)
+    assert all(bucket.take() for _ in range(5))
+    assert len(readings) == before
+    bucket.rate = 10.0
+    bucket.take()
+    assert len(readings) > before
+
+
 def test_refill_and_burst() -> None:
     """A full bucket lets ``burst`` through, then one per ``1/rate`` seconds."""
     clock = Clock()
