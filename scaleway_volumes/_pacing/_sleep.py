@@ -39,6 +39,7 @@ __all__ = [
     "next_lead",
     "pause_threads",
     "virtual_clock",
+    "virtual_time",
 ]
 
 #: Pauses at least this long use the loop's timer: its error (under 1.2 ms) is
@@ -85,15 +86,25 @@ def virtual_clock() -> bool:
     """Whether the running event loop keeps a virtual time (a test's): trio's
     ``MockClock``, or an asyncio loop whose clock is not ``time.monotonic()``
     (asyncio's own reads it; uvloop's within a millisecond)."""
+    return virtual_time() is not None
+
+
+def virtual_time() -> tuple[object, float] | None:
+    """The running event loop's virtual clock (the asyncio loop, or trio's
+    ``MockClock``) and its time now; None under a real clock (``virtual_clock``)."""
     library = sniffio.current_async_library()
     if library == "asyncio":
-        return abs(asyncio.get_running_loop().time() - time.monotonic()) > VIRTUAL_APART
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        return (loop, now) if abs(now - time.monotonic()) > VIRTUAL_APART else None
     if library == "trio":
         import trio.lowlevel  # only ever running under it: not a dependency
         import trio.testing
 
-        return isinstance(trio.lowlevel.current_clock(), trio.testing.MockClock)
-    return False
+        clock = trio.lowlevel.current_clock()
+        if isinstance(clock, trio.testing.MockClock):
+            return clock, trio.current_time()
+    return None
 
 
 def _sleep_until(moment: float) -> None:

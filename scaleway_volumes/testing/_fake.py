@@ -149,7 +149,6 @@ class FakeScaleway:
         # Rendered JSON per volume id; dropped whenever the volume changes.
         self._rendered: dict[str, bytes] = {}
         self._rendered_legacy: dict[str, bytes] = {}
-        # Real time, and a test's virtual time too (``_rate_clock``).
         self._bucket = RateBucket(RateClock())
         self.rate_limit = rate_limit
         self.rate_burst = rate_burst

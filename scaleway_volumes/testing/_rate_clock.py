@@ -10,12 +10,11 @@ minutes).
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import sniffio
 
-from .._pacing._sleep import virtual_clock
+from .._pacing._sleep import virtual_time
 
 __all__ = ["RateClock"]
 
@@ -54,18 +53,8 @@ class RateClock:
 
 
 def _virtual_time() -> tuple[object, float] | None:
-    """The running loop's virtual clock and its time, or None under a real clock
-    (or outside any event loop)."""
+    """``virtual_time()``, and None outside any event loop."""
     try:
-        library = sniffio.current_async_library()
+        return virtual_time()
     except sniffio.AsyncLibraryNotFoundError:
         return None
-    if not virtual_clock():
-        return None
-    if library == "asyncio":
-        loop = asyncio.get_running_loop()
-        return loop, loop.time()
-    import trio  # only ever running under it: not a dependency
-    import trio.lowlevel
-
-    return trio.lowlevel.current_clock(), trio.current_time()
